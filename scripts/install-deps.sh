@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install the Debian packages the build, the tests and the demo need.
+# `install-deps.sh --check` only reports whether anything is missing (exit 1).
+set -eu
+PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libsqlite3-dev
+libjansson-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+# node + npm run the GraphQL schema test (graphql-js)
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+	echo "missing packages:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: need root to install:$missing" >&2
+	echo "run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,71 @@
+/*
+ * err.c - status names, retry classes and the error-detail buffer. See err.h
+ * for the convention.
+ */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+s2p_error_set(struct s2p_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+s2p_error_clear(struct s2p_error *err)
+{
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+}
+
+const char *
+s2p_status_name(int code)
+{
+	switch (code) {
+	case S2P_OK: return "ok";
+	case S2P_EINVAL: return "invalid";
+	case S2P_EPARSE: return "parse";
+	case S2P_EIO: return "io";
+	case S2P_EDOWN: return "down";
+	case S2P_ETEMP: return "temporary";
+	case S2P_ENOTFOUND: return "not_found";
+	case S2P_EAUTH: return "auth";
+	case S2P_EPERM: return "permanent";
+	case S2P_EBUSY: return "busy";
+	case S2P_ESTOP: return "stopped";
+	}
+	return "unknown";
+}
+
+enum s2p_err_class
+s2p_status_class(int code)
+{
+	switch (code) {
+	case S2P_OK:
+		return S2P_CLASS_NONE;
+	case S2P_EDOWN:
+		return S2P_CLASS_DOWN;
+	case S2P_ETEMP:
+	case S2P_EIO:
+	case S2P_EBUSY:
+	case S2P_ESTOP:
+		return S2P_CLASS_TRANSIENT;
+	case S2P_ENOTFOUND:
+		return S2P_CLASS_NOTFOUND;
+	default:
+		/* EINVAL, EPARSE, EAUTH, EPERM and anything unknown. A reply we
+		 * cannot parse will not parse better on retry. */
+		return S2P_CLASS_PERMANENT;
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * err.h - the one error convention of the project.
+ *
+ * Every fallible function returns int: S2P_OK (0) or a negative enum
+ * s2p_status. The code *is* the retry decision (see s2p_status_class), so
+ * callers never guess from message text. Human detail goes into an optional
+ * caller-owned struct s2p_error (fixed buffer, so error paths never allocate).
+ * Messages must never contain secrets: URLs carry no token (it travels in a
+ * header) and cookies are never formatted into errors.
+ */
+#ifndef S2P_ERR_H
+#define S2P_ERR_H
+
+#include "compat.h"
+
+enum s2p_status {
+	S2P_OK = 0,
+	S2P_EINVAL = -1,    /* bad argument, setting or input document */
+	S2P_EPARSE = -2,    /* malformed reply, state file or stdin */
+	S2P_EIO = -3,       /* local file system or database failure */
+	S2P_EDOWN = -4,     /* server unreachable: refused, DNS, no route, TLS to a down host */
+	S2P_ETEMP = -5,     /* temporary: timeout, 429, 5xx, 503, truncated body */
+	S2P_ENOTFOUND = -6, /* remote object does not exist (yet) */
+	S2P_EAUTH = -7,     /* 401/403: token or session rejected (permanent) */
+	S2P_EPERM = -8,     /* permanent: 400, ambiguous strict match, invalid data */
+	S2P_EBUSY = -9,     /* a lock is held by someone else */
+	S2P_ESTOP = -10,    /* cancelled on request (shutdown) */
+};
+
+/* How the worker treats a failure. Decided once, here. */
+enum s2p_err_class {
+	S2P_CLASS_NONE,      /* success */
+	S2P_CLASS_DOWN,      /* pause behind the breaker, never exhausts attempts */
+	S2P_CLASS_TRANSIENT, /* retry with backoff, counts toward the breaker */
+	S2P_CLASS_NOTFOUND,  /* retry slowly (or skip), never counts toward the breaker */
+	S2P_CLASS_PERMANENT, /* dead-letter at once, never counts toward the breaker */
+};
+
+struct s2p_error {
+	int code;          /* enum s2p_status */
+	long http_status;  /* HTTP status when one was received, else 0 */
+	double retry_after; /* seconds from a Retry-After header, else 0 */
+	char msg[256];
+};
+
+/* Record a failure in err (may be NULL) and return code, so callers can write
+ * `return s2p_error_set(err, S2P_EIO, "...")`. */
+int s2p_error_set(struct s2p_error *err, int code, const char *fmt, ...)
+    S2P_PRINTF(3, 4);
+
+/* Reset err to "no error". err may be NULL. */
+void s2p_error_clear(struct s2p_error *err);
+
+/* Short stable name of a status code ("down", "temporary", ...). */
+const char *s2p_status_name(int code);
+
+/* The retry class of a status code. */
+enum s2p_err_class s2p_status_class(int code);
+
+#endif

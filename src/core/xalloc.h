@@ -1,0 +1,22 @@
+/*
+ * xalloc.h - allocation that cannot fail silently. A sync tool can do nothing
+ * useful after running out of memory, so these abort instead of returning
+ * NULL; that removes an error branch from every caller.
+ */
+#ifndef S2P_XALLOC_H
+#define S2P_XALLOC_H
+
+#include <stddef.h>
+
+#include "compat.h"
+
+void *s2p_xmalloc(size_t n);
+void *s2p_xcalloc(size_t nmemb, size_t size);
+void *s2p_xrealloc(void *p, size_t n);
+/* Duplicate s; NULL gives NULL. */
+char *s2p_xstrdup(const char *s);
+char *s2p_xstrndup(const char *s, size_t n);
+/* Allocate a formatted string; the caller frees it. */
+char *s2p_xasprintf(const char *fmt, ...) S2P_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * http.h - the HTTP transport: one reusable libcurl easy handle per peer (so
+ * keep-alive connections are reused), hard caps on response bodies, whole-
+ * request timeouts, and the one place where transport failures and HTTP
+ * statuses are turned into s2p status codes.
+ */
+#ifndef S2P_HTTP_H
+#define S2P_HTTP_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/compat.h"
+#include "core/err.h"
+
+struct s2p_http;
+
+struct s2p_http_opts {
+	long connect_timeout_ms; /* default 5000 */
+	long timeout_ms;         /* whole request, default 30000 */
+	int insecure_tls;        /* skip certificate checks (Stash on loopback) */
+};
+
+struct s2p_http_req {
+	const char *method;            /* "GET", "PUT", "POST", "HEAD", "DELETE" */
+	const char *url;               /* must never embed a secret */
+	const char *const *headers;    /* NULL-terminated "Name: value" list */
+	const void *body;              /* may be NULL */
+	size_t body_len;
+	long timeout_ms;               /* 0: the handle's default */
+	size_t max_body;               /* 0: 64 MiB */
+};
+
+struct s2p_http_resp {
+	long status;          /* HTTP status, 0 if none was received */
+	struct s2p_buf body;  /* response body (capped) */
+	double retry_after;   /* seconds, from Retry-After, else 0 */
+	char *session_cookie; /* new value of a "session" Set-Cookie, or NULL */
+	double elapsed_ms;
+};
+
+int s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
+    struct s2p_error *err) S2P_NODISCARD;
+void s2p_http_free(struct s2p_http *h);
+
+/* Perform one request. S2P_OK whenever an HTTP response arrived, whatever its
+ * status (classify it with s2p_http_status_code). Transport failures give
+ * S2P_EDOWN (refused, DNS, no route, TLS connect failure) or S2P_ETEMP
+ * (timeout, reset, empty or truncated reply, body over the cap). resp must be
+ * zeroed or freed before reuse; the caller frees it. */
+int s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,
+    struct s2p_http_resp *resp, struct s2p_error *err) S2P_NODISCARD;
+void s2p_http_resp_free(struct s2p_http_resp *resp);
+
+/* Map an HTTP status to a status code: 2xx OK, 404/410 ENOTFOUND, 401/403
+ * EAUTH, 408/425/429/5xx ETEMP, other 4xx EPERM, anything else EPARSE. */
+int s2p_http_status_code(long status);
+
+/* Percent-encode s with RFC 3986 rules (only unreserved characters stay). */
+char *s2p_url_escape(const char *s);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * stash.h - the Stash GraphQL client. Every request carries the session
+ * cookie (Stash's hook-loop detection depends on it) and the API key only when
+ * one is configured; a refreshed Set-Cookie replaces the cookie for later
+ * requests. Every document we send is listed by s2p_stash_documents() so a
+ * test can validate it against Stash's real schema.
+ */
+#ifndef S2P_STASH_H
+#define S2P_STASH_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/compat.h"
+#include "core/err.h"
+#include "core/strv.h"
+
+struct s2p_stash;
+
+struct s2p_stash_opts {
+	const char *url;            /* "http://127.0.0.1:9999" */
+	const char *session_cookie; /* value of the "session" cookie, or NULL */
+	const char *api_key;        /* or NULL/"" */
+	long timeout_ms;            /* default 30000 */
+};
+
+int s2p_stash_new(struct s2p_stash **out, const struct s2p_stash_opts *opts,
+    struct s2p_error *err) S2P_NODISCARD;
+void s2p_stash_free(struct s2p_stash *s);
+
+/* POST /graphql {"operationName","query","variables"}. On success *data_out
+ * is a new reference to the "data" object. Errors: transport codes as in
+ * http.h; 401 S2P_EAUTH (message mentions the API key setting); 422 or a
+ * non-empty "errors" array S2P_EPERM, except "database is locked" which is
+ * S2P_ETEMP; a reply that is not the expected JSON S2P_EPARSE. */
+int s2p_stash_gql(struct s2p_stash *s, const char *operation,
+    const char *query, json_t *variables, json_t **data_out,
+    struct s2p_error *err) S2P_NODISCARD;
+
+/* configuration { plugins(include: [id]) } -> the plugin's settings object
+ * (a new reference; an empty object when the user never saved settings). */
+int s2p_stash_plugin_settings(struct s2p_stash *s, const char *plugin_id,
+    json_t **out, struct s2p_error *err) S2P_NODISCARD;
+
+/* A scene as the sync needs it. Absent strings are NULL; rating100 is -1
+ * when unset. files[0] is the primary file. */
+struct s2p_scene {
+	int64_t id;
+	char *title;
+	char *code;
+	char *details;
+	char *director;
+	char *date;
+	int rating100;
+	int organized;
+	char *studio;
+	char *created_at;
+	char *updated_at;
+	char *screenshot; /* paths.screenshot URL */
+	struct s2p_strv urls;
+	struct s2p_strv files; /* files[].path */
+	struct s2p_strv performers;
+	struct s2p_strv tags;
+};
+
+/* findScene(id). S2P_ENOTFOUND when Stash returns null. Caller frees out. */
+int s2p_stash_find_scene(struct s2p_stash *s, int64_t id,
+    struct s2p_scene *out, struct s2p_error *err) S2P_NODISCARD;
+void s2p_scene_free(struct s2p_scene *sc);
+
+/* One page of scene ids sorted by id ascending (page from 1). With
+ * updated_since (Stash local-time layout "YYYY-MM-DDTHH:MM:SS") only scenes
+ * updated after it. *count_out gets the total. ids are appended to out. */
+int s2p_stash_scene_ids(struct s2p_stash *s, const char *updated_since,
+    int page, int per_page, int64_t **ids, size_t *nids, long *count_out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Ids of scenes that carry a performer / studio / tag with this id
+ * (kind "performer", "studio", "tag"). */
+int s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
+    const char *object_id, int64_t **ids, size_t *nids,
+    struct s2p_error *err) S2P_NODISCARD;
+
+/* GET a Stash URL (e.g. a screenshot) with the same authentication, body
+ * capped at max_bytes. */
+int s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
+    struct s2p_buf *out, struct s2p_error *err) S2P_NODISCARD;
+
+/* The latest session cookie value (refreshed from Set-Cookie), borrowed. */
+const char *s2p_stash_cookie(const struct s2p_stash *s);
+
+struct s2p_gql_doc {
+	const char *name;  /* operation name */
+	const char *query; /* full document */
+};
+/* Every GraphQL document this client can send, terminated by {NULL, NULL}. */
+const struct s2p_gql_doc *s2p_stash_documents(void);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * queue.h - the durable job queue and the dead-letter queue.
+ *
+ * One row per scene at most (UNIQUE scene_id): a newer update for a scene that
+ * is already queued coalesces into its row; one that arrives while the row is
+ * being worked on marks it "dirty", so the job runs again after the current
+ * attempt instead of being lost. A claim takes a lease; a crashed worker's
+ * lease expires and the job is claimed again. Backoff lives in explicit
+ * columns (attempts, not_before). Acknowledged jobs are deleted and counted
+ * in a summary counter, so no table grows forever. See docs/internals/queue.md.
+ */
+#ifndef S2P_QUEUE_H
+#define S2P_QUEUE_H
+
+#include <stdint.h>
+
+#include "core/compat.h"
+#include "core/err.h"
+#include "store/db.h"
+
+struct s2p_job {
+	int64_t id;
+	int64_t scene_id;
+	int attempts;       /* failed attempts counted so far */
+	double not_before;  /* epoch seconds */
+	double enqueued_at; /* first enqueue of this row */
+	char reason[32];    /* what queued it: "hook", "all", "recent", ... */
+	char error_class[24]; /* class of the last failure, "" if none */
+};
+
+struct s2p_queue_counts {
+	long pending;  /* waiting rows, due or not */
+	long due;      /* pending with not_before <= now */
+	long running;  /* claimed, lease not expired */
+	long dead;     /* rows in the dead-letter table */
+	long done;     /* jobs acknowledged since the database was created */
+	double next_due; /* earliest not_before among pending, 0 if none */
+};
+
+/* Queue scene_id. Coalesces as described above. *created_out (may be NULL) is
+ * 1 when a new row was inserted, 0 when it merged into an existing one. */
+int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id, const char *reason,
+    double now, int *created_out, struct s2p_error *err) S2P_NODISCARD;
+/* Claim the due job with the earliest not_before (then lowest id), or one
+ * whose lease expired, setting a lease of lease_secs. S2P_ENOTFOUND when
+ * nothing is due. */
+int s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
+    struct s2p_job *out, struct s2p_error *err) S2P_NODISCARD;
+/* The job succeeded: delete it (or, if it went dirty meanwhile, make it
+ * pending again with attempts 0 and not_before now) and bump "done". */
+int s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
+    struct s2p_error *err) S2P_NODISCARD;
+/* The job failed and should run again at not_before. count_attempt says
+ * whether this failure uses up an attempt (server-down failures do not).
+ * error_class/msg are stored for queue_status (msg is truncated to 500
+ * bytes). */
+int s2p_queue_retry(struct s2p_db *db, int64_t job_id, double not_before,
+    int count_attempt, const char *error_class, const char *msg, double now,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Give the job back untouched (shutdown mid-job): pending, same attempts. */
+int s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Move the job to the dead-letter table with its class and message (which
+ * must not contain secrets). If it went dirty meanwhile, a fresh pending row
+ * stays behind for the newer update. */
+int s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
+    const char *error_class, const char *msg, double now,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Make every running row pending again (the caller holds the worker lock, so
+ * they are orphans). *n_out (may be NULL) gets the count. */
+int s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
+int s2p_queue_counts(struct s2p_db *db, double now,
+    struct s2p_queue_counts *out, struct s2p_error *err) S2P_NODISCARD;
+/* Delete every pending row (running rows are left alone). */
+int s2p_queue_clear(struct s2p_db *db, long *n_out, struct s2p_error *err)
+    S2P_NODISCARD;
+
+/* One dead-letter row, as listed by s2p_dlq_list. */
+struct s2p_dead_job {
+	int64_t id;
+	int64_t scene_id;
+	int attempts;
+	double failed_at;
+	char error_class[24];
+	char message[512];
+};
+typedef int (*s2p_dlq_fn)(const struct s2p_dead_job *job, void *payload);
+
+/* Call fn for up to limit newest dead-letter rows (limit <= 0: all). A
+ * non-zero return from fn stops the walk and is returned. */
+int s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
+    struct s2p_error *err);
+/* Re-queue dead rows with failed_at in [from, to] and, if error_class is not
+ * NULL, that class; scenes already queued are not duplicated. The requeued
+ * dead rows are deleted. *n_out gets how many were queued. */
+int s2p_dlq_requeue(struct s2p_db *db, double from, double to,
+    const char *error_class, double now, long *n_out, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Delete dead rows older than before (epoch seconds); before <= 0 deletes
+ * all. */
+int s2p_dlq_purge(struct s2p_db *db, double before, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Per-class counts "class=n, class=n" into buf. */
+int s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len,
+    struct s2p_error *err);
+
+#endif
