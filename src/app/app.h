@@ -1,0 +1,49 @@
+/*
+ * app.h - the program's front end: one struct s2p_app per process, built
+ * from Stash's stdin document (plugin mode) or from the command line, and
+ * the entry points of hooks, tasks and the background worker.
+ */
+#ifndef S2P_APP_H
+#define S2P_APP_H
+
+#include "app/input.h"
+#include "core/buf.h"
+#include "core/strv.h"
+#include "sync/ctx.h"
+
+struct s2p_app {
+	struct s2p_ctx ctx;
+	int plugin_mode;           /* run by Stash: Stash log format, JSON out */
+	struct s2p_strv overrides; /* "key=value" settings from the CLI */
+	json_t *args;              /* task arguments (borrowed) */
+};
+
+/* Load settings (Stash, environment, CLI overrides) and validate them. */
+int s2p_app_settings(struct s2p_app *app, struct s2p_error *err) S2P_NODISCARD;
+
+/* Handle a hook. Never touches the network. *msg gets the output text. */
+int s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
+    struct s2p_buf *msg, struct s2p_error *err) S2P_NODISCARD;
+
+/* Run the task named mode. *msg gets the output text. Errors: S2P_EINVAL
+ * for an unknown mode, or the task's own failure. */
+int s2p_task_run(struct s2p_app *app, const char *mode, struct s2p_buf *msg,
+    struct s2p_error *err) S2P_NODISCARD;
+
+/* Make sure one background worker drains the queue: take the worker lock
+ * and, if it was free, hand it to a detached worker process. Honours
+ * STASH2PLEX_AUTODRAIN=0. *started_out (may be NULL) is 1 when a worker was
+ * started, 0 when one was already running or autodrain is off. */
+int s2p_ensure_worker(struct s2p_app *app, int *started_out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Hand an already held worker lock to a detached worker process. */
+int s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Run the background worker in this process until the queue has been idle
+ * for a while, holding lock_fd (closed on return). */
+int s2p_background_worker(struct s2p_app *app, int lock_fd);
+
+/* 1 unless STASH2PLEX_AUTODRAIN is 0/false/no/off. */
+int s2p_autodrain_enabled(void);
+
+#endif

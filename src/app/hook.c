@@ -1,0 +1,67 @@
+/*
+ * hook.c - hook handling. Stash runs hooks synchronously (the user's save or
+ * the scan waits for us), so a hook never touches the network: it records
+ * the scene in the local queue, makes sure a background worker is draining,
+ * and returns in milliseconds. Hooks we have no use for return at once.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/log.h"
+#include "store/queue.h"
+
+/* Queue one scene and make sure a worker drains it. */
+static int
+enqueue(struct s2p_app *app, int64_t id, const char *reason,
+    struct s2p_buf *msg, struct s2p_error *err)
+{
+	struct s2p_ctx *ctx = &app->ctx;
+	int created = 0, started = 0, rc;
+
+	rc = s2p_ctx_db(ctx, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = s2p_queue_enqueue(ctx->db, id, reason, s2p_clock_now(ctx->clock),
+	    &created, err);
+	/* The worker opens its own connection: never carry one over fork. */
+	s2p_ctx_close_handles(ctx);
+	if (rc != S2P_OK)
+		return rc;
+	rc = s2p_ensure_worker(app, &started, err);
+	if (rc != S2P_OK)
+		s2p_warn("scene %lld queued, but no worker could be started: %s",
+		    (long long)id, err ? err->msg : "");
+	(void)!s2p_buf_addf(msg, "queued scene %lld%s", (long long)id,
+	    created ? "" : " (already queued)");
+	return S2P_OK;
+}
+
+int
+s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
+    struct s2p_buf *msg, struct s2p_error *err)
+{
+	const char *type = in->hook_type ? in->hook_type : "";
+
+	s2p_ctx_load_cached_settings(&app->ctx);
+	if (!app->ctx.cfg.enabled) {
+		(void)!s2p_buf_adds(msg, "disabled");
+		return S2P_OK;
+	}
+	if (in->hook_id <= 0) {
+		(void)!s2p_buf_adds(msg, "ok");
+		return S2P_OK;
+	}
+	if (strcmp(type, "Scene.Update.Post") == 0) {
+		if (!s2p_input_touches_synced_field(in)) {
+			(void)!s2p_buf_adds(msg, "ok (no synced field changed)");
+			return S2P_OK;
+		}
+		return enqueue(app, in->hook_id, "hook", msg, err);
+	}
+	if (strcmp(type, "Scene.Create.Post") == 0 &&
+	    app->ctx.cfg.trigger_plex_scan)
+		return enqueue(app, in->hook_id, "create", msg, err);
+	(void)!s2p_buf_adds(msg, "ok");
+	return S2P_OK;
+}

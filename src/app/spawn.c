@@ -1,0 +1,173 @@
+/*
+ * spawn.c - exactly one background worker per data directory. The worker
+ * lock (an flock on worker.lock) decides: whoever takes it without waiting
+ * forks a detached worker that inherits the locked descriptor, so there is no
+ * window between "lock is free" and "worker holds it" and no spawn storm,
+ * however many hooks run at once. The detached worker has no stdio tie to
+ * Stash (fds 0-2 on /dev/null, own session) and logs to stash2plex.log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/queue.h"
+#include "sync/worker.h"
+
+#define LOG_MAX (1024 * 1024)
+
+int
+s2p_autodrain_enabled(void)
+{
+	const char *v = getenv("STASH2PLEX_AUTODRAIN");
+
+	if (v == NULL)
+		return 1;
+	return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
+	    strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0);
+}
+
+/* Seconds of empty queue after which the background worker exits. */
+static double
+idle_exit(void)
+{
+	const char *v = getenv("STASH2PLEX_IDLE_EXIT");
+	char *end;
+	double d;
+
+	if (v == NULL)
+		return 10.0;
+	d = strtod(v, &end);
+	return (*end == '\0' && d >= 0 && d <= 3600) ? d : 10.0;
+}
+
+int
+s2p_background_worker(struct s2p_app *app, int lock_fd)
+{
+	struct s2p_ctx *ctx = &app->ctx;
+	char *lockpath = s2p_ctx_path(ctx, "worker.lock");
+	int rc = S2P_OK;
+
+	for (;;) {
+		struct s2p_worker_opts o;
+		struct s2p_worker_stats st;
+		struct s2p_queue_counts c;
+		struct s2p_error err;
+
+		memset(&o, 0, sizeof(o));
+		o.idle_exit = idle_exit();
+		s2p_error_clear(&err);
+		s2p_info("Background worker started (pid %d)", (int)getpid());
+		rc = s2p_app_settings(app, &err);
+		if (rc == S2P_OK)
+			rc = s2p_worker_run(ctx, &o, &st, &err);
+		if (rc != S2P_OK)
+			s2p_errorf("Background worker stopped: %s", err.msg);
+		else
+			s2p_info("Background worker idle, exiting: %ld updated, "
+				 "%ld unchanged, %ld skipped, %ld retried, %ld "
+				 "dead-lettered", st.updated, st.unchanged,
+			    st.skipped, st.retried, st.dead);
+		/* Release, then look again: a hook that enqueued while we were
+		 * deciding to stop saw the lock held and started nobody. */
+		close(lock_fd);
+		lock_fd = -1;
+		if (rc != S2P_OK || s2p_ctx_stopping(ctx))
+			break;
+		if (s2p_ctx_db(ctx, NULL) != S2P_OK ||
+		    s2p_queue_counts(ctx->db, s2p_clock_now(ctx->clock), &c,
+			NULL) != S2P_OK ||
+		    c.pending + c.running == 0)
+			break;
+		if (s2p_lock_try(lockpath, &lock_fd, NULL) != S2P_OK)
+			break;
+	}
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(lockpath);
+	return rc;
+}
+
+int
+s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
+{
+	pid_t pid;
+	int status;
+
+	s2p_ctx_close_handles(&app->ctx);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(lock_fd);
+		return s2p_error_set(err, S2P_EIO, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		/* Intermediate child: new session, then fork again so the
+		 * worker is re-parented and never becomes our zombie. */
+		int fd = open("/dev/null", O_RDWR);
+		char *logpath;
+		struct s2p_log_opts lo;
+
+		setsid();
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		if (fork() != 0)
+			_exit(0);
+		logpath = s2p_ctx_path(&app->ctx, "stash2plex.log");
+		memset(&lo, 0, sizeof(lo));
+		lo.format = S2P_LOGFMT_PLAIN;
+		lo.to_stderr = 0;
+		lo.file = logpath;
+		lo.file_max = LOG_MAX;
+		lo.min = S2P_LOG_DEBUG;
+		s2p_log_open(&lo);
+		free(logpath);
+		app->plugin_mode = 0;
+		_exit(s2p_background_worker(app, lock_fd) == S2P_OK ? 0 : 1);
+	}
+	close(lock_fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return S2P_OK;
+}
+
+int
+s2p_ensure_worker(struct s2p_app *app, int *started_out,
+    struct s2p_error *err)
+{
+	char *path;
+	int fd = -1, rc;
+
+	if (started_out != NULL)
+		*started_out = 0;
+	if (!s2p_autodrain_enabled())
+		return S2P_OK;
+	rc = s2p_ctx_make_data_dir(&app->ctx, err);
+	if (rc != S2P_OK)
+		return rc;
+	path = s2p_ctx_path(&app->ctx, "worker.lock");
+	rc = s2p_lock_try(path, &fd, err);
+	free(path);
+	if (rc == S2P_EBUSY) {
+		s2p_error_clear(err);
+		return S2P_OK;
+	}
+	if (rc != S2P_OK)
+		return rc;
+	rc = s2p_spawn_worker(app, fd, err);
+	if (rc == S2P_OK && started_out != NULL)
+		*started_out = 1;
+	return rc;
+}

@@ -1,0 +1,254 @@
+/*
+ * ctx.c - the run context (see ctx.h).
+ */
+#include "ctx.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+void
+s2p_ctx_init(struct s2p_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	s2p_config_init(&ctx->cfg);
+	ctx->clock = s2p_clock_system();
+	s2p_rng_seed(&ctx->rng,
+	    (uint64_t)(s2p_clock_now(ctx->clock) * 1e6) ^ (uint64_t)getpid());
+}
+
+void
+s2p_ctx_close_handles(struct s2p_ctx *ctx)
+{
+	s2p_db_close(ctx->db);
+	s2p_stash_free(ctx->stash);
+	s2p_plex_free(ctx->plex);
+	ctx->db = NULL;
+	ctx->stash = NULL;
+	ctx->plex = NULL;
+}
+
+void
+s2p_ctx_free(struct s2p_ctx *ctx)
+{
+	s2p_ctx_close_handles(ctx);
+	s2p_config_free(&ctx->cfg);
+	free(ctx->data_dir);
+	free(ctx->stash_url);
+	free(ctx->session_cookie);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+char *
+s2p_ctx_path(const struct s2p_ctx *ctx, const char *name)
+{
+	return s2p_xasprintf("%s/%s", ctx->data_dir, name);
+}
+
+int
+s2p_ctx_make_data_dir(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	if (ctx->data_dir == NULL)
+		return s2p_error_set(err, S2P_EINVAL, "no data directory");
+	return s2p_mkdir_p(ctx->data_dir, 0700, err);
+}
+
+int
+s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	char *path;
+	int rc;
+
+	if (ctx->db != NULL)
+		return S2P_OK;
+	rc = s2p_ctx_make_data_dir(ctx, err);
+	if (rc != S2P_OK)
+		return rc;
+	path = s2p_ctx_path(ctx, "stash2plex.db");
+	rc = s2p_db_open(&ctx->db, path, err);
+	free(path);
+	return rc;
+}
+
+int
+s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	struct s2p_stash_opts o;
+
+	if (ctx->stash != NULL)
+		return S2P_OK;
+	if (ctx->stash_url == NULL)
+		return s2p_error_set(err, S2P_EINVAL,
+		    "no Stash connection (run from Stash, or pass --stash-url)");
+	memset(&o, 0, sizeof(o));
+	o.url = ctx->stash_url;
+	o.session_cookie = ctx->session_cookie;
+	o.api_key = ctx->cfg.stash_api_key;
+	o.timeout_ms = 30000;
+	return s2p_stash_new(&ctx->stash, &o, err);
+}
+
+/* The persisted X-Plex-Client-Identifier, created on first use, so Plex sees
+ * one device rather than a new one per run. Caller frees. */
+static char *
+client_id(struct s2p_ctx *ctx)
+{
+	char *path = s2p_ctx_path(ctx, "client_id");
+	struct s2p_buf b;
+	unsigned char raw[16];
+	char *id = NULL;
+	int fd;
+
+	s2p_buf_init(&b, 128);
+	if (s2p_read_file(path, &b, NULL) == S2P_OK && b.len >= 32) {
+		id = s2p_xstrndup(b.data, 36);
+		id[strcspn(id, "\r\n ")] = '\0';
+		goto out;
+	}
+	fd = open("/dev/urandom", O_RDONLY);
+	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
+		uint64_t a = s2p_rng_next(&ctx->rng), c = s2p_rng_next(&ctx->rng);
+
+		memcpy(raw, &a, 8);
+		memcpy(raw + 8, &c, 8);
+	}
+	if (fd >= 0)
+		close(fd);
+	raw[6] = (unsigned char)((raw[6] & 0x0f) | 0x40);
+	raw[8] = (unsigned char)((raw[8] & 0x3f) | 0x80);
+	id = s2p_xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3], raw[4],
+	    raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11], raw[12],
+	    raw[13], raw[14], raw[15]);
+	if (s2p_write_atomic(path, id, strlen(id), 0600, NULL) != S2P_OK)
+		s2p_warn("cannot save the Plex client id in %s", path);
+out:
+	s2p_buf_free(&b);
+	free(path);
+	return id;
+}
+
+int
+s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	struct s2p_plex_opts o;
+	char *id;
+	int rc;
+
+	if (ctx->plex != NULL)
+		return S2P_OK;
+	rc = s2p_config_validate(&ctx->cfg, err);
+	if (rc != S2P_OK)
+		return rc;
+	id = client_id(ctx);
+	memset(&o, 0, sizeof(o));
+	o.url = ctx->cfg.plex_url;
+	o.token = ctx->cfg.plex_token;
+	o.client_id = id;
+	o.connect_timeout_ms = (long)(ctx->cfg.connect_timeout * 1000);
+	o.timeout_ms = (long)(ctx->cfg.read_timeout * 1000);
+	rc = s2p_plex_new(&ctx->plex, &o, err);
+	free(id);
+	return rc;
+}
+
+static void
+register_secrets(const struct s2p_ctx *ctx)
+{
+	s2p_log_secret(ctx->cfg.plex_token);
+	s2p_log_secret(ctx->cfg.stash_api_key);
+	s2p_log_secret(ctx->session_cookie);
+}
+
+void
+s2p_ctx_load_cached_settings(struct s2p_ctx *ctx)
+{
+	char *path = s2p_ctx_path(ctx, "settings.json");
+	struct s2p_buf b;
+	json_t *j;
+
+	s2p_buf_init(&b, 1024 * 1024);
+	if (s2p_read_file(path, &b, NULL) == S2P_OK) {
+		j = json_loadb(b.data, b.len, 0, NULL);
+		if (j != NULL &&
+		    s2p_config_apply_json(&ctx->cfg, j, NULL) != S2P_OK)
+			s2p_debug("cached settings in %s are invalid", path);
+		json_decref(j);
+	}
+	s2p_buf_free(&b);
+	free(path);
+	register_secrets(ctx);
+}
+
+int
+s2p_ctx_load_settings(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	json_t *settings = NULL;
+	char *path, *text;
+	int rc = S2P_OK, from_stash = 0;
+
+	if (ctx->stash_url != NULL) {
+		rc = s2p_ctx_stash(ctx, err);
+		if (rc == S2P_OK)
+			rc = s2p_stash_plugin_settings(ctx->stash,
+			    S2P_PLUGIN_ID, &settings, err);
+		if (rc == S2P_OK) {
+			rc = s2p_config_apply_json(&ctx->cfg, settings, err);
+			json_decref(settings);
+			if (rc != S2P_OK)
+				return rc;
+			from_stash = 1;
+		} else if (rc == S2P_EDOWN || rc == S2P_ETEMP) {
+			s2p_warn("cannot read settings from Stash (%s); using "
+			    "the last saved copy", err ? err->msg : "");
+			s2p_ctx_load_cached_settings(ctx);
+		} else {
+			return rc;
+		}
+	} else {
+		s2p_ctx_load_cached_settings(ctx);
+	}
+	rc = s2p_config_apply_env(&ctx->cfg, err);
+	if (rc != S2P_OK)
+		return rc;
+	register_secrets(ctx);
+	if (ctx->cfg.debug_logging)
+		s2p_debug("debug logging on");
+	if (from_stash && ctx->data_dir != NULL &&
+	    s2p_ctx_make_data_dir(ctx, NULL) == S2P_OK) {
+		json_t *j = s2p_config_to_json(&ctx->cfg);
+
+		text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+		path = s2p_ctx_path(ctx, "settings.json");
+		if (s2p_write_atomic(path, text, strlen(text), 0600, NULL) !=
+		    S2P_OK)
+			s2p_warn("cannot cache settings in %s", path);
+		free(path);
+		free(text);
+	}
+	return S2P_OK;
+}
+
+int
+s2p_ctx_stopping(const struct s2p_ctx *ctx)
+{
+	return ctx->stop != NULL && *ctx->stop;
+}
+
+void
+s2p_ctx_sleep(struct s2p_ctx *ctx, double secs)
+{
+	while (secs > 0 && !s2p_ctx_stopping(ctx)) {
+		double slice = secs < 0.25 ? secs : 0.25;
+
+		s2p_clock_sleep(ctx->clock, slice);
+		secs -= slice;
+	}
+}

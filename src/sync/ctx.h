@@ -1,0 +1,56 @@
+/*
+ * ctx.h - the run context shared by tasks, the hook and the worker: settings,
+ * the data directory, and lazily opened handles (database, Stash client,
+ * Plex client). One per process; everything in it is owned by it.
+ */
+#ifndef S2P_CTX_H
+#define S2P_CTX_H
+
+#include <signal.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/rng.h"
+#include "net/plex.h"
+#include "net/stash.h"
+#include "store/db.h"
+
+struct s2p_ctx {
+	struct s2p_config cfg;
+	char *data_dir;
+	char *stash_url;      /* NULL when run without Stash */
+	char *session_cookie; /* secret */
+	struct s2p_db *db;
+	struct s2p_stash *stash;
+	struct s2p_plex *plex;
+	const struct s2p_clock *clock;
+	struct s2p_rng rng;
+	volatile sig_atomic_t *stop; /* set by signal handlers; may be NULL */
+};
+
+void s2p_ctx_init(struct s2p_ctx *ctx);
+void s2p_ctx_free(struct s2p_ctx *ctx);
+/* Close handles (before fork: a child must open its own). */
+void s2p_ctx_close_handles(struct s2p_ctx *ctx);
+/* "<data_dir>/<name>", new string. */
+char *s2p_ctx_path(const struct s2p_ctx *ctx, const char *name);
+/* Create the data directory (0700). */
+int s2p_ctx_make_data_dir(struct s2p_ctx *ctx, struct s2p_error *err)
+    S2P_NODISCARD;
+int s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
+int s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
+int s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
+/* Read settings from Stash (when connected), then the environment (callers
+ * validate once every source is in), and cache them in settings.json (0600) for the hook, which may not
+ * use the network. Falls back to the cache when Stash cannot be reached. */
+int s2p_ctx_load_settings(struct s2p_ctx *ctx, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Apply the cached settings (no network, no validation); absent is fine. */
+void s2p_ctx_load_cached_settings(struct s2p_ctx *ctx);
+/* 1 when the stop flag is set. */
+int s2p_ctx_stopping(const struct s2p_ctx *ctx);
+/* Sleep up to secs in short slices, returning early on stop. */
+void s2p_ctx_sleep(struct s2p_ctx *ctx, double secs);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * pindex.h - the Plex path index: which Plex item (ratingKey, section) holds
+ * which file, stored in SQLite so that a lookup costs no Plex request. Built
+ * per section from a full listing, then refreshed incrementally (newest
+ * addedAt first, stopping at the first item already known), so a newly
+ * scanned file is found without listing the whole library again. Files are
+ * stored under their comparison key (pathmap.h) and their basename key.
+ */
+#ifndef S2P_PINDEX_H
+#define S2P_PINDEX_H
+
+#include "core/compat.h"
+#include "core/err.h"
+#include "core/strv.h"
+#include "net/plex.h"
+#include "store/db.h"
+
+/* Schema, applied as one of the database's migrations (store/db.c). */
+#define S2P_PINDEX_SCHEMA \
+	"CREATE TABLE plex_section(key TEXT PRIMARY KEY, title TEXT NOT NULL," \
+	" type TEXT NOT NULL, locations TEXT NOT NULL," \
+	" indexed_at REAL NOT NULL DEFAULT 0);" \
+	"CREATE TABLE plex_part(file_key TEXT NOT NULL, file TEXT NOT NULL," \
+	" base_key TEXT NOT NULL, rating_key TEXT NOT NULL," \
+	" section_key TEXT NOT NULL, part_no INTEGER NOT NULL," \
+	" PRIMARY KEY(file_key, rating_key)) WITHOUT ROWID;" \
+	"CREATE INDEX plex_part_base ON plex_part(base_key);" \
+	"CREATE INDEX plex_part_rk ON plex_part(rating_key);" \
+	"CREATE TABLE kv(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
+/* One indexed file. */
+struct s2p_pindex_hit {
+	char *rating_key;
+	char *section_key;
+	char *file;
+	int part_no; /* 0 for the item's first part */
+};
+
+struct s2p_pindex_hits {
+	struct s2p_pindex_hit *v;
+	size_t n;
+};
+
+/* Replace the stored sections with what Plex reports now. */
+int s2p_pindex_store_sections(struct s2p_db *db,
+    const struct s2p_plex_sections *secs, struct s2p_error *err) S2P_NODISCARD;
+/* Load stored sections (caller frees). */
+int s2p_pindex_load_sections(struct s2p_db *db, struct s2p_plex_sections *out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* When the section was last fully listed (0: never). */
+double s2p_pindex_indexed_at(struct s2p_db *db, const char *section_key);
+/* Re-list a whole section (type: Plex type number) and replace its files. */
+int s2p_pindex_full(struct s2p_db *db, struct s2p_plex *plex,
+    const char *section_key, int type, double now, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Add items newer than the newest known one; *added_out gets how many. */
+int s2p_pindex_incremental(struct s2p_db *db, struct s2p_plex *plex,
+    const char *section_key, int type, long *added_out, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Hits for a file key (base = 0) or a basename key (base = 1) within the
+ * given sections (NULL: all). Appends to out (caller frees). */
+int s2p_pindex_lookup(struct s2p_db *db, const char *key, int base,
+    const struct s2p_strv *sections, struct s2p_pindex_hits *out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Forget an item (it answered 404: deleted or re-added under a new key). */
+int s2p_pindex_forget(struct s2p_db *db, const char *rating_key,
+    struct s2p_error *err) S2P_NODISCARD;
+void s2p_pindex_hits_free(struct s2p_pindex_hits *h);
+
+#endif

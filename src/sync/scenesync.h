@@ -1,0 +1,40 @@
+/*
+ * scenesync.h - syncing one scene: read it from Stash, find its Plex item,
+ * read the full item, compute the smallest locked edit and send it in a
+ * single request. No retry policy here: the outcome or the failure code goes
+ * back to the worker, which owns the queue and the breaker.
+ */
+#ifndef S2P_SCENESYNC_H
+#define S2P_SCENESYNC_H
+
+#include <stdint.h>
+
+#include "core/strv.h"
+#include "sync/ctx.h"
+#include "sync/match.h"
+
+enum s2p_sync_outcome {
+	S2P_SYNC_UPDATED,   /* an edit was sent */
+	S2P_SYNC_UNCHANGED, /* Plex already matched */
+	S2P_SYNC_GONE,      /* the scene no longer exists in Stash */
+	S2P_SYNC_SKIPPED,   /* nothing to do (no file, secondary part, ...) */
+};
+
+struct s2p_sync_result {
+	enum s2p_sync_outcome outcome;
+	char rating_key[64];
+	char title[128];
+	char note[256];
+	struct s2p_strv changed; /* field names written (or to be written) */
+	int plex_failed;          /* the failure came from Plex (breaker) */
+};
+
+/* Sync scene id. dry_run computes and reports the change without writing.
+ * Returns S2P_OK with res filled, or the failure code (err filled). The
+ * caller frees res with s2p_sync_result_free. */
+int s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
+    int dry_run, struct s2p_sync_result *res, struct s2p_error *err)
+    S2P_NODISCARD;
+void s2p_sync_result_free(struct s2p_sync_result *res);
+
+#endif

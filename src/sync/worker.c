@@ -1,0 +1,373 @@
+/*
+ * worker.c - the queue-draining loop (see worker.h). Failure handling is
+ * decided here once: the error class (core/err.h) picks the retry policy
+ * (sync/backoff.h), and only Plex-side server-down and transient failures
+ * feed the circuit breaker. While the breaker is OPEN nothing is claimed;
+ * the worker probes Plex on a backing-off schedule (sync/probe.h) purely to
+ * report, and the breaker's own timeout lets one trial job through.
+ */
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/queue.h"
+#include "sync/backoff.h"
+#include "sync/breaker.h"
+#include "sync/probe.h"
+#include "sync/scenesync.h"
+
+#define DEFAULT_LEASE 300.0
+#define PROBE_TIMEOUT_MS 5000
+#define IDLE_SLICE 0.5
+
+struct run {
+	struct s2p_ctx *ctx;
+	const struct s2p_worker_opts *opts;
+	struct s2p_worker_stats *st;
+	struct s2p_matcher matcher;
+	struct s2p_breaker breaker;
+	struct s2p_probe_sched probe;
+	double idle_since;
+};
+
+static double
+now_of(const struct run *r)
+{
+	return s2p_clock_now(r->ctx->clock);
+}
+
+static void
+log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
+{
+	struct s2p_queue_counts c;
+	double now = now_of(r);
+
+	switch (tr) {
+	case S2P_BREAKER_TR_OPENED:
+	case S2P_BREAKER_TR_REOPENED:
+		s2p_warn("Circuit breaker OPEN after %s%s%s; pausing the queue",
+		    tr == S2P_BREAKER_TR_OPENED
+			? "5 consecutive Plex failures"
+			: "a failed trial job",
+		    why ? ": " : "", why ? why : "");
+		s2p_probe_start(&r->probe, now);
+		break;
+	case S2P_BREAKER_TR_HALF_OPENED:
+		s2p_info("Circuit breaker HALF_OPEN: letting one job through "
+			 "to test Plex");
+		break;
+	case S2P_BREAKER_TR_CLOSED:
+		memset(&c, 0, sizeof(c));
+		if (s2p_queue_counts(r->ctx->db, now, &c, NULL) != S2P_OK)
+			c.pending = -1;
+		s2p_info("Circuit breaker CLOSED: Plex recovered, %ld job(s) "
+			 "waiting will drain now", c.pending);
+		s2p_probe_reset(&r->probe);
+		break;
+	case S2P_BREAKER_TR_NONE:
+		break;
+	}
+}
+
+/* Feed one Plex-side outcome to the breaker. */
+static void
+breaker_record(struct run *r, int success, const char *why)
+{
+	enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
+	struct s2p_error e;
+
+	s2p_error_clear(&e);
+	if (s2p_breaker_record(&r->breaker, success, now_of(r), &tr, &e) !=
+	    S2P_OK)
+		s2p_errorf("cannot save circuit breaker state: %s", e.msg);
+	log_transition(r, tr, why);
+}
+
+/* While OPEN: probe Plex when the schedule says so (informational only) and
+ * sleep a short slice. */
+static void
+while_open(struct run *r)
+{
+	double now = now_of(r);
+	double wait;
+
+	if (s2p_probe_due(&r->probe, now)) {
+		struct s2p_plex_identity id;
+		struct s2p_error e;
+		int rc;
+
+		s2p_error_clear(&e);
+		rc = s2p_plex_identity(r->ctx->plex, PROBE_TIMEOUT_MS, &id, &e);
+		now = now_of(r);
+		s2p_probe_record(&r->probe, rc == S2P_OK, now, &r->ctx->rng);
+		if (rc == S2P_OK) {
+			s2p_info("Plex health check passed (%.0fms), recovery "
+				 "possible", id.latency_ms);
+		} else {
+			char next[64];
+
+			s2p_debug("Plex health check failed (attempt #%d), %s "
+				  "(%s)", r->probe.failures,
+			    s2p_probe_format_next(&r->probe, now, next,
+				sizeof(next)),
+			    e.msg);
+		}
+	}
+	wait = s2p_probe_next_in(&r->probe, now);
+	if (s2p_breaker_retry_in(&r->breaker, now) < wait)
+		wait = s2p_breaker_retry_in(&r->breaker, now);
+	if (wait > IDLE_SLICE)
+		wait = IDLE_SLICE;
+	s2p_ctx_sleep(r->ctx, wait > 0.01 ? wait : 0.01);
+}
+
+static void
+progress(struct run *r)
+{
+	struct s2p_queue_counts c;
+	long left;
+
+	if (!r->opts->progress)
+		return;
+	if (s2p_queue_counts(r->ctx->db, now_of(r), &c, NULL) != S2P_OK)
+		return;
+	left = c.pending + c.running;
+	s2p_log_progress((double)r->st->processed /
+	    (double)(r->st->processed + left > 0 ? r->st->processed + left : 1));
+}
+
+/* Handle a failed job: retry later, dead-letter, or skip. Returns S2P_OK,
+ * or a code that must stop the whole run (a rejected credential). */
+static int
+failed(struct run *r, const struct s2p_job *job, int rc,
+    const struct s2p_error *e, int plex_side)
+{
+	struct s2p_ctx *ctx = r->ctx;
+	enum s2p_err_class cls = s2p_status_class(rc);
+	struct s2p_retry_policy pol =
+	    s2p_retry_policy_for(cls, ctx->cfg.max_retries);
+	const char *cname = s2p_status_name(rc);
+	double now = now_of(r);
+	struct s2p_error qe;
+	int attempts = job->attempts + (cls == S2P_CLASS_DOWN ? 0 : 1);
+
+	s2p_error_clear(&qe);
+	if (rc == S2P_EAUTH) {
+		/* Every job would fail the same way: keep them all queued and
+		 * stop, rather than dead-letter the whole queue. */
+		s2p_errorf("%s rejected our credentials: %s. The queue is kept; "
+			   "fix the setting and run Process Queue.",
+		    plex_side ? "Plex" : "Stash", e->msg);
+		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
+			s2p_errorf("queue: %s", qe.msg);
+		return rc;
+	}
+	if (plex_side &&
+	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
+		breaker_record(r, 0, e->msg);
+	if (cls == S2P_CLASS_NOTFOUND && ctx->cfg.skip_not_found) {
+		s2p_info("Scene %lld skipped: %s (skip_not_found is on)",
+		    (long long)job->scene_id, e->msg);
+		r->st->skipped++;
+		if (s2p_queue_ack(ctx->db, job->id, now, &qe) != S2P_OK)
+			s2p_errorf("queue: %s", qe.msg);
+		return S2P_OK;
+	}
+	if (s2p_retry_exhausted(&pol, attempts)) {
+		s2p_warn("Scene %lld moved to the dead-letter queue after %d "
+			 "attempt(s): %s: %s",
+		    (long long)job->scene_id, attempts, cname, e->msg);
+		r->st->dead++;
+		if (s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg, now,
+			&qe) != S2P_OK)
+			s2p_errorf("queue: %s", qe.msg);
+		return S2P_OK;
+	}
+	{
+		double nb = s2p_retry_not_before(&pol, job->attempts,
+		    e->retry_after, now, &ctx->rng);
+
+		s2p_log(cls == S2P_CLASS_DOWN ? S2P_LOG_DEBUG : S2P_LOG_WARN,
+		    "Scene %lld: %s: %s; retry %d in %.0fs",
+		    (long long)job->scene_id, cname, e->msg, attempts,
+		    nb - now);
+		r->st->retried++;
+		if (s2p_queue_retry(ctx->db, job->id, nb,
+			cls == S2P_CLASS_DOWN ? 0 : 1, cname, e->msg, now,
+			&qe) != S2P_OK)
+			s2p_errorf("queue: %s", qe.msg);
+	}
+	return S2P_OK;
+}
+
+/* Run one claimed job to its queue outcome. */
+static int
+one_job(struct run *r, const struct s2p_job *job)
+{
+	struct s2p_ctx *ctx = r->ctx;
+	struct s2p_sync_result res;
+	struct s2p_error e, qe;
+	size_t i;
+	int rc;
+	char fields[256];
+
+	s2p_error_clear(&e);
+	s2p_error_clear(&qe);
+	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id, 0, &res, &e);
+	r->st->processed++;
+	if (rc != S2P_OK) {
+		rc = failed(r, job, rc, &e, res.plex_failed);
+		s2p_sync_result_free(&res);
+		return rc;
+	}
+	if (res.plex_failed)
+		breaker_record(r, 1, NULL);
+	fields[0] = '\0';
+	for (i = 0; i < res.changed.n; i++) {
+		size_t l = strlen(fields);
+
+		snprintf(fields + l, sizeof(fields) - l, "%s%s", i ? ", " : "",
+		    res.changed.v[i]);
+	}
+	switch (res.outcome) {
+	case S2P_SYNC_UPDATED:
+		r->st->updated++;
+		s2p_info("Synced scene %lld \"%s\" to Plex item %s: %s",
+		    (long long)job->scene_id, res.title, res.rating_key, fields);
+		break;
+	case S2P_SYNC_UNCHANGED:
+		r->st->unchanged++;
+		s2p_info("Scene %lld \"%s\" already matches Plex item %s",
+		    (long long)job->scene_id, res.title, res.rating_key);
+		break;
+	case S2P_SYNC_GONE:
+	case S2P_SYNC_SKIPPED:
+		r->st->skipped++;
+		s2p_info("Scene %lld skipped: %s", (long long)job->scene_id,
+		    res.note);
+		break;
+	}
+	s2p_sync_result_free(&res);
+	if (s2p_queue_ack(ctx->db, job->id, now_of(r), &qe) != S2P_OK)
+		s2p_errorf("queue: %s", qe.msg);
+	return S2P_OK;
+}
+
+/* Nothing is due. Returns 1 when the run should end. */
+static int
+nothing_due(struct run *r)
+{
+	struct s2p_queue_counts c;
+	double now = now_of(r), wait;
+
+	if (s2p_queue_counts(r->ctx->db, now, &c, NULL) != S2P_OK)
+		return 1;
+	if (c.pending == 0 && c.running == 0) {
+		if (r->opts->until_idle)
+			return 1;
+		if (r->idle_since == 0)
+			r->idle_since = now;
+		if (now - r->idle_since >= r->opts->idle_exit)
+			return 1;
+		s2p_ctx_sleep(r->ctx, IDLE_SLICE);
+		return 0;
+	}
+	r->idle_since = 0;
+	if (r->opts->until_idle) {
+		r->st->waiting = c.pending + c.running;
+		return 1;
+	}
+	wait = c.next_due > now ? c.next_due - now : IDLE_SLICE;
+	s2p_ctx_sleep(r->ctx, wait < IDLE_SLICE ? wait : IDLE_SLICE);
+	return 0;
+}
+
+int
+s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
+    struct s2p_worker_stats *st, struct s2p_error *err)
+{
+	struct run r;
+	char *bpath = NULL;
+	long orphans = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(st, 0, sizeof(*st));
+	r.ctx = ctx;
+	r.opts = opts;
+	r.st = st;
+	s2p_probe_init(&r.probe);
+	rc = s2p_ctx_db(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_ctx_stash(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_ctx_plex(ctx, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = s2p_matcher_init(&r.matcher, ctx->db, ctx->plex, &ctx->cfg,
+	    ctx->clock, err);
+	if (rc != S2P_OK)
+		return rc;
+	bpath = s2p_ctx_path(ctx, S2P_BREAKER_FILE);
+	s2p_breaker_init(&r.breaker, bpath);
+	rc = s2p_queue_recover_orphans(ctx->db, now_of(&r), &orphans, err);
+	if (rc != S2P_OK)
+		goto out;
+	if (orphans > 0)
+		s2p_info("Resumed %ld job(s) left running by a stopped worker",
+		    orphans);
+	while (!s2p_ctx_stopping(ctx)) {
+		struct s2p_job job;
+		enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
+		struct s2p_error e;
+		int allowed = 1;
+
+		s2p_error_clear(&e);
+		if (s2p_breaker_allow(&r.breaker, now_of(&r), &allowed, &tr,
+			&e) != S2P_OK)
+			s2p_errorf("circuit breaker state: %s", e.msg);
+		log_transition(&r, tr, NULL);
+		if (!allowed) {
+			if (opts->until_idle) {
+				struct s2p_queue_counts c;
+
+				if (s2p_queue_counts(ctx->db, now_of(&r), &c,
+					NULL) == S2P_OK)
+					st->waiting = c.pending + c.running;
+				break;
+			}
+			while_open(&r);
+			continue;
+		}
+		rc = s2p_queue_claim(ctx->db, now_of(&r),
+		    opts->lease > 0 ? opts->lease : DEFAULT_LEASE, &job, &e);
+		if (rc == S2P_ENOTFOUND) {
+			if (nothing_due(&r))
+				break;
+			continue;
+		}
+		if (rc != S2P_OK) {
+			s2p_errorf("queue: %s", e.msg);
+			s2p_ctx_sleep(ctx, 1.0);
+			continue;
+		}
+		r.idle_since = 0;
+		rc = one_job(&r, &job);
+		if (rc != S2P_OK) {
+			s2p_error_set(err, rc, "credentials rejected; worker "
+						"stopped with the queue kept");
+			goto out;
+		}
+		progress(&r);
+	}
+	rc = S2P_OK;
+out:
+	s2p_matcher_free(&r.matcher);
+	s2p_breaker_free(&r.breaker);
+	free(bpath);
+	return rc;
+}
