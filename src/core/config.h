@@ -11,6 +11,7 @@
 #define S2P_CONFIG_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "core/compat.h"
 #include "core/err.h"
@@ -62,15 +63,28 @@ void s2p_config_free(struct s2p_config *cfg);
  * logged at debug). A value of the wrong type that cannot be coerced, or one
  * out of range, gives S2P_EINVAL with a message naming the setting. Numbers
  * of 0 and empty strings mean "use the default", as Stash's UI shows unset
- * settings that way. */
+ * settings that way; so does null. Booleans also take 0/1 and the strings
+ * true/false/1/0/yes/no/on/off; numbers also take numeric strings (strictly:
+ * "12abc" is an error); enums are lower-cased. Application stops at the first
+ * bad value (keys applied before it stay applied). Messages never quote the
+ * value of a secret setting. */
 int s2p_config_apply_json(struct s2p_config *cfg, const json_t *settings,
     struct s2p_error *err) S2P_NODISCARD;
-/* Apply one setting from text (CLI flag or environment). */
+/* Apply one setting from text (CLI flag or environment), with the same
+ * coercion as a JSON string value. key may spell '_' as '-'; an unknown key
+ * is S2P_EINVAL. A NULL or empty value restores the default. */
 int s2p_config_set(struct s2p_config *cfg, const char *key, const char *value,
     struct s2p_error *err) S2P_NODISCARD;
-/* Apply STASH2PLEX_<KEY> variables and PLEX_URL / PLEX_TOKEN. */
+/* Apply STASH2PLEX_<KEY> variables (set and non-empty ones override). Then
+ * PLEX_URL / PLEX_TOKEN fill plex_url / plex_token only while those are
+ * still empty, as the reference's fallback does, so STASH2PLEX_PLEX_URL and
+ * the Stash setting both win over them. Errors name the variable. */
 int s2p_config_apply_env(struct s2p_config *cfg, struct s2p_error *err)
     S2P_NODISCARD;
+/* Every source checks non-empty plex_url (http(s)://host, trailing '/'
+ * stripped, no query) and plex_token (>= 8 chars, no white space) as it is
+ * applied, and registers secret values with s2p_log_secret so the logger
+ * masks them. */
 /* Check what only makes sense once all sources are in: plex_url and
  * plex_token present and well formed. */
 int s2p_config_validate(const struct s2p_config *cfg, struct s2p_error *err)
@@ -80,5 +94,17 @@ int s2p_config_validate(const struct s2p_config *cfg, struct s2p_error *err)
 json_t *s2p_config_to_json(const struct s2p_config *cfg);
 /* Print "key (type, default): description" lines for --help. */
 void s2p_config_print_help(void);
+/* The same text as s2p_config_print_help prints; the caller frees it. */
+char *s2p_config_help_text(void);
+
+/* Introspection of the settings table (for the manifest test and for
+ * callers that must treat secrets specially). Index i runs from 0 to
+ * s2p_config_count() - 1; out-of-range indexes give NULL. */
+size_t s2p_config_count(void);
+const char *s2p_config_key_at(size_t i);
+/* The Stash manifest type of setting i: "BOOLEAN", "NUMBER" or "STRING". */
+const char *s2p_config_stash_type_at(size_t i);
+/* 1 when key names a secret setting (plex_token, stash_api_key), else 0. */
+int s2p_config_is_secret(const char *key);
 
 #endif
