@@ -7,6 +7,8 @@
 #ifndef S2P_DB_H
 #define S2P_DB_H
 
+#include <stdint.h>
+
 #include <sqlite3.h>
 
 #include "core/compat.h"
@@ -24,9 +26,36 @@ sqlite3 *s2p_db_handle(struct s2p_db *db);
 /* Run SQL without results. Errors: S2P_EIO (S2P_EBUSY when locked). */
 int s2p_db_exec(struct s2p_db *db, const char *sql, struct s2p_error *err)
     S2P_NODISCARD;
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK helpers. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK helpers.
+ *
+ * They nest: s2p_db_begin inside an open s2p_db_begin starts a SAVEPOINT, so
+ * the queue functions (which open their own transaction) can be composed into
+ * one larger transaction by the caller. Only the outermost commit makes the
+ * changes durable; an inner rollback undoes only the inner part. Always pair
+ * every begin with exactly one commit or rollback (after a failed commit,
+ * call rollback). Do not issue BEGIN/COMMIT yourself through s2p_db_exec. */
 int s2p_db_begin(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
 int s2p_db_commit(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
 void s2p_db_rollback(struct s2p_db *db);
+
+/* Additions beyond the original contract. */
+
+/* Prepare one statement on db. *out is owned by the caller
+ * (sqlite3_finalize). Errors as s2p_db_error. */
+int s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Map a failed SQLite result code rc into err and return the status:
+ * S2P_EBUSY for SQLITE_BUSY/SQLITE_LOCKED, else S2P_EIO. what names the
+ * operation for the message ("claim job"). */
+int s2p_db_error(struct s2p_db *db, int rc, const char *what,
+    struct s2p_error *err);
+/* Schema version this program migrates to (the number of migrations). */
+int s2p_db_schema_version(void);
+/* Add delta to the named summary counter (created at 0). */
+int s2p_db_counter_add(struct s2p_db *db, const char *name, int64_t delta,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Read the named counter into *out (0 when it was never set). */
+int s2p_db_counter_get(struct s2p_db *db, const char *name, int64_t *out,
+    struct s2p_error *err) S2P_NODISCARD;
 
 #endif

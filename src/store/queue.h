@@ -12,6 +12,7 @@
 #ifndef S2P_QUEUE_H
 #define S2P_QUEUE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/compat.h"
@@ -29,7 +30,8 @@ struct s2p_job {
 };
 
 struct s2p_queue_counts {
-	long pending;  /* waiting rows, due or not */
+	long pending;  /* waiting rows, due or not (a running row whose lease
+			* expired is waiting again and counts here) */
 	long due;      /* pending with not_before <= now */
 	long running;  /* claimed, lease not expired */
 	long dead;     /* rows in the dead-letter table */
@@ -41,11 +43,19 @@ struct s2p_queue_counts {
  * 1 when a new row was inserted, 0 when it merged into an existing one. */
 int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id, const char *reason,
     double now, int *created_out, struct s2p_error *err) S2P_NODISCARD;
+/* Queue every scene of ids[0..n) like s2p_queue_enqueue, in one transaction
+ * (all or nothing). *created_out (may be NULL) gets how many rows were new. */
+int s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
+    const char *reason, double now, long *created_out, struct s2p_error *err)
+    S2P_NODISCARD;
 /* Claim the due job with the earliest not_before (then lowest id), or one
  * whose lease expired, setting a lease of lease_secs. S2P_ENOTFOUND when
  * nothing is due. */
 int s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
     struct s2p_job *out, struct s2p_error *err) S2P_NODISCARD;
+/* The functions below that take a job_id return S2P_ENOTFOUND when no such
+ * row is queued (cleared meanwhile, or already acknowledged). */
+
 /* The job succeeded: delete it (or, if it went dirty meanwhile, make it
  * pending again with attempts 0 and not_before now) and bump "done". */
 int s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
@@ -62,7 +72,8 @@ int s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
     struct s2p_error *err) S2P_NODISCARD;
 /* Move the job to the dead-letter table with its class and message (which
  * must not contain secrets). If it went dirty meanwhile, a fresh pending row
- * stays behind for the newer update. */
+ * stays behind for the newer update. The dead row's attempts include this
+ * final failure (attempts + 1). */
 int s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
     const char *error_class, const char *msg, double now,
     struct s2p_error *err) S2P_NODISCARD;

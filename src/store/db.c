@@ -1,0 +1,444 @@
+/*
+ * db.c - the one SQLite database of the project: opening it safely (mode
+ * 0600 for the file and its WAL/SHM side files, WAL journal, busy timeout),
+ * nested transactions on top of BEGIN IMMEDIATE, error mapping, a summary
+ * counter table, and the ordered list of schema migrations. It knows nothing
+ * about what the tables mean; queue.c and the other store users do.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#define DB_BUSY_TIMEOUT_MS 10000
+#define DB_FILE_MODE 0600
+
+struct s2p_db {
+	sqlite3 *h;
+	int depth; /* open s2p_db_begin levels: 1 = BEGIN, >1 = SAVEPOINTs */
+};
+
+/*
+ * Schema migrations, applied in order, each in its own transaction, with
+ * PRAGMA user_version holding how many have been applied. Never edit or
+ * reorder a migration that has shipped: append a new one instead.
+ *
+ * Planned additions (append them below migration 1, one entry each):
+ *   - the Plex path index (file path -> rating key cache),
+ *   - per-scene sync state (last synced Stash updated_at, fingerprint),
+ *   - outage history (breaker open/close records).
+ */
+static const char *const migrations[] = {
+	/* 1: job queue, dead letters, summary counters. */
+	"CREATE TABLE job ("
+	"  id INTEGER PRIMARY KEY,"
+	"  scene_id INTEGER NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'running')),"
+	"  dirty INTEGER NOT NULL DEFAULT 0 CHECK (dirty IN (0, 1)),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  not_before REAL NOT NULL,"
+	"  lease_until REAL,"
+	"  enqueued_at REAL NOT NULL,"
+	"  updated_at REAL NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  error_class TEXT NOT NULL DEFAULT '',"
+	"  last_error TEXT NOT NULL DEFAULT ''"
+	") STRICT;"
+	"CREATE INDEX job_claim ON job (state, not_before, id);"
+	"CREATE TABLE dead_letter ("
+	"  id INTEGER PRIMARY KEY,"
+	"  scene_id INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  failed_at REAL NOT NULL,"
+	"  error_class TEXT NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  reason TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX dead_letter_failed_at ON dead_letter (failed_at);"
+	"CREATE TABLE counter ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL"
+	") STRICT;",
+
+	/* 2: ... append new migrations here ... */
+};
+
+int
+s2p_db_schema_version(void)
+{
+	return (int)S2P_ARRAY_LEN(migrations);
+}
+
+int
+s2p_db_error(struct s2p_db *db, int rc, const char *what,
+    struct s2p_error *err)
+{
+	int prim = rc & 0xff;
+	int code = (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? S2P_EBUSY
+								   : S2P_EIO;
+	const char *detail = sqlite3_errstr(rc);
+
+	/* The handle's message is more precise, but only if it belongs to
+	 * this failure (bind and prepare errors also set it). */
+	if (db != NULL && db->h != NULL &&
+	    (sqlite3_errcode(db->h) & 0xff) == prim)
+		detail = sqlite3_errmsg(db->h);
+	return s2p_error_set(err, code, "database: cannot %s: %s", what,
+	    detail);
+}
+
+sqlite3 *
+s2p_db_handle(struct s2p_db *db)
+{
+	return db->h;
+}
+
+int
+s2p_db_exec(struct s2p_db *db, const char *sql, struct s2p_error *err)
+{
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	char what[64];
+
+	if (rc == SQLITE_OK)
+		return S2P_OK;
+	snprintf(what, sizeof(what), "run \"%.40s\"", sql);
+	return s2p_db_error(db, rc, what, err);
+}
+
+int
+s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
+    struct s2p_error *err)
+{
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, out, NULL);
+
+	if (rc == SQLITE_OK)
+		return S2P_OK;
+	*out = NULL;
+	return s2p_db_error(db, rc, "prepare statement", err);
+}
+
+/* SQLite rolls a transaction back by itself after some errors (SQLITE_FULL,
+ * I/O errors, ...); forget our nesting when that happened. */
+static void
+sync_depth(struct s2p_db *db)
+{
+	if (db->depth > 0 && sqlite3_get_autocommit(db->h))
+		db->depth = 0;
+}
+
+int
+s2p_db_begin(struct s2p_db *db, struct s2p_error *err)
+{
+	int rc;
+
+	sync_depth(db);
+	rc = s2p_db_exec(db,
+	    db->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT s2p_nested", err);
+	if (rc == S2P_OK)
+		db->depth++;
+	return rc;
+}
+
+int
+s2p_db_commit(struct s2p_db *db, struct s2p_error *err)
+{
+	int rc;
+
+	if (db->depth <= 0)
+		return s2p_error_set(err, S2P_EINVAL,
+		    "database: commit without a transaction");
+	rc = s2p_db_exec(db,
+	    db->depth == 1 ? "COMMIT" : "RELEASE s2p_nested", err);
+	if (rc == S2P_OK)
+		db->depth--;
+	return rc;
+}
+
+void
+s2p_db_rollback(struct s2p_db *db)
+{
+	struct s2p_error e;
+	int rc;
+
+	if (db == NULL)
+		return;
+	sync_depth(db);
+	if (db->depth <= 0)
+		return;
+	rc = s2p_db_exec(db,
+	    db->depth == 1 ? "ROLLBACK"
+			   : "ROLLBACK TO s2p_nested; RELEASE s2p_nested",
+	    &e);
+	if (rc != S2P_OK)
+		s2p_warn("%s", e.msg);
+	db->depth--;
+	sync_depth(db);
+}
+
+int
+s2p_db_counter_add(struct s2p_db *db, const char *name, int64_t delta,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st,
+	    "INSERT INTO counter (name, value) VALUES (?1, ?2)"
+	    " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 2, delta);
+	if (src == SQLITE_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			src = SQLITE_OK;
+	}
+	if (src != SQLITE_OK)
+		rc = s2p_db_error(db, src, "update counter", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_db_counter_get(struct s2p_db *db, const char *name, int64_t *out,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	*out = 0;
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT value FROM counter WHERE name = ?1", err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			src = SQLITE_OK;
+		} else if (src == SQLITE_DONE) {
+			src = SQLITE_OK;
+		}
+	}
+	if (src != SQLITE_OK)
+		rc = s2p_db_error(db, src, "read counter", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Read PRAGMA user_version into *out. */
+static int
+user_version(struct s2p_db *db, int *out, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st, "PRAGMA user_version", err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = s2p_db_error(db, src, "read schema version", err);
+		goto out;
+	}
+	*out = sqlite3_column_int(st, 0);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Apply migration number i+1 unless another process already did (the
+ * version is re-read under the write lock). */
+static int
+apply_migration(struct s2p_db *db, int i, struct s2p_error *err)
+{
+	char pragma[48];
+	int rc, version = 0;
+
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = user_version(db, &version, err);
+	if (rc != S2P_OK || version > i)
+		goto out;
+	rc = s2p_db_exec(db, migrations[i], err);
+	if (rc != S2P_OK)
+		goto out;
+	/* PRAGMA takes no bound parameters; the value is our own index. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", i + 1);
+	rc = s2p_db_exec(db, pragma, err);
+	if (rc == S2P_OK)
+		s2p_debug("database schema migrated to version %d", i + 1);
+out:
+	if (rc == S2P_OK)
+		rc = s2p_db_commit(db, err);
+	if (rc != S2P_OK)
+		s2p_db_rollback(db);
+	return rc;
+}
+
+/* Bring the schema up to date. A database from a newer program is refused
+ * rather than half understood. */
+static int
+migrate(struct s2p_db *db, struct s2p_error *err)
+{
+	int i, rc, version = 0, latest = s2p_db_schema_version();
+
+	rc = user_version(db, &version, err);
+	if (rc != S2P_OK)
+		return rc;
+	if (version > latest)
+		return s2p_error_set(err, S2P_EIO,
+		    "database: schema version %d is newer than this program "
+		    "supports (%d)",
+		    version, latest);
+	for (i = version; i < latest; i++) {
+		rc = apply_migration(db, i, err);
+		if (rc != S2P_OK)
+			return rc;
+	}
+	return S2P_OK;
+}
+
+/* Switch to WAL and check that SQLite really did (it silently keeps the old
+ * mode where shared memory is unavailable). */
+static int
+enable_wal(struct s2p_db *db, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st, "PRAGMA journal_mode = WAL", err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = s2p_db_error(db, src, "enable WAL journal", err);
+		goto out;
+	}
+	mode = sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
+		rc = s2p_error_set(err, S2P_EIO,
+		    "database: WAL journal unavailable (got \"%s\"); is the "
+		    "data directory on a network file system?",
+		    mode ? (const char *)mode : "");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Create path if needed and make sure it is private (0600). */
+static int
+create_private(const char *path, struct s2p_error *err)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, DB_FILE_MODE);
+	if (fd < 0)
+		return s2p_error_set(err, S2P_EIO,
+		    "database: cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 0777) != DB_FILE_MODE &&
+	    fchmod(fd, DB_FILE_MODE) != 0)
+		s2p_warn("database: cannot make %s private: %s", path,
+		    strerror(errno));
+	close(fd);
+	return S2P_OK;
+}
+
+/* SQLite gives the -wal and -shm files the database file's mode; tighten
+ * them anyway in case they predate a mode change of the main file. */
+static void
+secure_side_files(const char *path)
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	size_t i;
+
+	for (i = 0; i < S2P_ARRAY_LEN(suffix); i++) {
+		char *p = s2p_xasprintf("%s%s", path, suffix[i]);
+		struct stat sb;
+
+		if (stat(p, &sb) == 0 && (sb.st_mode & 0777) != DB_FILE_MODE &&
+		    chmod(p, DB_FILE_MODE) != 0)
+			s2p_warn("database: cannot make %s private: %s", p,
+			    strerror(errno));
+		free(p);
+	}
+}
+
+int
+s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
+{
+	struct s2p_db *db = NULL;
+	mode_t old_mask;
+	int rc, src;
+
+	*out = NULL;
+	/* Any file created while the database is being opened (the WAL and
+	 * SHM side files included) is private to us. */
+	old_mask = umask(077);
+	rc = create_private(path, err);
+	if (rc != S2P_OK)
+		goto out;
+	db = s2p_xcalloc(1, sizeof(*db));
+	src = sqlite3_open_v2(path, &db->h,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (src != SQLITE_OK) {
+		rc = s2p_db_error(db, src, "open database", err);
+		goto out;
+	}
+	src = sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	if (src != SQLITE_OK) {
+		rc = s2p_db_error(db, src, "set busy timeout", err);
+		goto out;
+	}
+	rc = enable_wal(db, err);
+	if (rc != S2P_OK)
+		goto out;
+	rc = s2p_db_exec(db,
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
+	if (rc != S2P_OK)
+		goto out;
+	rc = migrate(db, err);
+	if (rc != S2P_OK)
+		goto out;
+	secure_side_files(path);
+out:
+	umask(old_mask);
+	if (rc != S2P_OK) {
+		s2p_db_close(db);
+		return rc;
+	}
+	*out = db;
+	return S2P_OK;
+}
+
+void
+s2p_db_close(struct s2p_db *db)
+{
+	if (db == NULL)
+		return;
+	/* An open transaction is rolled back by sqlite3_close itself.
+	 * Statements are always finalized by their users, so plain close
+	 * succeeds; v2 keeps a leaked statement from leaking the handle. */
+	if (db->h != NULL && sqlite3_close(db->h) != SQLITE_OK) {
+		s2p_warn("database: close: %s", sqlite3_errmsg(db->h));
+		sqlite3_close_v2(db->h);
+	}
+	free(db);
+}

@@ -1,0 +1,751 @@
+/*
+ * queue.c - the durable job queue (table job) and the dead-letter queue
+ * (table dead_letter) on top of db.c. One row per scene; states pending and
+ * running; "dirty" remembers an update that arrived during an attempt; a
+ * claim is a lease that expires; backoff is the pair (attempts, not_before).
+ * Every operation is one statement or one transaction, so a crash at any
+ * point leaves the queue consistent. Policy (how long to back off, when to
+ * give up) belongs to the worker, not here. See docs/internals/queue.md.
+ */
+#include "queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+/* Longest stored message; s2p_dead_job.message holds it with room to spare. */
+#define MSG_MAX 500
+/* Stored text is capped so that it always fits the public structs. */
+#define REASON_MAX (sizeof(((struct s2p_job *)0)->reason) - 1)
+#define CLASS_MAX (sizeof(((struct s2p_job *)0)->error_class) - 1)
+
+/* Length of s cut to at most max bytes without splitting a UTF-8
+ * sequence. */
+static int
+utf8_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return (int)n;
+}
+
+/* Bind s (NULL as "") capped to max bytes. Returns an SQLite code. */
+static int
+bind_capped(sqlite3_stmt *st, int idx, const char *s, size_t max)
+{
+	if (s == NULL)
+		s = "";
+	return sqlite3_bind_text(st, idx, s, utf8_cut(s, max),
+	    SQLITE_TRANSIENT);
+}
+
+/* Copy text column col into dst (len bytes, always terminated). */
+static void
+copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", s != NULL ? (const char *)s : "");
+}
+
+/* Step a statement that returns no rows (or whose rows are ignored).
+ * Returns S2P_OK or the mapped error. */
+static int
+step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
+    struct s2p_error *err)
+{
+	int src = sqlite3_step(st);
+
+	while (src == SQLITE_ROW)
+		src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		return s2p_db_error(db, src, what, err);
+	return S2P_OK;
+}
+
+/* Number of rows the last statement on db changed. */
+static long
+changes(struct s2p_db *db)
+{
+	return (long)sqlite3_changes(s2p_db_handle(db));
+}
+
+/* Finish a transaction opened with s2p_db_begin: commit when rc is S2P_OK,
+ * else roll back. Returns the final status. */
+static int
+tx_end(struct s2p_db *db, int rc, struct s2p_error *err)
+{
+	if (rc == S2P_OK) {
+		rc = s2p_db_commit(db, err);
+		if (rc == S2P_OK)
+			return S2P_OK;
+	}
+	s2p_db_rollback(db);
+	return rc;
+}
+
+/* The two statements of an enqueue, prepared once per transaction. */
+struct enq {
+	sqlite3_stmt *ins;
+	sqlite3_stmt *upd;
+};
+
+static int
+enq_prepare(struct s2p_db *db, struct enq *e, const char *reason,
+    double now, struct s2p_error *err)
+{
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &e->ins,
+	    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
+	    " enqueued_at, updated_at, reason)"
+	    " VALUES (?1, 'pending', 0, 0, ?2, ?2, ?2, ?3)"
+	    " ON CONFLICT (scene_id) DO NOTHING",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	/* A pending row keeps its backoff; a running one must run again. */
+	rc = s2p_db_prepare(db, &e->upd,
+	    "UPDATE job SET updated_at = ?2,"
+	    " dirty = CASE WHEN state = 'running' THEN 1 ELSE dirty END"
+	    " WHERE scene_id = ?1",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_bind_double(e->ins, 2, now);
+	if (src == SQLITE_OK)
+		src = bind_capped(e->ins, 3, reason, REASON_MAX);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(e->upd, 2, now);
+	if (src != SQLITE_OK)
+		return s2p_db_error(db, src, "bind enqueue", err);
+	return S2P_OK;
+}
+
+static void
+enq_finalize(struct enq *e)
+{
+	sqlite3_finalize(e->ins);
+	sqlite3_finalize(e->upd);
+}
+
+/* Insert or coalesce one scene inside the caller's transaction. */
+static int
+enq_one(struct s2p_db *db, struct enq *e, int64_t scene_id, int *created,
+    struct s2p_error *err)
+{
+	int rc, src;
+
+	*created = 0;
+	src = sqlite3_reset(e->ins);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(e->ins, 1, scene_id);
+	if (src != SQLITE_OK)
+		return s2p_db_error(db, src, "enqueue job", err);
+	rc = step_done(db, e->ins, "enqueue job", err);
+	if (rc != S2P_OK)
+		return rc;
+	if (changes(db) > 0) {
+		*created = 1;
+		return S2P_OK;
+	}
+	src = sqlite3_reset(e->upd);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(e->upd, 1, scene_id);
+	if (src != SQLITE_OK)
+		return s2p_db_error(db, src, "coalesce job", err);
+	return step_done(db, e->upd, "coalesce job", err);
+}
+
+int
+s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
+    const char *reason, double now, long *created_out, struct s2p_error *err)
+{
+	struct enq e = { NULL, NULL };
+	long created = 0;
+	size_t i;
+	int rc, one;
+
+	if (created_out != NULL)
+		*created_out = 0;
+	if (n == 0)
+		return S2P_OK;
+	if (ids == NULL)
+		return s2p_error_set(err, S2P_EINVAL, "enqueue: no scene ids");
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = enq_prepare(db, &e, reason, now, err);
+	for (i = 0; rc == S2P_OK && i < n; i++) {
+		rc = enq_one(db, &e, ids[i], &one, err);
+		created += one;
+	}
+	enq_finalize(&e);
+	rc = tx_end(db, rc, err);
+	if (rc == S2P_OK && created_out != NULL)
+		*created_out = created;
+	return rc;
+}
+
+int
+s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id, const char *reason,
+    double now, int *created_out, struct s2p_error *err)
+{
+	long created = 0;
+	int rc;
+
+	rc = s2p_queue_enqueue_many(db, &scene_id, 1, reason, now, &created,
+	    err);
+	if (created_out != NULL)
+		*created_out = rc == S2P_OK && created > 0;
+	return rc;
+}
+
+/* The claim is one statement: the earliest due pending row and the earliest
+ * running row whose lease expired are each found through the job_claim
+ * index (LIMIT 1 each), and the earlier of the two is taken. Claiming starts
+ * a new attempt that reads the scene afresh, so dirty is cleared. */
+static const char claim_sql[] =
+    "UPDATE job SET state = 'running', dirty = 0,"
+    " lease_until = ?1 + ?2, updated_at = ?1"
+    " WHERE id = ("
+    "  SELECT id FROM ("
+    "   SELECT * FROM (SELECT id, not_before FROM job"
+    "    WHERE state = 'pending' AND not_before <= ?1"
+    "    ORDER BY not_before, id LIMIT 1)"
+    "   UNION ALL"
+    "   SELECT * FROM (SELECT id, not_before FROM job"
+    "    WHERE state = 'running' AND lease_until <= ?1"
+    "    ORDER BY not_before, id LIMIT 1))"
+    "  ORDER BY not_before, id LIMIT 1)"
+    " RETURNING id, scene_id, attempts, not_before, enqueued_at, reason,"
+    " error_class";
+
+int
+s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
+    struct s2p_job *out, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!(lease_secs > 0))
+		return s2p_error_set(err, S2P_EINVAL,
+		    "claim: lease must be positive");
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = s2p_db_prepare(db, &st, claim_sql, err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_double(st, 1, now);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 2, lease_secs);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		found = 1;
+		out->id = sqlite3_column_int64(st, 0);
+		out->scene_id = sqlite3_column_int64(st, 1);
+		out->attempts = sqlite3_column_int(st, 2);
+		out->not_before = sqlite3_column_double(st, 3);
+		out->enqueued_at = sqlite3_column_double(st, 4);
+		copy_col(out->reason, sizeof(out->reason), st, 5);
+		copy_col(out->error_class, sizeof(out->error_class), st, 6);
+		src = sqlite3_step(st);
+	}
+	if (src != SQLITE_DONE) {
+		rc = s2p_db_error(db, src, "claim job", err);
+		goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	rc = tx_end(db, rc, err);
+	if (rc == S2P_OK && !found)
+		rc = s2p_error_set(err, S2P_ENOTFOUND, "queue: no job is due");
+	if (rc != S2P_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* Run one statement with job_id bound to ?1 and now (if not NULL) to ?2,
+ * and fail with S2P_ENOTFOUND when it changed no row. */
+static int
+exec_job(struct s2p_db *db, const char *sql, int64_t job_id,
+    const double *now, const char *what, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st, sql, err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_int64(st, 1, job_id);
+	if (src == SQLITE_OK && now != NULL)
+		src = sqlite3_bind_double(st, 2, *now);
+	if (src != SQLITE_OK) {
+		rc = s2p_db_error(db, src, what, err);
+		goto out;
+	}
+	rc = step_done(db, st, what, err);
+	if (rc == S2P_OK && changes(db) == 0)
+		rc = s2p_error_set(err, S2P_ENOTFOUND,
+		    "queue: cannot %s: job %lld is not queued", what,
+		    (long long)job_id);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Fields of a job row that ack and dead_letter decide on. */
+struct job_row {
+	int64_t scene_id;
+	int attempts;
+	int dirty;
+	int running;
+	char reason[32];
+};
+
+/* Read job_id's row into *row. S2P_ENOTFOUND when it is not queued. */
+static int
+read_job(struct s2p_db *db, int64_t job_id, struct job_row *row,
+    const char *what, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	memset(row, 0, sizeof(*row));
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT scene_id, attempts, dirty, state = 'running', reason"
+	    " FROM job WHERE id = ?1",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_int64(st, 1, job_id);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = s2p_error_set(err, S2P_ENOTFOUND,
+		    "queue: cannot %s: job %lld is not queued", what,
+		    (long long)job_id);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = s2p_db_error(db, src, what, err);
+		goto out;
+	}
+	row->scene_id = sqlite3_column_int64(st, 0);
+	row->attempts = sqlite3_column_int(st, 1);
+	row->dirty = sqlite3_column_int(st, 2);
+	row->running = sqlite3_column_int(st, 3);
+	copy_col(row->reason, sizeof(row->reason), st, 4);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Turn the row into a fresh pending job for the update that arrived while
+ * it ran: attempts 0, due now, no error. */
+static const char repend_sql[] =
+    "UPDATE job SET state = 'pending', dirty = 0, attempts = 0,"
+    " not_before = ?2, lease_until = NULL, enqueued_at = ?2,"
+    " updated_at = ?2, error_class = '', last_error = '' WHERE id = ?1";
+
+int
+s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
+    struct s2p_error *err)
+{
+	struct job_row row;
+	int rc;
+
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = read_job(db, job_id, &row, "acknowledge job", err);
+	if (rc != S2P_OK)
+		goto out;
+	/* A row that is pending again was recovered as an orphan while we
+	 * worked; an update may have merged into it since, so it stays. */
+	if (row.running && row.dirty)
+		rc = exec_job(db, repend_sql, job_id, &now, "re-queue job",
+		    err);
+	else if (row.running)
+		rc = exec_job(db, "DELETE FROM job WHERE id = ?1", job_id, NULL,
+		    "delete job", err);
+	if (rc == S2P_OK)
+		rc = s2p_db_counter_add(db, "done", 1, err);
+out:
+	return tx_end(db, rc, err);
+}
+
+int
+s2p_queue_retry(struct s2p_db *db, int64_t job_id, double not_before,
+    int count_attempt, const char *error_class, const char *msg, double now,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char *clean = s2p_log_redact(msg != NULL ? msg : "");
+	int rc, src;
+
+	/* A dirty flag is dropped: this retry reads the scene afresh. */
+	rc = s2p_db_prepare(db, &st,
+	    "UPDATE job SET state = 'pending', dirty = 0, lease_until = NULL,"
+	    " not_before = ?2, attempts = attempts + ?3, error_class = ?4,"
+	    " last_error = ?5, updated_at = ?6 WHERE id = ?1",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_int64(st, 1, job_id);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 2, not_before);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int(st, 3, count_attempt ? 1 : 0);
+	if (src == SQLITE_OK)
+		src = bind_capped(st, 4, error_class, CLASS_MAX);
+	if (src == SQLITE_OK)
+		src = bind_capped(st, 5, clean, MSG_MAX);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 6, now);
+	if (src != SQLITE_OK) {
+		rc = s2p_db_error(db, src, "retry job", err);
+		goto out;
+	}
+	rc = step_done(db, st, "retry job", err);
+	if (rc == S2P_OK && changes(db) == 0)
+		rc = s2p_error_set(err, S2P_ENOTFOUND,
+		    "queue: cannot retry job %lld: not queued",
+		    (long long)job_id);
+out:
+	sqlite3_finalize(st);
+	free(clean);
+	return rc;
+}
+
+int
+s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
+    struct s2p_error *err)
+{
+	return exec_job(db,
+	    "UPDATE job SET state = 'pending', dirty = 0, lease_until = NULL,"
+	    " updated_at = ?2 WHERE id = ?1",
+	    job_id, &now, "release job", err);
+}
+
+/* Insert the dead-letter record for row. */
+static int
+insert_dead(struct s2p_db *db, const struct job_row *row,
+    const char *error_class, const char *msg, double now,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st,
+	    "INSERT INTO dead_letter (scene_id, attempts, failed_at,"
+	    " error_class, message, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_int64(st, 1, row->scene_id);
+	/* The failure that gives up on the job is an attempt too. */
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int(st, 2, row->attempts + 1);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 3, now);
+	if (src == SQLITE_OK)
+		src = bind_capped(st, 4, error_class, CLASS_MAX);
+	if (src == SQLITE_OK)
+		src = bind_capped(st, 5, msg, MSG_MAX);
+	if (src == SQLITE_OK)
+		src = bind_capped(st, 6, row->reason, REASON_MAX);
+	if (src != SQLITE_OK) {
+		rc = s2p_db_error(db, src, "dead-letter job", err);
+		goto out;
+	}
+	rc = step_done(db, st, "dead-letter job", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
+    const char *error_class, const char *msg, double now,
+    struct s2p_error *err)
+{
+	char *clean = s2p_log_redact(msg != NULL ? msg : "");
+	struct job_row row;
+	int rc;
+
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		goto out;
+	rc = read_job(db, job_id, &row, "dead-letter job", err);
+	if (rc == S2P_OK)
+		rc = insert_dead(db, &row, error_class, clean, now, err);
+	if (rc == S2P_OK && row.dirty)
+		rc = exec_job(db, repend_sql, job_id, &now, "re-queue job",
+		    err);
+	else if (rc == S2P_OK)
+		rc = exec_job(db, "DELETE FROM job WHERE id = ?1", job_id, NULL,
+		    "delete job", err);
+	rc = tx_end(db, rc, err);
+out:
+	free(clean);
+	return rc;
+}
+
+/* Run sql (with ?1 bound to a if has_a) and report the number of changed
+ * rows in *n_out (may be NULL). */
+static int
+exec_count(struct s2p_db *db, const char *sql, int has_a, double a,
+    long *n_out, const char *what, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	if (n_out != NULL)
+		*n_out = 0;
+	rc = s2p_db_prepare(db, &st, sql, err);
+	if (rc != S2P_OK)
+		goto out;
+	if (has_a) {
+		src = sqlite3_bind_double(st, 1, a);
+		if (src != SQLITE_OK) {
+			rc = s2p_db_error(db, src, what, err);
+			goto out;
+		}
+	}
+	rc = step_done(db, st, what, err);
+	if (rc == S2P_OK && n_out != NULL)
+		*n_out = changes(db);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
+    struct s2p_error *err)
+{
+	return exec_count(db,
+	    "UPDATE job SET state = 'pending', dirty = 0, lease_until = NULL,"
+	    " updated_at = ?1 WHERE state = 'running'",
+	    1, now, n_out, "recover orphaned jobs", err);
+}
+
+int
+s2p_queue_clear(struct s2p_db *db, long *n_out, struct s2p_error *err)
+{
+	return exec_count(db, "DELETE FROM job WHERE state = 'pending'", 0, 0,
+	    n_out, "clear queue", err);
+}
+
+/* One statement, so one consistent snapshot. A running row whose lease has
+ * expired is waiting to be claimed again: it counts as pending and due. */
+static const char counts_sql[] =
+    "WITH waiting AS (SELECT not_before FROM job"
+    "  WHERE state = 'pending'"
+    "  OR (state = 'running' AND lease_until <= ?1))"
+    " SELECT"
+    " (SELECT count(*) FROM waiting),"
+    " (SELECT count(*) FROM waiting WHERE not_before <= ?1),"
+    " (SELECT count(*) FROM job"
+    "   WHERE state = 'running' AND lease_until > ?1),"
+    " (SELECT count(*) FROM dead_letter),"
+    " coalesce((SELECT value FROM counter WHERE name = 'done'), 0),"
+    " coalesce((SELECT min(not_before) FROM waiting), 0)";
+
+int
+s2p_queue_counts(struct s2p_db *db, double now, struct s2p_queue_counts *out,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	memset(out, 0, sizeof(*out));
+	rc = s2p_db_prepare(db, &st, counts_sql, err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_double(st, 1, now);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = s2p_db_error(db, src, "count jobs", err);
+		goto out;
+	}
+	out->pending = (long)sqlite3_column_int64(st, 0);
+	out->due = (long)sqlite3_column_int64(st, 1);
+	out->running = (long)sqlite3_column_int64(st, 2);
+	out->dead = (long)sqlite3_column_int64(st, 3);
+	out->done = (long)sqlite3_column_int64(st, 4);
+	out->next_due = sqlite3_column_double(st, 5);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
+    struct s2p_error *err)
+{
+	struct s2p_dead_job job;
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT id, scene_id, attempts, failed_at, error_class, message"
+	    " FROM dead_letter ORDER BY failed_at DESC, id DESC LIMIT ?1",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_int64(st, 1, limit > 0 ? (sqlite3_int64)limit : -1);
+	while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&job, 0, sizeof(job));
+		job.id = sqlite3_column_int64(st, 0);
+		job.scene_id = sqlite3_column_int64(st, 1);
+		job.attempts = sqlite3_column_int(st, 2);
+		job.failed_at = sqlite3_column_double(st, 3);
+		copy_col(job.error_class, sizeof(job.error_class), st, 4);
+		copy_col(job.message, sizeof(job.message), st, 5);
+		rc = fn(&job, payload);
+		if (rc != 0)
+			goto out;
+		src = SQLITE_OK;
+	}
+	if (src != SQLITE_DONE)
+		rc = s2p_db_error(db, src, "list dead letters", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The dead rows a requeue selects: ?1 from, ?2 to, ?3 class or NULL. */
+#define DLQ_WINDOW \
+	" WHERE failed_at >= ?1 AND failed_at <= ?2" \
+	" AND (?3 IS NULL OR error_class = ?3)"
+
+/* Bind the requeue window to st. Returns an SQLite code. */
+static int
+bind_window(sqlite3_stmt *st, double from, double to, const char *cls)
+{
+	int src = sqlite3_bind_double(st, 1, from);
+
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 2, to);
+	if (src == SQLITE_OK)
+		src = cls != NULL ? bind_capped(st, 3, cls, CLASS_MAX)
+				  : sqlite3_bind_null(st, 3);
+	return src;
+}
+
+int
+s2p_dlq_requeue(struct s2p_db *db, double from, double to,
+    const char *error_class, double now, long *n_out, struct s2p_error *err)
+{
+	sqlite3_stmt *ins = NULL, *del = NULL;
+	long n = 0;
+	int rc, src;
+
+	if (n_out != NULL)
+		*n_out = 0;
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	/* Oldest failure first; a scene already queued (or listed twice)
+	 * keeps one row. Every selected dead row is then covered by a queued
+	 * job, so all of them go. */
+	rc = s2p_db_prepare(db, &ins,
+	    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
+	    " enqueued_at, updated_at, reason)"
+	    " SELECT scene_id, 'pending', 0, 0, ?4, ?4, ?4, 'dlq'"
+	    " FROM dead_letter" DLQ_WINDOW " ORDER BY failed_at, id"
+	    " ON CONFLICT (scene_id) DO NOTHING",
+	    err);
+	if (rc == S2P_OK)
+		rc = s2p_db_prepare(db, &del,
+		    "DELETE FROM dead_letter" DLQ_WINDOW, err);
+	if (rc != S2P_OK)
+		goto out;
+	src = bind_window(ins, from, to, error_class);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(ins, 4, now);
+	if (src == SQLITE_OK)
+		src = bind_window(del, from, to, error_class);
+	if (src != SQLITE_OK) {
+		rc = s2p_db_error(db, src, "requeue dead letters", err);
+		goto out;
+	}
+	rc = step_done(db, ins, "requeue dead letters", err);
+	if (rc != S2P_OK)
+		goto out;
+	n = changes(db);
+	rc = step_done(db, del, "delete requeued dead letters", err);
+out:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(del);
+	rc = tx_end(db, rc, err);
+	if (rc == S2P_OK && n_out != NULL)
+		*n_out = n;
+	return rc;
+}
+
+int
+s2p_dlq_purge(struct s2p_db *db, double before, long *n_out,
+    struct s2p_error *err)
+{
+	if (before <= 0)
+		return exec_count(db, "DELETE FROM dead_letter", 0, 0, n_out,
+		    "purge dead letters", err);
+	return exec_count(db, "DELETE FROM dead_letter WHERE failed_at < ?1",
+	    1, before, n_out, "purge dead letters", err);
+}
+
+int
+s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len,
+    struct s2p_error *err)
+{
+	struct s2p_buf b;
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	if (buf == NULL || len == 0)
+		return s2p_error_set(err, S2P_EINVAL, "dlq summary: no buffer");
+	buf[0] = '\0';
+	s2p_buf_init(&b, 0);
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT error_class, count(*) AS n FROM dead_letter"
+	    " GROUP BY error_class ORDER BY n DESC, error_class",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *cls = sqlite3_column_text(st, 0);
+
+		rc = s2p_buf_addf(&b, "%s%s=%lld", b.len > 0 ? ", " : "",
+		    cls != NULL && cls[0] != '\0' ? (const char *)cls
+						  : "unknown",
+		    (long long)sqlite3_column_int64(st, 1));
+		if (rc != S2P_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = s2p_db_error(db, src, "summarise dead letters", err);
+		goto out;
+	}
+	/* Truncated to len if need be. */
+	snprintf(buf, len, "%s", b.data != NULL ? b.data : "");
+out:
+	sqlite3_finalize(st);
+	s2p_buf_free(&b);
+	return rc;
+}
