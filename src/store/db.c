@@ -67,8 +67,17 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL"
 	") STRICT;",
-
-	/* 2: ... append new migrations here ... */
+	/* 2: the Plex path index (sync/pindex.c). */
+	"CREATE TABLE plex_section (key TEXT PRIMARY KEY, title TEXT NOT NULL,"
+	"  type TEXT NOT NULL, locations TEXT NOT NULL,"
+	"  indexed_at REAL NOT NULL DEFAULT 0) STRICT;"
+	"CREATE TABLE plex_part (file_key TEXT NOT NULL, file TEXT NOT NULL,"
+	"  base_key TEXT NOT NULL, rating_key TEXT NOT NULL,"
+	"  section_key TEXT NOT NULL, part_no INTEGER NOT NULL,"
+	"  PRIMARY KEY (file_key, rating_key)) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX plex_part_base ON plex_part (base_key);"
+	"CREATE INDEX plex_part_rk ON plex_part (rating_key);",
+	/* 3: ... append new migrations here ... */
 };
 
 int

@@ -15,18 +15,7 @@
 #include "net/plex.h"
 #include "store/db.h"
 
-/* Schema, applied as one of the database's migrations (store/db.c). */
-#define S2P_PINDEX_SCHEMA \
-	"CREATE TABLE plex_section(key TEXT PRIMARY KEY, title TEXT NOT NULL," \
-	" type TEXT NOT NULL, locations TEXT NOT NULL," \
-	" indexed_at REAL NOT NULL DEFAULT 0);" \
-	"CREATE TABLE plex_part(file_key TEXT NOT NULL, file TEXT NOT NULL," \
-	" base_key TEXT NOT NULL, rating_key TEXT NOT NULL," \
-	" section_key TEXT NOT NULL, part_no INTEGER NOT NULL," \
-	" PRIMARY KEY(file_key, rating_key)) WITHOUT ROWID;" \
-	"CREATE INDEX plex_part_base ON plex_part(base_key);" \
-	"CREATE INDEX plex_part_rk ON plex_part(rating_key);" \
-	"CREATE TABLE kv(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+/* The tables live in store/db.c (migration 2). */
 
 /* One indexed file. */
 struct s2p_pindex_hit {
