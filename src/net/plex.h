@@ -80,7 +80,10 @@ struct s2p_plex_page {
 
 /* GET /library/sections/{key}/all?type=N with paging (start, size), optional
  * sort (e.g. "updatedAt:desc") and optional file= hint (a narrowing filter
- * only: callers must compare Part@file themselves). The caller frees out. */
+ * only: callers must compare Part@file themselves). Paging goes as the
+ * X-Plex-Container-Start/-Size headers; size < 0 sends no paging at all
+ * (size 0 asks for the count only). Entries without a ratingKey are skipped.
+ * The caller frees out. */
 int s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
     const char *sort, const char *file_hint, long start, long size,
     struct s2p_plex_page *out, struct s2p_error *err) S2P_NODISCARD;
@@ -113,7 +116,9 @@ struct s2p_plex_item {
 	struct s2p_strv files;       /* every Part@file */
 };
 
-/* GET /library/metadata/{rk}. 404 gives S2P_ENOTFOUND. The caller frees out. */
+/* GET /library/metadata/{rk}. 404, or a reply without Metadata, gives
+ * S2P_ENOTFOUND. section_id falls back to the container's librarySectionID.
+ * The caller frees out. */
 int s2p_plex_get_item(struct s2p_plex *p, const char *rating_key,
     struct s2p_plex_item *out, struct s2p_error *err) S2P_NODISCARD;
 void s2p_plex_item_free(struct s2p_plex_item *it);
@@ -130,12 +135,15 @@ void s2p_plex_edit_free(struct s2p_plex_edit *e);
 void s2p_plex_edit_field(struct s2p_plex_edit *e, const char *field,
     const char *value, int locked);
 /* Replace the whole list: <tag>[i].tag.tag=<name>... plus <tag>.locked.
- * An empty list removes every tag of that type. tag is the singular edit
+ * An empty list removes every tag of that type, sent as "<tag>[].tag=" (the
+ * spec's form, unverified on a real PMS: when the current names are known,
+ * s2p_plex_edit_tags_remove is the proven way). tag is the singular edit
  * name: "genre", "actor", "collection", "label". */
 void s2p_plex_edit_tags(struct s2p_plex_edit *e, const char *tag,
     const struct s2p_strv *names, int locked);
 /* Remove the named tags: <tag>[].tag.tag-=<enc(n1)>,<enc(n2)> (each name
- * encoded, joined, then encoded again). */
+ * encoded, joined, then encoded again). No lock parameter is added (pair it
+ * with s2p_plex_edit_lock); an empty list adds nothing. */
 void s2p_plex_edit_tags_remove(struct s2p_plex_edit *e, const char *tag,
     const struct s2p_strv *names);
 /* <field>.locked=1 alone (e.g. "thumb"). */
@@ -152,7 +160,8 @@ int s2p_plex_apply_edit(struct s2p_plex *p, const char *section_id, int type,
 int s2p_plex_rate(struct s2p_plex *p, const char *rating_key, double rating,
     struct s2p_error *err) S2P_NODISCARD;
 /* POST raw image bytes to /library/metadata/{rk}/posters (kind "posters") or
- * /arts (kind "arts"). */
+ * /arts (kind "arts") with the given Content-Type (NULL: image/jpeg). Another
+ * kind or an empty image gives S2P_EINVAL. */
 int s2p_plex_upload_image(struct s2p_plex *p, const char *rating_key,
     const char *kind, const void *data, size_t len, const char *content_type,
     struct s2p_error *err) S2P_NODISCARD;

@@ -71,7 +71,9 @@ void s2p_scene_free(struct s2p_scene *sc);
 
 /* One page of scene ids sorted by id ascending (page from 1). With
  * updated_since (Stash local-time layout "YYYY-MM-DDTHH:MM:SS") only scenes
- * updated after it. *count_out gets the total. ids are appended to out. */
+ * updated after it. *count_out gets the total. ids are appended to *ids
+ * (realloc'd; *ids may start NULL, the caller frees it), nothing on error.
+ * per_page -1 asks for everything. */
 int s2p_stash_scene_ids(struct s2p_stash *s, const char *updated_since,
     int page, int per_page, int64_t **ids, size_t *nids, long *count_out,
     struct s2p_error *err) S2P_NODISCARD;
@@ -82,7 +84,12 @@ int s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
     struct s2p_error *err) S2P_NODISCARD;
 
 /* GET a Stash URL (e.g. a screenshot) with the same authentication, body
- * capped at max_bytes. */
+ * capped at max_bytes (0: 64 MiB). Stash builds such URLs from the request's
+ * Host header or external_host, so only the path and query are used: they are
+ * always fetched from the configured Stash URL and the credentials never go
+ * to another host. A path starting with '/' is accepted too. out is
+ * initialised here, never freed first (like every out struct of this
+ * module: pass a fresh or freed one); the caller frees it. */
 int s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
     struct s2p_buf *out, struct s2p_error *err) S2P_NODISCARD;
 

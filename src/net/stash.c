@@ -1,0 +1,689 @@
+/*
+ * stash.c - the Stash GraphQL client (see stash.h and
+ * stash-plugin-protocol.md §5-6). Requests are POST /graphql with a JSON body
+ * built by jansson. The session cookie goes out on every request and is
+ * replaced by any refreshed "session" Set-Cookie; the API key goes out only
+ * when configured (a wrong key fails even where none is needed). Neither
+ * ever reaches an error message. Replies are parsed defensively: GraphQL ids
+ * are strings and must be whole numbers, and nulls are expected anywhere.
+ * Every document sent is in the table returned by s2p_stash_documents(), so
+ * tests/schema validates exactly what goes on the wire.
+ */
+#include "net/stash.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "net/http.h"
+
+#define DEFAULT_TIMEOUT_MS 30000L
+#define DEFAULT_CONNECT_MS 5000L
+#define ERR_TEXT_MAX 160
+
+struct s2p_stash {
+	struct s2p_http *http;
+	char *url;      /* base URL without a trailing slash */
+	char *gql_url;  /* url + "/graphql" */
+	char *cookie;   /* session cookie value, or NULL */
+	char *api_key;  /* NULL when not configured */
+};
+
+#define SCENE_FRAGMENT \
+	"fragment SceneSync on Scene {\n" \
+	"  id\n" \
+	"  title\n" \
+	"  code\n" \
+	"  details\n" \
+	"  director\n" \
+	"  date\n" \
+	"  rating100\n" \
+	"  organized\n" \
+	"  urls\n" \
+	"  created_at\n" \
+	"  updated_at\n" \
+	"  files { path }\n" \
+	"  paths { screenshot }\n" \
+	"  studio { name }\n" \
+	"  performers { name }\n" \
+	"  tags { name }\n" \
+	"}\n"
+
+static const char DOC_PLUGIN_SETTINGS[] =
+    "query PluginSettings($ids: [ID!]) {\n"
+    "  configuration {\n"
+    "    plugins(include: $ids)\n"
+    "  }\n"
+    "}\n";
+
+static const char DOC_FIND_SCENE[] =
+    "query FindScene($id: ID!) {\n"
+    "  findScene(id: $id) {\n"
+    "    ...SceneSync\n"
+    "  }\n"
+    "}\n"
+    "\n" SCENE_FRAGMENT;
+
+static const char DOC_SCENE_IDS[] =
+    "query SceneIds($page: Int!, $per_page: Int!,"
+    " $scene_filter: SceneFilterType) {\n"
+    "  findScenes(\n"
+    "    scene_filter: $scene_filter\n"
+    "    filter: { page: $page, per_page: $per_page, sort: \"id\","
+    " direction: ASC }\n"
+    "  ) {\n"
+    "    count\n"
+    "    scenes { id }\n"
+    "  }\n"
+    "}\n";
+
+#define DOC_IDS_BY(op, field) \
+	"query " op "($id: ID!) {\n" \
+	"  findScenes(\n" \
+	"    scene_filter: {\n" \
+	"      " field ": { value: [$id], modifier: INCLUDES }\n" \
+	"    }\n" \
+	"    filter: { per_page: -1, sort: \"id\", direction: ASC }\n" \
+	"  ) {\n" \
+	"    count\n" \
+	"    scenes { id }\n" \
+	"  }\n" \
+	"}\n"
+
+static const char DOC_IDS_BY_PERFORMER[] =
+    DOC_IDS_BY("SceneIdsByPerformer", "performers");
+static const char DOC_IDS_BY_STUDIO[] = DOC_IDS_BY("SceneIdsByStudio",
+    "studios");
+static const char DOC_IDS_BY_TAG[] = DOC_IDS_BY("SceneIdsByTag", "tags");
+
+static const struct s2p_gql_doc DOCS[] = {
+	{ "PluginSettings", DOC_PLUGIN_SETTINGS },
+	{ "FindScene", DOC_FIND_SCENE },
+	{ "SceneIds", DOC_SCENE_IDS },
+	{ "SceneIdsByPerformer", DOC_IDS_BY_PERFORMER },
+	{ "SceneIdsByStudio", DOC_IDS_BY_STUDIO },
+	{ "SceneIdsByTag", DOC_IDS_BY_TAG },
+	{ NULL, NULL },
+};
+
+const struct s2p_gql_doc *
+s2p_stash_documents(void)
+{
+	return DOCS;
+}
+
+/* Is the URL's host a loopback name? Stash there often has a self-signed
+ * certificate for another name, so TLS checks are skipped (protocol §5.3). */
+static int
+is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+	static const char *const names[] = { "127.", "localhost", "[::1]" };
+	size_t i;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	for (i = 0; i < S2P_ARRAY_LEN(names); i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(h, names[i], n) == 0 &&
+		    (names[i][n - 1] == '.' || h[n] == '\0' || h[n] == ':' ||
+		    h[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+s2p_stash_new(struct s2p_stash **out, const struct s2p_stash_opts *opts,
+    struct s2p_error *err)
+{
+	struct s2p_stash *s;
+	struct s2p_http_opts ho;
+	const char *c;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (opts == NULL || opts->url == NULL || opts->url[0] == '\0')
+		return s2p_error_set(err, S2P_EINVAL, "Stash URL is not set");
+	memset(&ho, 0, sizeof(ho));
+	ho.connect_timeout_ms = DEFAULT_CONNECT_MS;
+	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
+	    DEFAULT_TIMEOUT_MS;
+	ho.insecure_tls = is_loopback(opts->url);
+
+	s = s2p_xcalloc(1, sizeof(*s));
+	rc = s2p_http_new(&s->http, &ho, err);
+	if (rc != S2P_OK) {
+		free(s);
+		return rc;
+	}
+	s->url = s2p_xstrdup(opts->url);
+	n = strlen(s->url);
+	while (n > 0 && s->url[n - 1] == '/')
+		s->url[--n] = '\0';
+	s->gql_url = s2p_xasprintf("%s/graphql", s->url);
+	c = opts->session_cookie;
+	if (c != NULL && strncmp(c, "session=", 8) == 0)
+		c += 8; /* tolerate "Name=Value" */
+	if (c != NULL && c[0] != '\0')
+		s->cookie = s2p_xstrdup(c);
+	if (opts->api_key != NULL && opts->api_key[0] != '\0')
+		s->api_key = s2p_xstrdup(opts->api_key);
+	*out = s;
+	return S2P_OK;
+}
+
+void
+s2p_stash_free(struct s2p_stash *s)
+{
+	if (s == NULL)
+		return;
+	s2p_http_free(s->http);
+	free(s->url);
+	free(s->gql_url);
+	free(s->cookie);
+	free(s->api_key);
+	free(s);
+}
+
+const char *
+s2p_stash_cookie(const struct s2p_stash *s)
+{
+	return s->cookie;
+}
+
+/* Perform one request with the authentication headers (plus ctype when not
+ * NULL) and adopt a refreshed cookie. S2P_OK means some HTTP reply came. */
+static int
+stash_do(struct s2p_stash *s, const char *method, const char *url,
+    const char *ctype, const char *body, size_t body_len, size_t max_body,
+    struct s2p_http_resp *resp, struct s2p_error *err)
+{
+	const char *hdrs[5];
+	struct s2p_http_req req;
+	char *cookie = NULL, *key = NULL;
+	size_t n = 0;
+	int rc;
+
+	hdrs[n++] = "Accept: application/json";
+	if (ctype != NULL)
+		hdrs[n++] = ctype;
+	if (s->cookie != NULL) {
+		cookie = s2p_xasprintf("Cookie: session=%s", s->cookie);
+		hdrs[n++] = cookie;
+	}
+	if (s->api_key != NULL) {
+		key = s2p_xasprintf("ApiKey: %s", s->api_key);
+		hdrs[n++] = key;
+	}
+	hdrs[n] = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.headers = hdrs;
+	req.body = body;
+	req.body_len = body_len;
+	req.max_body = max_body;
+	rc = s2p_http_do(s->http, &req, resp, err);
+	if (resp->session_cookie != NULL && resp->session_cookie[0] != '\0') {
+		free(s->cookie);
+		s->cookie = s2p_xstrdup(resp->session_cookie);
+	}
+	free(cookie);
+	free(key);
+	return rc;
+}
+
+/* Copy a server-provided message into dst: control characters become
+ * spaces, length is bounded. */
+static void
+sanitise(char *dst, size_t dstlen, const char *src)
+{
+	size_t i = 0;
+
+	for (; *src != '\0' && i + 1 < dstlen; src++)
+		dst[i++] = ((unsigned char)*src < 0x20 || *src == 0x7f) ? ' ' :
+		    *src;
+	dst[i] = '\0';
+}
+
+/* The first errors[].message of a GraphQL reply, sanitised, or "" when
+ * there is none. */
+static void
+first_error(char *dst, size_t dstlen, const json_t *root)
+{
+	const json_t *errs = json_object_get(root, "errors");
+	const json_t *msg;
+
+	dst[0] = '\0';
+	if (!json_is_array(errs) || json_array_size(errs) == 0)
+		return;
+	msg = json_object_get(json_array_get(errs, 0), "message");
+	if (json_is_string(msg))
+		sanitise(dst, dstlen, json_string_value(msg));
+	else
+		snprintf(dst, dstlen, "unknown error");
+}
+
+static int
+set_status_err(struct s2p_error *err, int code, long status,
+    const struct s2p_http_resp *resp)
+{
+	if (err != NULL) {
+		err->http_status = status;
+		err->retry_after = resp->retry_after;
+	}
+	return code;
+}
+
+int
+s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
+    json_t *variables, json_t **data_out, struct s2p_error *err)
+{
+	struct s2p_http_resp resp;
+	json_t *req = NULL, *root = NULL, *data;
+	json_error_t je;
+	char *body = NULL;
+	char emsg[ERR_TEXT_MAX + 1];
+	int rc;
+
+	*data_out = NULL;
+	memset(&resp, 0, sizeof(resp));
+	/* "o" steals the reference, even when packing fails. */
+	req = json_pack("{s:s, s:s, s:o}", "operationName", operation, "query",
+	    query, "variables", variables != NULL ? json_incref(variables) :
+	    json_object());
+	if (req == NULL) {
+		rc = s2p_error_set(err, S2P_EINVAL,
+		    "Stash %s: cannot build the request", operation);
+		goto out;
+	}
+	body = json_dumps(req, JSON_COMPACT);
+	rc = stash_do(s, "POST", s->gql_url, "Content-Type: application/json",
+	    body, strlen(body), 0, &resp, err);
+	if (rc != S2P_OK)
+		goto out;
+
+	if (resp.status == 401 || resp.status == 403) {
+		rc = s2p_error_set(err, S2P_EAUTH,
+		    "Stash rejected the request to %s (HTTP %ld): check the "
+		    "Stash API key setting (stash_api_key)", operation,
+		    resp.status);
+		rc = set_status_err(err, rc, resp.status, &resp);
+		goto out;
+	}
+	root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len,
+	    0, &je);
+	if (resp.status == 422) {
+		first_error(emsg, sizeof(emsg), root);
+		rc = s2p_error_set(err, S2P_EPERM,
+		    "Stash %s: query rejected by Stash (version mismatch?)%s%s",
+		    operation, emsg[0] ? ": " : "", emsg);
+		rc = set_status_err(err, rc, resp.status, &resp);
+		goto out;
+	}
+	rc = s2p_http_status_code(resp.status);
+	if (rc != S2P_OK) {
+		s2p_error_set(err, rc, "Stash %s: HTTP %ld", operation,
+		    resp.status);
+		rc = set_status_err(err, rc, resp.status, &resp);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash %s: reply is not a JSON object", operation);
+		goto out;
+	}
+	first_error(emsg, sizeof(emsg), root);
+	if (emsg[0] != '\0') {
+		rc = strstr(emsg, "database is locked") != NULL ? S2P_ETEMP :
+		    S2P_EPERM;
+		rc = s2p_error_set(err, rc, "Stash %s: %s", operation, emsg);
+		goto out;
+	}
+	data = json_object_get(root, "data");
+	if (!json_is_object(data)) {
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash %s: reply has no data", operation);
+		goto out;
+	}
+	*data_out = json_incref(data);
+out:
+	json_decref(req);
+	json_decref(root);
+	free(body);
+	s2p_http_resp_free(&resp);
+	return rc;
+}
+
+int
+s2p_stash_plugin_settings(struct s2p_stash *s, const char *plugin_id,
+    json_t **out, struct s2p_error *err)
+{
+	json_t *vars, *data = NULL;
+	const json_t *conf, *plugins, *mine;
+	int rc;
+
+	*out = NULL;
+	vars = json_pack("{s:[s]}", "ids", plugin_id);
+	rc = s2p_stash_gql(s, "PluginSettings", DOC_PLUGIN_SETTINGS, vars,
+	    &data, err);
+	if (rc != S2P_OK)
+		goto out;
+	conf = json_object_get(data, "configuration");
+	if (!json_is_object(conf)) {
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash PluginSettings: no configuration in the reply");
+		goto out;
+	}
+	plugins = json_object_get(conf, "plugins");
+	mine = json_object_get(plugins, plugin_id);
+	if (plugins != NULL && !json_is_null(plugins) &&
+	    !json_is_object(plugins)) {
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash PluginSettings: plugins is not an object");
+		goto out;
+	}
+	if (json_is_object(mine))
+		*out = json_incref((json_t *)mine);
+	else
+		*out = json_object();
+out:
+	json_decref(vars);
+	json_decref(data);
+	return rc;
+}
+
+/* A GraphQL ID (a string, or tolerated as an integer) as int64; only whole
+ * non-negative decimal numbers are accepted. */
+static int
+parse_id(const json_t *v, int64_t *out)
+{
+	const char *s;
+	char *end;
+	long long n;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (int64_t)json_integer_value(v);
+		return S2P_OK;
+	}
+	if (!json_is_string(v))
+		return S2P_EPARSE;
+	s = json_string_value(v);
+	if (s[0] < '0' || s[0] > '9')
+		return S2P_EPARSE;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return S2P_EPARSE;
+	*out = (int64_t)n;
+	return S2P_OK;
+}
+
+static char *
+jstr(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return NULL;
+	return s2p_xstrndup(json_string_value(v), json_string_length(v));
+}
+
+/* Append <arr>[].<key> (or the array's strings when key is NULL). */
+static void
+collect(struct s2p_strv *sv, const json_t *o, const char *arr,
+    const char *key)
+{
+	const json_t *a = json_object_get(o, arr);
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(a))
+		return;
+	json_array_foreach(a, i, e) {
+		const json_t *v = key != NULL ? json_object_get(e, key) : e;
+
+		if (json_is_string(v))
+			s2p_strv_push(sv, json_string_value(v));
+	}
+}
+
+void
+s2p_scene_free(struct s2p_scene *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->title);
+	free(sc->code);
+	free(sc->details);
+	free(sc->director);
+	free(sc->date);
+	free(sc->studio);
+	free(sc->created_at);
+	free(sc->updated_at);
+	free(sc->screenshot);
+	s2p_strv_free(&sc->urls);
+	s2p_strv_free(&sc->files);
+	s2p_strv_free(&sc->performers);
+	s2p_strv_free(&sc->tags);
+	memset(sc, 0, sizeof(*sc));
+	sc->rating100 = -1;
+}
+
+/* Fill out from a SceneSync object. S2P_EPARSE for a bad id. */
+static int
+parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
+{
+	const json_t *v;
+
+	if (parse_id(json_object_get(o, "id"), &out->id) != S2P_OK)
+		return s2p_error_set(err, S2P_EPARSE,
+		    "Stash FindScene: scene id is not a number");
+	out->title = jstr(o, "title");
+	out->code = jstr(o, "code");
+	out->details = jstr(o, "details");
+	out->director = jstr(o, "director");
+	out->date = jstr(o, "date");
+	v = json_object_get(o, "rating100");
+	out->rating100 = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+	v = json_object_get(o, "organized");
+	out->organized = json_is_true(v) ? 1 : 0;
+	out->studio = jstr(json_object_get(o, "studio"), "name");
+	out->created_at = jstr(o, "created_at");
+	out->updated_at = jstr(o, "updated_at");
+	out->screenshot = jstr(json_object_get(o, "paths"), "screenshot");
+	collect(&out->urls, o, "urls", NULL);
+	collect(&out->files, o, "files", "path");
+	collect(&out->performers, o, "performers", "name");
+	collect(&out->tags, o, "tags", "name");
+	return S2P_OK;
+}
+
+int
+s2p_stash_find_scene(struct s2p_stash *s, int64_t id, struct s2p_scene *out,
+    struct s2p_error *err)
+{
+	json_t *vars, *data = NULL;
+	const json_t *scene;
+	char idstr[32];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->rating100 = -1;
+	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
+	vars = json_pack("{s:s}", "id", idstr);
+	rc = s2p_stash_gql(s, "FindScene", DOC_FIND_SCENE, vars, &data, err);
+	if (rc != S2P_OK)
+		goto out;
+	scene = json_object_get(data, "findScene");
+	if (scene == NULL || json_is_null(scene)) {
+		rc = s2p_error_set(err, S2P_ENOTFOUND,
+		    "Stash scene %lld not found", (long long)id);
+		goto out;
+	}
+	if (!json_is_object(scene)) {
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash FindScene: findScene is not an object");
+		goto out;
+	}
+	rc = parse_scene(out, scene, err);
+out:
+	if (rc != S2P_OK)
+		s2p_scene_free(out);
+	json_decref(vars);
+	json_decref(data);
+	return rc;
+}
+
+/* Append data.findScenes.scenes[].id to *ids (nothing on error) and store
+ * findScenes.count in *count_out when not NULL. */
+static int
+parse_ids(const json_t *data, const char *op, int64_t **ids, size_t *nids,
+    long *count_out, struct s2p_error *err)
+{
+	const json_t *fs = json_object_get(data, "findScenes");
+	const json_t *scenes = json_object_get(fs, "scenes");
+	const json_t *e;
+	size_t i, n, start = *nids;
+
+	if (!json_is_object(fs) || !json_is_array(scenes))
+		return s2p_error_set(err, S2P_EPARSE,
+		    "Stash %s: reply has no findScenes.scenes", op);
+	n = json_array_size(scenes);
+	*ids = s2p_xrealloc(*ids, (*nids + n + 1) * sizeof(**ids));
+	json_array_foreach(scenes, i, e) {
+		int64_t id;
+
+		if (parse_id(json_object_get(e, "id"), &id) != S2P_OK) {
+			*nids = start; /* all or nothing */
+			return s2p_error_set(err, S2P_EPARSE,
+			    "Stash %s: scene id is not a number", op);
+		}
+		(*ids)[(*nids)++] = id;
+	}
+	if (count_out != NULL)
+		*count_out = json_is_integer(json_object_get(fs, "count")) ?
+		    (long)json_integer_value(json_object_get(fs, "count")) :
+		    (long)n;
+	return S2P_OK;
+}
+
+int
+s2p_stash_scene_ids(struct s2p_stash *s, const char *updated_since,
+    int page, int per_page, int64_t **ids, size_t *nids, long *count_out,
+    struct s2p_error *err)
+{
+	json_t *vars, *data = NULL;
+	int rc;
+
+	vars = json_pack("{s:i, s:i}", "page", page < 1 ? 1 : page,
+	    "per_page", per_page);
+	if (updated_since != NULL && updated_since[0] != '\0')
+		json_object_set_new(vars, "scene_filter", json_pack(
+		    "{s:{s:s, s:s}}", "updated_at", "value", updated_since,
+		    "modifier", "GREATER_THAN"));
+	rc = s2p_stash_gql(s, "SceneIds", DOC_SCENE_IDS, vars, &data, err);
+	if (rc != S2P_OK)
+		goto out;
+	rc = parse_ids(data, "SceneIds", ids, nids, count_out, err);
+out:
+	json_decref(vars);
+	json_decref(data);
+	return rc;
+}
+
+int
+s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
+    const char *object_id, int64_t **ids, size_t *nids,
+    struct s2p_error *err)
+{
+	json_t *vars = NULL, *data = NULL;
+	const char *op, *doc;
+	int rc;
+
+	if (kind != NULL && strcmp(kind, "performer") == 0) {
+		op = "SceneIdsByPerformer";
+		doc = DOC_IDS_BY_PERFORMER;
+	} else if (kind != NULL && strcmp(kind, "studio") == 0) {
+		op = "SceneIdsByStudio";
+		doc = DOC_IDS_BY_STUDIO;
+	} else if (kind != NULL && strcmp(kind, "tag") == 0) {
+		op = "SceneIdsByTag";
+		doc = DOC_IDS_BY_TAG;
+	} else {
+		rc = s2p_error_set(err, S2P_EINVAL,
+		    "unknown Stash object kind \"%.32s\"", kind ? kind : "");
+		goto out;
+	}
+	if (object_id == NULL || object_id[0] == '\0') {
+		rc = s2p_error_set(err, S2P_EINVAL, "empty Stash %s id", kind);
+		goto out;
+	}
+	vars = json_pack("{s:s}", "id", object_id);
+	rc = s2p_stash_gql(s, op, doc, vars, &data, err);
+	if (rc != S2P_OK)
+		goto out;
+	rc = parse_ids(data, op, ids, nids, NULL, err);
+out:
+	json_decref(vars);
+	json_decref(data);
+	return rc;
+}
+
+/* The part of url after scheme://host[:port] ("" for none), or NULL when
+ * url is not absolute. */
+static const char *
+url_path(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	if (h == NULL)
+		return NULL;
+	h += 3;
+	h += strcspn(h, "/?#");
+	return h;
+}
+
+int
+s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
+    struct s2p_buf *out, struct s2p_error *err)
+{
+	struct s2p_http_resp resp;
+	const char *path;
+	char *target = NULL;
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	s2p_buf_init(out, 0);
+	path = url == NULL ? NULL : url[0] == '/' ? url : url_path(url);
+	if (path == NULL) {
+		rc = s2p_error_set(err, S2P_EINVAL, "not an absolute URL");
+		goto out;
+	}
+	/* Stash builds these URLs from the Host header or external_host;
+	 * always ask the configured server so credentials stay with it. */
+	target = s2p_xasprintf("%s%s", s->url, path);
+	rc = stash_do(s, "GET", target, NULL, NULL, 0, max_bytes, &resp, err);
+	if (rc != S2P_OK)
+		goto out;
+	rc = s2p_http_status_code(resp.status);
+	if (rc != S2P_OK) {
+		s2p_error_set(err, rc, "Stash GET %.160s: HTTP %ld", path,
+		    resp.status);
+		set_status_err(err, rc, resp.status, &resp);
+		goto out;
+	}
+	*out = resp.body;
+	s2p_buf_init(&resp.body, 0);
+out:
+	s2p_http_resp_free(&resp);
+	free(target);
+	return rc;
+}
