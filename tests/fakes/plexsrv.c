@@ -1124,9 +1124,9 @@ pms_error(struct fake_resp *resp, int status)
 	if (status == 503) {
 		fake_resp_set(resp, 503, "text/xml;charset=utf-8",
 		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		    "<Response code=\"503\" title=\"Maintenance\" status=\"Plex "
-		    "Media Server is currently running database migrations.\"/>"
-		    "\n");
+		    "<Response code=\"503\" title=\"Maintenance\" "
+		    "status=\"Plex Media Server is currently running "
+		    "database migrations.\"/>\n");
 	} else {
 		b = s2p_xasprintf("<html><head><title>%s</title></head><body>"
 		    "<h1>%d %s</h1></body></html>", reason(status), status,
@@ -2013,7 +2013,8 @@ edit_parse(const struct fake_plex *p, const struct fake_req *req,
 				e->setv[t][e->nset[t]].name = v;
 				e->nset[t]++;
 				e->tag_set[t] = 1;
-			} else if (idx < 0 && strcmp(suffix, ".tag.tag-") == 0) {
+			} else if (idx < 0 &&
+			    strcmp(suffix, ".tag.tag-") == 0) {
 				const char *c = v;
 
 				/* split on literal ',', decode each piece */
