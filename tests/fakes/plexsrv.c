@@ -2744,7 +2744,6 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 {
 	json_t *rk = json_object_get(j, "ratingKey"), *v;
 	struct item *it = NULL;
-	const char *key;
 	int f, t;
 
 	if (json_is_string(rk)) {
@@ -2813,8 +2812,6 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	v = json_object_get(j, "updatedAt");
 	it->updated_at = json_is_integer(v) ? (long)json_integer_value(v) :
 	    now_epoch();
-	key = it->rk;
-	(void)key;
 	fake_resp_json(resp, 200, item_state(p, it));
 }
 
