@@ -12,12 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "app/app.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include "net/stash.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -224,20 +222,6 @@ cli_main(struct s2p_app *app, int argc, char **argv)
 		printf("stash2plex %s\n", S2P_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "gql-documents") == 0) {
-		const struct s2p_gql_doc *d;
-		json_t *a = json_array();
-		char *s;
-
-		for (d = s2p_stash_documents(); d->name; d++)
-			json_array_append_new(a, json_pack("{s:s,s:s}", "name",
-			    d->name, "query", d->query));
-		s = json_dumps(a, JSON_INDENT(1));
-		puts(s);
-		free(s);
-		json_decref(a);
-		return 0;
-	}
 	app->ctx.data_dir = data_dir(NULL);
 	first = cli_options(app, argc, argv,
 	    strcmp(cmd, "task") == 0 ? 3 : 2);
@@ -293,7 +277,6 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	memset(&app, 0, sizeof(app));
 	s2p_ctx_init(&app.ctx);
 	app.ctx.stop = &stop_flag;
@@ -301,6 +284,5 @@ main(int argc, char **argv)
 	s2p_ctx_free(&app.ctx);
 	s2p_strv_free(&app.overrides);
 	s2p_log_close();
-	curl_global_cleanup();
 	return code;
 }

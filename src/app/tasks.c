@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/tasks.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -366,6 +367,9 @@ static const struct task tasks[] = {
 	{ "reconcile_all", task_all, 1 },
 	{ "reconcile_recent", task_recent, 1 },
 	{ "reconcile_7days", task_recent7, 1 },
+	{ "health_check", s2p_task_health_check, 0 },
+	{ "outage_summary", s2p_task_outage_summary, 0 },
+	{ "recover_outage_jobs", s2p_task_recover_outage_jobs, 1 },
 };
 
 int

@@ -17,7 +17,9 @@
 #include "store/queue.h"
 #include "sync/backoff.h"
 #include "sync/breaker.h"
+#include "sync/outage.h"
 #include "sync/probe.h"
+#include "sync/ratelimit.h"
 #include "sync/scenesync.h"
 
 #define DEFAULT_LEASE 300.0
@@ -31,6 +33,9 @@ struct run {
 	struct s2p_matcher matcher;
 	struct s2p_breaker breaker;
 	struct s2p_probe_sched probe;
+	struct s2p_ratelimit ramp;
+	char *outage_path;
+	char *recovery_path;
 	double idle_since;
 };
 
@@ -44,8 +49,10 @@ static void
 log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
 {
 	struct s2p_queue_counts c;
+	struct s2p_error e;
 	double now = now_of(r);
 
+	s2p_error_clear(&e);
 	switch (tr) {
 	case S2P_BREAKER_TR_OPENED:
 	case S2P_BREAKER_TR_REOPENED:
@@ -55,6 +62,8 @@ log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
 			: "a failed trial job",
 		    why ? ": " : "", why ? why : "");
 		s2p_probe_start(&r->probe, now);
+		if (s2p_outage_start(r->outage_path, now, &e) != S2P_OK)
+			s2p_errorf("outage history: %s", e.msg);
 		break;
 	case S2P_BREAKER_TR_HALF_OPENED:
 		s2p_info("Circuit breaker HALF_OPEN: letting one job through "
@@ -67,6 +76,13 @@ log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
 		s2p_info("Circuit breaker CLOSED: Plex recovered, %ld job(s) "
 			 "waiting will drain now", c.pending);
 		s2p_probe_reset(&r->probe);
+		if (s2p_outage_end(r->outage_path, now, c.pending, &e) != S2P_OK)
+			s2p_errorf("outage history: %s", e.msg);
+		s2p_ratelimit_start(&r->ramp, now);
+		if (s2p_ratelimit_save(r->recovery_path, now, &e) != S2P_OK)
+			s2p_errorf("recovery state: %s", e.msg);
+		s2p_info("Recovery period started: throughput ramps from 5 to "
+			 "20 jobs/s over 300 s");
 		break;
 	case S2P_BREAKER_TR_NONE:
 		break;
@@ -204,6 +220,46 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 	return S2P_OK;
 }
 
+/* Feed a job result to the recovery ramp and log rate changes. */
+static void
+ramp_record(struct run *r, int ok)
+{
+	switch (s2p_ratelimit_record(&r->ramp, ok, now_of(r))) {
+	case S2P_RATELIMIT_SLOWED:
+		s2p_warn("More than 30%% of jobs failed in the last minute: "
+			 "halving the recovery rate for 60 s");
+		break;
+	case S2P_RATELIMIT_RESTORED:
+		s2p_info("Error rate back under 10%%: full recovery rate");
+		break;
+	case S2P_RATELIMIT_NONE:
+		break;
+	}
+}
+
+/* During the recovery ramp, wait for a token. Returns 1 when the caller
+ * should loop (it slept), 0 to go on and claim. */
+static int
+ramp_gate(struct run *r)
+{
+	double now = now_of(r), w;
+	struct s2p_error e;
+
+	if (s2p_ratelimit_check_end(&r->ramp, now)) {
+		s2p_info("Recovery period complete: normal processing speed "
+			 "resumed");
+		s2p_error_clear(&e);
+		if (s2p_ratelimit_save(r->recovery_path, 0, &e) != S2P_OK)
+			s2p_errorf("recovery state: %s", e.msg);
+		return 0;
+	}
+	w = s2p_ratelimit_wait(&r->ramp, now);
+	if (w <= 0)
+		return 0;
+	s2p_ctx_sleep(r->ctx, w < IDLE_SLICE ? w : IDLE_SLICE);
+	return 1;
+}
+
 /* Run one claimed job to its queue outcome. */
 static int
 one_job(struct run *r, const struct s2p_job *job)
@@ -219,6 +275,9 @@ one_job(struct run *r, const struct s2p_job *job)
 	s2p_error_clear(&qe);
 	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id, 0, &res, &e);
 	r->st->processed++;
+	ramp_record(r, rc == S2P_OK || !res.plex_failed ||
+		s2p_status_class(rc) == S2P_CLASS_NOTFOUND ||
+		s2p_status_class(rc) == S2P_CLASS_PERMANENT);
 	if (rc != S2P_OK) {
 		rc = failed(r, job, rc, &e, res.plex_failed);
 		s2p_sync_result_free(&res);
@@ -286,6 +345,31 @@ nothing_due(struct run *r)
 	return 0;
 }
 
+/* Pick up where an earlier process left off: an unfinished recovery ramp,
+ * and no outage record left open while the breaker is closed. */
+static void
+resume_state(struct run *r)
+{
+	struct s2p_error e;
+	double started = 0, now = now_of(r);
+	int exists = 0, open;
+
+	s2p_ratelimit_init(&r->ramp);
+	s2p_error_clear(&e);
+	if (s2p_ratelimit_load(r->recovery_path, &started, &e) == S2P_OK &&
+	    started > 0 && now - started < S2P_RECOVERY_PERIOD) {
+		s2p_ratelimit_start(&r->ramp, started);
+		s2p_info("Resuming recovery rate limiting from an earlier run");
+	}
+	if (s2p_breaker_load(&r->breaker, &exists, &e) != S2P_OK)
+		s2p_warn("circuit breaker state file is corrupt; treating it as "
+			 "CLOSED");
+	open = r->breaker.state != S2P_BREAKER_CLOSED;
+	if (s2p_outage_reconcile(r->outage_path, open, r->breaker.changed_at,
+		now, &e) != S2P_OK)
+		s2p_errorf("outage history: %s", e.msg);
+}
+
 int
 s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
     struct s2p_worker_stats *st, struct s2p_error *err)
@@ -314,6 +398,9 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 		return rc;
 	bpath = s2p_ctx_path(ctx, S2P_BREAKER_FILE);
 	s2p_breaker_init(&r.breaker, bpath);
+	r.outage_path = s2p_ctx_path(ctx, S2P_OUTAGE_FILE);
+	r.recovery_path = s2p_ctx_path(ctx, S2P_RECOVERY_FILE);
+	resume_state(&r);
 	rc = s2p_queue_recover_orphans(ctx->db, now_of(&r), &orphans, err);
 	if (rc != S2P_OK)
 		goto out;
@@ -343,6 +430,8 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 			while_open(&r);
 			continue;
 		}
+		if (ramp_gate(&r))
+			continue;
 		rc = s2p_queue_claim(ctx->db, now_of(&r),
 		    opts->lease > 0 ? opts->lease : DEFAULT_LEASE, &job, &e);
 		if (rc == S2P_ENOTFOUND) {
@@ -369,5 +458,7 @@ out:
 	s2p_matcher_free(&r.matcher);
 	s2p_breaker_free(&r.breaker);
 	free(bpath);
+	free(r.outage_path);
+	free(r.recovery_path);
 	return rc;
 }

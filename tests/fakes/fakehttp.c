@@ -30,10 +30,14 @@
 #include <microhttpd.h>
 
 #include "core/fsutil.h"
+#include "core/rng.h"
 #include "core/xalloc.h"
 
 #define BODY_MAX (64u * 1024 * 1024)
 #define RECORD_BODY_MAX (64u * 1024)
+/* Per-connection buffer for the request line and headers: long edit URLs
+ * (hundreds of tags) must fit. */
+#define CONN_MEMORY (1024u * 1024)
 
 struct fake_server {
 	struct fake_server_config cfg;
@@ -52,6 +56,7 @@ struct fake_server {
 	pthread_mutex_t fault_mu;
 	pthread_cond_t fault_cv;
 	struct fake_fault fault;
+	struct s2p_rng fault_rng;   /* probability draws */
 	double fault_deadline;      /* monotonic; 0 = none */
 	unsigned long fault_gen;    /* bumped on every change */
 	unsigned long svc_gen;      /* bumped on every service stop */
@@ -461,6 +466,17 @@ fake_fault_from_json(struct fake_fault *f, const char *text,
 	v = json_object_get(j, "count");
 	if (json_is_integer(v))
 		f->count = (long)json_integer_value(v);
+	v = json_object_get(j, "probability");
+	if (json_is_number(v))
+		f->probability = json_number_value(v);
+	if (f->probability < 0 || f->probability > 1) {
+		rc = s2p_error_set(err, S2P_EINVAL, "fault: bad probability");
+		goto out;
+	}
+	f->seed = 1;
+	v = json_object_get(j, "seed");
+	if (json_is_integer(v))
+		f->seed = (uint64_t)json_integer_value(v);
 	v = json_object_get(j, "path_prefix");
 	if (json_is_string(v))
 		snprintf(f->path_prefix, sizeof(f->path_prefix), "%s",
@@ -477,11 +493,12 @@ out:
 static json_t *
 fault_to_json(const struct fake_fault *f, double remaining)
 {
-	return json_pack("{s:s, s:i, s:I, s:f, s:I, s:s, s:s, s:f}", "mode",
-	    fault_names[f->mode], "status", f->status, "delay_ms",
+	return json_pack("{s:s, s:i, s:I, s:f, s:I, s:f, s:s, s:s, s:f}",
+	    "mode", fault_names[f->mode], "status", f->status, "delay_ms",
 	    (json_int_t)f->delay_ms, "seconds", f->seconds, "count",
-	    (json_int_t)f->count, "path_prefix", f->path_prefix, "method",
-	    f->method, "remaining", remaining);
+	    (json_int_t)f->count, "probability", f->probability,
+	    "path_prefix", f->path_prefix, "method", f->method, "remaining",
+	    remaining);
 }
 
 /* --- service listener ----------------------------------------------- */
@@ -533,6 +550,7 @@ daemon_on(struct fake_server *s, int fd, MHD_AccessHandlerCallback cb)
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL, NULL, cb, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
 	    MHD_OPTION_END);
@@ -598,6 +616,7 @@ set_fault_gen(struct fake_server *s, const struct fake_fault *f,
 		return;
 	}
 	s->fault = *f;
+	s2p_rng_seed(&s->fault_rng, f->seed ? f->seed : 1);
 	s->fault_deadline = f->seconds > 0 ? mono_now() + f->seconds : 0;
 	s->fault_gen++;
 	pthread_cond_broadcast(&s->fault_cv);
@@ -675,6 +694,10 @@ fault_for(struct fake_server *s, const char *method, const char *path,
 	    strncmp(path, f.path_prefix, strlen(f.path_prefix)) != 0)
 		f.mode = FAKE_FAULT_NONE;
 	if (f.method[0] && strcasecmp(f.method, method) != 0)
+		f.mode = FAKE_FAULT_NONE;
+	if (f.mode != FAKE_FAULT_NONE && f.probability > 0 &&
+	    f.probability < 1 &&
+	    s2p_rng_uniform(&s->fault_rng) >= f.probability)
 		f.mode = FAKE_FAULT_NONE;
 	if (f.mode != FAKE_FAULT_NONE && s->fault.count > 0 &&
 	    --s->fault.count == 0) {

@@ -125,6 +125,8 @@ struct fake_fault {
 	long delay_ms;       /* "slow"; also delays status/truncate/reject */
 	double seconds;      /* > 0: the fault ends by itself after this */
 	long count;          /* > 0: the fault ends after this many hits */
+	double probability;  /* 0 or 1 = always; else the chance per request */
+	uint64_t seed;       /* seeds the probability draws (default 1) */
 	char path_prefix[256]; /* "" = every path */
 	char method[16];     /* "" = every method */
 };
@@ -162,7 +164,9 @@ void fake_server_free(struct fake_server *s);
 int fake_server_port(const struct fake_server *s);
 int fake_server_control_port(const struct fake_server *s);
 
-/* Install (or with mode NONE, clear) a fault, as POST /fault does. */
+/* Install (or with mode NONE, clear) a fault, as POST /fault does. Must not
+ * be called with the model mutex held (it may stop the service listener,
+ * which waits for running handlers). */
 void fake_server_set_fault(struct fake_server *s, const struct fake_fault *f);
 /* Parse a POST /fault JSON body into f. S2P_EINVAL on bad input. */
 int fake_fault_from_json(struct fake_fault *f, const char *text,

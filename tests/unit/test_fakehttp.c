@@ -301,6 +301,35 @@ test_fakehttp__status_fault(void **state_)
 	assert_int_equal(f->calls, 2);
 }
 
+/* The 503/200 pattern of 40 requests under a 50% fault with seed 7. */
+static void
+pattern(struct fx *f, char *out)
+{
+	int i;
+
+	set_fault(f, "{\"mode\":\"status\",\"status\":500,"
+	    "\"probability\":0.5,\"seed\":7}");
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/p",
+		    NULL, NULL, 0, 5000), CURLE_OK);
+		out[i] = f->status == 500 ? 'x' : '.';
+	}
+	out[40] = '\0';
+}
+
+static void
+test_fakehttp__probability_fault_is_seeded(void **state_)
+{
+	struct fx *f = *state_;
+	char a[41], b[41];
+
+	pattern(f, a);
+	pattern(f, b);
+	assert_string_equal(a, b);
+	assert_non_null(strchr(a, 'x'));
+	assert_non_null(strchr(a, '.'));
+}
+
 static void
 test_fakehttp__reject_token_fault(void **state_)
 {
@@ -479,6 +508,9 @@ main(void)
 		    test_fakehttp__log_strips_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fakehttp__status_fault,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fakehttp__probability_fault_is_seeded, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fakehttp__reject_token_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(
