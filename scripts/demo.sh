@@ -74,8 +74,6 @@ end_ns=$(date +%s%N)
 echo
 echo "== After"
 set +e
-"$BUILD/fake-compare" --stash-control "$STASHCTL" --plex-control "$PLEXCTL" \
-	--ids 1,2,3 >/dev/null
 "$BUILD/fake-compare" --stash-control "$STASHCTL" --plex-control "$PLEXCTL" --ids 1,2,3
 "$BUILD/fake-compare" --stash-control "$STASHCTL" --plex-control "$PLEXCTL" \
 	--show 0 > "$WORK/compare.txt"
