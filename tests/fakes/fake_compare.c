@@ -316,6 +316,7 @@ usage(void)
 	    "         [--allow-unmatched]\n");
 }
 
+/* Fill o from argv; -1 on a usage error. */
 static int
 parse_args(struct opts *o, int argc, char **argv)
 {
@@ -417,6 +418,7 @@ find_item(json_t *items, const char *path)
 	return NULL;
 }
 
+/* The JSON saved by an earlier --before run, or NULL. */
 static json_t *
 load_before(const char *path)
 {
@@ -434,6 +436,7 @@ load_before(const char *path)
 	return j;
 }
 
+/* Fetch both states, pair, compare, print, save; see the top. */
 int
 main(int argc, char **argv)
 {

@@ -58,6 +58,7 @@ out:
 	return j;
 }
 
+/* Parse flags, build the model, serve until POST /quit or a signal. */
 int
 main(int argc, char **argv)
 {

@@ -395,6 +395,7 @@ put_utf8(struct s2p_buf *b, unsigned long cp)
 	bput(b, u, n);
 }
 
+/* Four hex digits at s as a number; -1 if any is not hex. */
 static int
 hex4(const char *s, unsigned long *out)
 {
@@ -756,6 +757,7 @@ new_value(struct parser *p, enum vkind k)
 	return v;
 }
 
+/* ListValue: "[" Value* "]" (the current token is "["). */
 static struct value *
 parse_list(struct parser *p, int is_const)
 {
@@ -779,6 +781,7 @@ parse_list(struct parser *p, int is_const)
 	return v;
 }
 
+/* ObjectValue: "{" (Name ":" Value)* "}" (current token "{"). */
 static struct value *
 parse_object(struct parser *p, int is_const)
 {
@@ -883,6 +886,7 @@ parse_args(struct parser *p, struct arg **out, size_t *n, int is_const)
 	return 0;
 }
 
+/* Directives: ("@" Name Arguments?)*; none is fine. */
 static int
 parse_directives(struct parser *p, struct directive **out, size_t *n,
     int is_const)
@@ -906,6 +910,7 @@ parse_directives(struct parser *p, struct directive **out, size_t *n,
 
 static struct selset *parse_selset(struct parser *p);
 
+/* One Selection: Field, FragmentSpread or InlineFragment. */
 static int
 parse_selection(struct parser *p, struct sel *sl)
 {
@@ -1003,6 +1008,7 @@ parse_type(struct parser *p)
 	return res;
 }
 
+/* VariableDefinitions: "(" ($name: Type (= default)?)+ ")". */
 static int
 parse_vardefs(struct parser *p, struct fake_gql_op *op)
 {
@@ -1042,6 +1048,8 @@ parse_vardefs(struct parser *p, struct fake_gql_op *op)
 	return 0;
 }
 
+/* One ExecutableDefinition: an operation (or the query
+ * shorthand "{...}") or a fragment; appended to the document. */
 static int
 parse_definition(struct parser *p)
 {
@@ -1294,6 +1302,7 @@ find_var(const struct fake_gql_op *op, const char *name, size_t *idx)
 	return NULL;
 }
 
+/* A short description of a literal for "found ..." messages. */
 static const char *
 value_desc(const struct value *v)
 {
@@ -1341,6 +1350,7 @@ types_compatible(const char *vt, const char *lt, int has_default)
 	return strcmp(vt, lt) == 0;
 }
 
+/* May literal v be used where the named scalar is expected? */
 static int
 scalar_accepts(const char *scalar, const struct value *v)
 {
@@ -1392,6 +1402,8 @@ validate_var_use(struct vctx *c, const struct value *v, const char *type)
 		    "expecting type \"%s\".", v->s, vd->type, type);
 }
 
+/* Check literal v against an input type (variables through
+ * their declared type); errors go to c->errors. */
 static void
 validate_value(struct vctx *c, const struct value *v, const char *type)
 {
@@ -1496,6 +1508,7 @@ validate_value(struct vctx *c, const struct value *v, const char *type)
 	}
 }
 
+/* Only @skip(if:) and @include(if:) exist. */
 static void
 validate_directives(struct vctx *c, const struct directive *dirs,
     size_t n)
@@ -1545,6 +1558,8 @@ struct keyseen {
 static void validate_selset(struct vctx *c, const struct selset *ss,
     const char *type, struct keyseen *ks);
 
+/* Check one field: it exists on t, its arguments, its
+ * sub-selection and response key; recurse into object fields. */
 static void
 validate_field(struct vctx *c, const struct sel *sl,
     const struct fake_gql_type *t, struct keyseen *ks)
@@ -1644,6 +1659,8 @@ validate_field(struct vctx *c, const struct sel *sl,
 	}
 }
 
+/* Check a selection set of type, following fragment spreads
+ * (cycles reported) and inline fragments. */
 static void
 validate_selset(struct vctx *c, const struct selset *ss, const char *type,
     struct keyseen *ks)
@@ -2148,6 +2165,7 @@ fake_gql_op_kind(const struct fake_gql_op *op)
 	return op->kind;
 }
 
+/* Comma list of the root field names; caller frees. */
 char *
 fake_gql_op_root_fields(const struct fake_gql_op *op)
 {
@@ -2204,6 +2222,7 @@ struct groups {
 	size_t n;
 };
 
+/* Should a selection be executed, given @skip/@include? */
 static int
 directives_include(struct xctx *x, const struct directive *dirs, size_t n)
 {
@@ -2338,6 +2357,7 @@ complete(struct xctx *x, const char *type, struct fake_gql_result *r,
 	return v;
 }
 
+/* Release what a resolver returned. */
 static void
 result_release(struct fake_gql_result *r)
 {
@@ -2421,6 +2441,8 @@ exec_selsets(struct xctx *x, const char *type, void *obj,
 	return out;
 }
 
+/* Execute op from the root type; errors (if any) come first,
+ * as gqlgen orders them. */
 json_t *
 fake_gql_execute(const struct fake_gql_schema *s,
     const struct fake_gql_op *op, json_t *vars, fake_gql_resolver resolve,

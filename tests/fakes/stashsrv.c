@@ -282,6 +282,7 @@ scene_clear_files(struct scene *sc)
 	sc->nfiles = 0;
 }
 
+/* Free a scene and everything it owns; NULL is a no-op. */
 static void
 scene_free(struct scene *sc)
 {
@@ -322,6 +323,7 @@ scene_append(struct fake_stash *st, struct scene *sc)
 		st->next_scene_id = sc->id;
 }
 
+/* Build the model from the synthetic library (see header). */
 void
 fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
 {
@@ -376,6 +378,7 @@ fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
 	*out = st;
 }
 
+/* Free the model (see header). */
 void
 fake_stash_free(struct fake_stash *st)
 {
@@ -760,6 +763,7 @@ objs_from_ents(struct fake_gql_result *out, struct ent **v, size_t n)
 	out->nobjs = n;
 }
 
+/* Scene fields; unlisted nullable ones stay null. */
 static void
 resolve_scene(struct fake_stash *st, struct scene *sc, const char *f,
     struct fake_gql_result *out)
@@ -827,6 +831,7 @@ resolve_scene(struct fake_stash *st, struct scene *sc, const char *f,
 	(void)st;
 }
 
+/* ScenePathsType: URLs on the Host the client used. */
 static void
 resolve_paths(struct fake_stash *st, struct scene *sc, const char *f,
     struct fake_gql_result *out)
@@ -852,6 +857,7 @@ resolve_paths(struct fake_stash *st, struct scene *sc, const char *f,
 	free(base);
 }
 
+/* VideoFile fields: real path data, fixed media details. */
 static void
 resolve_file(struct vfile *vf, const char *f, struct fake_gql_result *out)
 {
@@ -1005,6 +1011,7 @@ match_timestamp(const struct fake_stash *st, const char *col, json_t *crit,
 	return -1;
 }
 
+/* An IntCriterionInput against an integer column. */
 static int
 match_int(long col, json_t *crit, char **err)
 {
@@ -1165,6 +1172,7 @@ shuffle_key(long id, unsigned long salt)
 	return (unsigned long)x;
 }
 
+/* Order of two scenes under sp (then Stash's tiebreak, then id). */
 static int
 scene_cmp(const struct scene *a, const struct scene *b,
     const struct sortspec *sp)
@@ -1239,6 +1247,8 @@ sort_scenes(struct scene **v, size_t n, const struct sortspec *sp)
 	}
 }
 
+/* findScenes: ids, scene_filter, sort, then the page; the
+ * result is a findres owned by the executor. */
 static void
 find_scenes(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 {
@@ -1342,6 +1352,7 @@ fail:
 	findres_free(r);
 }
 
+/* FindScenesResultType fields. */
 static void
 resolve_find_scenes(struct findres *r, const char *f,
     struct fake_gql_result *out)
@@ -1528,6 +1539,8 @@ fail:
 	out->error = err;
 }
 
+/* Query and Mutation root fields; all fail while the
+ * database is "locked". */
 static void
 resolve_root(struct fake_stash *st, const char *type, const char *f,
     json_t *args, struct fake_gql_result *out)
@@ -1791,6 +1804,8 @@ is_json_media(const char *ctype)
 	return n == 16 && strncasecmp(ctype, "application/json", 16) == 0;
 }
 
+/* /graphql with gqlgen's transports and status codes:
+ * 400 transport/body, 422 parse/validation, 406 GET mutation, 200 else. */
 static void
 handle_graphql(struct fake_stash *st, const struct fake_req *req,
     struct fake_resp *resp)
@@ -1931,6 +1946,7 @@ cover_bytes(const struct scene *sc, struct s2p_buf *b)
 	bput(b, eoi, sizeof(eoi));
 }
 
+/* GET /scene/{id}/screenshot: the current cover bytes. */
 static void
 handle_screenshot(struct fake_stash *st, const struct fake_req *req,
     long id, struct fake_resp *resp)
@@ -2025,6 +2041,7 @@ handle_error(int status, const struct fake_req *req, struct fake_resp *resp,
 /* ------------------------------------------------------------------ */
 /* Control endpoints                                                   */
 
+/* A scene as the control port shows it (new reference). */
 static json_t *
 scene_state(const struct scene *sc)
 {
@@ -2070,6 +2087,7 @@ ents_state(const struct entset *es)
 	return a;
 }
 
+/* GET /state: the whole model (new reference). */
 static json_t *
 state(void *payload)
 {
@@ -2267,6 +2285,8 @@ ctl_rename(struct fake_stash *st, json_t *b, struct fake_resp *resp)
 	    json_sprintf("%ld", e->id), "name", e->name));
 }
 
+/* fake-stash's own control endpoints (README.md); returns 1
+ * when the route was handled. */
 static int
 control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 {
@@ -2400,6 +2420,7 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 	return handled;
 }
 
+/* Wire st into a fakehttp server config (see header). */
 void
 fake_stash_server_config(struct fake_stash *st,
     struct fake_server_config *cfg)
