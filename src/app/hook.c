@@ -10,6 +10,7 @@
 #include "app/app.h"
 #include "core/log.h"
 #include "store/queue.h"
+#include "store/syncstate.h"
 
 /* Queue one scene and make sure a worker drains it. */
 static int
@@ -34,6 +35,49 @@ enqueue(struct s2p_app *app, int64_t id, const char *reason,
 		    (long long)id, err ? err->msg : "");
 	(void)!s2p_buf_addf(msg, "queued scene %lld%s", (long long)id,
 	    created ? "" : " (already queued)");
+	return S2P_OK;
+}
+
+/* 1 when a Performer/Studio/Tag update renamed the object (or we cannot
+ * tell, because Stash sent no inputFields). */
+static int
+renamed(const struct s2p_input *in)
+{
+	size_t i;
+
+	if (!json_is_array(in->hook_fields))
+		return 1;
+	for (i = 0; i < json_array_size(in->hook_fields); i++) {
+		const char *f =
+		    json_string_value(json_array_get(in->hook_fields, i));
+
+		if (f != NULL && strcmp(f, "name") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A renamed performer, studio or tag: record it (no network here); the
+ * worker re-queues every scene that carries it. */
+static int
+fanout(struct s2p_app *app, const struct s2p_input *in, const char *kind,
+    struct s2p_buf *msg, struct s2p_error *err)
+{
+	char id[32];
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", (long long)in->hook_id);
+	rc = s2p_ctx_db(&app->ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_fanout_add(app->ctx.db, kind, id,
+		    s2p_clock_now(app->ctx.clock), err);
+	s2p_ctx_close_handles(&app->ctx);
+	if (rc != S2P_OK)
+		return rc;
+	if (s2p_ensure_worker(app, NULL, err) != S2P_OK)
+		s2p_warn("rename recorded, but no worker could be started: %s",
+		    err->msg);
+	(void)!s2p_buf_addf(msg, "scenes of %s %s will be re-synced", kind, id);
 	return S2P_OK;
 }
 
@@ -62,6 +106,24 @@ s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
 	if (strcmp(type, "Scene.Create.Post") == 0 &&
 	    app->ctx.cfg.trigger_plex_scan)
 		return enqueue(app, in->hook_id, "create", msg, err);
+	if (strcmp(type, "Scene.Destroy.Post") == 0) {
+		int rc = s2p_ctx_db(&app->ctx, err);
+
+		if (rc == S2P_OK)
+			rc = s2p_syncstate_delete(app->ctx.db, in->hook_id, err);
+		s2p_ctx_close_handles(&app->ctx);
+		if (rc == S2P_OK)
+			(void)!s2p_buf_adds(msg, "forgot deleted scene");
+		return rc;
+	}
+	if (renamed(in)) {
+		if (strcmp(type, "Performer.Update.Post") == 0)
+			return fanout(app, in, "performer", msg, err);
+		if (strcmp(type, "Studio.Update.Post") == 0)
+			return fanout(app, in, "studio", msg, err);
+		if (strcmp(type, "Tag.Update.Post") == 0)
+			return fanout(app, in, "tag", msg, err);
+	}
 	(void)!s2p_buf_adds(msg, "ok");
 	return S2P_OK;
 }

@@ -144,6 +144,8 @@ usage(FILE *f)
 	      "       stash2plex task MODE [options]  run a task (all, recent,\n"
 	      "             process_queue, queue_status, health_check, ...)\n"
 	      "       stash2plex worker [options]     drain the queue, exit when idle\n"
+	      "       stash2plex sync --dry-run [options]  show what a sync would\n"
+	      "             change in Plex, write nothing\n"
 	      "       stash2plex version | help\n"
 	      "options:\n"
 	      "  --data-dir DIR        state directory (or STASH2PLEX_DATA_DIR)\n"
@@ -223,6 +225,16 @@ cli_main(struct s2p_app *app, int argc, char **argv)
 		return 0;
 	}
 	app->ctx.data_dir = data_dir(NULL);
+	if (strcmp(cmd, "sync") == 0) {
+		/* `stash2plex sync --dry-run` is the dry_run task. */
+		if (argc < 3 || strcmp(argv[2], "--dry-run") != 0) {
+			fputs("stash2plex: use `sync --dry-run`, or `task all` "
+			      "then `worker`\n", stderr);
+			return 2;
+		}
+		argv[2] = (char *)"dry_run";
+		cmd = "task";
+	}
 	first = cli_options(app, argc, argv,
 	    strcmp(cmd, "task") == 0 ? 3 : 2);
 	if (first < 0)

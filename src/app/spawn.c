@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/queue.h"
+#include "store/syncstate.h"
 #include "sync/worker.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -84,7 +85,7 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 		if (s2p_ctx_db(ctx, NULL) != S2P_OK ||
 		    s2p_queue_counts(ctx->db, s2p_clock_now(ctx->clock), &c,
 			NULL) != S2P_OK ||
-		    c.pending + c.running == 0)
+		    c.pending + c.running + s2p_fanout_pending(ctx->db) == 0)
 			break;
 		if (s2p_lock_try(lockpath, &lock_fd, NULL) != S2P_OK)
 			break;

@@ -114,13 +114,33 @@ task_recent(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 	return enqueue_scenes(app, since, "recent", msg, err);
 }
 
+/* Reconcile: queue scenes to be checked against Plex even when nothing
+ * changed on our side (a field edited or unlocked in Plex is put back). */
 static int
-task_recent7(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
+task_reconcile_all(struct s2p_app *app, struct s2p_buf *msg,
+    struct s2p_error *err)
+{
+	return enqueue_scenes(app, NULL, "reconcile", msg, err);
+}
+
+static int
+task_reconcile_recent(struct s2p_app *app, struct s2p_buf *msg,
+    struct s2p_error *err)
+{
+	char since[32];
+
+	stash_time(now_of(app) - 86400, since, sizeof(since));
+	return enqueue_scenes(app, since, "reconcile", msg, err);
+}
+
+static int
+task_reconcile_7days(struct s2p_app *app, struct s2p_buf *msg,
+    struct s2p_error *err)
 {
 	char since[32];
 
 	stash_time(now_of(app) - 7 * 86400, since, sizeof(since));
-	return enqueue_scenes(app, since, "recent7", msg, err);
+	return enqueue_scenes(app, since, "reconcile", msg, err);
 }
 
 /* Watch the background worker drain, reporting progress, until nothing is
@@ -364,9 +384,10 @@ static const struct task tasks[] = {
 	{ "clear_queue", task_clear_queue, 0 },
 	{ "clear_dlq", task_clear_dlq, 0 },
 	{ "purge_dlq", task_purge_dlq, 0 },
-	{ "reconcile_all", task_all, 1 },
-	{ "reconcile_recent", task_recent, 1 },
-	{ "reconcile_7days", task_recent7, 1 },
+	{ "reconcile_all", task_reconcile_all, 1 },
+	{ "reconcile_recent", task_reconcile_recent, 1 },
+	{ "reconcile_7days", task_reconcile_7days, 1 },
+	{ "dry_run", s2p_task_dry_run, 1 },
 	{ "health_check", s2p_task_health_check, 0 },
 	{ "outage_summary", s2p_task_outage_summary, 0 },
 	{ "recover_outage_jobs", s2p_task_recover_outage_jobs, 1 },

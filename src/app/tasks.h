@@ -15,4 +15,7 @@ int s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
 int s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
     struct s2p_error *err);
 
+int s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
+    struct s2p_error *err);
+
 #endif

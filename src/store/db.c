@@ -77,7 +77,17 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (file_key, rating_key)) STRICT, WITHOUT ROWID;"
 	"CREATE INDEX plex_part_base ON plex_part (base_key);"
 	"CREATE INDEX plex_part_rk ON plex_part (rating_key);",
-	/* 3: ... append new migrations here ... */
+	/* 3: what we last wrote per scene (store/syncstate.c), and requests
+	 * to re-queue the scenes of a renamed performer/studio/tag. */
+	"CREATE TABLE sync_state (scene_id INTEGER PRIMARY KEY,"
+	"  rating_key TEXT NOT NULL, values_hash TEXT NOT NULL,"
+	"  image_url TEXT NOT NULL DEFAULT '', image_hash TEXT NOT NULL DEFAULT '',"
+	"  collection TEXT NOT NULL DEFAULT '', synced_at REAL NOT NULL) STRICT;"
+	"CREATE INDEX sync_state_rk ON sync_state (rating_key);"
+	"CREATE TABLE fanout (kind TEXT NOT NULL, object_id TEXT NOT NULL,"
+	"  queued_at REAL NOT NULL, PRIMARY KEY (kind, object_id)) STRICT;"
+	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+	/* 4: ... append new migrations here ... */
 };
 
 int

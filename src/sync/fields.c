@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hash.h"
 #include "core/xalloc.h"
 #include "sync/text.h"
 
@@ -59,6 +60,7 @@ s2p_fields_desired(const struct s2p_config *cfg, const struct s2p_scene *sc,
     struct s2p_desired *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->rating = S2P_RATING_KEEP;
 	if (!cfg->sync_master)
 		return;
 	/* Title is always synced but never cleared. */
@@ -83,6 +85,15 @@ s2p_fields_desired(const struct s2p_config *cfg, const struct s2p_scene *sc,
 		out->want_actors = 1;
 		clean_list(&sc->performers, MAX_ACTORS, &out->actors);
 	}
+	if (cfg->sync_collection)
+		out->collection = s2p_text_clean(sc->studio, MAX_NAME, 0);
+	out->rating = S2P_RATING_KEEP;
+	if (cfg->sync_rating)
+		out->rating = sc->rating100 < 0 ? -1.0
+						: (double)sc->rating100 / 10.0;
+	if ((cfg->sync_poster || cfg->sync_background) && sc->screenshot &&
+	    *sc->screenshot)
+		out->image_url = s2p_xstrdup(sc->screenshot);
 }
 
 void
@@ -94,6 +105,8 @@ s2p_desired_free(struct s2p_desired *d)
 	free(d->studio);
 	s2p_strv_free(&d->genres);
 	s2p_strv_free(&d->actors);
+	free(d->collection);
+	free(d->image_url);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -125,7 +138,10 @@ scalar(const struct s2p_config *cfg, const struct s2p_plex_item *it,
 		return 0;
 	s2p_plex_edit_field(e, field, want, 1);
 	if (changed != NULL)
-		s2p_strv_push(changed, field);
+		s2p_strv_push_take(changed, same
+			? s2p_xasprintf("%s: lock", field)
+			: s2p_xasprintf("%s: \"%.60s\" -> \"%.60s\"", field,
+			      have, want));
 	return 1;
 }
 
@@ -138,6 +154,23 @@ has_name(const struct s2p_strv *v, const char *name)
 		if (strcasecmp(v->v[i], name) == 0)
 			return 1;
 	return 0;
+}
+
+/* Comma-joined names for reports, in a static ring of buffers (report
+ * lines only). */
+static const char *
+joined(const struct s2p_strv *v)
+{
+	static char ring[2][300];
+	static int k;
+	char *b = ring[k++ & 1];
+	size_t i, n = 0;
+
+	b[0] = '\0';
+	for (i = 0; i < v->n && n < sizeof(ring[0]) - 1; i++)
+		n += (size_t)snprintf(b + n, sizeof(ring[0]) - n, "%s%s",
+		    i ? ", " : "", v->v[i]);
+	return b;
 }
 
 /* One tag list. */
@@ -181,16 +214,91 @@ taglist(const struct s2p_config *cfg, const struct s2p_plex_item *it,
 	if (final.n == 0)
 		s2p_plex_edit_lock(e, tag);
 	if (changed != NULL)
-		s2p_strv_push(changed, tag);
+		s2p_strv_push_take(changed, s2p_xasprintf("%s: [%s] -> [%s]",
+		    tag, joined(have), joined(&final)));
 	s2p_strv_free(&final);
 	s2p_strv_free(&extra);
 	return 1;
 }
 
+/* The studio collection: keep the item's other collections, drop the one
+ * we added for a previous studio, add the current studio's. */
+static int
+collection(const struct s2p_config *cfg, const struct s2p_desired *d,
+    const struct s2p_plex_item *it, const char *prev, struct s2p_plex_edit *e,
+    struct s2p_strv *changed)
+{
+	struct s2p_strv want;
+	size_t i;
+	int n;
+
+	if (d->collection == NULL)
+		return 0;
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < it->collections.n; i++)
+		if (prev == NULL || *prev == '\0' ||
+		    strcasecmp(it->collections.v[i], prev) != 0 ||
+		    strcasecmp(prev, d->collection) == 0)
+			s2p_strv_push(&want, it->collections.v[i]);
+	if (*d->collection != '\0' && !has_name(&want, d->collection))
+		s2p_strv_push(&want, d->collection);
+	{
+		struct s2p_config c = *cfg;
+
+		/* Other collections are the user's: replace semantics only
+		 * for what we computed, and never "preserve" them away. */
+		c.list_mode = (char *)"replace";
+		c.preserve_plex_edits = 0;
+		n = taglist(&c, it, e, changed, "collection", &want,
+		    &it->collections);
+	}
+	s2p_strv_free(&want);
+	return n;
+}
+
+int
+s2p_fields_rating_differs(const struct s2p_desired *d,
+    const struct s2p_plex_item *it)
+{
+	double have = it->user_rating < 0 ? -1.0 : it->user_rating;
+	double diff = have - d->rating;
+
+	if (d->rating == S2P_RATING_KEEP)
+		return 0;
+	return diff > 0.05 || diff < -0.05;
+}
+
+void
+s2p_fields_digest(const struct s2p_desired *d, const struct s2p_scene *sc,
+    char out[17])
+{
+	uint64_t h = S2P_HASH_INIT;
+	char num[32];
+	size_t i;
+
+	h = s2p_hash_str(h, d->title);
+	h = s2p_hash_str(h, d->summary);
+	h = s2p_hash_str(h, d->date);
+	h = s2p_hash_str(h, d->studio);
+	h = s2p_hash_str(h, d->want_genres ? "g" : "-");
+	for (i = 0; i < d->genres.n; i++)
+		h = s2p_hash_str(h, d->genres.v[i]);
+	h = s2p_hash_str(h, d->want_actors ? "a" : "-");
+	for (i = 0; i < d->actors.n; i++)
+		h = s2p_hash_str(h, d->actors.v[i]);
+	h = s2p_hash_str(h, d->collection ? d->collection : "\x01");
+	snprintf(num, sizeof(num), "%.1f", d->rating);
+	h = s2p_hash_str(h, num);
+	h = s2p_hash_str(h, d->image_url);
+	for (i = 0; i < sc->files.n; i++)
+		h = s2p_hash_str(h, sc->files.v[i]);
+	s2p_hash_hex(h, out);
+}
+
 int
 s2p_fields_diff(const struct s2p_config *cfg, const struct s2p_desired *d,
-    const struct s2p_plex_item *it, struct s2p_plex_edit *e,
-    struct s2p_strv *changed)
+    const struct s2p_plex_item *it, const char *prev_collection,
+    struct s2p_plex_edit *e, struct s2p_strv *changed)
 {
 	int n = 0;
 
@@ -205,5 +313,6 @@ s2p_fields_diff(const struct s2p_config *cfg, const struct s2p_desired *d,
 	if (d->want_actors)
 		n += taglist(cfg, it, e, changed, "actor", &d->actors,
 		    &it->actors);
+	n += collection(cfg, d, it, prev_collection, e, changed);
 	return n;
 }

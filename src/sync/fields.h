@@ -25,17 +25,31 @@ struct s2p_desired {
 	struct s2p_strv genres;
 	int want_actors;
 	struct s2p_strv actors;
+	char *collection;  /* studio collection; "" leaves ours; NULL: off */
+	double rating;     /* 0-10, -1 to clear, S2P_RATING_KEEP when off */
+	char *image_url;   /* cover to use as poster/background, or NULL */
 };
+
+#define S2P_RATING_KEEP (-2.0)
 
 /* Compute the desired state of a scene under cfg. The caller frees out. */
 void s2p_fields_desired(const struct s2p_config *cfg,
     const struct s2p_scene *sc, struct s2p_desired *out);
 void s2p_desired_free(struct s2p_desired *d);
 
-/* Add to e what it takes to bring item to d; the names of changed fields go
- * to changed (may be NULL). Returns how many fields are written. */
+/* Add to e what it takes to bring item to d. prev_collection is the studio
+ * collection we put the item in last time ("" if none), so a studio change
+ * moves it out. For each field written, a line "field: old -> new" goes to
+ * changed (may be NULL). Returns how many fields are written. */
 int s2p_fields_diff(const struct s2p_config *cfg, const struct s2p_desired *d,
-    const struct s2p_plex_item *item, struct s2p_plex_edit *e,
-    struct s2p_strv *changed);
+    const struct s2p_plex_item *item, const char *prev_collection,
+    struct s2p_plex_edit *e, struct s2p_strv *changed);
+/* 1 when the Plex rating differs from the desired one. */
+int s2p_fields_rating_differs(const struct s2p_desired *d,
+    const struct s2p_plex_item *item);
+/* Digest of everything d would write plus the scene's files: equal digests
+ * mean nothing to do. out gets 16 hex digits. */
+void s2p_fields_digest(const struct s2p_desired *d, const struct s2p_scene *sc,
+    char out[17]);
 
 #endif

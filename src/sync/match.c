@@ -4,6 +4,7 @@
  */
 #include "match.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -11,6 +12,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/syncstate.h"
 #include "sync/pindex.h"
 
 #define SECTIONS_TTL 600.0  /* re-read the section list at most this often */
@@ -119,8 +121,18 @@ sections(struct s2p_matcher *m, int force, struct s2p_plex_sections *out,
 	double now = s2p_clock_now(m->clock);
 	int rc;
 
-	if (force || m->sections_at == 0 || now - m->sections_at > SECTIONS_TTL) {
+	if (m->sections_at == 0) {
+		char buf[64];
+
+		/* Another worker run may have refreshed them recently. */
+		if (s2p_kv_get(m->db, "sections_at", buf, sizeof(buf), NULL) ==
+		    S2P_OK)
+			m->sections_at = strtod(buf, NULL);
+	}
+	if (force || m->sections_at == 0 || now - m->sections_at > SECTIONS_TTL ||
+	    now < m->sections_at) {
 		struct s2p_plex_sections fresh;
+		char buf[64];
 
 		rc = s2p_plex_sections(m->plex, &fresh, err);
 		if (rc != S2P_OK)
@@ -130,6 +142,9 @@ sections(struct s2p_matcher *m, int force, struct s2p_plex_sections *out,
 		if (rc != S2P_OK)
 			return rc;
 		m->sections_at = now;
+		snprintf(buf, sizeof(buf), "%.3f", now);
+		if (s2p_kv_put(m->db, "sections_at", buf, NULL) != S2P_OK)
+			s2p_debug("cannot record the section refresh time");
 	}
 	return s2p_pindex_load_sections(m->db, out, err);
 }

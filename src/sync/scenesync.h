@@ -29,12 +29,18 @@ struct s2p_sync_result {
 	int plex_failed;          /* the failure came from Plex (breaker) */
 };
 
-/* Sync scene id. dry_run computes and reports the change without writing.
- * Returns S2P_OK with res filled, or the failure code (err filled). The
- * caller frees res with s2p_sync_result_free. */
+enum s2p_sync_mode {
+	S2P_SYNC_NORMAL,  /* skip Plex entirely when nothing changed since */
+	S2P_SYNC_VERIFY,  /* read the Plex item even if nothing changed */
+	S2P_SYNC_DRY_RUN, /* like VERIFY, but write nothing, not even state */
+};
+
+/* Sync scene id. Returns S2P_OK with res filled, or the failure code (err
+ * filled). res->changed holds "field: old -> new" lines. The caller frees
+ * res with s2p_sync_result_free. */
 int s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
-    int dry_run, struct s2p_sync_result *res, struct s2p_error *err)
-    S2P_NODISCARD;
+    enum s2p_sync_mode mode, struct s2p_sync_result *res,
+    struct s2p_error *err) S2P_NODISCARD;
 void s2p_sync_result_free(struct s2p_sync_result *res);
 
 #endif

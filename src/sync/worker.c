@@ -15,11 +15,13 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/queue.h"
+#include "store/syncstate.h"
 #include "sync/backoff.h"
 #include "sync/breaker.h"
 #include "sync/outage.h"
 #include "sync/probe.h"
 #include "sync/ratelimit.h"
+#include "sync/scan.h"
 #include "sync/scenesync.h"
 
 #define DEFAULT_LEASE 300.0
@@ -185,6 +187,20 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 	if (plex_side &&
 	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
 		breaker_record(r, 0, e->msg);
+	if (cls == S2P_CLASS_NOTFOUND && job->attempts == 0 &&
+	    strcmp(job->reason, "create") == 0 && ctx->cfg.trigger_plex_scan) {
+		struct s2p_scene sc;
+
+		/* A new scene: ask Plex to scan its folder, then look again
+		 * with the not-found backoff below. */
+		memset(&sc, 0, sizeof(sc));
+		if (s2p_stash_find_scene(ctx->stash, job->scene_id, &sc, &qe) ==
+			S2P_OK &&
+		    s2p_scan_scene_folder(&r->matcher, &sc.files, &qe) != S2P_OK)
+			s2p_warn("Plex scan request failed: %s", qe.msg);
+		s2p_scene_free(&sc);
+		s2p_error_clear(&qe);
+	}
 	if (cls == S2P_CLASS_NOTFOUND && ctx->cfg.skip_not_found) {
 		s2p_info("Scene %lld skipped: %s (skip_not_found is on)",
 		    (long long)job->scene_id, e->msg);
@@ -260,6 +276,39 @@ ramp_gate(struct run *r)
 	return 1;
 }
 
+/* Expand one recorded rename into jobs for the scenes that carry the
+ * object. Returns 1 when it did something. */
+static int
+fanout(struct run *r)
+{
+	struct s2p_ctx *ctx = r->ctx;
+	struct s2p_error e;
+	char kind[16], id[64];
+	int64_t *ids = NULL;
+	size_t n = 0;
+	long created = 0;
+
+	s2p_error_clear(&e);
+	if (s2p_fanout_take(ctx->db, kind, sizeof(kind), id, sizeof(id), &e) !=
+	    S2P_OK)
+		return 0;
+	if (s2p_stash_scene_ids_by(ctx->stash, kind, id, &ids, &n, &e) !=
+		S2P_OK ||
+	    (n > 0 && s2p_queue_enqueue_many(ctx->db, ids, n, "rename",
+			  now_of(r), &created, &e) != S2P_OK)) {
+		s2p_warn("cannot re-queue the scenes of %s %s: %s; will retry",
+		    kind, id, e.msg);
+		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) != S2P_OK)
+			s2p_errorf("lost the rename of %s %s", kind, id);
+		free(ids);
+		s2p_ctx_sleep(ctx, 2.0);
+		return 1;
+	}
+	s2p_info("%s %s was renamed: %zu scene(s) queued", kind, id, n);
+	free(ids);
+	return 1;
+}
+
 /* Run one claimed job to its queue outcome. */
 static int
 one_job(struct run *r, const struct s2p_job *job)
@@ -273,7 +322,10 @@ one_job(struct run *r, const struct s2p_job *job)
 
 	s2p_error_clear(&e);
 	s2p_error_clear(&qe);
-	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id, 0, &res, &e);
+	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id,
+	    strncmp(job->reason, "reconcile", 9) == 0 ? S2P_SYNC_VERIFY
+						     : S2P_SYNC_NORMAL,
+	    &res, &e);
 	r->st->processed++;
 	ramp_record(r, rc == S2P_OK || !res.plex_failed ||
 		s2p_status_class(rc) == S2P_CLASS_NOTFOUND ||
@@ -289,8 +341,8 @@ one_job(struct run *r, const struct s2p_job *job)
 	for (i = 0; i < res.changed.n; i++) {
 		size_t l = strlen(fields);
 
-		snprintf(fields + l, sizeof(fields) - l, "%s%s", i ? ", " : "",
-		    res.changed.v[i]);
+		snprintf(fields + l, sizeof(fields) - l, "%s%.*s", i ? ", " : "",
+		    (int)strcspn(res.changed.v[i], ":"), res.changed.v[i]);
 	}
 	switch (res.outcome) {
 	case S2P_SYNC_UPDATED:
@@ -325,7 +377,8 @@ nothing_due(struct run *r)
 
 	if (s2p_queue_counts(r->ctx->db, now, &c, NULL) != S2P_OK)
 		return 1;
-	if (c.pending == 0 && c.running == 0) {
+	if (c.pending == 0 && c.running == 0 &&
+	    s2p_fanout_pending(r->ctx->db) == 0) {
 		if (r->opts->until_idle)
 			return 1;
 		if (r->idle_since == 0)
@@ -431,6 +484,8 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 			continue;
 		}
 		if (ramp_gate(&r))
+			continue;
+		if (fanout(&r))
 			continue;
 		rc = s2p_queue_claim(ctx->db, now_of(&r),
 		    opts->lease > 0 ? opts->lease : DEFAULT_LEASE, &job, &e);

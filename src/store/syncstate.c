@@ -1,0 +1,219 @@
+/*
+ * syncstate.c - per-scene sync state, fanout requests and key/value pairs
+ * (see syncstate.h).
+ */
+#include "syncstate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Run one prepared statement to completion; SQLITE_ROW counts as done. */
+static int
+run(struct s2p_db *db, sqlite3_stmt *st, const char *what,
+    struct s2p_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return s2p_db_error(db, rc, what, err);
+	return S2P_OK;
+}
+
+static void
+copy_col(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+int
+s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
+    struct s2p_sync_state *out, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT rating_key, values_hash, image_url, image_hash, collection,"
+	    " synced_at FROM sync_state WHERE scene_id = ?", err);
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, scene_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, out->rating_key, sizeof(out->rating_key));
+		copy_col(st, 1, out->values_hash, sizeof(out->values_hash));
+		copy_col(st, 2, out->image_url, sizeof(out->image_url));
+		copy_col(st, 3, out->image_hash, sizeof(out->image_hash));
+		copy_col(st, 4, out->collection, sizeof(out->collection));
+		out->synced_at = sqlite3_column_double(st, 5);
+		rc = S2P_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = S2P_ENOTFOUND;
+	} else {
+		rc = s2p_db_error(db, rc, "read sync state", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_syncstate_put(struct s2p_db *db, int64_t scene_id,
+    const struct s2p_sync_state *s, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = s2p_db_prepare(db, &st,
+	    "INSERT OR REPLACE INTO sync_state (scene_id, rating_key,"
+	    " values_hash, image_url, image_hash, collection, synced_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)", err);
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, scene_id);
+	sqlite3_bind_text(st, 2, s->rating_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->values_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, s->image_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, s->image_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, s->collection, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, s->synced_at);
+	rc = run(db, st, "save sync state", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* DELETE with one text or integer parameter. */
+static int
+delete_by(struct s2p_db *db, const char *sql, const char *text, int64_t num,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st, sql, err);
+
+	if (rc != S2P_OK)
+		return rc;
+	if (text != NULL)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, num);
+	rc = run(db, st, "delete sync state", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_syncstate_delete(struct s2p_db *db, int64_t scene_id,
+    struct s2p_error *err)
+{
+	return delete_by(db, "DELETE FROM sync_state WHERE scene_id = ?", NULL,
+	    scene_id, err);
+}
+
+int
+s2p_syncstate_forget_item(struct s2p_db *db, const char *rating_key,
+    struct s2p_error *err)
+{
+	return delete_by(db, "DELETE FROM sync_state WHERE rating_key = ?",
+	    rating_key, 0, err);
+}
+
+int
+s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
+    double now, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st,
+	    "INSERT OR IGNORE INTO fanout (kind, object_id, queued_at)"
+	    " VALUES (?, ?, ?)", err);
+
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, now);
+	rc = run(db, st, "record rename", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len,
+    char *object_id, size_t id_len, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st,
+	    "DELETE FROM fanout WHERE rowid = (SELECT rowid FROM fanout"
+	    " ORDER BY queued_at LIMIT 1) RETURNING kind, object_id", err);
+
+	if (rc != S2P_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, kind, kind_len);
+		copy_col(st, 1, object_id, id_len);
+		rc = S2P_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = S2P_ENOTFOUND;
+	} else {
+		rc = s2p_db_error(db, rc, "take rename", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+long
+s2p_fanout_pending(struct s2p_db *db)
+{
+	sqlite3_stmt *st = NULL;
+	long n = 0;
+
+	if (s2p_db_prepare(db, &st, "SELECT count(*) FROM fanout", NULL) !=
+	    S2P_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st, "SELECT value FROM kv WHERE key = ?",
+	    err);
+
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, out, len);
+		rc = S2P_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? S2P_ENOTFOUND
+				       : s2p_db_error(db, rc, "read kv", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_kv_put(struct s2p_db *db, const char *key, const char *value,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st,
+	    "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", err);
+
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = run(db, st, "write kv", err);
+	sqlite3_finalize(st);
+	return rc;
+}
