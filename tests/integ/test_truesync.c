@@ -1,0 +1,276 @@
+/*
+ * test_truesync.c - "true sync" end to end, against the real fakes: every
+ * field and its lock, removals, the studio collection moving with the
+ * studio, the rating, the cover uploaded only when its bytes change, the
+ * request budget (nothing for an unchanged scene, one GET + one PUT for a
+ * one-tag change), renames re-queueing scenes, and a dry run writing nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static const char *const env[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+
+static void
+run(struct h_env *e, const char *args, struct h_run *r)
+{
+	assert_int_equal(h_run_plugin(e, args, env, r), 0);
+	if (r->status != 0)
+		fprintf(stderr, "stdout: %s\nstderr: %s\n", r->out, r->err);
+	assert_int_equal(r->status, 0);
+}
+
+static void
+task(struct h_env *e, const char *mode)
+{
+	struct h_run r;
+	char args[128];
+
+	snprintf(args, sizeof(args), "{\"mode\": \"%s\"}", mode);
+	run(e, args, &r);
+	h_run_free(&r);
+}
+
+static void
+hook(struct h_env *e, long id)
+{
+	struct h_run r;
+	char args[512];
+
+	snprintf(args, sizeof(args),
+	    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %ld, \"type\": "
+	    "\"Scene.Update.Post\", \"input\": {\"id\": \"%ld\"}, "
+	    "\"inputFields\": [\"id\", \"tag_ids\", \"performer_ids\", "
+	    "\"studio_id\", \"rating100\", \"title\"]}}",
+	    id, id);
+	run(e, args, &r);
+	h_run_free(&r);
+}
+
+static json_t *
+item_of(struct h_env *e, long id)
+{
+	json_t *sc = h_stash_scene(e, id), *it;
+
+	assert_non_null(sc);
+	it = h_plex_item_by_file(e,
+	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
+	json_decref(sc);
+	assert_non_null(it);
+	return it;
+}
+
+static int
+has(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_truesync__fields_locks_removals_rating_collection(void **state)
+{
+	struct h_env e;
+	json_t *it;
+	const char *fields[] = { "title", "summary", "originallyAvailableAt",
+		"studio", "genre", "actor", "collection" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 6, 5, NULL, NULL), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
+			     "{\"tags\": [\"Keep\", \"DropMe\"], \"performers\": "
+			     "[\"Ann One\", \"Bob Two\"], \"studio\": \"Old Studio\","
+			     " \"rating100\": 80}"),
+	    200);
+	hook(&e, 2);
+	task(&e, "process_queue");
+	it = item_of(&e, 2);
+	assert_true(has(json_object_get(it, "genres"), "DropMe"));
+	assert_true(has(json_object_get(it, "collections"), "Old Studio"));
+	assert_true(json_real_value(json_object_get(it, "userRating")) > 7.9 ||
+	    json_integer_value(json_object_get(it, "userRating")) == 8);
+	for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+		assert_true(has(json_object_get(it, "locked"), fields[i]));
+	json_decref(it);
+
+	/* Remove a tag and a performer, move studios, drop the rating. */
+	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
+			     "{\"tags\": [\"Keep\"], \"performers\": [\"Ann One\"],"
+			     " \"studio\": \"New Studio\", \"rating100\": null}"),
+	    200);
+	hook(&e, 2);
+	task(&e, "process_queue");
+	it = item_of(&e, 2);
+	assert_false(has(json_object_get(it, "genres"), "DropMe"));
+	assert_true(has(json_object_get(it, "genres"), "Keep"));
+	assert_false(has(json_object_get(it, "actors"), "Bob Two"));
+	assert_true(has(json_object_get(it, "actors"), "Ann One"));
+	assert_false(has(json_object_get(it, "collections"), "Old Studio"));
+	assert_true(has(json_object_get(it, "collections"), "New Studio"));
+	assert_string_equal(json_string_value(json_object_get(it, "studio")),
+	    "New Studio");
+	assert_true(json_is_null(json_object_get(it, "userRating")) ||
+	    json_object_get(it, "userRating") == NULL);
+	json_decref(it);
+	h_stop(&e);
+}
+
+static void
+test_truesync__request_budget_and_cover(void **state)
+{
+	struct h_env e;
+	json_t *it;
+	char sha[64];
+
+	(void)state;
+	assert_int_equal(h_start(&e, 30, 9, NULL, NULL), 0);
+	task(&e, "all");
+	task(&e, "process_queue");
+	it = item_of(&e, 4);
+	assert_true(json_is_string(json_object_get(it, "thumbSha1")));
+	snprintf(sha, sizeof(sha), "%s",
+	    json_string_value(json_object_get(it, "thumbSha1")));
+	json_decref(it);
+
+	/* Unchanged library: a full sync costs no Plex request at all. */
+	h_delete(e.plex_ctl, "/requests");
+	task(&e, "all");
+	task(&e, "process_queue");
+	{
+		json_t *reqs = h_get(e.plex_ctl, "/requests");
+
+		assert_int_equal(json_array_size(reqs), 0);
+		json_decref(reqs);
+	}
+
+	/* One tag changed on one scene: one GET of the item and one PUT. */
+	assert_int_equal(h_post(e.stash_ctl, "/scene/4",
+			     "{\"tags\": [\"Only New Tag\"]}"),
+	    200);
+	h_delete(e.plex_ctl, "/requests");
+	task(&e, "all");
+	task(&e, "process_queue");
+	assert_int_equal(h_count_requests(&e, "GET", "/library/metadata/"), 1);
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 1);
+	assert_int_equal(h_count_requests(&e, "POST", "/"), 0);
+	{
+		json_t *reqs = h_get(e.plex_ctl, "/requests");
+
+		assert_int_equal(json_array_size(reqs), 2);
+		json_decref(reqs);
+	}
+
+	/* A new cover is uploaded once; the next sync does not re-upload. */
+	assert_int_equal(h_post(e.stash_ctl, "/scene/4", "{\"cover\": true}"),
+	    200);
+	h_delete(e.plex_ctl, "/requests");
+	task(&e, "all");
+	task(&e, "process_queue");
+	assert_int_equal(h_count_requests(&e, "POST", "/library/metadata/"), 2);
+	it = item_of(&e, 4);
+	assert_string_not_equal(
+	    json_string_value(json_object_get(it, "thumbSha1")), sha);
+	json_decref(it);
+	h_delete(e.plex_ctl, "/requests");
+	task(&e, "reconcile_all");
+	task(&e, "process_queue");
+	assert_int_equal(h_count_requests(&e, "POST", "/"), 0);
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
+	h_stop(&e);
+}
+
+static void
+test_truesync__rename_requeues_and_dry_run_writes_nothing(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	json_t *sc, *st, *tags;
+	const char *tag;
+	char body[256];
+	size_t i, n = 0;
+	json_t *s;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 20, 13, NULL, NULL), 0);
+	task(&e, "all");
+	task(&e, "process_queue");
+	/* Rename a tag that scene 1 carries (no updated_at change). */
+	sc = h_stash_scene(&e, 1);
+	tags = json_object_get(sc, "tags");
+	if (json_array_size(tags) == 0) {
+		assert_int_equal(h_post(e.stash_ctl, "/scene/1",
+				     "{\"tags\": [\"Renamable\"]}"),
+		    200);
+		task(&e, "all");
+		task(&e, "process_queue");
+		tag = "Renamable";
+	} else {
+		tag = json_string_value(json_array_get(tags, 0));
+	}
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"tag\", \"from\": \"%s\", \"to\": \"Renamed Tag\"}", tag);
+	assert_int_equal(h_post(e.stash_ctl, "/rename", body), 200);
+	json_decref(sc);
+	/* Stash fires Tag.Update.Post with the tag's id. */
+	st = h_get(e.stash_ctl, "/state");
+	json_array_foreach(json_object_get(st, "tags"), i, s)
+		if (strcmp(json_string_value(json_object_get(s, "name")),
+			"Renamed Tag") == 0)
+			n = (size_t)strtol(
+			    json_string_value(json_object_get(s, "id")), NULL, 10);
+	json_decref(st);
+	assert_true(n > 0);
+	snprintf(body, sizeof(body),
+	    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %zu, \"type\": "
+	    "\"Tag.Update.Post\", \"input\": {\"id\": \"%zu\", \"name\": "
+	    "\"Renamed Tag\"}, \"inputFields\": [\"id\", \"name\"]}}",
+	    n, n);
+	run(&e, body, &r);
+	h_run_free(&r);
+	/* Dry run sees the change but writes nothing. */
+	h_delete(e.plex_ctl, "/requests");
+	run(&e, "{\"mode\": \"dry_run\"}", &r);
+	assert_non_null(strstr(r.err, "Renamed Tag"));
+	assert_non_null(strstr(r.err, "genre: ["));
+	h_run_free(&r);
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
+	assert_int_equal(h_count_requests(&e, "POST", "/"), 0);
+	task(&e, "process_queue");
+	{
+		json_t *it = item_of(&e, 1);
+
+		assert_true(has(json_object_get(it, "genres"), "Renamed Tag"));
+		json_decref(it);
+	}
+	h_stop(&e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_truesync__fields_locks_removals_rating_collection),
+		cmocka_unit_test(test_truesync__request_budget_and_cover),
+		cmocka_unit_test(
+		    test_truesync__rename_requeues_and_dry_run_writes_nothing),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
