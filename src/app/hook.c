@@ -87,22 +87,23 @@ s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
 {
 	const char *type = in->hook_type ? in->hook_type : "";
 
+	/* Cheap checks first: most hooks (scan noise) stop here. */
+	if (in->hook_id <= 0) {
+		(void)!s2p_buf_adds(msg, "ok");
+		return S2P_OK;
+	}
+	if (strcmp(type, "Scene.Update.Post") == 0 &&
+	    !s2p_input_touches_synced_field(in)) {
+		(void)!s2p_buf_adds(msg, "ok (no synced field changed)");
+		return S2P_OK;
+	}
 	s2p_ctx_load_cached_settings(&app->ctx);
 	if (!app->ctx.cfg.enabled) {
 		(void)!s2p_buf_adds(msg, "disabled");
 		return S2P_OK;
 	}
-	if (in->hook_id <= 0) {
-		(void)!s2p_buf_adds(msg, "ok");
-		return S2P_OK;
-	}
-	if (strcmp(type, "Scene.Update.Post") == 0) {
-		if (!s2p_input_touches_synced_field(in)) {
-			(void)!s2p_buf_adds(msg, "ok (no synced field changed)");
-			return S2P_OK;
-		}
+	if (strcmp(type, "Scene.Update.Post") == 0)
 		return enqueue(app, in->hook_id, "hook", msg, err);
-	}
 	if (strcmp(type, "Scene.Create.Post") == 0 &&
 	    app->ctx.cfg.trigger_plex_scan)
 		return enqueue(app, in->hook_id, "create", msg, err);

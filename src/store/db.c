@@ -421,7 +421,13 @@ s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
 		rc = s2p_db_error(db, src, "open database", err);
 		goto out;
 	}
-	src = sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	/* Hooks open, write one row and exit: without this every exit would
+	 * checkpoint the WAL with fsyncs. Checkpoints still happen, as
+	 * SQLite's automatic ones every 1000 pages. */
+	src = sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    (int *)NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if (src != SQLITE_OK) {
 		rc = s2p_db_error(db, src, "set busy timeout", err);
 		goto out;

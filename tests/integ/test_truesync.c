@@ -175,7 +175,11 @@ test_truesync__request_budget_and_cover(void **state)
 		json_decref(reqs);
 	}
 
-	/* A new cover is uploaded once; the next sync does not re-upload. */
+	/* A new cover is uploaded once; the next sync does not re-upload.
+	 * (Stash's screenshot URL carries updated_at in seconds: move the
+	 * fake's clock so the edit cannot share the previous edit's second.) */
+	assert_int_equal(h_post(e.stash_ctl, "/clock", "{\"advance\": 10}"),
+	    200);
 	assert_int_equal(h_post(e.stash_ctl, "/scene/4", "{\"cover\": true}"),
 	    200);
 	h_delete(e.plex_ctl, "/requests");

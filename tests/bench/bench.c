@@ -1,0 +1,185 @@
+/*
+ * bench.c - `make bench`: performance figures, printed, never asserted.
+ * 1. Hook cost: the whole stash2plex process as Stash runs it (spawn, read
+ *    stdin, enqueue, exit), median and p90 over many runs, beside the cost
+ *    of starting the same binary to print its version (process baseline).
+ * 2. A large library against the fakes: first full sync, an unchanged
+ *    re-sync, and a one-tag change, with wall time, Plex request counts and
+ *    the worker's peak memory.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *const env[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+stats(const char *what, double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp);
+	printf("%-44s median %6.2f ms   p90 %6.2f ms   (n=%d)\n", what,
+	    v[n / 2], v[n * 9 / 10], n);
+}
+
+static double
+version_ms(void)
+{
+	double t0 = mono();
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	int st;
+
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execl(S2P_BIN, S2P_BIN, "version", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	return (mono() - t0) * 1000;
+}
+
+static void
+hooks(struct h_env *e, int n)
+{
+	double *base = calloc((size_t)n, sizeof(double));
+	double *enq = calloc((size_t)n, sizeof(double));
+	double *ign = calloc((size_t)n, sizeof(double));
+	char args[512];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct h_run r;
+
+		base[i] = version_ms();
+		snprintf(args, sizeof(args),
+		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, \"type\":"
+		    " \"Scene.Update.Post\", \"input\": {\"id\": \"%d\", "
+		    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
+		    1 + i % 50, 1 + i % 50);
+		h_run_plugin(e, args, env, &r);
+		enq[i] = r.ms;
+		h_run_free(&r);
+		h_run_plugin(e,
+		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
+		    "\"type\": \"Scene.Update.Post\", \"input\": null}}",
+		    env, &r);
+		ign[i] = r.ms;
+		h_run_free(&r);
+	}
+	stats("process start only (stash2plex version)", base, n);
+	stats("hook: Scene.Update.Post, enqueue", enq, n);
+	stats("hook: scan noise, ignored", ign, n);
+	free(base);
+	free(enq);
+	free(ign);
+}
+
+static void
+count(struct h_env *e, const char *label, double secs, int scenes)
+{
+	json_t *reqs = h_get(e->plex_ctl, "/requests"), *r;
+	int get_item = 0, get_list = 0, get_other = 0, put = 0, post = 0;
+	size_t i;
+
+	json_array_foreach(reqs, i, r) {
+		const char *m = json_string_value(json_object_get(r, "method"));
+		const char *p = json_string_value(json_object_get(r, "path"));
+
+		if (strcmp(m, "PUT") == 0)
+			put++;
+		else if (strcmp(m, "POST") == 0)
+			post++;
+		else if (strncmp(p, "/library/metadata/", 18) == 0)
+			get_item++;
+		else if (strstr(p, "/all") != NULL)
+			get_list++;
+		else
+			get_other++;
+	}
+	printf("%-28s %7.2f s  %7.1f scenes/s  Plex requests: %zu (GET item "
+	       "%d, GET listing %d, GET other %d, PUT %d, POST %d)\n",
+	    label, secs, secs > 0 ? scenes / secs : 0.0, json_array_size(reqs),
+	    get_item, get_list, get_other, put, post);
+	json_decref(reqs);
+	h_delete(e->plex_ctl, "/requests");
+}
+
+static double
+task(struct h_env *e, const char *mode)
+{
+	struct h_run r;
+	char args[64];
+	double ms;
+
+	snprintf(args, sizeof(args), "{\"mode\": \"%s\"}", mode);
+	h_run_plugin(e, args, env, &r);
+	if (r.status != 0)
+		fprintf(stderr, "task %s failed: %s\n", mode, r.out);
+	ms = r.ms;
+	h_run_free(&r);
+	return ms / 1000;
+}
+
+int
+main(int argc, char **argv)
+{
+	int scenes = argc > 1 ? atoi(argv[1]) : 5000;
+	int runs = argc > 2 ? atoi(argv[2]) : 200;
+	struct h_env e;
+	struct rusage ru;
+	double t;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (h_start(&e, scenes, 42, NULL, NULL) != 0) {
+		fprintf(stderr, "bench: cannot start the fakes\n");
+		return 1;
+	}
+	printf("== Hook cost, whole process, %d runs each\n", runs);
+	fflush(stdout);
+	hooks(&e, runs);
+	task(&e, "clear_queue");
+	printf("\n== Library of %d scenes (Plex starts with other metadata)\n",
+	    scenes);
+	h_delete(e.plex_ctl, "/requests");
+	t = task(&e, "all");
+	printf("%-28s %7.2f s\n", "enqueue all (Sync All task)", t);
+	t = task(&e, "process_queue");
+	count(&e, "first full sync", t, scenes);
+	t = task(&e, "all") + task(&e, "process_queue");
+	count(&e, "unchanged re-sync", t, scenes);
+	h_post(e.stash_ctl, "/scene/17", "{\"tags\": [\"Bench Tag\"]}");
+	t = task(&e, "all") + task(&e, "process_queue");
+	count(&e, "one tag changed", t, scenes);
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("peak RSS of the largest child process (fakes excluded when "
+	       "smaller): %ld KiB\n", ru.ru_maxrss);
+	h_stop(&e);
+	return 0;
+}
