@@ -47,6 +47,7 @@ s2p_app_settings(struct s2p_app *app, struct s2p_error *err)
 	}
 	s2p_log_secret(app->ctx.cfg.plex_token);
 	s2p_log_secret(app->ctx.cfg.stash_api_key);
+	s2p_log_debug_as_info(app->ctx.cfg.debug_logging && app->plugin_mode);
 	return s2p_config_validate(&app->ctx.cfg, err);
 }
 

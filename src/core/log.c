@@ -27,7 +27,14 @@ static struct {
 	enum s2p_log_level min;
 	char *secrets[MAX_SECRETS];
 	size_t nsecrets;
-} L = { S2P_LOGFMT_PLAIN, 1, NULL, 0, S2P_LOG_INFO, { NULL }, 0 };
+	int debug_as_info;
+} L = { S2P_LOGFMT_PLAIN, 1, NULL, 0, S2P_LOG_INFO, { NULL }, 0, 0 };
+
+void
+s2p_log_debug_as_info(int on)
+{
+	L.debug_as_info = on;
+}
 
 void
 s2p_log_open(const struct s2p_log_opts *opts)
@@ -191,10 +198,16 @@ s2p_log(enum s2p_log_level lvl, const char *fmt, ...)
 	char *clean, *p, *start;
 	va_list ap;
 
+	int shift = lvl == S2P_LOG_DEBUG && L.debug_as_info;
+
+	if (shift)
+		lvl = S2P_LOG_INFO;
 	if (lvl < L.min)
 		return;
+	if (shift)
+		memcpy(msg, "[DEBUG] ", 8);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg + (shift ? 8 : 0), sizeof(msg) - (shift ? 8 : 0), fmt, ap);
 	va_end(ap);
 	clean = L.nsecrets ? s2p_log_redact(msg) : s2p_xstrdup(msg);
 	/* Every line of a multi-line message gets its own prefix. Control

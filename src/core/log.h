@@ -43,6 +43,10 @@ void s2p_log_secret(const char *s);
 /* Apply the registered masks to s in place-safe copy; caller frees result. */
 char *s2p_log_redact(const char *s);
 
+/* Show debug lines at info level with a "[DEBUG] " prefix (Stash hides
+ * debug-level plugin lines by default). */
+void s2p_log_debug_as_info(int on);
+
 void s2p_log(enum s2p_log_level lvl, const char *fmt, ...) S2P_PRINTF(2, 3);
 /* Task progress as a 0..1 fraction (Stash's 'p' level). No-op off Stash. */
 void s2p_log_progress(double fraction);

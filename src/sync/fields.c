@@ -5,6 +5,7 @@
 #include "fields.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -306,6 +307,14 @@ s2p_fields_diff(const struct s2p_config *cfg, const struct s2p_desired *d,
 	n += scalar(cfg, it, e, changed, "summary", d->summary, it->summary, 0);
 	n += scalar(cfg, it, e, changed, "originallyAvailableAt", d->date,
 	    it->originally_available_at, 10);
+	if (d->date != NULL && strlen(d->date) >= 4) {
+		char want[8], have[24];
+
+		snprintf(want, sizeof(want), "%.4s", d->date);
+		snprintf(have, sizeof(have), "%ld", it->year);
+		n += scalar(cfg, it, e, changed, "year", want,
+		    it->year > 0 ? have : "", 0);
+	}
 	n += scalar(cfg, it, e, changed, "studio", d->studio, it->studio, 0);
 	if (d->want_genres)
 		n += taglist(cfg, it, e, changed, "genre", &d->genres,

@@ -138,8 +138,8 @@ while_open(struct run *r)
 	wait = s2p_probe_next_in(&r->probe, now);
 	if (s2p_breaker_retry_in(&r->breaker, now) < wait)
 		wait = s2p_breaker_retry_in(&r->breaker, now);
-	if (wait > IDLE_SLICE)
-		wait = IDLE_SLICE;
+	if (wait > r->ctx->cfg.poll_interval)
+		wait = r->ctx->cfg.poll_interval;
 	s2p_ctx_sleep(r->ctx, wait > 0.01 ? wait : 0.01);
 }
 
