@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -304,8 +305,14 @@ h_run_plugin(struct h_env *e, const char *args_json, const char *const *env,
 		execl(S2P_BIN, S2P_BIN, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	{
+		struct rusage ru;
+
+		memset(&ru, 0, sizeof(ru));
+		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+			;
+		r->max_rss_kib = ru.ru_maxrss;
+	}
 	r->ms = (mono() - t0) * 1000;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r->out = slurp(out);
