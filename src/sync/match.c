@@ -559,6 +559,8 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	plex_path = s2p_pathmap_apply(&m->map, files->v[0]);
 	key = s2p_path_key(plex_path);
 	base = s2p_path_basename_key(plex_path);
+	s2p_strv_free(&cands);
+	candidates(m, &secs, key, &cands, &located); /* of the primary file */
 	for (i = 0; i < all.n; i++) {
 		rc = ensure_indexed(m, find_section(&secs, all.v[i]), err);
 		if (rc != S2P_OK)
