@@ -91,8 +91,14 @@ s2p_match_free(struct s2p_match *mt)
 void
 s2p_matcher_forget(struct s2p_matcher *m, const char *rating_key)
 {
+	size_t i;
+
 	if (s2p_pindex_forget(m->db, rating_key, NULL) != S2P_OK)
 		s2p_warn("path index: cannot forget item %s", rating_key);
+	/* The item was most likely re-added under a new key: let the
+	 * re-find refresh the index now rather than after the gap. */
+	for (i = 0; i < m->incr_keys.n; i++)
+		m->incr_at[i] = 0;
 }
 
 /* Video sections we may use: movie and show sections, filtered by
@@ -301,6 +307,214 @@ exact(struct s2p_matcher *m, const struct s2p_plex_sections *secs,
 	return s2p_pindex_lookup(m->db, key, 0, cands, hits, err);
 }
 
+/* The title of a section whose Location contains the path key although
+ * plex_library leaves it out (borrowed), or NULL. */
+static const char *
+excluded_title(const struct s2p_plex_sections *secs, const char *key)
+{
+	size_t i, j;
+	const char *t = NULL;
+
+	for (i = 0; i < secs->n && t == NULL; i++)
+		for (j = 0; j < secs->v[i].locations.n && t == NULL; j++) {
+			char *lk = s2p_path_key(secs->v[i].locations.v[j]);
+
+			if (s2p_path_has_prefix(key, lk))
+				t = secs->v[i].title;
+			free(lk);
+		}
+	return t;
+}
+
+/* Keep one hit per distinct Plex file (by key): the same file seen by two
+ * libraries sharing a folder is one candidate, owned by the first (lowest
+ * section) hit. */
+static void
+dedupe_files(struct s2p_pindex_hits *h)
+{
+	struct s2p_strv keys = { 0 };
+	size_t i, n = 0;
+
+	for (i = 0; i < h->n; i++) {
+		char *k = s2p_path_key(h->v[i].file);
+
+		if (s2p_strv_find(&keys, k) >= 0) {
+			free(k);
+			free(h->v[i].rating_key);
+			free(h->v[i].section_key);
+			free(h->v[i].file);
+			continue;
+		}
+		s2p_strv_push_take(&keys, k);
+		h->v[n++] = h->v[i];
+	}
+	h->n = n;
+	s2p_strv_free(&keys);
+}
+
+/* Length of the folder part of a Plex file (up to its last separator). */
+static size_t
+dir_len(const char *file)
+{
+	const char *a = strrchr(file, '/');
+	const char *b = file[0] == '\\' || (file[0] && file[1] == ':')
+	    ? strrchr(file, '\\')
+	    : NULL;
+
+	if (a == NULL || (b != NULL && b > a))
+		a = b;
+	return a ? (size_t)(a - file) : 0;
+}
+
+static int
+is_sep(char c)
+{
+	return c == '/' || c == '\\';
+}
+
+/* Append n bytes of s (buffers here have no cap, so this cannot fail). */
+static void
+put(struct s2p_buf *b, const char *s, size_t n)
+{
+	if (s2p_buf_add(b, s, n) != S2P_OK)
+		return;
+}
+
+/* Append s[0..len) to b, at most max (>= 8) bytes: longer text keeps its
+ * start and end around "..." (cut on UTF-8 character boundaries). */
+static void
+put_clipped(struct s2p_buf *b, const char *s, size_t len, size_t max)
+{
+	size_t head, tail;
+
+	if (len <= max) {
+		put(b, s, len);
+		return;
+	}
+	head = (max - 3) / 2;
+	tail = max - 3 - head;
+	while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
+		head--;
+	while (tail > 0 && ((unsigned char)s[len - tail] & 0xC0) == 0x80)
+		tail--;
+	put(b, s, head);
+	put(b, "...", 3);
+	put(b, s + len - tail, tail);
+}
+
+/* Set the strict-ambiguity error, within max bytes so that every candidate
+ * survives: each one's ratingKey and the part of its folder that differs
+ * (the folders' common start and end are dropped, long parts clipped in
+ * the middle). */
+static int
+ambiguous_error(const struct s2p_pindex_hits *h, struct s2p_error *err,
+    size_t max)
+{
+	static const char hint[] = "; set path_map or turn off strict_matching";
+	const char *file0 = h->v[0].file;
+	size_t d0 = dir_len(file0), pre = d0, suf, i, fixed, room, cap;
+	const char *base = file0 + d0 + (is_sep(file0[d0]) ? 1 : 0);
+	struct s2p_buf b;
+	char num[64];
+	int rc;
+
+	/* Common leading folders (up to a separator)... */
+	for (i = 1; i < h->n; i++) {
+		size_t k = 0, di = dir_len(h->v[i].file);
+
+		while (k < pre && k < di && h->v[i].file[k] == file0[k])
+			k++;
+		pre = k;
+	}
+	while (pre > 0 && !is_sep(file0[pre - 1]))
+		pre--;
+	/* ...and common trailing folders (from a separator). */
+	suf = d0 - pre;
+	for (i = 1; i < h->n; i++) {
+		size_t k = 0, di = dir_len(h->v[i].file);
+
+		while (k < suf && pre + k < di &&
+		    h->v[i].file[di - 1 - k] == file0[d0 - 1 - k])
+			k++;
+		suf = k;
+	}
+	while (suf > 0 && !is_sep(file0[d0 - suf]))
+		suf--;
+
+	s2p_buf_init(&b, 0);
+	snprintf(num, sizeof(num), "ambiguous match: %zu Plex items have the "
+				   "file name \"", h->n);
+	put(&b, num, strlen(num));
+	put_clipped(&b, base, strlen(base), 60);
+	put(&b, "\":", 2);
+	fixed = b.len + sizeof(hint) - 1;
+	for (i = 0; i < h->n; i++)
+		fixed += strlen(h->v[i].rating_key) + 3;
+	room = max > fixed ? max - fixed : 0;
+	cap = room / h->n;
+	for (i = 0; i < h->n; i++) {
+		const char *f = h->v[i].file;
+		size_t di = dir_len(f);
+		const char *mid = f + pre;
+		size_t mlen = di >= pre + suf ? di - pre - suf : 0;
+
+		if (mlen == 0) {
+			/* Same folder: the names differ (in case). */
+			mid = f + di + (is_sep(f[di]) ? 1 : 0);
+			mlen = strlen(mid);
+		}
+		put(&b, i ? ", " : " ", i ? 2 : 1);
+		put(&b, h->v[i].rating_key, strlen(h->v[i].rating_key));
+		/* Too many to show folders: the ratingKeys alone. */
+		if (cap >= 8) {
+			put(&b, " ", 1);
+			put_clipped(&b, mid, mlen, cap);
+		}
+	}
+	put(&b, hint, sizeof(hint) - 1);
+	/* Where the differing parts sit, when that still fits. */
+	if ((pre > 0 || suf > 0) && b.len + pre + suf + 12 <= max) {
+		put(&b, " (folders ", 10);
+		put(&b, file0, pre);
+		put(&b, "*", 1);
+		put(&b, file0 + d0 - suf, suf);
+		put(&b, ")", 1);
+	}
+	rc = s2p_error_set(err, S2P_EPERM, "%s", b.data ? b.data : "");
+	s2p_buf_free(&b);
+	return rc;
+}
+
+/* The scene's file hit a later part of a stacked item: when another of
+ * the scene's files is that item's first part, the scene owns the item. */
+static int
+owner_part(struct s2p_matcher *m, const struct s2p_strv *files,
+    const struct s2p_pindex_hit *hit, const struct s2p_plex_sections *secs,
+    struct s2p_match *out)
+{
+	size_t i, j;
+	int found = 0;
+
+	for (i = 0; i < files->n && !found; i++) {
+		struct s2p_pindex_hits oh = { 0 };
+		char *pp = s2p_pathmap_apply(&m->map, files->v[i]);
+		char *k = s2p_path_key(pp);
+
+		if (s2p_pindex_lookup(m->db, k, 0, NULL, &oh, NULL) == S2P_OK)
+			for (j = 0; j < oh.n && !found; j++)
+				if (oh.v[j].part_no == 0 &&
+				    strcmp(oh.v[j].rating_key,
+					hit->rating_key) == 0) {
+					fill(out, &oh.v[j], secs, 0);
+					found = 1;
+				}
+		s2p_pindex_hits_free(&oh);
+		free(k);
+		free(pp);
+	}
+	return found;
+}
+
 int
 s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
     struct s2p_match *out, struct s2p_error *err)
@@ -347,7 +561,9 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	if (hits.n > 0) {
 		/* The same file in two sections sharing a folder: the first
 		 * section (lowest key) owns it, deterministically. */
-		fill(out, &hits.v[0], &secs, 0);
+		if (hits.v[0].part_no == 0 || files->n < 2 ||
+		    !owner_part(m, files, &hits.v[0], &secs, out))
+			fill(out, &hits.v[0], &secs, 0);
 		rc = S2P_OK;
 		goto out;
 	}
@@ -357,6 +573,8 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	plex_path = s2p_pathmap_apply(&m->map, files->v[0]);
 	key = s2p_path_key(plex_path);
 	base = s2p_path_basename_key(plex_path);
+	s2p_strv_free(&cands);
+	candidates(m, &secs, key, &cands, &located); /* of the primary file */
 	for (i = 0; i < all.n; i++) {
 		rc = ensure_indexed(m, find_section(&secs, all.v[i]), err);
 		if (rc != S2P_OK)
@@ -365,11 +583,23 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	rc = s2p_pindex_lookup(m->db, base, 1, &all, &hits, err);
 	if (rc != S2P_OK)
 		goto out;
+	dedupe_files(&hits);
 	if (hits.n == 0) {
-		rc = s2p_error_set(err, S2P_ENOTFOUND,
-		    "no Plex item has the file %s%s", plex_path,
-		    located ? "" : " (no Plex library folder contains it: "
-				   "check path_map)");
+		const char *left_out = located ? NULL
+						: excluded_title(&secs, key);
+
+		if (located)
+			rc = s2p_error_set(err, S2P_ENOTFOUND,
+			    "no Plex item has the file %s", plex_path);
+		else if (left_out != NULL)
+			rc = s2p_error_set(err, S2P_ENOTFOUND,
+			    "no Plex item has the file %s (its folder belongs "
+			    "to Plex library \"%s\", which plex_library "
+			    "leaves out)", plex_path, left_out);
+		else
+			rc = s2p_error_set(err, S2P_ENOTFOUND,
+			    "no Plex item has the file %s (no Plex library "
+			    "folder contains it: check path_map)", plex_path);
 		goto out;
 	}
 	if (hits.n == 1) {
@@ -382,16 +612,19 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	if (m->cfg->strict_matching) {
 		struct s2p_buf b;
 
-		s2p_buf_init(&b, 200);
+		/* The log gets every full path; the error (stored with the
+		 * dead letter) every candidate, compactly. */
+		s2p_buf_init(&b, 0);
 		for (i = 0; i < hits.n; i++)
 			if (s2p_buf_addf(&b, "%s%s=%s", i ? ", " : "",
 				hits.v[i].rating_key, hits.v[i].file) != S2P_OK)
 				break;
-		rc = s2p_error_set(err, S2P_EPERM,
-		    "ambiguous match for %s: %zu Plex items share its file "
-		    "name (%s); set path_map or turn off strict_matching",
+		s2p_warn("Ambiguous match for %s (strict_matching): %zu Plex "
+			 "items share its file name: %s",
 		    plex_path, hits.n, b.data ? b.data : "");
 		s2p_buf_free(&b);
+		rc = ambiguous_error(&hits, err,
+		    sizeof(((struct s2p_error *)0)->msg) - 1);
 		goto out;
 	} else {
 		size_t best = 0;

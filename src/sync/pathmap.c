@@ -27,49 +27,66 @@ trim_dup(const char *s, size_t n)
 	return s2p_xstrndup(s, n);
 }
 
+/* The rule text trimmed, for error messages; new string. */
+static char *
+rule_text(const char *rule)
+{
+	size_t n = strlen(rule);
+
+	while (n > 0 && isspace((unsigned char)*rule)) {
+		rule++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)rule[n - 1]))
+		n--;
+	return s2p_xstrndup(rule, n);
+}
+
 int
 s2p_pathmap_parse(struct s2p_pathmap *out, const char *text,
     struct s2p_error *err)
 {
 	const char *p = text ? text : "";
+	size_t no = 0;
+	int rc = S2P_OK;
 
 	out->v = NULL;
 	out->n = 0;
-	while (*p) {
+	while (*p && rc == S2P_OK) {
 		const char *end = strchr(p, ';');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		char *rule = s2p_xstrndup(p, len);
 		char *arrow = strstr(rule, "=>");
+		char *shown = rule_text(rule);
 
 		p += len + (end ? 1 : 0);
-		if (arrow == NULL) {
-			int blank = 1;
-			char *c;
-
-			for (c = rule; *c; c++)
-				if (!isspace((unsigned char)*c))
-					blank = 0;
-			free(rule);
-			if (blank)
-				continue;
-			s2p_pathmap_free(out);
-			return s2p_error_set(err, S2P_EINVAL,
-			    "setting path_map: rule %zu has no '=>'",
-			    out->n + 1);
+		if (*shown == '\0') {
+			/* Blank pieces (";;", a trailing ';') are no rule. */
+		} else if (arrow == NULL) {
+			no++;
+			rc = s2p_error_set(err, S2P_EINVAL,
+			    "setting path_map: rule %zu \"%.80s\" has no '=>' "
+			    "(write /stash/prefix=>/plex/prefix)", no, shown);
+		} else {
+			no++;
+			out->v = s2p_xrealloc(out->v,
+			    (out->n + 1) * sizeof(*out->v));
+			out->v[out->n].from = trim_dup(rule,
+			    (size_t)(arrow - rule));
+			out->v[out->n].to = trim_dup(arrow + 2,
+			    strlen(arrow + 2));
+			out->n++;
+			if (out->v[out->n - 1].from[0] == '\0')
+				rc = s2p_error_set(err, S2P_EINVAL,
+				    "setting path_map: rule %zu \"%.80s\" has "
+				    "an empty source prefix", no, shown);
 		}
-		out->v = s2p_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-		out->v[out->n].from = trim_dup(rule, (size_t)(arrow - rule));
-		out->v[out->n].to = trim_dup(arrow + 2, strlen(arrow + 2));
-		out->n++;
-		if (out->v[out->n - 1].from[0] == '\0') {
-			free(rule);
-			s2p_pathmap_free(out);
-			return s2p_error_set(err, S2P_EINVAL,
-			    "setting path_map: rule has an empty source prefix");
-		}
+		free(shown);
 		free(rule);
 	}
-	return S2P_OK;
+	if (rc != S2P_OK)
+		s2p_pathmap_free(out);
+	return rc;
 }
 
 void
@@ -86,57 +103,82 @@ s2p_pathmap_free(struct s2p_pathmap *m)
 	m->n = 0;
 }
 
+/* A Windows path starts with a drive letter ("C:") or a backslash (UNC
+ * "\\server\share", "\\?\" prefixes, "\dir"). A backslash elsewhere is an
+ * ordinary character of a POSIX file name. */
 static int
 is_windows(const char *p)
 {
-	return strchr(p, '\\') != NULL ||
-	    (isalpha((unsigned char)p[0]) && p[1] == ':');
+	return p[0] == '\\' || (isalpha((unsigned char)p[0]) && p[1] == ':');
+}
+
+static int
+prefix_ci(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++)
+		if (tolower((unsigned char)*s) != tolower((unsigned char)*prefix))
+			return 0;
+	return 1;
+}
+
+/* Drop an extended-length prefix in place: \\?\C:\x -> C:\x and
+ * \\?\UNC\server\share -> \\server\share (Windows spells them in any case).
+ * Returns the start of the remaining path inside s. */
+static char *
+strip_long_prefix(char *s)
+{
+	if (prefix_ci(s, "\\\\?\\UNC\\")) {
+		s += 6;
+		s[0] = '\\';
+	} else if (strncmp(s, "\\\\?\\", 4) == 0) {
+		s += 4;
+	}
+	return s;
+}
+
+/* Fold case (NFC kept); new string. */
+static char *
+casefold(const char *s)
+{
+	utf8proc_uint8_t *folded = NULL;
+
+	if (utf8proc_map((const utf8proc_uint8_t *)s, 0, &folded,
+		UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+		    UTF8PROC_CASEFOLD) < 0)
+		return s2p_xstrdup(s);
+	return (char *)folded;
 }
 
 char *
 s2p_path_key(const char *path)
 {
 	char *nfc = s2p_text_nfc(path ? path : "");
-	char *s = nfc, *out, *o;
-	utf8proc_uint8_t *folded = NULL;
+	char *s, *o, *out;
 
-	if (!is_windows(s))
+	if (!is_windows(nfc))
 		return nfc;
-	/* Extended-length prefixes: \\?\C:\x and \\?\UNC\server\share. */
-	if (strncmp(s, "\\\\?\\UNC\\", 8) == 0) {
-		s += 6;
-		s[0] = '\\';
-	} else if (strncmp(s, "\\\\?\\", 4) == 0) {
-		s += 4;
-	}
-	out = s2p_xstrdup(s);
-	for (o = out; *o; o++)
+	s = strip_long_prefix(nfc);
+	for (o = s; *o; o++)
 		if (*o == '\\')
 			*o = '/';
+	out = casefold(s);
 	free(nfc);
-	if (utf8proc_map((const utf8proc_uint8_t *)out, 0, &folded,
-		UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-		    UTF8PROC_CASEFOLD) >= 0) {
-		free(out);
-		return (char *)folded;
-	}
 	return out;
 }
 
 char *
 s2p_path_basename_key(const char *path)
 {
-	const char *a = strrchr(path, '/');
-	const char *b = strrchr(path, '\\');
-	const char *base = a > b ? a : b;
-	utf8proc_uint8_t *folded = NULL;
+	const char *base = strrchr(path, '/');
 
+	if (is_windows(path)) {
+		const char *b = strrchr(path, '\\');
+
+		if (base == NULL || (b != NULL && b > base))
+			base = b;
+	}
 	base = base ? base + 1 : path;
-	if (utf8proc_map((const utf8proc_uint8_t *)base, 0, &folded,
-		UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-		    UTF8PROC_CASEFOLD) < 0)
-		return s2p_xstrdup(base);
-	return (char *)folded;
+	return casefold(base);
 }
 
 int
@@ -144,6 +186,9 @@ s2p_path_has_prefix(const char *path_key, const char *prefix_key)
 {
 	size_t n = strlen(prefix_key);
 
+	/* An empty prefix names no folder: it contains nothing. */
+	if (n == 0)
+		return 0;
 	while (n > 1 && prefix_key[n - 1] == '/')
 		n--;
 	if (strncmp(path_key, prefix_key, n) != 0)
@@ -169,6 +214,38 @@ cut_after_segments(const char *norm, const char *prefix_key)
 	return i;
 }
 
+/* Rewrite path (NFC) with rule r, whose source key fk is a prefix of the
+ * path's key: r->to, then the rest of the path after as many segments as
+ * fk has, with the separators of the target's style; new string. */
+static char *
+rewrite(const struct s2p_pathrule *r, const char *fk, const char *path)
+{
+	char *norm = s2p_text_nfc(path);
+	char *src = norm, *rest, *out, *o;
+	const char *to = r->to;
+	size_t tl = strlen(to);
+	int win_src = is_windows(norm), win_to = is_windows(to);
+
+	if (win_src) {
+		src = strip_long_prefix(norm);
+		for (o = src; *o; o++)
+			if (*o == '\\')
+				*o = '/';
+	}
+	rest = src + cut_after_segments(src, fk);
+	/* "/data=>/" and "/=>/": never a doubled separator. */
+	if (tl > 0 && (to[tl - 1] == '/' || to[tl - 1] == '\\') &&
+	    rest[0] == '/')
+		rest++;
+	out = s2p_xasprintf("%s%s", to, rest);
+	if (win_to)
+		for (o = out + tl; *o; o++)
+			if (*o == '/')
+				*o = '\\';
+	free(norm);
+	return out;
+}
+
 char *
 s2p_pathmap_apply(const struct s2p_pathmap *m, const char *path)
 {
@@ -179,28 +256,8 @@ s2p_pathmap_apply(const struct s2p_pathmap *m, const char *path)
 	for (i = 0; i < m->n && out == NULL; i++) {
 		char *fk = s2p_path_key(m->v[i].from);
 
-		if (s2p_path_has_prefix(key, fk)) {
-			char *norm = s2p_text_nfc(path);
-			char *src = norm, *o;
-			const char *to = m->v[i].to;
-
-			if (strncmp(src, "\\\\?\\UNC\\", 8) == 0) {
-				src += 6;
-				src[0] = '\\';
-			} else if (strncmp(src, "\\\\?\\", 4) == 0) {
-				src += 4;
-			}
-			for (o = src; *o; o++)
-				if (*o == '\\')
-					*o = '/';
-			out = s2p_xasprintf("%s%s", to,
-			    src + cut_after_segments(src, fk));
-			for (o = out + strlen(to); *o; o++) {
-				if (is_windows(to) && *o == '/')
-					*o = '\\';
-			}
-			free(norm);
-		}
+		if (s2p_path_has_prefix(key, fk))
+			out = rewrite(&m->v[i], fk, path);
 		free(fk);
 	}
 	free(key);

@@ -2,9 +2,10 @@
  * pathmap.h - how a Stash file path becomes the path Plex knows. Rules
  * "/stash/prefix=>/plex/prefix" separated by ';' (first match wins, on a
  * path-segment boundary) translate mount points; a comparison key then
- * normalises both sides: Unicode NFC always, and for Windows-style paths
- * (drive letter, UNC, backslashes, \\?\ prefixes) '/' separators and case
- * folding, since Windows file names are case-insensitive.
+ * normalises both sides: Unicode NFC always, and for Windows paths (those
+ * starting with a drive letter or a backslash: UNC, \\?\ prefixes) '/'
+ * separators and case folding, since Windows file names are
+ * case-insensitive. A backslash inside a POSIX path is part of a name.
  */
 #ifndef S2P_PATHMAP_H
 #define S2P_PATHMAP_H
@@ -24,8 +25,9 @@ struct s2p_pathmap {
 	size_t n;
 };
 
-/* Parse rules text (NULL or "" gives an empty map). Errors: S2P_EINVAL naming
- * the bad rule. The caller frees out. */
+/* Parse rules text (NULL or "" gives an empty map; blank rules are
+ * skipped). Errors: S2P_EINVAL naming the bad rule by number and text (out
+ * is then empty). The caller frees out. */
 int s2p_pathmap_parse(struct s2p_pathmap *out, const char *text,
     struct s2p_error *err) S2P_NODISCARD;
 void s2p_pathmap_free(struct s2p_pathmap *m);
@@ -37,7 +39,7 @@ char *s2p_path_key(const char *path);
 /* Lower-cased NFC basename of a path (after '/' or '\\'); new string. */
 char *s2p_path_basename_key(const char *path);
 /* 1 when prefix is path itself or a leading run of whole segments of it
- * (both given as keys). */
+ * (both given as keys); an empty prefix contains nothing. */
 int s2p_path_has_prefix(const char *path_key, const char *prefix_key);
 
 #endif

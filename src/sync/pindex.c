@@ -4,6 +4,8 @@
 #include "pindex.h"
 
 #include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,8 @@
 
 #define PAGE_FULL 500
 #define PAGE_INCR 100
+/* Counter-table row (store/db.c) holding a section's updatedAt mark. */
+#define MARK_PREFIX "pindex_updated_at:"
 
 /* Prepare sql on db or report S2P_EIO. */
 static int
@@ -35,6 +39,48 @@ step_done(struct s2p_db *db, sqlite3_stmt *st, struct s2p_error *err)
 		return s2p_error_set(err, S2P_EIO, "path index: %s",
 		    sqlite3_errmsg(s2p_db_handle(db)));
 	return S2P_OK;
+}
+
+/* The newest updatedAt seen for a section, kept as a counter row (0 when
+ * the section was never listed fully since this mark exists). */
+static long
+mark_get(struct s2p_db *db, const char *section_key)
+{
+	char *name = s2p_xasprintf(MARK_PREFIX "%s", section_key);
+	int64_t v = 0;
+
+	if (s2p_db_counter_get(db, name, &v, NULL) != S2P_OK)
+		v = 0;
+	free(name);
+	return (long)v;
+}
+
+/* Store t as the mark (raise: only when it is newer). */
+static int
+mark_set(struct s2p_db *db, const char *section_key, long t, int raise,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	char *name;
+	int rc;
+
+	if (t <= 0)
+		return S2P_OK;
+	rc = prep(db, raise
+		? "INSERT INTO counter(name,value) VALUES(?,?) ON CONFLICT(name)"
+		  " DO UPDATE SET value=max(value, excluded.value)"
+		: "INSERT INTO counter(name,value) VALUES(?,?) ON CONFLICT(name)"
+		  " DO UPDATE SET value=excluded.value",
+	    &st, err);
+	if (rc != S2P_OK)
+		return rc;
+	name = s2p_xasprintf(MARK_PREFIX "%s", section_key);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
+	free(name);
+	rc = step_done(db, st, err);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int
@@ -199,7 +245,7 @@ s2p_pindex_full(struct s2p_db *db, struct s2p_plex *plex,
 {
 	struct s2p_plex_page pg;
 	sqlite3_stmt *ins = NULL, *del = NULL, *mark = NULL;
-	long start = 0;
+	long start = 0, top = 0;
 	int rc, in_tx = 0;
 
 	memset(&pg, 0, sizeof(pg));
@@ -235,6 +281,8 @@ s2p_pindex_full(struct s2p_db *db, struct s2p_plex *plex,
 			rc = insert_entry(db, ins, section_key, &pg.v[i], err);
 			if (rc != S2P_OK)
 				goto out;
+			if (pg.v[i].updated_at > top)
+				top = pg.v[i].updated_at;
 		}
 		rc = s2p_db_commit(db, err);
 		if (rc != S2P_OK)
@@ -251,6 +299,8 @@ s2p_pindex_full(struct s2p_db *db, struct s2p_plex *plex,
 	sqlite3_bind_double(mark, 1, now);
 	sqlite3_bind_text(mark, 2, section_key, -1, SQLITE_STATIC);
 	rc = step_done(db, mark, err);
+	if (rc == S2P_OK)
+		rc = mark_set(db, section_key, top, 0, err);
 out:
 	if (in_tx)
 		s2p_db_rollback(db);
@@ -260,6 +310,12 @@ out:
 	s2p_plex_page_free(&pg);
 	return rc;
 }
+
+/* Lowest section key first, numerically ("2" before "10"), as Plex keys are
+ * numbers; then the item, the same way. */
+#define HIT_ORDER \
+	" ORDER BY CAST(section_key AS INTEGER), section_key," \
+	" CAST(rating_key AS INTEGER), rating_key, part_no"
 
 /* 1 when rating_key is already in the index. */
 static int
@@ -277,46 +333,173 @@ known(struct s2p_db *db, const char *rating_key)
 	return found;
 }
 
-int
-s2p_pindex_incremental(struct s2p_db *db, struct s2p_plex *plex,
-    const char *section_key, int type, long *added_out, struct s2p_error *err)
+/* Items newest by addedAt first, until the first one already known: new
+ * items (scanned files, re-added items) are all in front. Items added in
+ * the same second as that known one may be listed after it, so the walk
+ * goes on through its addedAt before stopping. */
+static int
+added_pass(struct s2p_db *db, struct s2p_plex *plex, const char *section_key,
+    int type, long *added, struct s2p_error *err)
 {
 	struct s2p_plex_page pg;
 	sqlite3_stmt *ins = NULL;
-	long start = 0, added = 0;
-	int rc, stop = 0;
+	long start = 0, stop_at = 0;
+	int rc, stop = 0, seen_known = 0, in_tx = 0;
 
 	memset(&pg, 0, sizeof(pg));
 	rc = prep(db, INSERT_PART, &ins, err);
-	if (rc != S2P_OK)
-		goto out;
-	while (!stop) {
+	while (rc == S2P_OK && !stop) {
 		size_t i;
 
 		s2p_plex_page_free(&pg);
 		rc = s2p_plex_list(plex, section_key, type, "addedAt:desc",
 		    NULL, start, PAGE_INCR, &pg, err);
 		if (rc != S2P_OK)
-			goto out;
-		for (i = 0; i < pg.n && !stop; i++) {
-			if (known(db, pg.v[i].rating_key)) {
+			break;
+		rc = s2p_db_begin(db, err);
+		if (rc != S2P_OK)
+			break;
+		in_tx = 1;
+		for (i = 0; i < pg.n && !stop && rc == S2P_OK; i++) {
+			const struct s2p_plex_entry *e = &pg.v[i];
+
+			if (seen_known && e->added_at < stop_at) {
 				stop = 1;
-				break;
+			} else if (known(db, e->rating_key)) {
+				/* Without an addedAt, stop right here. */
+				if (!seen_known)
+					stop_at = e->added_at >= 0
+					    ? e->added_at
+					    : LONG_MAX;
+				seen_known = 1;
+			} else {
+				rc = insert_entry(db, ins, section_key, e, err);
+				(*added)++;
 			}
-			rc = insert_entry(db, ins, section_key, &pg.v[i], err);
-			if (rc != S2P_OK)
-				goto out;
-			added++;
 		}
+		if (rc != S2P_OK)
+			break;
+		rc = s2p_db_commit(db, err);
+		if (rc != S2P_OK)
+			break;
+		in_tx = 0;
 		start += (long)pg.n;
 		if (pg.n == 0 || (pg.total >= 0 && start >= pg.total))
 			break;
 	}
-out:
+	if (in_tx)
+		s2p_db_rollback(db);
 	sqlite3_finalize(ins);
 	s2p_plex_page_free(&pg);
+	return rc;
+}
+
+/* 1 when the index holds exactly e's files, in order, in this section. */
+static int
+same_files(struct s2p_db *db, const char *section_key,
+    const struct s2p_plex_entry *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int same = 1;
+
+	if (prep(db, "SELECT file FROM plex_part WHERE rating_key=? AND"
+		     " section_key=? ORDER BY part_no", &st, NULL) != S2P_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, e->rating_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, section_key, -1, SQLITE_STATIC);
+	while (same && sqlite3_step(st) == SQLITE_ROW) {
+		const char *f = (const char *)sqlite3_column_text(st, 0);
+
+		same = n < e->files.n && strcmp(f, e->files.v[n]) == 0;
+		n++;
+	}
+	sqlite3_finalize(st);
+	return same && n == e->files.n;
+}
+
+/* Items newest by updatedAt first, down to the mark: an item whose files
+ * changed (moved or renamed in Plex, a part added) keeps its ratingKey and
+ * addedAt, so only this order shows it. Changed items are re-indexed. */
+static int
+updated_pass(struct s2p_db *db, struct s2p_plex *plex, const char *section_key,
+    int type, long *changed, struct s2p_error *err)
+{
+	struct s2p_plex_page pg;
+	sqlite3_stmt *ins = NULL, *del = NULL;
+	long start = 0, mark = mark_get(db, section_key), top = mark;
+	int rc, stop = 0, in_tx = 0;
+
+	if (mark <= 0)
+		return S2P_OK;
+	memset(&pg, 0, sizeof(pg));
+	rc = prep(db, INSERT_PART, &ins, err);
+	if (rc == S2P_OK)
+		rc = prep(db, "DELETE FROM plex_part WHERE rating_key=?", &del,
+		    err);
+	while (rc == S2P_OK && !stop) {
+		size_t i;
+
+		s2p_plex_page_free(&pg);
+		rc = s2p_plex_list(plex, section_key, type, "updatedAt:desc",
+		    NULL, start, PAGE_INCR, &pg, err);
+		if (rc != S2P_OK)
+			break;
+		rc = s2p_db_begin(db, err);
+		if (rc != S2P_OK)
+			break;
+		in_tx = 1;
+		for (i = 0; i < pg.n && !stop && rc == S2P_OK; i++) {
+			const struct s2p_plex_entry *e = &pg.v[i];
+
+			if (e->updated_at < mark) {
+				stop = 1;
+				continue;
+			}
+			if (e->updated_at > top)
+				top = e->updated_at;
+			if (same_files(db, section_key, e))
+				continue;
+			sqlite3_reset(del);
+			sqlite3_bind_text(del, 1, e->rating_key, -1,
+			    SQLITE_STATIC);
+			rc = step_done(db, del, err);
+			if (rc == S2P_OK)
+				rc = insert_entry(db, ins, section_key, e, err);
+			(*changed)++;
+		}
+		if (rc != S2P_OK)
+			break;
+		rc = s2p_db_commit(db, err);
+		if (rc != S2P_OK)
+			break;
+		in_tx = 0;
+		start += (long)pg.n;
+		if (pg.n == 0 || (pg.total >= 0 && start >= pg.total))
+			break;
+	}
+	if (in_tx)
+		s2p_db_rollback(db);
+	if (rc == S2P_OK)
+		rc = mark_set(db, section_key, top, 1, err);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(del);
+	s2p_plex_page_free(&pg);
+	return rc;
+}
+
+int
+s2p_pindex_incremental(struct s2p_db *db, struct s2p_plex *plex,
+    const char *section_key, int type, long *added_out, struct s2p_error *err)
+{
+	long added = 0, changed = 0;
+	int rc;
+
+	rc = added_pass(db, plex, section_key, type, &added, err);
+	if (rc == S2P_OK)
+		rc = updated_pass(db, plex, section_key, type, &changed, err);
 	if (added_out != NULL)
-		*added_out = added;
+		*added_out = added + changed;
 	return rc;
 }
 
@@ -330,9 +513,9 @@ s2p_pindex_lookup(struct s2p_db *db, const char *key, int base,
 
 	rc = prep(db, base
 		? "SELECT rating_key,section_key,file,part_no FROM plex_part"
-		  " WHERE base_key=? ORDER BY section_key, rating_key"
+		  " WHERE base_key=?" HIT_ORDER
 		: "SELECT rating_key,section_key,file,part_no FROM plex_part"
-		  " WHERE file_key=? ORDER BY section_key, rating_key",
+		  " WHERE file_key=?" HIT_ORDER,
 	    &st, err);
 	if (rc != S2P_OK)
 		return rc;

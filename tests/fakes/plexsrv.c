@@ -737,8 +737,9 @@ process_scans(struct fake_plex *p)
 			i++;
 			continue;
 		}
+		/* Just scanned: updated when added (no agent hour). */
 		item_create(p, (size_t)sec, pe->file, &pe->agent,
-		    now_epoch());
+		    now_epoch())->updated_at = now_epoch();
 		free(pe->file);
 		agent_free(&pe->agent);
 		memmove(pe, pe + 1, (p->npend - i - 1) * sizeof(*pe));
@@ -2454,10 +2455,11 @@ split_path(const char *path, char *buf, size_t bufsz, char **seg,
 
 		seg[n++] = c;
 		if (!sl)
-			break;
+			return n;
 		*sl = '\0';
 		c = sl + 1;
 	}
+	/* Segments left over (exactly max segments is not "too many"). */
 	if (*c && n == max)
 		return max + 1;
 	return n;
@@ -2756,10 +2758,17 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	} else {
 		struct s2p_strv files = { 0 };
 		struct agent a;
-		long sec;
+		json_t *sj = json_object_get(j, "section");
+		long sec = -1;
 
-		if (json_strv(json_object_get(j, "files"), &files) != 0 ||
-		    files.n == 0 || (sec = section_for(p, files.v[0])) < 0) {
+		/* "section": "K" puts the item in that section (two
+		 * libraries sharing a folder); else the Location decides. */
+		if (json_strv(json_object_get(j, "files"), &files) == 0 &&
+		    files.n > 0)
+			sec = json_is_string(sj)
+			    ? section_index(p, json_string_value(sj))
+			    : section_for(p, files.v[0]);
+		if (sec < 0) {
 			s2p_strv_free(&files);
 			fake_resp_json(resp, 400, json_pack("{s:s}", "error",
 			    "need ratingKey, or files under a section"));
