@@ -164,7 +164,7 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 			return rc;
 		if (c.due == 0 && c.running == 0)
 			break;
-		if (first.done + first.pending + first.running > first.done)
+		if (c.done - first.done + c.pending + c.running > 0)
 			s2p_log_progress((double)(c.done - first.done) /
 			    (double)(c.done - first.done + c.pending + c.running));
 		if (now_of(app) - last_log >= 10) {
