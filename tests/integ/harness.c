@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -98,6 +99,9 @@ start_fake(struct h_env *e, const char *bin, const char *name, int scenes,
 		char logp[300];
 		int fd;
 
+		/* A failed assertion leaves the test without calling h_stop:
+		 * never let a fake outlive the test process. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(logp, sizeof(logp), "%s/%s.log", e->dir, name);
 		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd >= 0) {
