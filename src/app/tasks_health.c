@@ -50,7 +50,9 @@ report_breaker(struct s2p_app *app)
 		    s2p_breaker_effective_state(&br, now_of(app));
 
 		s2p_info("Circuit Breaker State: %s", s2p_breaker_state_name(st));
-		if (br.state == S2P_BREAKER_OPEN && br.opened_at > 0) {
+		/* Past the recovery timeout a stored OPEN is HALF_OPEN: jobs run
+		 * as trials, so nothing "waits for Plex" any more. */
+		if (st == S2P_BREAKER_OPEN && br.opened_at > 0) {
 			s2p_info("Circuit opened %s ago",
 			    s2p_format_duration(now_of(app) - br.opened_at, dur,
 				sizeof(dur)));
@@ -76,12 +78,16 @@ report_plex(struct s2p_app *app)
 		return 0;
 	}
 	rc = s2p_plex_identity(app->ctx.plex, PROBE_TIMEOUT_MS, &id, &err);
-	if (rc != S2P_OK) {
+	if (rc != S2P_OK && rc != S2P_EAUTH) {
 		s2p_warn("FAIL: Plex is UNREACHABLE (%s)", err.msg);
 		s2p_info("Verify Plex URL and network connectivity");
 		return 0;
 	}
-	rc = s2p_plex_check_token(app->ctx.plex, PROBE_TIMEOUT_MS, &err);
+	/* A 401/403, even to the open /identity, proves Plex answered: report
+	 * the credential, not the network. */
+	if (rc == S2P_OK)
+		rc = s2p_plex_check_token(app->ctx.plex, PROBE_TIMEOUT_MS,
+		    &err);
 	if (rc == S2P_EAUTH) {
 		s2p_warn("FAIL: Plex is reachable but REJECTED the token "
 			 "(HTTP %ld)", err.http_status);

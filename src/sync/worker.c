@@ -63,7 +63,11 @@ log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
 			? "5 consecutive Plex failures"
 			: "a failed trial job",
 		    why ? ": " : "", why ? why : "");
-		s2p_probe_start(&r->probe, now);
+		/* A failed trial continues the outage and its probe backoff
+		 * (5, 10, 20, 40, 60, 60 ...); only a healthy probe or the
+		 * breaker closing resets it. */
+		if (tr == S2P_BREAKER_TR_OPENED || r->probe.last == 0)
+			s2p_probe_start(&r->probe, now);
 		if (s2p_outage_start(r->outage_path, now, &e) != S2P_OK)
 			s2p_errorf("outage history: %s", e.msg);
 		break;

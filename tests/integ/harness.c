@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -61,6 +62,43 @@ read_port(const char *path, double secs)
 	return -1;
 }
 
+/* Fakes still running. A failed assertion leaves its test function without
+ * reaching h_stop; these are stopped when the test program exits. */
+static pid_t live[64];
+
+static void
+stop_live(void)
+{
+	size_t i;
+	int st;
+
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		if (live[i] > 0) {
+			kill(live[i], SIGTERM);
+			waitpid(live[i], &st, 0);
+			live[i] = 0;
+		}
+	}
+}
+
+static void
+track(pid_t pid, int add)
+{
+	static int registered;
+	size_t i;
+
+	if (!registered) {
+		atexit(stop_live);
+		registered = 1;
+	}
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		if (add ? live[i] == 0 : live[i] == pid) {
+			live[i] = add ? pid : 0;
+			return;
+		}
+	}
+}
+
 /* Start a fake binary with the common flags plus extra; returns pid. */
 static pid_t
 start_fake(struct h_env *e, const char *bin, const char *name, int scenes,
@@ -99,9 +137,6 @@ start_fake(struct h_env *e, const char *bin, const char *name, int scenes,
 		char logp[300];
 		int fd;
 
-		/* A failed assertion leaves the test without calling h_stop:
-		 * never let a fake outlive the test process. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(logp, sizeof(logp), "%s/%s.log", e->dir, name);
 		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd >= 0) {
@@ -112,6 +147,8 @@ start_fake(struct h_env *e, const char *bin, const char *name, int scenes,
 		_exit(127);
 	}
 	free(copy);
+	if (pid > 0)
+		track(pid, 1);
 	*port = read_port(pf, 20);
 	*ctl = read_port(cf, 20);
 	return pid;
@@ -179,6 +216,12 @@ h_get(int port, const char *path)
 }
 
 int
+h_status(int port, const char *path)
+{
+	return request(port, "GET", path, NULL, NULL);
+}
+
+int
 h_post(int port, const char *path, const char *json)
 {
 	return request(port, "POST", path, json ? json : "{}", NULL);
@@ -236,6 +279,7 @@ reap(pid_t pid)
 		return;
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
+	track(pid, 0);
 }
 
 void
@@ -270,58 +314,89 @@ slurp(const char *path)
 }
 
 int
-h_run_plugin(struct h_env *e, const char *args_json, const char *const *env,
-    struct h_run *r)
+h_spawn_plugin(struct h_env *e, const char *args_json,
+    const char *const *env, const char *tag, int gate_fd, struct h_proc *p)
 {
-	char in[300], out[300], err[300];
+	char in[300];
 	char *doc;
-	double t0;
-	pid_t pid;
-	int st, fd;
+	size_t len;
+	int fd;
 
-	memset(r, 0, sizeof(*r));
-	snprintf(in, sizeof(in), "%s/run.in", e->dir);
-	snprintf(out, sizeof(out), "%s/run.out", e->dir);
-	snprintf(err, sizeof(err), "%s/run.err", e->dir);
+	memset(p, 0, sizeof(*p));
+	snprintf(in, sizeof(in), "%s/%s.in", e->dir, tag);
+	snprintf(p->out, sizeof(p->out), "%s/%s.out", e->dir, tag);
+	snprintf(p->err, sizeof(p->err), "%s/%s.err", e->dir, tag);
 	doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": \"http\", "
 	    "\"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\": "
 	    "{\"Name\": \"session\", \"Value\": \"sess-cookie-77e1\", "
 	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
 	    "\"%s\"}, \"args\": %s}",
 	    e->stash_port, e->dir, e->dir, args_json);
+	len = strlen(doc);
 	fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, doc, strlen(doc)) != (ssize_t)strlen(doc)) {
+	if (fd < 0 || write(fd, doc, len) != (ssize_t)len) {
+		if (fd >= 0)
+			close(fd);
 		free(doc);
 		return -1;
 	}
 	close(fd);
 	free(doc);
-	t0 = mono();
-	pid = fork();
-	if (pid == 0) {
+	p->t0 = mono();
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
 		size_t i;
+		char c;
 
+		if (gate_fd >= 0) {
+			while (read(gate_fd, &c, 1) < 0 && errno == EINTR)
+				;
+			close(gate_fd);
+		}
 		dup2(open(in, O_RDONLY), 0);
-		dup2(open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
-		dup2(open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
+		dup2(open(p->out, O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+		dup2(open(p->err, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
 		for (i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		execl(S2P_BIN, S2P_BIN, (char *)NULL);
 		_exit(127);
 	}
-	{
-		struct rusage ru;
-
-		memset(&ru, 0, sizeof(ru));
-		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-			;
-		r->max_rss_kib = ru.ru_maxrss;
-	}
-	r->ms = (mono() - t0) * 1000;
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	r->out = slurp(out);
-	r->err = slurp(err);
 	return 0;
+}
+
+int
+h_wait_plugin(struct h_proc *p, struct h_run *r)
+{
+	int st = 0;
+
+	struct rusage ru;
+
+	memset(r, 0, sizeof(*r));
+	memset(&ru, 0, sizeof(ru));
+	while (wait4(p->pid, &st, 0, &ru) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	r->max_rss_kib = ru.ru_maxrss;
+	r->ms = (mono() - p->t0) * 1000;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->out = slurp(p->out);
+	r->err = slurp(p->err);
+	return 0;
+}
+
+int
+h_run_plugin(struct h_env *e, const char *args_json, const char *const *env,
+    struct h_run *r)
+{
+	struct h_proc p;
+
+	memset(r, 0, sizeof(*r));
+	if (h_spawn_plugin(e, args_json, env, "run", -1, &p) != 0)
+		return -1;
+	return h_wait_plugin(&p, r);
 }
 
 void
@@ -409,4 +484,283 @@ h_stash_scene(struct h_env *e, long id)
 	}
 	json_decref(st);
 	return res;
+}
+
+double
+h_mono(void)
+{
+	return mono();
+}
+
+double
+h_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+h_sleep(double secs)
+{
+	nap(secs);
+}
+
+char *
+h_read_data(struct h_env *e, const char *name)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/data/%s", e->dir, name);
+	return slurp(path);
+}
+
+int
+h_write_data(struct h_env *e, const char *name, const char *text)
+{
+	char path[400];
+	size_t len = strlen(text);
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/data", e->dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof(path), "%s/data/%s", e->dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) == (ssize_t)len)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+int
+h_count_str(const char *hay, const char *needle)
+{
+	size_t nl = strlen(needle);
+	int n = 0;
+
+	if (hay == NULL || nl == 0)
+		return 0;
+	for (hay = strstr(hay, needle); hay; hay = strstr(hay + nl, needle))
+		n++;
+	return n;
+}
+
+int
+h_wait_log(struct h_env *e, const char *needle, int count, double secs)
+{
+	double end = mono() + secs;
+
+	for (;;) {
+		char *log = h_read_data(e, "stash2plex.log");
+		int n = h_count_str(log, needle);
+
+		free(log);
+		if (n >= count)
+			return 0;
+		if (mono() >= end)
+			return -1;
+		nap(0.05);
+	}
+}
+
+/* Run sql on the plugin database; the first column of the first row as
+ * text (caller frees), NULL when there is none or on error. */
+char *
+h_db_text(struct h_env *e, const char *sql)
+{
+	char path[400];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *res = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/data/stash2plex.db", e->dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "h_db: cannot open %s: %s\n", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "h_db: %s: %s\n", sql, sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		res = s2p_xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		fprintf(stderr, "h_db: %s: %s\n", sql, sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return res;
+}
+
+long
+h_db_long(struct h_env *e, const char *sql)
+{
+	char *t = h_db_text(e, sql), *end = NULL;
+	long v = -1;
+
+	if (t != NULL) {
+		v = strtol(t, &end, 10);
+		if (end == t || *end != '\0')
+			v = -1;
+	}
+	free(t);
+	return v;
+}
+
+/* A string member as text, "" for null/absent. */
+static const char *
+sval(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+/* 1 when the string arrays hold the same names (any order). */
+static int
+same_names(json_t *a, json_t *b)
+{
+	size_t i, j;
+	json_t *x, *y;
+
+	if (json_array_size(a) != json_array_size(b))
+		return 0;
+	json_array_foreach(a, i, x) {
+		int found = 0;
+
+		json_array_foreach(b, j, y)
+			if (json_equal(x, y))
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+int
+h_unsynced(struct h_env *e, long max_id)
+{
+	json_t *ss = h_get(e->stash_ctl, "/state");
+	json_t *ps = h_get(e->plex_ctl, "/state");
+	json_t *sc, *it;
+	size_t i, j, k;
+	int bad = 0;
+
+	if (ss == NULL || ps == NULL) {
+		json_decref(ss);
+		json_decref(ps);
+		return -1;
+	}
+	json_array_foreach(json_object_get(ss, "scenes"), i, sc) {
+		const char *file = json_string_value(
+		    json_array_get(json_object_get(sc, "files"), 0));
+		json_t *match = NULL, *f;
+		const char *why = NULL;
+
+		if (max_id > 0 && strtol(sval(sc, "id"), NULL, 10) > max_id)
+			continue;
+
+		json_array_foreach(json_object_get(ps, "items"), j, it) {
+			json_array_foreach(json_object_get(it, "files"), k, f)
+				if (match == NULL && file && json_is_string(f) &&
+				    strcmp(json_string_value(f), file) == 0)
+					match = it;
+		}
+		if (match == NULL)
+			why = "no Plex item";
+		else if (strcmp(sval(match, "title"), sval(sc, "title")) != 0)
+			why = "title";
+		else if (strcmp(sval(match, "summary"), sval(sc, "details")) != 0)
+			why = "summary";
+		else if (strcmp(sval(match, "originallyAvailableAt"),
+			     sval(sc, "date")) != 0)
+			why = "date";
+		else if (strcmp(sval(match, "studio"), sval(sc, "studio")) != 0)
+			why = "studio";
+		else if (!same_names(json_object_get(match, "genres"),
+			     json_object_get(sc, "tags")))
+			why = "genres";
+		else if (!same_names(json_object_get(match, "actors"),
+			     json_object_get(sc, "performers")))
+			why = "actors";
+		if (why != NULL) {
+			if (bad < 5)
+				fprintf(stderr, "scene %s not synced: %s\n",
+				    sval(sc, "id"), why);
+			bad++;
+		}
+	}
+	json_decref(ss);
+	json_decref(ps);
+	return bad;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (there is no timegm
+ * in POSIX.1-2008). */
+static long
+days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+h_load_log(struct h_env *e, struct h_log *l)
+{
+	char *p, *nl;
+	size_t cap = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->text = h_read_data(e, "stash2plex.log");
+	for (p = l->text; *p; p = nl + 1) {
+		int Y, M, D, h, mi, s, pid, off = 0;
+		struct h_logline *ln;
+		char lvl[8];
+
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		if (sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2dZ %d %7s %n", &Y, &M, &D,
+			&h, &mi, &s, &pid, lvl, &off) != 8 ||
+		    off == 0 || p + off > nl) {
+			fprintf(stderr, "unparsable log line: %.*s\n",
+			    (int)(nl - p), p);
+			return -1;
+		}
+		if (l->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			l->v = s2p_xrealloc(l->v, cap * sizeof(*l->v));
+		}
+		ln = &l->v[l->n++];
+		ln->t = (double)days_from_civil(Y, M, D) * 86400.0 +
+		    h * 3600.0 + mi * 60.0 + s;
+		ln->pid = pid;
+		snprintf(ln->level, sizeof(ln->level), "%s", lvl);
+		ln->msg = p + off;
+		ln->len = (size_t)(nl - (p + off));
+	}
+	return 0;
+}
+
+void
+h_log_free(struct h_log *l)
+{
+	free(l->v);
+	free(l->text);
+	memset(l, 0, sizeof(*l));
 }

@@ -37,6 +37,8 @@ int h_start(struct h_env *e, int scenes, int seed, const char *plex_args,
 void h_stop(struct h_env *e);
 /* GET a control path; new reference or NULL. */
 json_t *h_get(int port, const char *path);
+/* HTTP status of a GET (0 when nothing answered); any port. */
+int h_status(int port, const char *path);
 /* POST/DELETE JSON to a control path; HTTP status. */
 int h_post(int port, const char *path, const char *json);
 int h_delete(int port, const char *path);
@@ -48,6 +50,68 @@ int h_settings(struct h_env *e, const char *extra);
 int h_run_plugin(struct h_env *e, const char *args_json,
     const char *const *env, struct h_run *r);
 void h_run_free(struct h_run *r);
+
+/* A plugin run in progress (see h_spawn_plugin). */
+struct h_proc {
+	pid_t pid;
+	double t0;
+	char out[300];
+	char err[300];
+};
+
+/* Start stash2plex like h_run_plugin without waiting. tag names its
+ * stdin/stdout/stderr files in the temp dir (distinct tags can run at once).
+ * gate_fd >= 0: the child blocks reading it before exec, so closing the
+ * write end releases many children together. Returns 0 on success. */
+int h_spawn_plugin(struct h_env *e, const char *args_json,
+    const char *const *env, const char *tag, int gate_fd, struct h_proc *p);
+/* Wait for a spawned run and collect it into r. Returns 0 on success. */
+int h_wait_plugin(struct h_proc *p, struct h_run *r);
+
+/* Compare fake Stash scenes (those with id <= max_id; all when it is 0)
+ * with the fake Plex item holding their first file: title, details/summary,
+ * date, studio, tags/genres, performers/actors. Returns how many differ or
+ * have no item (printing the first few), -1 when a fake cannot be read. */
+int h_unsynced(struct h_env *e, long max_id);
+
+/* Monotonic and wall-clock seconds. */
+double h_mono(void);
+double h_wall(void);
+void h_sleep(double secs);
+/* Contents of <dir>/data/<name> ("" when absent); caller frees. */
+char *h_read_data(struct h_env *e, const char *name);
+/* Write <dir>/data/<name> (mode 0600; data dir created 0700). 0 on success. */
+int h_write_data(struct h_env *e, const char *name, const char *text);
+/* Occurrences of needle in hay. */
+int h_count_str(const char *hay, const char *needle);
+/* Wait until the worker log (data/stash2plex.log) holds needle at least
+ * count times (max secs). 0 when it does. */
+int h_wait_log(struct h_env *e, const char *needle, int count, double secs);
+/* One line of the background worker's log (data/stash2plex.log):
+ * "<YYYY-MM-DDTHH:MM:SSZ> <pid> <LEVEL> <message>". */
+struct h_logline {
+	double t;        /* epoch seconds (whole seconds) */
+	int pid;
+	char level[8];   /* TRACE DEBUG INFO WARN ERROR */
+	const char *msg; /* into h_log.text; len bytes, no newline */
+	size_t len;
+};
+
+struct h_log {
+	struct h_logline *v;
+	size_t n;
+	char *text; /* the whole log */
+};
+
+/* Read and split the worker log; -1 (after printing it) when a line does
+ * not have that shape. Free with h_log_free. */
+int h_load_log(struct h_env *e, struct h_log *l);
+void h_log_free(struct h_log *l);
+
+/* First column of the first row of sql on data/stash2plex.db: as a long
+ * (-1 on error), or as text (caller frees; NULL on error). */
+long h_db_long(struct h_env *e, const char *sql);
+char *h_db_text(struct h_env *e, const char *sql);
 /* Wait until no background worker holds the lock (max secs). 0 when idle. */
 int h_wait_worker(struct h_env *e, double secs);
 /* Count recorded Plex requests with this method whose path starts with
