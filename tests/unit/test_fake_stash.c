@@ -80,6 +80,9 @@ req(struct fx *f, const char *method, int port, const char *target,
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, &f->hdrs);
 	curl_easy_setopt(f->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT_MS, 10000L);
+	/* Servers come and go between tests, and a new one may get an old
+	 * one's port: never reuse a pooled connection across them. */
+	curl_easy_setopt(f->curl, CURLOPT_FRESH_CONNECT, 1L);
 	if (hdr) {
 		char *copy = s2p_xstrdup(hdr), *line = copy, *nl;
 
