@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -38,15 +37,11 @@ now_of(struct s2p_app *app)
 	return s2p_clock_now(app->ctx.clock);
 }
 
-/* Stash's local-time layout for updated_at filters, secs ago. */
+/* Stash's local-time layout for updated_at filters (protocol doc 6.3). */
 static void
 stash_time(double t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	s2p_format_local(t, "%Y-%m-%dT%H:%M:%S", buf, len);
 }
 
 /* Queue every scene (since: only those updated after it). */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/app.h"
 #include "app/tasks.h"
@@ -136,15 +135,6 @@ s2p_task_health_check(struct s2p_app *app, struct s2p_buf *msg,
 	return S2P_OK;
 }
 
-static void
-stamp(double t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
 
 int
 s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
@@ -188,7 +178,7 @@ s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
 	for (i = l.n; i > 0 && shown < 10; i--, shown++) {
 		const struct s2p_outage *o = &l.v[i - 1];
 
-		stamp(o->started_at, b, sizeof(b));
+		s2p_format_local(o->started_at, "%Y-%m-%d %H:%M:%S", b, sizeof(b));
 		if (o->ongoing)
 			s2p_info("%zu. %s - ONGOING", shown + 1, b);
 		else

@@ -59,6 +59,17 @@ s2p_monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void
+s2p_format_local(double t, const char *fmt, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	if (strftime(buf, len, fmt, &tm) == 0 && len > 0)
+		buf[0] = '\0';
+}
+
 static double
 manual_now(void *payload)
 {

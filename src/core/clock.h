@@ -6,6 +6,8 @@
 #ifndef S2P_CLOCK_H
 #define S2P_CLOCK_H
 
+#include <stddef.h>
+
 struct s2p_clock {
 	double (*now)(void *payload);
 	/* Sleep up to secs; may return early. */
@@ -21,6 +23,9 @@ void s2p_clock_sleep(const struct s2p_clock *c, double secs);
 
 /* Monotonic seconds, for measuring durations only. */
 double s2p_monotonic(void);
+
+/* Format epoch seconds t in the local time zone with strftime's fmt. */
+void s2p_format_local(double t, const char *fmt, char *buf, size_t len);
 
 /* A manual clock for tests: now() returns *payload, sleep() advances it. */
 struct s2p_manual_clock {
