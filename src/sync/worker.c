@@ -39,6 +39,7 @@ struct run {
 	char *outage_path;
 	char *recovery_path;
 	double idle_since;
+	double stash_pause; /* growing pause while Stash is unreachable */
 };
 
 static double
@@ -163,7 +164,9 @@ progress(struct run *r)
 }
 
 /* Handle a failed job: retry later, dead-letter, or skip. Returns S2P_OK,
- * or a code that must stop the whole run (a rejected credential). */
+ * or a code that must stop the run: S2P_EAUTH (a rejected credential, the
+ * run fails) or S2P_EDOWN (Stash unreachable in a foreground run, which
+ * ends with the jobs kept). */
 static int
 failed(struct run *r, const struct s2p_job *job, int rc,
     const struct s2p_error *e, int plex_side)
@@ -187,6 +190,22 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
 			s2p_errorf("queue: %s", qe.msg);
 		return rc;
+	}
+	if (!plex_side && cls == S2P_CLASS_DOWN) {
+		/* Stash itself is unreachable (restarting): keep the job as it
+		 * is and pause the whole worker, 5 s doubling to 60 s, rather
+		 * than cycle through the queue. */
+		r->stash_pause = r->stash_pause > 0 ? r->stash_pause * 2 : 5;
+		if (r->stash_pause > 60)
+			r->stash_pause = 60;
+		s2p_warn("Stash is unreachable (%s); pausing %.0fs", e->msg,
+		    r->stash_pause);
+		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
+			s2p_errorf("queue: %s", qe.msg);
+		if (r->opts->until_idle)
+			return S2P_EDOWN; /* a foreground task stops here */
+		s2p_ctx_sleep(ctx, r->stash_pause);
+		return S2P_OK;
 	}
 	if (plex_side &&
 	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
@@ -339,6 +358,7 @@ one_job(struct run *r, const struct s2p_job *job)
 		s2p_sync_result_free(&res);
 		return rc;
 	}
+	r->stash_pause = 0;
 	if (res.plex_failed)
 		breaker_record(r, 1, NULL);
 	fields[0] = '\0';
@@ -505,6 +525,14 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 		}
 		r.idle_since = 0;
 		rc = one_job(&r, &job);
+		if (rc == S2P_EDOWN) {
+			struct s2p_queue_counts c;
+
+			if (s2p_queue_counts(ctx->db, now_of(&r), &c, NULL) ==
+			    S2P_OK)
+				st->waiting = c.pending + c.running;
+			break;
+		}
 		if (rc != S2P_OK) {
 			s2p_error_set(err, rc, "credentials rejected; worker "
 						"stopped with the queue kept");

@@ -258,6 +258,35 @@ test_e2e__bad_input_is_a_clean_error(void **state)
 	h_stop(&e);
 }
 
+/* Stash unreachable while draining: the task stops, every job is kept
+ * (none retried to death, none dead-lettered), and a later run syncs. */
+static void
+test_e2e__stash_down_keeps_jobs(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 5, 17, NULL, NULL), 0);
+	run_ok(&e, "{\"mode\": \"all\"}", no_autodrain, &r);
+	h_run_free(&r);
+	assert_int_equal(h_post(e.stash_ctl, "/fault", "{\"mode\": \"down\"}"),
+	    200);
+	run_ok(&e, "{\"mode\": \"process_queue\"}", no_autodrain, &r);
+	assert_non_null(strstr(r.out, "5 waiting"));
+	assert_non_null(strstr(r.err, "Stash is unreachable"));
+	h_run_free(&r);
+	run_ok(&e, "{\"mode\": \"queue_status\"}", no_autodrain, &r);
+	assert_non_null(strstr(r.out, "5 pending, 0 in progress, 0 dead"));
+	h_run_free(&r);
+	assert_int_equal(h_post(e.stash_ctl, "/fault", "{\"mode\": \"none\"}"),
+	    200);
+	run_ok(&e, "{\"mode\": \"process_queue\"}", no_autodrain, &r);
+	assert_non_null(strstr(r.out, "5 updated"));
+	h_run_free(&r);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -266,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_e2e__sync_all_is_idempotent),
 		cmocka_unit_test(test_e2e__hook_starts_background_worker),
 		cmocka_unit_test(test_e2e__bad_input_is_a_clean_error),
+		cmocka_unit_test(test_e2e__stash_down_keeps_jobs),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
