@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,20 +133,68 @@ count(struct h_env *e, const char *label, double secs, int scenes)
 
 static long peak_kib;
 
+/* VmHWM of a running stash2plex process in KiB (0 before its exec or once
+ * it is gone). A child's ru_maxrss would count the copy of this process it
+ * was before exec. */
+static long
+hwm_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = 0;
+	FILE *f;
+
+	/* Before exec the child is still a copy of this process. */
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    strncmp(line, "stash2plex", 10) != 0) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
 static double
 task(struct h_env *e, const char *mode)
 {
+	struct h_proc p;
 	struct h_run r;
 	char args[64];
 	double ms;
 
 	snprintf(args, sizeof(args), "{\"mode\": \"%s\"}", mode);
-	h_run_plugin(e, args, env, &r);
+	if (h_spawn_plugin(e, args, env, mode, -1, &p) != 0)
+		return 0;
+	/* Sample the peak until the process has exited (a zombie keeps
+	 * /proc/PID but loses its memory: the last sample before that
+	 * holds the high-water mark). */
+	for (;;) {
+		siginfo_t si;
+		long k = hwm_kib(p.pid);
+
+		if (k > peak_kib)
+			peak_kib = k;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)p.pid, &si,
+			WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
+			break;
+		usleep(20000);
+	}
+	h_wait_plugin(&p, &r);
 	if (r.status != 0)
 		fprintf(stderr, "task %s failed: %s\n", mode, r.out);
 	ms = r.ms;
-	if (r.max_rss_kib > peak_kib)
-		peak_kib = r.max_rss_kib;
 	h_run_free(&r);
 	return ms / 1000;
 }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -371,15 +370,11 @@ h_wait_plugin(struct h_proc *p, struct h_run *r)
 {
 	int st = 0;
 
-	struct rusage ru;
-
 	memset(r, 0, sizeof(*r));
-	memset(&ru, 0, sizeof(ru));
-	while (wait4(p->pid, &st, 0, &ru) < 0) {
+	while (waitpid(p->pid, &st, 0) < 0) {
 		if (errno != EINTR)
 			return -1;
 	}
-	r->max_rss_kib = ru.ru_maxrss;
 	r->ms = (mono() - p->t0) * 1000;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r->out = slurp(p->out);

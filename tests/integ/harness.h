@@ -26,7 +26,6 @@ struct h_run {
 	char *out;    /* stdout */
 	char *err;    /* stderr */
 	double ms;    /* wall time */
-	long max_rss_kib; /* peak resident memory of the process */
 };
 
 /* Start both fakes with a generated library; extra args may be NULL
