@@ -40,6 +40,7 @@ struct run {
 	char *recovery_path;
 	double idle_since;
 	double stash_pause; /* growing pause while Stash is unreachable */
+	char fatal[256];    /* why the run had to stop */
 };
 
 static double
@@ -164,8 +165,9 @@ progress(struct run *r)
 }
 
 /* Handle a failed job: retry later, dead-letter, or skip. Returns S2P_OK,
- * or a code that must stop the run: S2P_EAUTH (a rejected credential, the
- * run fails) or S2P_EDOWN (Stash unreachable in a foreground run, which
+ * or a code that must stop the run: S2P_EAUTH or S2P_EPERM (a rejected
+ * credential or a query Stash refuses: the run fails, r->fatal says why)
+ * or S2P_EDOWN (Stash unreachable in a foreground run, which
  * ends with the jobs kept). */
 static int
 failed(struct run *r, const struct s2p_job *job, int rc,
@@ -181,15 +183,21 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 	int attempts = job->attempts + (cls == S2P_CLASS_DOWN ? 0 : 1);
 
 	s2p_error_clear(&qe);
-	if (rc == S2P_EAUTH) {
-		/* Every job would fail the same way: keep them all queued and
-		 * stop, rather than dead-letter the whole queue. */
-		s2p_errorf("%s rejected our credentials: %s. The queue is kept; "
-			   "fix the setting and run Process Queue.",
-		    plex_side ? "Plex" : "Stash", e->msg);
+	if (rc == S2P_EAUTH || (!plex_side && cls == S2P_CLASS_PERMANENT)) {
+		/* A rejected credential, or Stash refusing our query (another
+		 * Stash version, a proxy's error page): every job would fail
+		 * the same way. Keep them all queued and stop, rather than
+		 * dead-letter the whole queue. */
+		s2p_errorf("%s: %s. The queue is kept; fix the cause and run "
+			   "Process Queue.",
+		    rc == S2P_EAUTH ? (plex_side ? "Plex rejected our credentials"
+						 : "Stash rejected our credentials")
+				    : "Stash rejected our request",
+		    e->msg);
+		snprintf(r->fatal, sizeof(r->fatal), "%s", e->msg);
 		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
 			s2p_errorf("queue: %s", qe.msg);
-		return rc;
+		return rc == S2P_EAUTH ? rc : S2P_EPERM;
 	}
 	if (!plex_side && cls == S2P_CLASS_DOWN) {
 		/* Stash itself is unreachable (restarting): keep the job as it
@@ -534,8 +542,8 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 			break;
 		}
 		if (rc != S2P_OK) {
-			s2p_error_set(err, rc, "credentials rejected; worker "
-						"stopped with the queue kept");
+			s2p_error_set(err, rc, "worker stopped with the queue "
+						"kept: %s", r.fatal);
 			goto out;
 		}
 		progress(&r);
