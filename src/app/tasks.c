@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/queue.h"
+#include "store/syncstate.h"
 #include "sync/breaker.h"
 #include "sync/worker.h"
 
@@ -365,6 +366,53 @@ task_purge_dlq(struct s2p_app *app, struct s2p_buf *msg,
 	return S2P_OK;
 }
 
+/* reconcile_interval: a task run also queues a reconcile of
+ * reconcile_scope when the interval has passed since the last automatic
+ * one. The time is claimed first, so a failing reconcile is not retried by
+ * every task. Failures are logged, never fatal to the task. */
+static void
+auto_reconcile(struct s2p_app *app)
+{
+	static const struct {
+		const char *name;
+		double secs;
+	} every[] = { { "hourly", 3600 }, { "daily", 86400 },
+		{ "weekly", 7 * 86400 } };
+	const struct s2p_config *cfg = &app->ctx.cfg;
+	double interval = 0, now = now_of(app), last = 0;
+	char buf[64], since[32];
+	struct s2p_buf m;
+	struct s2p_error e;
+	size_t i;
+
+	for (i = 0; i < S2P_ARRAY_LEN(every); i++)
+		if (strcmp(cfg->reconcile_interval, every[i].name) == 0)
+			interval = every[i].secs;
+	if (interval == 0 || s2p_ctx_db(&app->ctx, NULL) != S2P_OK)
+		return;
+	if (s2p_kv_get(app->ctx.db, "last_auto_reconcile", buf, sizeof(buf),
+		NULL) == S2P_OK)
+		last = strtod(buf, NULL);
+	if (now - last < interval && now >= last)
+		return;
+	snprintf(buf, sizeof(buf), "%.0f", now);
+	if (s2p_kv_put(app->ctx.db, "last_auto_reconcile", buf, NULL) != S2P_OK)
+		return;
+	stash_time(now - (strcmp(cfg->reconcile_scope, "7days") == 0
+			     ? 7 * 86400
+			     : 86400),
+	    since, sizeof(since));
+	s2p_info("Automatic reconcile (%s, scope %s)", cfg->reconcile_interval,
+	    cfg->reconcile_scope);
+	s2p_buf_init(&m, 0);
+	s2p_error_clear(&e);
+	if (enqueue_scenes(app,
+		strcmp(cfg->reconcile_scope, "all") == 0 ? NULL : since,
+		"reconcile", &m, &e) != S2P_OK)
+		s2p_warn("automatic reconcile failed: %s", e.msg);
+	s2p_buf_free(&m);
+}
+
 struct task {
 	const char *mode;
 	task_fn fn;
@@ -406,6 +454,9 @@ s2p_task_run(struct s2p_app *app, const char *mode, struct s2p_buf *msg,
 				(void)!s2p_buf_adds(msg, "disabled");
 				return S2P_OK;
 			}
+			if (strncmp(mode, "reconcile", 9) != 0 &&
+			    strcmp(mode, "dry_run") != 0)
+				auto_reconcile(app);
 		} else {
 			s2p_ctx_load_cached_settings(&app->ctx);
 		}

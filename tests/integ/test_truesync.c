@@ -264,6 +264,49 @@ test_truesync__rename_requeues_and_dry_run_writes_nothing(void **state)
 	h_stop(&e);
 }
 
+/* reconcile_interval: the first task run after the interval re-checks
+ * every scene against Plex and puts back a title edited in Plex; a second
+ * run within the hour does not. */
+static void
+test_truesync__automatic_reconcile_restores_plex_edits(void **state)
+{
+	struct h_env e;
+	json_t *it;
+	char body[256];
+	const char *rk;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 23, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e, "\"reconcile_interval\": \"hourly\", "
+					"\"reconcile_scope\": \"all\""),
+	    0);
+	task(&e, "all"); /* also the first automatic reconcile */
+	task(&e, "process_queue");
+	it = item_of(&e, 2);
+	rk = json_string_value(json_object_get(it, "ratingKey"));
+	snprintf(body, sizeof(body),
+	    "{\"ratingKey\": \"%s\", \"title\": \"Edited in Plex\"}", rk);
+	json_decref(it);
+	assert_int_equal(h_post(e.plex_ctl, "/item", body), 200);
+	/* Within the hour: no reconcile, the Plex edit stays. */
+	task(&e, "process_queue");
+	it = item_of(&e, 2);
+	assert_string_equal(json_string_value(json_object_get(it, "title")),
+	    "Edited in Plex");
+	json_decref(it);
+	/* An hour later (forget the last run): the title comes back. */
+	free(h_db_text(&e, "DELETE FROM kv WHERE key = 'last_auto_reconcile'"));
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM kv WHERE key = "
+				       "'last_auto_reconcile'"),
+	    0);
+	task(&e, "process_queue");
+	it = item_of(&e, 2);
+	assert_string_not_equal(
+	    json_string_value(json_object_get(it, "title")), "Edited in Plex");
+	json_decref(it);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -273,6 +316,8 @@ main(void)
 		cmocka_unit_test(test_truesync__request_budget_and_cover),
 		cmocka_unit_test(
 		    test_truesync__rename_requeues_and_dry_run_writes_nothing),
+		cmocka_unit_test(
+		    test_truesync__automatic_reconcile_restores_plex_edits),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
