@@ -393,9 +393,10 @@ auto_reconcile(struct s2p_app *app)
 	if (s2p_kv_get(app->ctx.db, "last_auto_reconcile", buf, sizeof(buf),
 		NULL) == S2P_OK)
 		last = strtod(buf, NULL);
-	if (now - last < interval && now >= last)
+	/* Not due yet, unless the clock went back by more than a minute. */
+	if (now - last < interval && last - now < 60)
 		return;
-	snprintf(buf, sizeof(buf), "%.0f", now);
+	snprintf(buf, sizeof(buf), "%.3f", now);
 	if (s2p_kv_put(app->ctx.db, "last_auto_reconcile", buf, NULL) != S2P_OK)
 		return;
 	stash_time(now - (strcmp(cfg->reconcile_scope, "7days") == 0
