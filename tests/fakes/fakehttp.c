@@ -1216,6 +1216,13 @@ fake_server_wait(struct fake_server *s)
 	while (read(s->quit_pipe[0], &c, 1) < 0 && errno == EINTR)
 		;
 	sig_fd = -1;
+	/* A POST /quit asked for this from a handler whose reply may not be
+	 * on the wire yet: give it a moment before the daemons stop. */
+	{
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
 }
 
 void
