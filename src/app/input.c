@@ -406,6 +406,43 @@ out:
 	return rc;
 }
 
+/* Empty every JSON string longer than max bytes, in place (*len shrinks).
+ * A hook input may carry a whole cover image as a base64 data URL
+ * (cover_image, megabytes) that we never use; parsing it would cost a hook
+ * ~100 ms. Strings are found by a byte scan that honours escapes, so
+ * nothing else changes; malformed input stays malformed. */
+static void
+drop_long_strings(char *buf, size_t *len, size_t max)
+{
+	size_t r = 0, w = 0, start = 0;
+	int in_str = 0;
+
+	while (r < *len) {
+		char c = buf[r++];
+
+		if (!in_str) {
+			buf[w++] = c;
+			if (c == '"') {
+				in_str = 1;
+				start = w;
+			}
+			continue;
+		}
+		if (c == '\\' && r < *len) {
+			buf[w++] = c;
+			buf[w++] = buf[r++];
+		} else if (c == '"') {
+			if (w - start > max)
+				w = start; /* keep "", drop the content */
+			buf[w++] = c;
+			in_str = 0;
+		} else {
+			buf[w++] = c;
+		}
+	}
+	*len = w;
+}
+
 int
 s2p_input_read(struct s2p_input *out, int fd, struct s2p_error *err)
 {
@@ -424,6 +461,8 @@ s2p_input_read(struct s2p_input *out, int fd, struct s2p_error *err)
 		rc = s2p_error_set(err, rc, "cannot read stdin");
 		goto out;
 	}
+	if (b.data != NULL)
+		drop_long_strings(b.data, &b.len, 64 * 1024);
 	rc = s2p_input_parse(out, b.data ? b.data : "", b.len, err);
 out:
 	s2p_buf_free(&b);

@@ -71,6 +71,7 @@ hooks(struct h_env *e, int n)
 	double *base = calloc((size_t)n, sizeof(double));
 	double *enq = calloc((size_t)n, sizeof(double));
 	double *ign = calloc((size_t)n, sizeof(double));
+	double *cover = calloc((size_t)n, sizeof(double));
 	char args[512];
 	int i;
 
@@ -93,12 +94,35 @@ hooks(struct h_env *e, int n)
 		ign[i] = r.ms;
 		h_run_free(&r);
 	}
+	{
+		/* A cover set in the UI: the hook input carries the image. */
+		size_t big = 4 * 1024 * 1024;
+		char *doc = malloc(big + 512);
+		int k = snprintf(doc, 512, "{\"mode\": \"hook\", \"hookContext\":"
+		    " {\"id\": 3, \"type\": \"Scene.Update.Post\", \"input\":"
+		    " {\"id\": \"3\", \"cover_image\": \"data:image/jpeg;"
+		    "base64,");
+
+		memset(doc + k, 'Q', big);
+		snprintf(doc + k + big, 512, "\"}, \"inputFields\": [\"id\","
+		    " \"cover_image\"]}}");
+		for (i = 0; i < n; i++) {
+			struct h_run r;
+
+			h_run_plugin(e, doc, env, &r);
+			cover[i] = r.ms;
+			h_run_free(&r);
+		}
+		free(doc);
+	}
 	stats("process start only (stash2plex version)", base, n);
 	stats("hook: Scene.Update.Post, enqueue", enq, n);
 	stats("hook: scan noise, ignored", ign, n);
+	stats("hook: new cover (4 MiB image in the input)", cover, n);
 	free(base);
 	free(enq);
 	free(ign);
+	free(cover);
 }
 
 static void

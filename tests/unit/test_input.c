@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "app/input.h"
+#include "core/xalloc.h"
 
 /* Protocol doc section 2.2, as Stash would send it (pretty-printed there). */
 static const char task_doc[] =
@@ -490,6 +491,47 @@ test_input__read_from_pipe(void **state)
 	s2p_input_free(&in);
 }
 
+/* A cover image in the hook input (megabytes of base64) is dropped before
+ * parsing; everything else, escapes included, arrives intact. */
+static void
+test_input__huge_strings_are_dropped(void **state)
+{
+	struct s2p_input in;
+	struct s2p_error err;
+	char *doc, *big;
+	size_t n = 300 * 1024;
+	pid_t pid;
+	int fd, status;
+
+	(void)state;
+	big = malloc(n + 1);
+	memset(big, 'A', n);
+	big[n] = '\0';
+	big[1000] = '\\';
+	big[1001] = '"'; /* an escaped quote inside the long string */
+	doc = s2p_xasprintf("{\"server_connection\": {\"PluginDir\": \"/p\"},"
+	    " \"args\": {\"mode\": \"hook\", \"hookContext\": {\"id\": 9,"
+	    " \"type\": \"Scene.Update.Post\", \"input\": {\"id\": \"9\","
+	    " \"cover_image\": \"data:image/jpeg;base64,%s\", \"title\":"
+	    " \"Say \\\"hi\\\"\"}, \"inputFields\": [\"cover_image\","
+	    " \"title\"]}}}", big);
+	fd = feed(doc, strlen(doc), &pid);
+	assert_int_equal(s2p_input_read(&in, fd, &err), S2P_OK);
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(in.hook_id, 9);
+	assert_string_equal(json_string_value(json_object_get(in.hook_input,
+				"cover_image")),
+	    "");
+	assert_string_equal(json_string_value(json_object_get(in.hook_input,
+				"title")),
+	    "Say \"hi\"");
+	assert_true(s2p_input_touches_synced_field(&in));
+	s2p_input_free(&in);
+	free(doc);
+	free(big);
+}
+
 static void
 test_input__oversized_input_is_an_error(void **state)
 {
@@ -586,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_input__cookie_checked_not_echoed),
 		cmocka_unit_test(test_input__empty_input),
 		cmocka_unit_test(test_input__read_from_pipe),
+		cmocka_unit_test(test_input__huge_strings_are_dropped),
 		cmocka_unit_test(test_input__oversized_input_is_an_error),
 		cmocka_unit_test(test_input__touches_synced_field),
 	};
