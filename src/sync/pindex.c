@@ -239,75 +239,113 @@ insert_entry(struct s2p_db *db, sqlite3_stmt *ins, const char *section_key,
 	"INSERT OR REPLACE INTO plex_part(file_key,file,base_key,rating_key," \
 	"section_key,part_no) VALUES(?,?,?,?,?,?)"
 
-int
-s2p_pindex_full(struct s2p_db *db, struct s2p_plex *plex,
-    const char *section_key, int type, double now, struct s2p_error *err)
+/* Called by walk() with each listed entry, and with e == NULL when a page
+ * (starting at item `start`) begins. Sets *stop to end the walk early. */
+typedef int (*entry_fn)(struct s2p_db *db, const struct s2p_plex_entry *e,
+    long start, int *stop, void *payload, struct s2p_error *err);
+
+/* Page through a section's listing in the given sort order (NULL: Plex's
+ * own), one transaction per page, handing each entry to fn until fn stops
+ * the walk or the listing ends. A page is fetched before its transaction
+ * begins, so a failed request leaves the index as it was. */
+static int
+walk(struct s2p_db *db, struct s2p_plex *plex, const char *section_key,
+    int type, const char *sort, long page_size, entry_fn fn, void *payload,
+    struct s2p_error *err)
 {
 	struct s2p_plex_page pg;
-	sqlite3_stmt *ins = NULL, *del = NULL, *mark = NULL;
-	long start = 0, top = 0;
-	int rc, in_tx = 0;
+	long start = 0;
+	int rc, stop = 0;
 
 	memset(&pg, 0, sizeof(pg));
-	/* Fetch page by page, then swap the section's rows in one
-	 * transaction per page (first page also deletes the old rows). */
 	for (;;) {
 		size_t i;
 
 		s2p_plex_page_free(&pg);
-		rc = s2p_plex_list(plex, section_key, type, NULL, NULL, start,
-		    PAGE_FULL, &pg, err);
+		rc = s2p_plex_list(plex, section_key, type, sort, NULL, start,
+		    page_size, &pg, err);
 		if (rc != S2P_OK)
-			goto out;
+			break;
 		rc = s2p_db_begin(db, err);
 		if (rc != S2P_OK)
-			goto out;
-		in_tx = 1;
-		if (start == 0) {
-			rc = prep(db, "DELETE FROM plex_part WHERE section_key=?",
-			    &del, err);
-			if (rc != S2P_OK)
-				goto out;
-			sqlite3_bind_text(del, 1, section_key, -1,
-			    SQLITE_STATIC);
-			rc = step_done(db, del, err);
-			if (rc != S2P_OK)
-				goto out;
-			rc = prep(db, INSERT_PART, &ins, err);
-			if (rc != S2P_OK)
-				goto out;
+			break;
+		rc = fn(db, NULL, start, &stop, payload, err);
+		for (i = 0; i < pg.n && !stop && rc == S2P_OK; i++)
+			rc = fn(db, &pg.v[i], start, &stop, payload, err);
+		if (rc == S2P_OK)
+			rc = s2p_db_commit(db, err);
+		if (rc != S2P_OK) {
+			s2p_db_rollback(db);
+			break;
 		}
-		for (i = 0; i < pg.n; i++) {
-			rc = insert_entry(db, ins, section_key, &pg.v[i], err);
-			if (rc != S2P_OK)
-				goto out;
-			if (pg.v[i].updated_at > top)
-				top = pg.v[i].updated_at;
-		}
-		rc = s2p_db_commit(db, err);
-		if (rc != S2P_OK)
-			goto out;
-		in_tx = 0;
 		start += (long)pg.n;
-		if (pg.n == 0 || (pg.total >= 0 && start >= pg.total))
+		if (stop || pg.n == 0 || (pg.total >= 0 && start >= pg.total))
 			break;
 	}
-	rc = prep(db, "UPDATE plex_section SET indexed_at=? WHERE key=?", &mark,
-	    err);
-	if (rc != S2P_OK)
-		goto out;
-	sqlite3_bind_double(mark, 1, now);
-	sqlite3_bind_text(mark, 2, section_key, -1, SQLITE_STATIC);
-	rc = step_done(db, mark, err);
-	if (rc == S2P_OK)
-		rc = mark_set(db, section_key, top, 0, err);
-out:
-	if (in_tx)
-		s2p_db_rollback(db);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(del);
-	sqlite3_finalize(mark);
 	s2p_plex_page_free(&pg);
+	return rc;
+}
+
+/* State of one listing pass. */
+struct pass {
+	const char *section_key;
+	sqlite3_stmt *ins;  /* INSERT_PART */
+	sqlite3_stmt *del;  /* pass-specific DELETE */
+	long count;         /* incremental passes: entries (re)indexed */
+	long top;           /* newest updatedAt seen */
+	long mark;          /* updated pass: where to stop */
+	long stop_at;       /* added pass: addedAt of the first known item */
+	int seen_known;     /* added pass */
+};
+
+/* Full pass: the first page's transaction also drops the section's old
+ * rows, so the swap is atomic per page. */
+static int
+full_entry(struct s2p_db *db, const struct s2p_plex_entry *e, long start,
+    int *stop, void *payload, struct s2p_error *err)
+{
+	struct pass *p = payload;
+
+	(void)stop;
+	if (e == NULL)
+		return start == 0 ? step_done(db, p->del, err) : S2P_OK;
+	if (e->updated_at > p->top)
+		p->top = e->updated_at;
+	return insert_entry(db, p->ins, p->section_key, e, err);
+}
+
+int
+s2p_pindex_full(struct s2p_db *db, struct s2p_plex *plex,
+    const char *section_key, int type, double now, struct s2p_error *err)
+{
+	struct pass p;
+	sqlite3_stmt *mark = NULL;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.section_key = section_key;
+	rc = prep(db, INSERT_PART, &p.ins, err);
+	if (rc == S2P_OK)
+		rc = prep(db, "DELETE FROM plex_part WHERE section_key=?", &p.del,
+		    err);
+	if (rc == S2P_OK) {
+		sqlite3_bind_text(p.del, 1, section_key, -1, SQLITE_STATIC);
+		rc = walk(db, plex, section_key, type, NULL, PAGE_FULL,
+		    full_entry, &p, err);
+	}
+	if (rc == S2P_OK)
+		rc = prep(db, "UPDATE plex_section SET indexed_at=? WHERE key=?",
+		    &mark, err);
+	if (rc == S2P_OK) {
+		sqlite3_bind_double(mark, 1, now);
+		sqlite3_bind_text(mark, 2, section_key, -1, SQLITE_STATIC);
+		rc = step_done(db, mark, err);
+	}
+	if (rc == S2P_OK)
+		rc = mark_set(db, section_key, p.top, 0, err);
+	sqlite3_finalize(p.ins);
+	sqlite3_finalize(p.del);
+	sqlite3_finalize(mark);
 	return rc;
 }
 
@@ -333,65 +371,32 @@ known(struct s2p_db *db, const char *rating_key)
 	return found;
 }
 
-/* Items newest by addedAt first, until the first one already known: new
- * items (scanned files, re-added items) are all in front. Items added in
- * the same second as that known one may be listed after it, so the walk
- * goes on through its addedAt before stopping. */
+/* Added pass: items newest by addedAt first, until the first one already
+ * known: new items (scanned files, re-added items) are all in front. Items
+ * added in the same second as that known one may be listed after it, so
+ * the walk goes on through its addedAt before stopping. */
 static int
-added_pass(struct s2p_db *db, struct s2p_plex *plex, const char *section_key,
-    int type, long *added, struct s2p_error *err)
+added_entry(struct s2p_db *db, const struct s2p_plex_entry *e, long start,
+    int *stop, void *payload, struct s2p_error *err)
 {
-	struct s2p_plex_page pg;
-	sqlite3_stmt *ins = NULL;
-	long start = 0, stop_at = 0;
-	int rc, stop = 0, seen_known = 0, in_tx = 0;
+	struct pass *p = payload;
 
-	memset(&pg, 0, sizeof(pg));
-	rc = prep(db, INSERT_PART, &ins, err);
-	while (rc == S2P_OK && !stop) {
-		size_t i;
-
-		s2p_plex_page_free(&pg);
-		rc = s2p_plex_list(plex, section_key, type, "addedAt:desc",
-		    NULL, start, PAGE_INCR, &pg, err);
-		if (rc != S2P_OK)
-			break;
-		rc = s2p_db_begin(db, err);
-		if (rc != S2P_OK)
-			break;
-		in_tx = 1;
-		for (i = 0; i < pg.n && !stop && rc == S2P_OK; i++) {
-			const struct s2p_plex_entry *e = &pg.v[i];
-
-			if (seen_known && e->added_at < stop_at) {
-				stop = 1;
-			} else if (known(db, e->rating_key)) {
-				/* Without an addedAt, stop right here. */
-				if (!seen_known)
-					stop_at = e->added_at >= 0
-					    ? e->added_at
-					    : LONG_MAX;
-				seen_known = 1;
-			} else {
-				rc = insert_entry(db, ins, section_key, e, err);
-				(*added)++;
-			}
-		}
-		if (rc != S2P_OK)
-			break;
-		rc = s2p_db_commit(db, err);
-		if (rc != S2P_OK)
-			break;
-		in_tx = 0;
-		start += (long)pg.n;
-		if (pg.n == 0 || (pg.total >= 0 && start >= pg.total))
-			break;
+	(void)start;
+	if (e == NULL)
+		return S2P_OK;
+	if (p->seen_known && e->added_at < p->stop_at) {
+		*stop = 1;
+		return S2P_OK;
 	}
-	if (in_tx)
-		s2p_db_rollback(db);
-	sqlite3_finalize(ins);
-	s2p_plex_page_free(&pg);
-	return rc;
+	if (known(db, e->rating_key)) {
+		/* Without an addedAt, stop right here. */
+		if (!p->seen_known)
+			p->stop_at = e->added_at >= 0 ? e->added_at : LONG_MAX;
+		p->seen_known = 1;
+		return S2P_OK;
+	}
+	p->count++;
+	return insert_entry(db, p->ins, p->section_key, e, err);
 }
 
 /* 1 when the index holds exactly e's files, in order, in this section. */
@@ -418,73 +423,34 @@ same_files(struct s2p_db *db, const char *section_key,
 	return same && n == e->files.n;
 }
 
-/* Items newest by updatedAt first, down to the mark: an item whose files
- * changed (moved or renamed in Plex, a part added) keeps its ratingKey and
- * addedAt, so only this order shows it. Changed items are re-indexed. */
+/* Updated pass: items newest by updatedAt first, down to the mark: an item
+ * whose files changed (moved or renamed in Plex, a part added) keeps its
+ * ratingKey and addedAt, so only this order shows it. Changed items are
+ * re-indexed. */
 static int
-updated_pass(struct s2p_db *db, struct s2p_plex *plex, const char *section_key,
-    int type, long *changed, struct s2p_error *err)
+updated_entry(struct s2p_db *db, const struct s2p_plex_entry *e, long start,
+    int *stop, void *payload, struct s2p_error *err)
 {
-	struct s2p_plex_page pg;
-	sqlite3_stmt *ins = NULL, *del = NULL;
-	long start = 0, mark = mark_get(db, section_key), top = mark;
-	int rc, stop = 0, in_tx = 0;
+	struct pass *p = payload;
+	int rc;
 
-	if (mark <= 0)
+	(void)start;
+	if (e == NULL)
 		return S2P_OK;
-	memset(&pg, 0, sizeof(pg));
-	rc = prep(db, INSERT_PART, &ins, err);
-	if (rc == S2P_OK)
-		rc = prep(db, "DELETE FROM plex_part WHERE rating_key=?", &del,
-		    err);
-	while (rc == S2P_OK && !stop) {
-		size_t i;
-
-		s2p_plex_page_free(&pg);
-		rc = s2p_plex_list(plex, section_key, type, "updatedAt:desc",
-		    NULL, start, PAGE_INCR, &pg, err);
-		if (rc != S2P_OK)
-			break;
-		rc = s2p_db_begin(db, err);
-		if (rc != S2P_OK)
-			break;
-		in_tx = 1;
-		for (i = 0; i < pg.n && !stop && rc == S2P_OK; i++) {
-			const struct s2p_plex_entry *e = &pg.v[i];
-
-			if (e->updated_at < mark) {
-				stop = 1;
-				continue;
-			}
-			if (e->updated_at > top)
-				top = e->updated_at;
-			if (same_files(db, section_key, e))
-				continue;
-			sqlite3_reset(del);
-			sqlite3_bind_text(del, 1, e->rating_key, -1,
-			    SQLITE_STATIC);
-			rc = step_done(db, del, err);
-			if (rc == S2P_OK)
-				rc = insert_entry(db, ins, section_key, e, err);
-			(*changed)++;
-		}
-		if (rc != S2P_OK)
-			break;
-		rc = s2p_db_commit(db, err);
-		if (rc != S2P_OK)
-			break;
-		in_tx = 0;
-		start += (long)pg.n;
-		if (pg.n == 0 || (pg.total >= 0 && start >= pg.total))
-			break;
+	if (e->updated_at < p->mark) {
+		*stop = 1;
+		return S2P_OK;
 	}
-	if (in_tx)
-		s2p_db_rollback(db);
+	if (e->updated_at > p->top)
+		p->top = e->updated_at;
+	if (same_files(db, p->section_key, e))
+		return S2P_OK;
+	sqlite3_reset(p->del);
+	sqlite3_bind_text(p->del, 1, e->rating_key, -1, SQLITE_STATIC);
+	rc = step_done(db, p->del, err);
 	if (rc == S2P_OK)
-		rc = mark_set(db, section_key, top, 1, err);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(del);
-	s2p_plex_page_free(&pg);
+		rc = insert_entry(db, p->ins, p->section_key, e, err);
+	p->count++;
 	return rc;
 }
 
@@ -492,14 +458,31 @@ int
 s2p_pindex_incremental(struct s2p_db *db, struct s2p_plex *plex,
     const char *section_key, int type, long *added_out, struct s2p_error *err)
 {
-	long added = 0, changed = 0;
+	struct pass add, upd;
 	int rc;
 
-	rc = added_pass(db, plex, section_key, type, &added, err);
+	memset(&add, 0, sizeof(add));
+	memset(&upd, 0, sizeof(upd));
+	add.section_key = upd.section_key = section_key;
+	upd.mark = upd.top = mark_get(db, section_key);
+	rc = prep(db, INSERT_PART, &add.ins, err);
 	if (rc == S2P_OK)
-		rc = updated_pass(db, plex, section_key, type, &changed, err);
+		rc = walk(db, plex, section_key, type, "addedAt:desc", PAGE_INCR,
+		    added_entry, &add, err);
+	if (rc == S2P_OK && upd.mark > 0) {
+		upd.ins = add.ins;
+		rc = prep(db, "DELETE FROM plex_part WHERE rating_key=?",
+		    &upd.del, err);
+		if (rc == S2P_OK)
+			rc = walk(db, plex, section_key, type, "updatedAt:desc",
+			    PAGE_INCR, updated_entry, &upd, err);
+		if (rc == S2P_OK)
+			rc = mark_set(db, section_key, upd.top, 1, err);
+	}
+	sqlite3_finalize(add.ins);
+	sqlite3_finalize(upd.del);
 	if (added_out != NULL)
-		*added_out = added + changed;
+		*added_out = add.count + upd.count;
 	return rc;
 }
 
