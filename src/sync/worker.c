@@ -41,6 +41,7 @@ struct run {
 	double idle_since;
 	double stash_pause; /* growing pause while Stash is unreachable */
 	char fatal[256];    /* why the run had to stop */
+	double progress_at; /* last progress report */
 };
 
 static double
@@ -155,8 +156,11 @@ progress(struct run *r)
 	struct s2p_queue_counts c;
 	long left;
 
-	if (!r->opts->progress)
+	/* Stash drops progress lines that come faster than it reads them,
+	 * so count the queue at most twice a second, not after every job. */
+	if (!r->opts->progress || now_of(r) - r->progress_at < 0.5)
 		return;
+	r->progress_at = now_of(r);
 	if (s2p_queue_counts(r->ctx->db, now_of(r), &c, NULL) != S2P_OK)
 		return;
 	left = c.pending + c.running;
