@@ -4,6 +4,7 @@
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,14 @@ s2p_xrealloc(void *p, size_t n)
 	if (q == NULL)
 		oom();
 	return q;
+}
+
+void *
+s2p_xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		oom();
+	return s2p_xrealloc(p, nmemb * size);
 }
 
 char *

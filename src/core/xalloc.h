@@ -13,6 +13,8 @@
 void *s2p_xmalloc(size_t n);
 void *s2p_xcalloc(size_t nmemb, size_t size);
 void *s2p_xrealloc(void *p, size_t n);
+/* realloc to nmemb * size bytes; an overflowing product aborts like OOM. */
+void *s2p_xreallocarray(void *p, size_t nmemb, size_t size);
 /* Duplicate s; NULL gives NULL. */
 char *s2p_xstrdup(const char *s);
 char *s2p_xstrndup(const char *s, size_t n);

@@ -30,11 +30,6 @@ struct s2p_db {
  * Schema migrations, applied in order, each in its own transaction, with
  * PRAGMA user_version holding how many have been applied. Never edit or
  * reorder a migration that has shipped: append a new one instead.
- *
- * Planned additions (append them below migration 1, one entry each):
- *   - the Plex path index (file path -> rating key cache),
- *   - per-scene sync state (last synced Stash updated_at, fingerprint),
- *   - outage history (breaker open/close records).
  */
 static const char *const migrations[] = {
 	/* 1: job queue, dead letters, summary counters. */
@@ -67,7 +62,7 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL"
 	") STRICT;",
-	/* 2: the Plex path index (sync/pindex.c). */
+	/* 2: the Plex path index (store/pindex.c). */
 	"CREATE TABLE plex_section (key TEXT PRIMARY KEY, title TEXT NOT NULL,"
 	"  type TEXT NOT NULL, locations TEXT NOT NULL,"
 	"  indexed_at REAL NOT NULL DEFAULT 0) STRICT;"
@@ -87,7 +82,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE fanout (kind TEXT NOT NULL, object_id TEXT NOT NULL,"
 	"  queued_at REAL NOT NULL, PRIMARY KEY (kind, object_id)) STRICT;"
 	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
-	/* 4: ... append new migrations here ... */
+	/* 4: the path index's per-section updatedAt marks join the other
+	 * timestamps in kv (they were counter rows). */
+	"INSERT OR REPLACE INTO kv (key, value) SELECT name, CAST(value AS TEXT)"
+	"  FROM counter WHERE name GLOB 'pindex_updated_at:*';"
+	"DELETE FROM counter WHERE name GLOB 'pindex_updated_at:*';",
+	/* 5: ... append new migrations here ... */
 };
 
 int
@@ -142,6 +142,27 @@ s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
 		return S2P_OK;
 	*out = NULL;
 	return s2p_db_error(db, rc, "prepare statement", err);
+}
+
+int
+s2p_db_step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
+    struct s2p_error *err)
+{
+	int src = sqlite3_step(st);
+
+	while (src == SQLITE_ROW)
+		src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		return s2p_db_error(db, src, what, err);
+	return S2P_OK;
+}
+
+void
+s2p_db_copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", s != NULL ? (const char *)s : "");
 }
 
 /* SQLite rolls a transaction back by itself after some errors (SQLITE_FULL,
@@ -200,6 +221,18 @@ s2p_db_rollback(struct s2p_db *db)
 		s2p_warn("%s", e.msg);
 	db->depth--;
 	sync_depth(db);
+}
+
+int
+s2p_db_tx_end(struct s2p_db *db, int rc, struct s2p_error *err)
+{
+	if (rc == S2P_OK) {
+		rc = s2p_db_commit(db, err);
+		if (rc == S2P_OK)
+			return S2P_OK;
+	}
+	s2p_db_rollback(db);
+	return rc;
 }
 
 int

@@ -7,6 +7,7 @@
 #ifndef S2P_DB_H
 #define S2P_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -38,8 +39,6 @@ int s2p_db_begin(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
 int s2p_db_commit(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
 void s2p_db_rollback(struct s2p_db *db);
 
-/* Additions beyond the original contract. */
-
 /* Prepare one statement on db. *out is owned by the caller
  * (sqlite3_finalize). Errors as s2p_db_error. */
 int s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
@@ -49,6 +48,17 @@ int s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
  * operation for the message ("claim job"). */
 int s2p_db_error(struct s2p_db *db, int rc, const char *what,
     struct s2p_error *err);
+/* Step st until it is done (rows, if any, are ignored). Returns S2P_OK or
+ * the error mapped as s2p_db_error, naming the operation what. */
+int s2p_db_step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Finish a transaction opened with s2p_db_begin: commit when rc is S2P_OK,
+ * else (or when the commit fails) roll back. Returns the final status. */
+int s2p_db_tx_end(struct s2p_db *db, int rc, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Copy text column col of st into dst (len bytes, always terminated; NULL
+ * reads as ""). */
+void s2p_db_copy_col(sqlite3_stmt *st, int col, char *dst, size_t len);
 /* Schema version this program migrates to (the number of migrations). */
 int s2p_db_schema_version(void);
 /* Add delta to the named summary counter (created at 0). */

@@ -48,49 +48,11 @@ bind_capped(sqlite3_stmt *st, int idx, const char *s, size_t max)
 	    SQLITE_TRANSIENT);
 }
 
-/* Copy text column col into dst (len bytes, always terminated). */
-static void
-copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
-{
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, len, "%s", s != NULL ? (const char *)s : "");
-}
-
-/* Step a statement that returns no rows (or whose rows are ignored).
- * Returns S2P_OK or the mapped error. */
-static int
-step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
-    struct s2p_error *err)
-{
-	int src = sqlite3_step(st);
-
-	while (src == SQLITE_ROW)
-		src = sqlite3_step(st);
-	if (src != SQLITE_DONE)
-		return s2p_db_error(db, src, what, err);
-	return S2P_OK;
-}
-
 /* Number of rows the last statement on db changed. */
 static long
 changes(struct s2p_db *db)
 {
 	return (long)sqlite3_changes(s2p_db_handle(db));
-}
-
-/* Finish a transaction opened with s2p_db_begin: commit when rc is S2P_OK,
- * else roll back. Returns the final status. */
-static int
-tx_end(struct s2p_db *db, int rc, struct s2p_error *err)
-{
-	if (rc == S2P_OK) {
-		rc = s2p_db_commit(db, err);
-		if (rc == S2P_OK)
-			return S2P_OK;
-	}
-	s2p_db_rollback(db);
-	return rc;
 }
 
 /* The two statements of an enqueue, prepared once per transaction. */
@@ -151,7 +113,7 @@ enq_one(struct s2p_db *db, struct enq *e, int64_t scene_id, int *created,
 		src = sqlite3_bind_int64(e->ins, 1, scene_id);
 	if (src != SQLITE_OK)
 		return s2p_db_error(db, src, "enqueue job", err);
-	rc = step_done(db, e->ins, "enqueue job", err);
+	rc = s2p_db_step_done(db, e->ins, "enqueue job", err);
 	if (rc != S2P_OK)
 		return rc;
 	if (changes(db) > 0) {
@@ -163,7 +125,7 @@ enq_one(struct s2p_db *db, struct enq *e, int64_t scene_id, int *created,
 		src = sqlite3_bind_int64(e->upd, 1, scene_id);
 	if (src != SQLITE_OK)
 		return s2p_db_error(db, src, "coalesce job", err);
-	return step_done(db, e->upd, "coalesce job", err);
+	return s2p_db_step_done(db, e->upd, "coalesce job", err);
 }
 
 int
@@ -190,7 +152,7 @@ s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
 		created += one;
 	}
 	enq_finalize(&e);
-	rc = tx_end(db, rc, err);
+	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && created_out != NULL)
 		*created_out = created;
 	return rc;
@@ -259,8 +221,8 @@ s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
 		out->attempts = sqlite3_column_int(st, 2);
 		out->not_before = sqlite3_column_double(st, 3);
 		out->enqueued_at = sqlite3_column_double(st, 4);
-		copy_col(out->reason, sizeof(out->reason), st, 5);
-		copy_col(out->error_class, sizeof(out->error_class), st, 6);
+		s2p_db_copy_col(st, 5, out->reason, sizeof(out->reason));
+		s2p_db_copy_col(st, 6, out->error_class, sizeof(out->error_class));
 		src = sqlite3_step(st);
 	}
 	if (src != SQLITE_DONE) {
@@ -269,7 +231,7 @@ s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
 	}
 out:
 	sqlite3_finalize(st);
-	rc = tx_end(db, rc, err);
+	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && !found)
 		rc = s2p_error_set(err, S2P_ENOTFOUND, "queue: no job is due");
 	if (rc != S2P_OK)
@@ -296,7 +258,7 @@ exec_job(struct s2p_db *db, const char *sql, int64_t job_id,
 		rc = s2p_db_error(db, src, what, err);
 		goto out;
 	}
-	rc = step_done(db, st, what, err);
+	rc = s2p_db_step_done(db, st, what, err);
 	if (rc == S2P_OK && changes(db) == 0)
 		rc = s2p_error_set(err, S2P_ENOTFOUND,
 		    "queue: cannot %s: job %lld is not queued", what,
@@ -347,7 +309,7 @@ read_job(struct s2p_db *db, int64_t job_id, struct job_row *row,
 	row->attempts = sqlite3_column_int(st, 1);
 	row->dirty = sqlite3_column_int(st, 2);
 	row->running = sqlite3_column_int(st, 3);
-	copy_col(row->reason, sizeof(row->reason), st, 4);
+	s2p_db_copy_col(st, 4, row->reason, sizeof(row->reason));
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -384,7 +346,7 @@ s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
 	if (rc == S2P_OK)
 		rc = s2p_db_counter_add(db, "done", 1, err);
 out:
-	return tx_end(db, rc, err);
+	return s2p_db_tx_end(db, rc, err);
 }
 
 int
@@ -419,7 +381,7 @@ s2p_queue_retry(struct s2p_db *db, int64_t job_id, double not_before,
 		rc = s2p_db_error(db, src, "retry job", err);
 		goto out;
 	}
-	rc = step_done(db, st, "retry job", err);
+	rc = s2p_db_step_done(db, st, "retry job", err);
 	if (rc == S2P_OK && changes(db) == 0)
 		rc = s2p_error_set(err, S2P_ENOTFOUND,
 		    "queue: cannot retry job %lld: not queued",
@@ -471,7 +433,7 @@ insert_dead(struct s2p_db *db, const struct job_row *row,
 		rc = s2p_db_error(db, src, "dead-letter job", err);
 		goto out;
 	}
-	rc = step_done(db, st, "dead-letter job", err);
+	rc = s2p_db_step_done(db, st, "dead-letter job", err);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -498,7 +460,7 @@ s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
 	else if (rc == S2P_OK)
 		rc = exec_job(db, "DELETE FROM job WHERE id = ?1", job_id, NULL,
 		    "delete job", err);
-	rc = tx_end(db, rc, err);
+	rc = s2p_db_tx_end(db, rc, err);
 out:
 	free(clean);
 	return rc;
@@ -525,7 +487,7 @@ exec_count(struct s2p_db *db, const char *sql, int has_a, double a,
 			goto out;
 		}
 	}
-	rc = step_done(db, st, what, err);
+	rc = s2p_db_step_done(db, st, what, err);
 	if (rc == S2P_OK && n_out != NULL)
 		*n_out = changes(db);
 out:
@@ -615,8 +577,8 @@ s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
 		job.scene_id = sqlite3_column_int64(st, 1);
 		job.attempts = sqlite3_column_int(st, 2);
 		job.failed_at = sqlite3_column_double(st, 3);
-		copy_col(job.error_class, sizeof(job.error_class), st, 4);
-		copy_col(job.message, sizeof(job.message), st, 5);
+		s2p_db_copy_col(st, 4, job.error_class, sizeof(job.error_class));
+		s2p_db_copy_col(st, 5, job.message, sizeof(job.message));
 		rc = fn(&job, payload);
 		if (rc != 0)
 			goto out;
@@ -685,15 +647,15 @@ s2p_dlq_requeue(struct s2p_db *db, double from, double to,
 		rc = s2p_db_error(db, src, "requeue dead letters", err);
 		goto out;
 	}
-	rc = step_done(db, ins, "requeue dead letters", err);
+	rc = s2p_db_step_done(db, ins, "requeue dead letters", err);
 	if (rc != S2P_OK)
 		goto out;
 	n = changes(db);
-	rc = step_done(db, del, "delete requeued dead letters", err);
+	rc = s2p_db_step_done(db, del, "delete requeued dead letters", err);
 out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(del);
-	rc = tx_end(db, rc, err);
+	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && n_out != NULL)
 		*n_out = n;
 	return rc;

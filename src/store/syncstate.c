@@ -7,26 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Run one prepared statement to completion; SQLITE_ROW counts as done. */
-static int
-run(struct s2p_db *db, sqlite3_stmt *st, const char *what,
-    struct s2p_error *err)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return s2p_db_error(db, rc, what, err);
-	return S2P_OK;
-}
-
-static void
-copy_col(sqlite3_stmt *st, int i, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
 int
 s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
     struct s2p_sync_state *out, struct s2p_error *err)
@@ -43,11 +23,11 @@ s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
 	sqlite3_bind_int64(st, 1, scene_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, out->rating_key, sizeof(out->rating_key));
-		copy_col(st, 1, out->values_hash, sizeof(out->values_hash));
-		copy_col(st, 2, out->image_url, sizeof(out->image_url));
-		copy_col(st, 3, out->image_hash, sizeof(out->image_hash));
-		copy_col(st, 4, out->collection, sizeof(out->collection));
+		s2p_db_copy_col(st, 0, out->rating_key, sizeof(out->rating_key));
+		s2p_db_copy_col(st, 1, out->values_hash, sizeof(out->values_hash));
+		s2p_db_copy_col(st, 2, out->image_url, sizeof(out->image_url));
+		s2p_db_copy_col(st, 3, out->image_hash, sizeof(out->image_hash));
+		s2p_db_copy_col(st, 4, out->collection, sizeof(out->collection));
 		out->synced_at = sqlite3_column_double(st, 5);
 		rc = S2P_OK;
 	} else if (rc == SQLITE_DONE) {
@@ -79,7 +59,7 @@ s2p_syncstate_put(struct s2p_db *db, int64_t scene_id,
 	sqlite3_bind_text(st, 5, s->image_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, s->collection, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 7, s->synced_at);
-	rc = run(db, st, "save sync state", err);
+	rc = s2p_db_step_done(db, st, "save sync state", err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -98,7 +78,7 @@ delete_by(struct s2p_db *db, const char *sql, const char *text, int64_t num,
 		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(st, 1, num);
-	rc = run(db, st, "delete sync state", err);
+	rc = s2p_db_step_done(db, st, "delete sync state", err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -133,7 +113,7 @@ s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 3, now);
-	rc = run(db, st, "record rename", err);
+	rc = s2p_db_step_done(db, st, "record rename", err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -151,8 +131,8 @@ s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len,
 		return rc;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, kind, kind_len);
-		copy_col(st, 1, object_id, id_len);
+		s2p_db_copy_col(st, 0, kind, kind_len);
+		s2p_db_copy_col(st, 1, object_id, id_len);
 		rc = S2P_OK;
 	} else if (rc == SQLITE_DONE) {
 		rc = S2P_ENOTFOUND;
@@ -191,7 +171,7 @@ s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, out, len);
+		s2p_db_copy_col(st, 0, out, len);
 		rc = S2P_OK;
 	} else {
 		rc = rc == SQLITE_DONE ? S2P_ENOTFOUND
@@ -213,7 +193,7 @@ s2p_kv_put(struct s2p_db *db, const char *key, const char *value,
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = run(db, st, "write kv", err);
+	rc = s2p_db_step_done(db, st, "write kv", err);
 	sqlite3_finalize(st);
 	return rc;
 }

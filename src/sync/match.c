@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/syncstate.h"
-#include "sync/pindex.h"
+#include "sync/indexer.h"
 
 #define SECTIONS_TTL 600.0  /* re-read the section list at most this often */
 #define INCR_MIN_GAP 20.0   /* incremental refreshes per section, at most */
@@ -143,7 +143,7 @@ sections(struct s2p_matcher *m, int force, struct s2p_plex_sections *out,
 		rc = s2p_plex_sections(m->plex, &fresh, err);
 		if (rc != S2P_OK)
 			return rc;
-		rc = s2p_pindex_store_sections(m->db, &fresh, err);
+		rc = s2p_indexer_store_sections(m->db, &fresh, err);
 		s2p_plex_sections_free(&fresh);
 		if (rc != S2P_OK)
 			return rc;
@@ -152,7 +152,7 @@ sections(struct s2p_matcher *m, int force, struct s2p_plex_sections *out,
 		if (s2p_kv_put(m->db, "sections_at", buf, NULL) != S2P_OK)
 			s2p_debug("cannot record the section refresh time");
 	}
-	return s2p_pindex_load_sections(m->db, out, err);
+	return s2p_indexer_load_sections(m->db, out, err);
 }
 
 static double *
@@ -188,7 +188,7 @@ ensure_indexed(struct s2p_matcher *m, const struct s2p_plex_section *s,
 	if (at > 0 && now - at < FULL_TTL)
 		return S2P_OK;
 	s2p_info("Indexing Plex library \"%s\" (section %s)", s->title, s->key);
-	return s2p_pindex_full(m->db, m->plex, s->key, section_type(s), now,
+	return s2p_indexer_full(m->db, m->plex, s->key, section_type(s), now,
 	    err);
 }
 
@@ -296,7 +296,7 @@ exact(struct s2p_matcher *m, const struct s2p_plex_sections *secs,
 		if (now - *at < INCR_MIN_GAP)
 			continue;
 		*at = now;
-		rc = s2p_pindex_incremental(m->db, m->plex, s->key,
+		rc = s2p_indexer_incremental(m->db, m->plex, s->key,
 		    section_type(s), &added, err);
 		if (rc != S2P_OK)
 			return rc;

@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "sync/pathmap.h"
-#include "sync/pindex.h"
+#include "sync/indexer.h"
 
 int
 s2p_scan_scene_folder(struct s2p_matcher *m, const struct s2p_strv *files,
@@ -23,7 +23,7 @@ s2p_scan_scene_folder(struct s2p_matcher *m, const struct s2p_strv *files,
 
 	if (files->n == 0)
 		return s2p_error_set(err, S2P_EPERM, "scene has no file");
-	rc = s2p_pindex_load_sections(m->db, &secs, err);
+	rc = s2p_indexer_load_sections(m->db, &secs, err);
 	if (rc != S2P_OK)
 		return rc;
 	path = s2p_pathmap_apply(&m->map, files->v[0]);
