@@ -14,7 +14,7 @@
 
 /* Queue one scene and make sure a worker drains it. */
 static int
-enqueue(struct s2p_app *app, int64_t id, const char *reason,
+enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
     struct s2p_buf *msg, struct s2p_error *err)
 {
 	struct s2p_ctx *ctx = &app->ctx;
@@ -103,10 +103,10 @@ s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
 		return S2P_OK;
 	}
 	if (strcmp(type, "Scene.Update.Post") == 0)
-		return enqueue(app, in->hook_id, "hook", msg, err);
+		return enqueue(app, in->hook_id, S2P_REASON_HOOK, msg, err);
 	if (strcmp(type, "Scene.Create.Post") == 0 &&
 	    app->ctx.cfg.trigger_plex_scan)
-		return enqueue(app, in->hook_id, "create", msg, err);
+		return enqueue(app, in->hook_id, S2P_REASON_CREATE, msg, err);
 	if (strcmp(type, "Scene.Destroy.Post") == 0) {
 		int rc = s2p_ctx_db(&app->ctx, err);
 

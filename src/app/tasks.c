@@ -47,7 +47,8 @@ stash_time(double t, char *buf, size_t len)
 
 /* Queue every scene (since: only those updated after it). */
 static int
-enqueue_scenes(struct s2p_app *app, const char *since, const char *reason,
+enqueue_scenes(struct s2p_app *app, const char *since,
+    enum s2p_job_reason reason,
     struct s2p_buf *msg, struct s2p_error *err)
 {
 	struct s2p_ctx *ctx = &app->ctx;
@@ -98,7 +99,7 @@ enqueue_scenes(struct s2p_app *app, const char *since, const char *reason,
 static int
 task_all(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
-	return enqueue_scenes(app, NULL, "all", msg, err);
+	return enqueue_scenes(app, NULL, S2P_REASON_ALL, msg, err);
 }
 
 static int
@@ -107,7 +108,7 @@ task_recent(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 	char since[32];
 
 	stash_time(now_of(app) - 86400, since, sizeof(since));
-	return enqueue_scenes(app, since, "recent", msg, err);
+	return enqueue_scenes(app, since, S2P_REASON_RECENT, msg, err);
 }
 
 /* Reconcile: queue scenes to be checked against Plex even when nothing
@@ -116,7 +117,7 @@ static int
 task_reconcile_all(struct s2p_app *app, struct s2p_buf *msg,
     struct s2p_error *err)
 {
-	return enqueue_scenes(app, NULL, "reconcile", msg, err);
+	return enqueue_scenes(app, NULL, S2P_REASON_RECONCILE, msg, err);
 }
 
 static int
@@ -126,7 +127,7 @@ task_reconcile_recent(struct s2p_app *app, struct s2p_buf *msg,
 	char since[32];
 
 	stash_time(now_of(app) - 86400, since, sizeof(since));
-	return enqueue_scenes(app, since, "reconcile", msg, err);
+	return enqueue_scenes(app, since, S2P_REASON_RECONCILE, msg, err);
 }
 
 static int
@@ -136,7 +137,7 @@ task_reconcile_7days(struct s2p_app *app, struct s2p_buf *msg,
 	char since[32];
 
 	stash_time(now_of(app) - 7 * 86400, since, sizeof(since));
-	return enqueue_scenes(app, since, "reconcile", msg, err);
+	return enqueue_scenes(app, since, S2P_REASON_RECONCILE, msg, err);
 }
 
 /* Watch the background worker drain, reporting progress, until nothing is
@@ -409,7 +410,7 @@ auto_reconcile(struct s2p_app *app)
 	s2p_error_clear(&e);
 	if (enqueue_scenes(app,
 		strcmp(cfg->reconcile_scope, "all") == 0 ? NULL : since,
-		"reconcile", &m, &e) != S2P_OK)
+		S2P_REASON_RECONCILE, &m, &e) != S2P_OK)
 		s2p_warn("automatic reconcile failed: %s", e.msg);
 	s2p_buf_free(&m);
 }

@@ -9,6 +9,7 @@
  */
 #include "queue.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,36 @@
 /* Longest stored message; s2p_dead_job.message holds it with room to spare. */
 #define MSG_MAX 500
 /* Stored text is capped so that it always fits the public structs. */
-#define REASON_MAX (sizeof(((struct s2p_job *)0)->reason) - 1)
+#define REASON_MAX 31
 #define CLASS_MAX (sizeof(((struct s2p_job *)0)->error_class) - 1)
+
+static const char *const reason_names[] = {
+	[S2P_REASON_HOOK] = "hook",
+	[S2P_REASON_CREATE] = "create",
+	[S2P_REASON_ALL] = "all",
+	[S2P_REASON_RECENT] = "recent",
+	[S2P_REASON_RECONCILE] = "reconcile",
+	[S2P_REASON_FANOUT] = "rename",
+	[S2P_REASON_RETRY] = "dlq",
+};
+
+const char *
+s2p_job_reason_name(enum s2p_job_reason r)
+{
+	assert((size_t)r < S2P_ARRAY_LEN(reason_names));
+	return reason_names[r];
+}
+
+enum s2p_job_reason
+s2p_job_reason_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < S2P_ARRAY_LEN(reason_names); i++)
+		if (name != NULL && strcmp(name, reason_names[i]) == 0)
+			return (enum s2p_job_reason)i;
+	return S2P_REASON_HOOK;
+}
 
 /* Length of s cut to at most max bytes without splitting a UTF-8
  * sequence. */
@@ -62,7 +91,7 @@ struct enq {
 };
 
 static int
-enq_prepare(struct s2p_db *db, struct enq *e, const char *reason,
+enq_prepare(struct s2p_db *db, struct enq *e, enum s2p_job_reason reason,
     double now, struct s2p_error *err)
 {
 	int rc, src;
@@ -85,7 +114,8 @@ enq_prepare(struct s2p_db *db, struct enq *e, const char *reason,
 		return rc;
 	src = sqlite3_bind_double(e->ins, 2, now);
 	if (src == SQLITE_OK)
-		src = bind_capped(e->ins, 3, reason, REASON_MAX);
+		src = sqlite3_bind_text(e->ins, 3, s2p_job_reason_name(reason),
+		    -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_double(e->upd, 2, now);
 	if (src != SQLITE_OK)
@@ -130,7 +160,7 @@ enq_one(struct s2p_db *db, struct enq *e, int64_t scene_id, int *created,
 
 int
 s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
-    const char *reason, double now, long *created_out, struct s2p_error *err)
+    enum s2p_job_reason reason, double now, long *created_out, struct s2p_error *err)
 {
 	struct enq e = { NULL, NULL };
 	long created = 0;
@@ -159,8 +189,8 @@ s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
 }
 
 int
-s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id, const char *reason,
-    double now, int *created_out, struct s2p_error *err)
+s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
+    enum s2p_job_reason reason, double now, int *created_out, struct s2p_error *err)
 {
 	long created = 0;
 	int rc;
@@ -221,7 +251,8 @@ s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
 		out->attempts = sqlite3_column_int(st, 2);
 		out->not_before = sqlite3_column_double(st, 3);
 		out->enqueued_at = sqlite3_column_double(st, 4);
-		s2p_db_copy_col(st, 5, out->reason, sizeof(out->reason));
+		out->reason = s2p_job_reason_parse(
+		    (const char *)sqlite3_column_text(st, 5));
 		s2p_db_copy_col(st, 6, out->error_class, sizeof(out->error_class));
 		src = sqlite3_step(st);
 	}

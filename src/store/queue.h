@@ -19,13 +19,31 @@
 #include "core/err.h"
 #include "store/db.h"
 
+/* What queued a job. Stored as text in the job and dead_letter tables (the
+ * names below, unchanged since they were plain strings). */
+enum s2p_job_reason {
+	S2P_REASON_HOOK,      /* "hook": a scene update hook */
+	S2P_REASON_CREATE,    /* "create": a scene creation hook */
+	S2P_REASON_ALL,       /* "all": the all-scenes task */
+	S2P_REASON_RECENT,    /* "recent": the recent-scenes task */
+	S2P_REASON_RECONCILE, /* "reconcile": a reconcile task (verify Plex) */
+	S2P_REASON_FANOUT,    /* "rename": a renamed performer/studio/tag */
+	S2P_REASON_RETRY,     /* "dlq": re-queued from the dead letters */
+};
+
+/* The stored name of r. */
+const char *s2p_job_reason_name(enum s2p_job_reason r);
+/* The reason stored as name; unknown text reads as S2P_REASON_HOOK (a
+ * plain sync). */
+enum s2p_job_reason s2p_job_reason_parse(const char *name);
+
 struct s2p_job {
 	int64_t id;
 	int64_t scene_id;
 	int attempts;       /* failed attempts counted so far */
 	double not_before;  /* epoch seconds */
 	double enqueued_at; /* first enqueue of this row */
-	char reason[32];    /* what queued it: "hook", "all", "recent", ... */
+	enum s2p_job_reason reason; /* what queued it */
 	char error_class[24]; /* class of the last failure, "" if none */
 };
 
@@ -41,13 +59,14 @@ struct s2p_queue_counts {
 
 /* Queue scene_id. Coalesces as described above. *created_out (may be NULL) is
  * 1 when a new row was inserted, 0 when it merged into an existing one. */
-int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id, const char *reason,
+int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
+    enum s2p_job_reason reason,
     double now, int *created_out, struct s2p_error *err) S2P_NODISCARD;
 /* Queue every scene of ids[0..n) like s2p_queue_enqueue, in one transaction
  * (all or nothing). *created_out (may be NULL) gets how many rows were new. */
 int s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
-    const char *reason, double now, long *created_out, struct s2p_error *err)
-    S2P_NODISCARD;
+    enum s2p_job_reason reason, double now, long *created_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Claim the due job with the earliest not_before (then lowest id), or one
  * whose lease expired, setting a lease of lease_secs. S2P_ENOTFOUND when
  * nothing is due. */

@@ -223,7 +223,7 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
 		breaker_record(r, 0, e->msg);
 	if (cls == S2P_CLASS_NOTFOUND && job->attempts == 0 &&
-	    strcmp(job->reason, "create") == 0 && ctx->cfg.trigger_plex_scan) {
+	    job->reason == S2P_REASON_CREATE && ctx->cfg.trigger_plex_scan) {
 		struct s2p_scene sc;
 
 		/* A new scene: ask Plex to scan its folder, then look again
@@ -329,7 +329,7 @@ fanout(struct run *r)
 		return 0;
 	if (s2p_stash_scene_ids_by(ctx->stash, kind, id, &ids, &n, &e) !=
 		S2P_OK ||
-	    (n > 0 && s2p_queue_enqueue_many(ctx->db, ids, n, "rename",
+	    (n > 0 && s2p_queue_enqueue_many(ctx->db, ids, n, S2P_REASON_FANOUT,
 			  now_of(r), &created, &e) != S2P_OK)) {
 		s2p_warn("cannot re-queue the scenes of %s %s: %s; will retry",
 		    kind, id, e.msg);
@@ -358,7 +358,7 @@ one_job(struct run *r, const struct s2p_job *job)
 	s2p_error_clear(&e);
 	s2p_error_clear(&qe);
 	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id,
-	    strncmp(job->reason, "reconcile", 9) == 0 ? S2P_SYNC_VERIFY
+	    job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
 						     : S2P_SYNC_NORMAL,
 	    &res, &e);
 	r->st->processed++;

@@ -127,7 +127,7 @@ enqueue(struct s2p_db *db, int64_t scene, double now, int want_created)
 	struct s2p_error err;
 	int created = -1;
 
-	assert_int_equal(s2p_queue_enqueue(db, scene, "hook", now, &created,
+	assert_int_equal(s2p_queue_enqueue(db, scene, S2P_REASON_HOOK, now, &created,
 			     &err),
 	    S2P_OK);
 	assert_int_equal(created, want_created);
@@ -172,7 +172,7 @@ make_dead(struct s2p_db *db, int64_t scene, double failed_at,
 {
 	struct s2p_job job;
 
-	assert_int_equal(s2p_queue_enqueue(db, scene, "all", failed_at - 1,
+	assert_int_equal(s2p_queue_enqueue(db, scene, S2P_REASON_ALL, failed_at - 1,
 			     NULL, NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_queue_claim(db, failed_at, LEASE, &job, NULL),
@@ -197,7 +197,7 @@ test_queue__enqueue_claim_ack(void **state)
 	assert_int_equal(job.attempts, 0);
 	assert_true(job.not_before == 100);
 	assert_true(job.enqueued_at == 100);
-	assert_string_equal(job.reason, "hook");
+	assert_int_equal(job.reason, S2P_REASON_HOOK);
 	assert_string_equal(job.error_class, "");
 	claim_none(f->db, 100);
 
@@ -726,7 +726,7 @@ test_queue__dlq_requeue_window_and_class(void **state)
 	job = claim(f->db, 500, 4);
 	assert_int_equal(s2p_queue_ack(f->db, job.id, 500, NULL), S2P_OK);
 	job = claim(f->db, 500, 2);
-	assert_string_equal(job.reason, "dlq");
+	assert_int_equal(job.reason, S2P_REASON_RETRY);
 	assert_int_equal(job.attempts, 0);
 	assert_true(job.enqueued_at == 500);
 
@@ -838,15 +838,15 @@ test_queue__enqueue_many(void **state)
 
 	for (i = 0; i < N; i++)
 		ids[i] = (int64_t)(N - i); /* descending scene ids */
-	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, "all", 100,
+	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, S2P_REASON_ALL, 100,
 			     &created, NULL),
 	    S2P_OK);
 	assert_int_equal(created, N);
 	assert_int_equal(counts(f->db, 100).pending, N);
 
 	job = claim(f->db, 100, N); /* first inserted comes first */
-	assert_string_equal(job.reason, "all");
-	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, "all", 200,
+	assert_int_equal(job.reason, S2P_REASON_ALL);
+	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, S2P_REASON_ALL, 200,
 			     &created, NULL),
 	    S2P_OK);
 	assert_int_equal(created, 0);
@@ -856,14 +856,58 @@ test_queue__enqueue_many(void **state)
 	    1);
 	assert_int_equal(q_int(f->db, "SELECT sum(dirty) FROM job", 0), 1);
 
-	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, 0, "all", 200,
+	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, 0, S2P_REASON_ALL, 200,
 			     &created, NULL),
 	    S2P_OK);
 	assert_int_equal(created, 0);
-	assert_int_equal(s2p_queue_enqueue_many(f->db, NULL, 3, "all", 200,
+	assert_int_equal(s2p_queue_enqueue_many(f->db, NULL, 3, S2P_REASON_ALL, 200,
 			     &created, NULL),
 	    S2P_EINVAL);
 	free(ids);
+}
+
+/* Every reason is stored under its text name and claimed back as itself;
+ * text the program never wrote reads as a plain hook sync. */
+static void
+test_queue__reasons_round_trip(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		enum s2p_job_reason r;
+		const char *text;
+	} want[] = {
+		{ S2P_REASON_HOOK, "hook" },
+		{ S2P_REASON_CREATE, "create" },
+		{ S2P_REASON_ALL, "all" },
+		{ S2P_REASON_RECENT, "recent" },
+		{ S2P_REASON_RECONCILE, "reconcile" },
+		{ S2P_REASON_FANOUT, "rename" },
+		{ S2P_REASON_RETRY, "dlq" },
+	};
+	struct s2p_job job;
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < S2P_ARRAY_LEN(want); i++) {
+		int64_t scene = (int64_t)i + 1;
+
+		assert_int_equal(s2p_queue_enqueue(f->db, scene, want[i].r,
+				     100 + (double)i, NULL, NULL),
+		    S2P_OK);
+		assert_string_equal(q_text(f->db,
+					"SELECT reason FROM job WHERE scene_id = ?1",
+					scene, buf, sizeof(buf)),
+		    want[i].text);
+		assert_string_equal(s2p_job_reason_name(want[i].r),
+		    want[i].text);
+	}
+	for (i = 0; i < S2P_ARRAY_LEN(want); i++) {
+		job = claim(f->db, 200, (int64_t)i + 1);
+		assert_int_equal(job.reason, want[i].r);
+	}
+	assert_int_equal(s2p_job_reason_parse("no such reason"),
+	    S2P_REASON_HOOK);
+	assert_int_equal(s2p_job_reason_parse(NULL), S2P_REASON_HOOK);
 }
 
 static void
@@ -904,7 +948,7 @@ crash_child(const char *path)
 	for (i = 0; i < 10; i++)
 		ids[i] = i + 1;
 	if (s2p_db_open(&db, path, NULL) != S2P_OK ||
-	    s2p_queue_enqueue_many(db, ids, 10, "hook", 100, NULL, NULL) !=
+	    s2p_queue_enqueue_many(db, ids, 10, S2P_REASON_HOOK, 100, NULL, NULL) !=
 		S2P_OK ||
 	    s2p_queue_claim(db, 100, LEASE, &job, NULL) != S2P_OK ||
 	    job.scene_id != 1)
@@ -913,7 +957,7 @@ crash_child(const char *path)
 	if (s2p_db_begin(db, NULL) != S2P_OK)
 		_exit(3);
 	for (i = 11; i <= 15; i++)
-		if (s2p_queue_enqueue(db, i, "hook", 100, NULL, NULL) !=
+		if (s2p_queue_enqueue(db, i, S2P_REASON_HOOK, 100, NULL, NULL) !=
 		    S2P_OK)
 			_exit(3);
 	if (s2p_queue_claim(db, 100, LEASE, &job, NULL) != S2P_OK ||
@@ -977,7 +1021,7 @@ claim_kill_child(const char *path)
 	struct s2p_job job;
 
 	if (s2p_db_open(&db, path, NULL) != S2P_OK ||
-	    s2p_queue_enqueue(db, 77, "hook", 100, NULL, NULL) != S2P_OK ||
+	    s2p_queue_enqueue(db, 77, S2P_REASON_HOOK, 100, NULL, NULL) != S2P_OK ||
 	    s2p_queue_claim(db, 100, LEASE, &job, NULL) != S2P_OK)
 		_exit(3);
 	raise(SIGKILL);
@@ -1032,7 +1076,7 @@ producer_child(const char *path)
 	if (s2p_db_open(&db, path, NULL) != S2P_OK)
 		_exit(3);
 	for (i = 1; i <= CONC_SCENES; i++)
-		if (s2p_queue_enqueue(db, i, "hook", 100, NULL, NULL) !=
+		if (s2p_queue_enqueue(db, i, S2P_REASON_HOOK, 100, NULL, NULL) !=
 		    S2P_OK)
 			_exit(3);
 	s2p_db_close(db);
@@ -1108,6 +1152,7 @@ main(void)
 		T(test_queue__dlq_purge),
 		T(test_queue__dlq_list_and_summary),
 		T(test_queue__enqueue_many),
+		T(test_queue__reasons_round_trip),
 		T(test_queue__composes_into_outer_transaction),
 		T(test_queue__survives_sigkill),
 		T(test_queue__claim_then_sigkill_is_recovered),
