@@ -29,26 +29,10 @@ on_signal(int sig)
 int
 s2p_app_settings(struct s2p_app *app, struct s2p_error *err)
 {
-	size_t i;
-	int rc;
+	int rc = s2p_ctx_load_settings(&app->ctx, &app->overrides, err);
 
-	rc = s2p_ctx_load_settings(&app->ctx, err);
-	if (rc != S2P_OK)
-		return rc;
-	for (i = 0; i < app->overrides.n; i++) {
-		char *kv = s2p_xstrdup(app->overrides.v[i]);
-		char *eq = strchr(kv, '=');
-
-		*eq = '\0';
-		rc = s2p_config_set(&app->ctx.cfg, kv, eq + 1, err);
-		free(kv);
-		if (rc != S2P_OK)
-			return rc;
-	}
-	s2p_log_secret(app->ctx.cfg.plex_token);
-	s2p_log_secret(app->ctx.cfg.stash_api_key);
 	s2p_log_debug_as_info(app->ctx.cfg.debug_logging && app->plugin_mode);
-	return s2p_config_validate(&app->ctx.cfg, err);
+	return rc;
 }
 
 /* Print the protocol's one stdout object and flush it. */
@@ -114,7 +98,7 @@ plugin_main(struct s2p_app *app)
 	app->args = in.args;
 	app->ctx.stash_url = s2p_xstrdup(in.stash_url);
 	app->ctx.session_cookie = s2p_xstrdup(in.session_cookie);
-	s2p_log_secret(in.session_cookie);
+	s2p_ctx_register_secrets(&app->ctx);
 	app->ctx.data_dir = data_dir(in.plugin_dir);
 	if (app->ctx.data_dir == NULL) {
 		rc = s2p_error_set(&err, S2P_EINVAL,
@@ -195,9 +179,8 @@ cli_options(struct s2p_app *app, int argc, char **argv, int i)
 		} else if (strcmp(key, "session_cookie") == 0) {
 			free(app->ctx.session_cookie);
 			app->ctx.session_cookie = val;
-			s2p_log_secret(val);
+			s2p_ctx_register_secrets(&app->ctx);
 		} else {
-			s2p_log_secret(strcmp(key, "plex_token") == 0 ? val : NULL);
 			s2p_strv_push_take(&app->overrides,
 			    s2p_xasprintf("%s=%s", key, val));
 			free(val);
@@ -254,7 +237,7 @@ cli_main(struct s2p_app *app, int argc, char **argv)
 	if (strcmp(cmd, "task") == 0) {
 		rc = s2p_task_run(app, argv[2], &msg, &err);
 	} else if (strcmp(cmd, "worker") == 0) {
-		char *path = s2p_ctx_path(&app->ctx, "worker.lock");
+		char *path = s2p_ctx_path(&app->ctx, S2P_LOCK_FILE);
 		int fd = -1;
 
 		rc = s2p_ctx_make_data_dir(&app->ctx, &err);

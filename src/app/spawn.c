@@ -53,7 +53,7 @@ int
 s2p_background_worker(struct s2p_app *app, int lock_fd)
 {
 	struct s2p_ctx *ctx = &app->ctx;
-	char *lockpath = s2p_ctx_path(ctx, "worker.lock");
+	char *lockpath = s2p_ctx_path(ctx, S2P_LOCK_FILE);
 	int rc = S2P_OK;
 
 	for (;;) {
@@ -126,7 +126,7 @@ s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
 		}
 		if (fork() != 0)
 			_exit(0);
-		logpath = s2p_ctx_path(&app->ctx, "stash2plex.log");
+		logpath = s2p_ctx_path(&app->ctx, S2P_LOG_FILE);
 		memset(&lo, 0, sizeof(lo));
 		lo.format = S2P_LOGFMT_PLAIN;
 		lo.to_stderr = 0;
@@ -158,7 +158,7 @@ s2p_ensure_worker(struct s2p_app *app, int *started_out,
 	rc = s2p_ctx_make_data_dir(&app->ctx, err);
 	if (rc != S2P_OK)
 		return rc;
-	path = s2p_ctx_path(&app->ctx, "worker.lock");
+	path = s2p_ctx_path(&app->ctx, S2P_LOCK_FILE);
 	rc = s2p_lock_try(path, &fd, err);
 	free(path);
 	if (rc == S2P_EBUSY) {

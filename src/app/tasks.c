@@ -22,7 +22,7 @@
 static int
 worker_running(struct s2p_app *app)
 {
-	char *path = s2p_ctx_path(&app->ctx, "worker.lock");
+	char *path = s2p_ctx_path(&app->ctx, S2P_LOCK_FILE);
 	int held = s2p_lock_held(path);
 
 	free(path);
@@ -192,7 +192,7 @@ task_process_queue(struct s2p_app *app, struct s2p_buf *msg,
 	rc = s2p_ctx_db(ctx, err);
 	if (rc != S2P_OK)
 		return rc;
-	path = s2p_ctx_path(ctx, "worker.lock");
+	path = s2p_ctx_path(ctx, S2P_LOCK_FILE);
 	rc = s2p_lock_try(path, &fd, err);
 	free(path);
 	if (rc == S2P_EBUSY) {
@@ -241,7 +241,7 @@ print_dead(const struct s2p_dead_job *j, void *payload)
 static void
 log_tail(struct s2p_app *app, int n)
 {
-	char *path = s2p_ctx_path(&app->ctx, "stash2plex.log");
+	char *path = s2p_ctx_path(&app->ctx, S2P_LOG_FILE);
 	struct s2p_buf b;
 	const char *p;
 	int lines = 0;

@@ -169,8 +169,8 @@ find_setting(const char *key)
 	return NULL;
 }
 
-/* Replace a string field, taking ownership of val; secrets are registered
- * with the logger so they are masked in every later line. */
+/* Replace a string field, taking ownership of val. (Secrets are registered
+ * with the logger by the settings loader, s2p_ctx_register_secrets.) */
 static void
 store_string(struct s2p_config *cfg, const struct setting *s, char *val)
 {
@@ -178,8 +178,6 @@ store_string(struct s2p_config *cfg, const struct setting *s, char *val)
 
 	free(*f);
 	*f = val;
-	if (s->secret)
-		s2p_log_secret(val);
 }
 
 /* Put the table default of s into cfg. Defaults are trusted text. */
@@ -842,4 +840,12 @@ s2p_config_is_secret(const char *key)
 	const struct setting *s = key ? find_setting(key) : NULL;
 
 	return s != NULL && s->secret;
+}
+
+const char *
+s2p_config_secret_at(const struct s2p_config *cfg, size_t i)
+{
+	if (i >= S2P_ARRAY_LEN(settings) || !settings[i].secret)
+		return NULL;
+	return *cstr_field(cfg, &settings[i]);
 }

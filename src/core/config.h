@@ -83,8 +83,8 @@ int s2p_config_apply_env(struct s2p_config *cfg, struct s2p_error *err)
     S2P_NODISCARD;
 /* Every source checks non-empty plex_url (http(s)://host, trailing '/'
  * stripped, no query) and plex_token (>= 8 chars, no white space) as it is
- * applied, and registers secret values with s2p_log_secret so the logger
- * masks them. */
+ * applied. Registering secret values with the logger is the settings
+ * loader's job (s2p_ctx_register_secrets). */
 /* Check what only makes sense once all sources are in: plex_url and
  * plex_token present and well formed. */
 int s2p_config_validate(const struct s2p_config *cfg, struct s2p_error *err)
@@ -106,5 +106,7 @@ const char *s2p_config_key_at(size_t i);
 const char *s2p_config_stash_type_at(size_t i);
 /* 1 when key names a secret setting (plex_token, stash_api_key), else 0. */
 int s2p_config_is_secret(const char *key);
+/* The value of setting i when it is a secret (may be NULL), else NULL. */
+const char *s2p_config_secret_at(const struct s2p_config *cfg, size_t i);
 
 #endif

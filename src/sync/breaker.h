@@ -20,9 +20,9 @@
 #define S2P_BREAKER_H
 
 #include "core/compat.h"
+#include "core/datafiles.h"
 #include "core/err.h"
 
-#define S2P_BREAKER_FILE "circuit_breaker.json"
 #define S2P_BREAKER_THRESHOLD 5
 #define S2P_BREAKER_RECOVERY_TIMEOUT 60.0
 #define S2P_BREAKER_SUCCESS_THRESHOLD 1

@@ -3,6 +3,7 @@
  */
 #include "ctx.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err)
 	rc = s2p_ctx_make_data_dir(ctx, err);
 	if (rc != S2P_OK)
 		return rc;
-	path = s2p_ctx_path(ctx, "stash2plex.db");
+	path = s2p_ctx_path(ctx, S2P_DB_FILE);
 	rc = s2p_db_open(&ctx->db, path, err);
 	free(path);
 	return rc;
@@ -99,7 +100,7 @@ s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
 static char *
 client_id(struct s2p_ctx *ctx)
 {
-	char *path = s2p_ctx_path(ctx, "client_id");
+	char *path = s2p_ctx_path(ctx, S2P_CLIENT_ID_FILE);
 	struct s2p_buf b;
 	unsigned char raw[16];
 	char *id = NULL;
@@ -158,18 +159,20 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	return rc;
 }
 
-static void
-register_secrets(const struct s2p_ctx *ctx)
+void
+s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 {
-	s2p_log_secret(ctx->cfg.plex_token);
-	s2p_log_secret(ctx->cfg.stash_api_key);
+	size_t i;
+
+	for (i = 0; i < s2p_config_count(); i++)
+		s2p_log_secret(s2p_config_secret_at(&ctx->cfg, i));
 	s2p_log_secret(ctx->session_cookie);
 }
 
 void
 s2p_ctx_load_cached_settings(struct s2p_ctx *ctx)
 {
-	char *path = s2p_ctx_path(ctx, "settings.json");
+	char *path = s2p_ctx_path(ctx, S2P_SETTINGS_FILE);
 	struct s2p_buf b;
 	json_t *j;
 
@@ -183,57 +186,101 @@ s2p_ctx_load_cached_settings(struct s2p_ctx *ctx)
 	}
 	s2p_buf_free(&b);
 	free(path);
-	register_secrets(ctx);
+	s2p_ctx_register_secrets(ctx);
+}
+
+/* Save the settings just read from Stash for later hooks. */
+static void
+cache_settings(struct s2p_ctx *ctx)
+{
+	json_t *j;
+	char *path, *text;
+
+	if (ctx->data_dir == NULL || s2p_ctx_make_data_dir(ctx, NULL) != S2P_OK)
+		return;
+	j = s2p_config_to_json(&ctx->cfg);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	path = s2p_ctx_path(ctx, S2P_SETTINGS_FILE);
+	if (s2p_write_atomic(path, text, strlen(text), 0600, NULL) != S2P_OK)
+		s2p_warn("cannot cache settings in %s", path);
+	free(path);
+	free(text);
+}
+
+/* Apply "key=value" overrides. */
+static int
+apply_overrides(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
+    struct s2p_error *err)
+{
+	size_t i;
+	int rc = S2P_OK;
+
+	for (i = 0; overrides != NULL && i < overrides->n && rc == S2P_OK;
+	    i++) {
+		char *kv = s2p_xstrdup(overrides->v[i]);
+		char *eq = strchr(kv, '=');
+
+		assert(eq != NULL);
+		*eq = '\0';
+		rc = s2p_config_set(&ctx->cfg, kv, eq + 1, err);
+		free(kv);
+	}
+	return rc;
+}
+
+/* Apply the plugin settings from Stash, or the cached copy when Stash is
+ * not connected or cannot be reached. *from_stash: 1 when Stash answered. */
+static int
+apply_stash_settings(struct s2p_ctx *ctx, int *from_stash,
+    struct s2p_error *err)
+{
+	json_t *settings = NULL;
+	int rc;
+
+	*from_stash = 0;
+	if (ctx->stash_url == NULL) {
+		s2p_ctx_load_cached_settings(ctx);
+		return S2P_OK;
+	}
+	rc = s2p_ctx_stash(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_stash_plugin_settings(ctx->stash, S2P_PLUGIN_ID,
+		    &settings, err);
+	if (rc == S2P_OK) {
+		rc = s2p_config_apply_json(&ctx->cfg, settings, err);
+		json_decref(settings);
+		*from_stash = rc == S2P_OK;
+		return rc;
+	}
+	if (rc == S2P_EDOWN || rc == S2P_ETEMP) {
+		s2p_warn("cannot read settings from Stash (%s); using the last "
+		    "saved copy", err ? err->msg : "");
+		s2p_ctx_load_cached_settings(ctx);
+		return S2P_OK;
+	}
+	return rc;
 }
 
 int
-s2p_ctx_load_settings(struct s2p_ctx *ctx, struct s2p_error *err)
+s2p_ctx_load_settings(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
+    struct s2p_error *err)
 {
-	json_t *settings = NULL;
-	char *path, *text;
-	int rc = S2P_OK, from_stash = 0;
+	int rc, from_stash = 0;
 
-	if (ctx->stash_url != NULL) {
-		rc = s2p_ctx_stash(ctx, err);
-		if (rc == S2P_OK)
-			rc = s2p_stash_plugin_settings(ctx->stash,
-			    S2P_PLUGIN_ID, &settings, err);
-		if (rc == S2P_OK) {
-			rc = s2p_config_apply_json(&ctx->cfg, settings, err);
-			json_decref(settings);
-			if (rc != S2P_OK)
-				return rc;
-			from_stash = 1;
-		} else if (rc == S2P_EDOWN || rc == S2P_ETEMP) {
-			s2p_warn("cannot read settings from Stash (%s); using "
-			    "the last saved copy", err ? err->msg : "");
-			s2p_ctx_load_cached_settings(ctx);
-		} else {
-			return rc;
-		}
-	} else {
-		s2p_ctx_load_cached_settings(ctx);
-	}
-	rc = s2p_config_apply_env(&ctx->cfg, err);
-	if (rc != S2P_OK)
-		return rc;
-	register_secrets(ctx);
-	if (ctx->cfg.debug_logging)
+	rc = apply_stash_settings(ctx, &from_stash, err);
+	if (rc == S2P_OK)
+		rc = s2p_config_apply_env(&ctx->cfg, err);
+	if (rc == S2P_OK && ctx->cfg.debug_logging)
 		s2p_debug("debug logging on");
-	if (from_stash && ctx->data_dir != NULL &&
-	    s2p_ctx_make_data_dir(ctx, NULL) == S2P_OK) {
-		json_t *j = s2p_config_to_json(&ctx->cfg);
-
-		text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(j);
-		path = s2p_ctx_path(ctx, "settings.json");
-		if (s2p_write_atomic(path, text, strlen(text), 0600, NULL) !=
-		    S2P_OK)
-			s2p_warn("cannot cache settings in %s", path);
-		free(path);
-		free(text);
-	}
-	return S2P_OK;
+	if (rc == S2P_OK && from_stash)
+		cache_settings(ctx);
+	if (rc == S2P_OK)
+		rc = apply_overrides(ctx, overrides, err);
+	s2p_ctx_register_secrets(ctx);
+	if (rc == S2P_OK)
+		rc = s2p_config_validate(&ctx->cfg, err);
+	return rc;
 }
 
 int

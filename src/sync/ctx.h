@@ -10,8 +10,10 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/datafiles.h"
 #include "core/err.h"
 #include "core/rng.h"
+#include "core/strv.h"
 #include "net/plex.h"
 #include "net/stash.h"
 #include "store/db.h"
@@ -41,13 +43,20 @@ int s2p_ctx_make_data_dir(struct s2p_ctx *ctx, struct s2p_error *err)
 int s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
-/* Read settings from Stash (when connected), then the environment (callers
- * validate once every source is in), and cache them in settings.json (0600) for the hook, which may not
- * use the network. Falls back to the cache when Stash cannot be reached. */
-int s2p_ctx_load_settings(struct s2p_ctx *ctx, struct s2p_error *err)
-    S2P_NODISCARD;
+/* The one settings loader. Sources, later ones winning: the defaults, the
+ * plugin settings from Stash (when connected; else, or when Stash cannot be
+ * reached, the copy cached in S2P_SETTINGS_FILE), the environment, then
+ * overrides ("key=value", may be NULL: CLI flags). Settings read from
+ * Stash are cached (0600) for hooks, which may not use the network; the
+ * environment and overrides are not. Secrets are registered for masking,
+ * then everything is validated. */
+int s2p_ctx_load_settings(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Apply the cached settings (no network, no validation); absent is fine. */
 void s2p_ctx_load_cached_settings(struct s2p_ctx *ctx);
+/* Register every secret the context holds (secret settings, the session
+ * cookie) with the logger, which masks them from then on. */
+void s2p_ctx_register_secrets(const struct s2p_ctx *ctx);
 /* 1 when the stop flag is set. */
 int s2p_ctx_stopping(const struct s2p_ctx *ctx);
 /* Sleep up to secs in short slices, returning early on stop. */

@@ -12,9 +12,9 @@
 #include <stddef.h>
 
 #include "core/compat.h"
+#include "core/datafiles.h"
 #include "core/err.h"
 
-#define S2P_OUTAGE_FILE "outage_history.json"
 #define S2P_OUTAGE_MAX 30
 
 struct s2p_outage {

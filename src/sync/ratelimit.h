@@ -17,9 +17,9 @@
 #define S2P_RATELIMIT_H
 
 #include "core/compat.h"
+#include "core/datafiles.h"
 #include "core/err.h"
 
-#define S2P_RECOVERY_FILE "recovery_state.json"
 #define S2P_RECOVERY_PERIOD 300.0
 #define S2P_RECOVERY_RATE_START 5.0  /* jobs/s at the start of the ramp */
 #define S2P_RECOVERY_RATE_END 20.0   /* jobs/s at its end */
