@@ -432,6 +432,10 @@ apply_string(struct s2p_config *cfg, const struct setting *s,
 	size_t i;
 	int rc = S2P_OK;
 
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return s2p_error_set(err, S2P_EINVAL,
+		    "setting %s: contains a NUL character", s->key);
 	if (json_is_string(v))
 		val = trim_dup(json_string_value(v));
 	else if (json_is_integer(v) && s->type == T_STRING)

@@ -318,8 +318,10 @@ s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
 		rc = set_status_err(err, rc, resp.status, &resp);
 		goto out;
 	}
+	/* Stash returns text as stored, NUL characters included (\u0000):
+	 * one scene's odd title must not make the whole reply unreadable. */
 	root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len,
-	    0, &je);
+	    JSON_ALLOW_NUL, &je);
 	if (resp.status == 422) {
 		first_error(emsg, sizeof(emsg), root);
 		rc = s2p_error_set(err, S2P_EPERM,
@@ -426,6 +428,23 @@ parse_id(const json_t *v, int64_t *out)
 	return S2P_OK;
 }
 
+/* A JSON string as a C string: NUL characters, which a C string cannot
+ * carry and XML 1.0 cannot either, are dropped (text.c drops the other
+ * control characters later). New string. */
+static char *
+text_of(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), i, k = 0;
+	char *out = s2p_xmalloc(n + 1);
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '\0')
+			out[k++] = s[i];
+	out[k] = '\0';
+	return out;
+}
+
 static char *
 jstr(const json_t *o, const char *key)
 {
@@ -433,7 +452,7 @@ jstr(const json_t *o, const char *key)
 
 	if (!json_is_string(v))
 		return NULL;
-	return s2p_xstrndup(json_string_value(v), json_string_length(v));
+	return text_of(v);
 }
 
 /* Append <arr>[].<key> (or the array's strings when key is NULL). */
@@ -451,7 +470,7 @@ collect(struct s2p_strv *sv, const json_t *o, const char *arr,
 		const json_t *v = key != NULL ? json_object_get(e, key) : e;
 
 		if (json_is_string(v))
-			s2p_strv_push(sv, json_string_value(v));
+			s2p_strv_push_take(sv, text_of(v));
 	}
 }
 

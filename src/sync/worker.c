@@ -168,6 +168,21 @@ progress(struct run *r)
 	    (double)(r->st->processed + left > 0 ? r->st->processed + left : 1));
 }
 
+/* 1 when Stash answers a small query with a well-formed reply (so a reply
+ * about one scene that could not be read is that scene's problem). */
+static int
+stash_answers(struct run *r)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	long count = 0;
+	int rc = s2p_stash_scene_ids(r->ctx->stash, NULL, 1, 1, &ids, &n,
+	    &count, NULL);
+
+	free(ids);
+	return rc == S2P_OK;
+}
+
 /* Handle a failed job: retry later, dead-letter, or skip. Returns S2P_OK,
  * or a code that must stop the run: S2P_EAUTH or S2P_EPERM (a rejected
  * credential or a query Stash refuses: the run fails, r->fatal says why)
@@ -187,6 +202,18 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 	int attempts = job->attempts + (cls == S2P_CLASS_DOWN ? 0 : 1);
 
 	s2p_error_clear(&qe);
+	if (!plex_side && rc == S2P_EPARSE && stash_answers(r)) {
+		/* Stash answers other queries: the defect is in this scene's
+		 * data. Fail this job alone; the queue goes on. */
+		s2p_warn("Scene %lld moved to the dead-letter queue: its data "
+			 "from Stash cannot be read: %s",
+		    (long long)job->scene_id, e->msg);
+		r->st->dead++;
+		if (s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg, now,
+			&qe) != S2P_OK)
+			s2p_errorf("queue: %s", qe.msg);
+		return S2P_OK;
+	}
 	if (rc == S2P_EAUTH || (!plex_side && cls == S2P_CLASS_PERMANENT)) {
 		/* A rejected credential, or Stash refusing our query (another
 		 * Stash version, a proxy's error page): every job would fail
@@ -198,7 +225,8 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 						 : "Stash rejected our credentials")
 				    : "Stash rejected our request",
 		    e->msg);
-		snprintf(r->fatal, sizeof(r->fatal), "%s", e->msg);
+		snprintf(r->fatal, sizeof(r->fatal), "scene %lld: %.200s",
+		    (long long)job->scene_id, e->msg);
 		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
 			s2p_errorf("queue: %s", qe.msg);
 		return rc == S2P_EAUTH ? rc : S2P_EPERM;

@@ -703,10 +703,55 @@ static const struct fake_gql_schema schema = { types, "Query", "Mutation" };
 /* ------------------------------------------------------------------ */
 /* Resolvers                                                           */
 
+/* Stash (Go, SQLite) stores and returns text with NUL characters (as
+ * \u0000 in JSON). The model keeps C strings, so a NUL is held as the
+ * overlong sequence C0 80, which valid UTF-8 input can never contain. */
+#define NUL_HELD "\xC0\x80"
+
+/* A JSON string value as model text (NUL held as C0 80); new string. */
+static char *
+model_text(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), i, k = 0;
+	char *out = s2p_xmalloc(2 * n + 1);
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\0') {
+			out[k++] = '\xC0';
+			out[k++] = '\x80';
+		} else {
+			out[k++] = s[i];
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
 static json_t *
 jstr_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	const char *p;
+	char *raw;
+	size_t k = 0;
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	if (strstr(s, NUL_HELD) == NULL)
+		return json_string(s);
+	raw = s2p_xmalloc(strlen(s) + 1);
+	for (p = s; *p; p++) {
+		if (p[0] == '\xC0' && p[1] == '\x80') {
+			raw[k++] = '\0';
+			p++;
+		} else {
+			raw[k++] = *p;
+		}
+	}
+	j = json_stringn(raw, k);
+	free(raw);
+	return j;
 }
 
 /* Go's strconv.Atoi on a GraphQL ID, with its error text. */
@@ -2177,8 +2222,7 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 			if (!json_is_string(v) && !json_is_null(v))
 				return "string fields take a string or null";
 			free(*field);
-			*field = json_is_string(v)
-			    ? s2p_xstrdup(json_string_value(v)) : NULL;
+			*field = json_is_string(v) ? model_text(v) : NULL;
 		} else if (strcmp(k, "rating100") == 0) {
 			if (json_is_null(v))
 				sc->rating100 = -1;
@@ -2299,7 +2343,8 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 	int handled = 1;
 
 	if (req->body_len)
-		b = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &je);
+		b = json_loadb(req->body, req->body_len,
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (req->body_len && b == NULL) {
 		ctl_error(resp, 400, "body is not JSON");
 		return 1;

