@@ -194,9 +194,32 @@ s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
 	return S2P_OK;
 }
 
-int
-s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
-    struct s2p_error *err)
+/* Jobs dead-lettered because Stash was down (by an earlier version; they
+ * wait now). Failures are logged; returns how many were re-queued. */
+static long
+recover_stash_jobs(struct s2p_app *app)
+{
+	struct s2p_error e;
+	long n = 0;
+
+	s2p_error_clear(&e);
+	if (s2p_ctx_db(&app->ctx, &e) != S2P_OK ||
+	    s2p_dlq_requeue_stash_outage(app->ctx.db, now_of(app), &n, &e) !=
+		S2P_OK) {
+		s2p_errorf("cannot re-queue jobs of a Stash outage: %s", e.msg);
+		return 0;
+	}
+	if (n > 0)
+		s2p_info("Re-queued %ld job(s) dead-lettered while Stash was "
+			 "unreachable", n);
+	return n;
+}
+
+/* Jobs dead-lettered during the last completed Plex outage, when Plex is
+ * healthy again. Returns how many were re-queued, or -1 on a database
+ * error (err set). */
+static long
+recover_plex_jobs(struct s2p_app *app, struct s2p_error *err)
 {
 	char *path = s2p_ctx_path(&app->ctx, S2P_OUTAGE_FILE);
 	struct s2p_outage_list l;
@@ -204,7 +227,7 @@ s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
 	const struct s2p_outage *last = NULL;
 	long n = 0;
 	size_t i;
-	int rc, started = 0;
+	int rc;
 
 	rc = s2p_outage_load(path, &l, NULL);
 	free(path);
@@ -212,12 +235,11 @@ s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
 		if (!l.v[i - 1].ongoing)
 			last = &l.v[i - 1];
 	if (last == NULL) {
-		s2p_info(l.n ? "No completed outages found - recovery requires "
-			       "a resolved outage"
-			     : "No outage history found - nothing to recover");
+		s2p_info(l.n ? "No completed Plex outages found - recovery "
+			       "requires a resolved outage"
+			     : "No Plex outage history found");
 		s2p_outage_list_free(&l);
-		(void)!s2p_buf_adds(msg, "nothing to recover");
-		return S2P_OK;
+		return 0;
 	}
 	rc = s2p_ctx_plex(&app->ctx, err);
 	if (rc == S2P_OK)
@@ -226,8 +248,7 @@ s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
 		s2p_warn("Plex is not healthy (%s); recover later", err->msg);
 		s2p_outage_list_free(&l);
 		s2p_error_clear(err);
-		(void)!s2p_buf_adds(msg, "Plex is not healthy; nothing recovered");
-		return S2P_OK;
+		return 0;
 	}
 	rc = s2p_ctx_db(&app->ctx, err);
 	/* Jobs dead-lettered from the outage's start until a minute after it
@@ -237,10 +258,29 @@ s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
 		    last->ended_at + 60, NULL, now_of(app), &n, err);
 	s2p_outage_list_free(&l);
 	if (rc != S2P_OK)
-		return rc;
-	s2p_info("Recovery complete: %ld job(s) re-queued from the last outage",
-	    n);
-	if (n > 0 && s2p_ensure_worker(app, &started, err) != S2P_OK)
+		return -1;
+	s2p_info("Re-queued %ld job(s) from the last Plex outage", n);
+	return n;
+}
+
+int
+s2p_task_recover_outage_jobs(struct s2p_app *app, struct s2p_buf *msg,
+    struct s2p_error *err)
+{
+	long n = recover_stash_jobs(app), p;
+	int started = 0;
+
+	p = recover_plex_jobs(app, err);
+	if (p < 0)
+		return err->code;
+	n += p;
+	if (n == 0) {
+		s2p_info("Nothing to recover");
+		(void)!s2p_buf_adds(msg, "nothing to recover");
+		return S2P_OK;
+	}
+	s2p_info("Recovery complete: %ld job(s) re-queued", n);
+	if (s2p_ensure_worker(app, &started, err) != S2P_OK)
 		return err->code;
 	(void)!s2p_buf_addf(msg, "re-queued %ld job(s)", n);
 	return S2P_OK;

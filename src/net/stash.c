@@ -331,6 +331,10 @@ s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
 		goto out;
 	}
 	rc = s2p_http_status_code(resp.status);
+	/* Stash (or its proxy) answering 5xx is down like an unreachable
+	 * Stash: jobs wait for it, they do not use up attempts. */
+	if (resp.status >= 500 && resp.status < 600)
+		rc = S2P_EDOWN;
 	if (rc != S2P_OK) {
 		s2p_error_set(err, rc, "Stash %s: HTTP %ld", operation,
 		    resp.status);

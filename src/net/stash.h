@@ -33,7 +33,8 @@ void s2p_stash_free(struct s2p_stash *s);
  * is a new reference to the "data" object. Errors: transport codes as in
  * http.h; 401 S2P_EAUTH (message mentions the API key setting); 422 or a
  * non-empty "errors" array S2P_EPERM, except "database is locked" which is
- * S2P_ETEMP; a reply that is not the expected JSON S2P_EPARSE. */
+ * S2P_ETEMP; 5xx S2P_EDOWN (an outage, like an unreachable Stash); a reply
+ * that is not the expected JSON S2P_EPARSE. */
 int s2p_stash_gql(struct s2p_stash *s, const char *operation,
     const char *query, json_t *variables, json_t **data_out,
     struct s2p_error *err) S2P_NODISCARD;

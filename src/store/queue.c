@@ -641,11 +641,17 @@ bind_window(sqlite3_stmt *st, double from, double to, const char *cls)
 	return src;
 }
 
-int
-s2p_dlq_requeue(struct s2p_db *db, double from, double to,
-    const char *error_class, double now, long *n_out, struct s2p_error *err)
+/* Binds the WHERE clause's parameters (from ?1 on) of a requeue. */
+typedef int (*bind_fn)(sqlite3_stmt *st, const void *arg);
+
+/* Re-queue the dead rows selected by where (parameters bound by bind from
+ * ?1; ?9 is now) and delete them. */
+static int
+requeue_where(struct s2p_db *db, const char *where, bind_fn bind,
+    const void *arg, double now, long *n_out, struct s2p_error *err)
 {
 	sqlite3_stmt *ins = NULL, *del = NULL;
+	char *sql;
 	long n = 0;
 	int rc, src;
 
@@ -657,23 +663,26 @@ s2p_dlq_requeue(struct s2p_db *db, double from, double to,
 	/* Oldest failure first; a scene already queued (or listed twice)
 	 * keeps one row. Every selected dead row is then covered by a queued
 	 * job, so all of them go. */
-	rc = s2p_db_prepare(db, &ins,
+	sql = s2p_xasprintf(
 	    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
 	    " enqueued_at, updated_at, reason)"
-	    " SELECT scene_id, 'pending', 0, 0, ?4, ?4, ?4, 'dlq'"
-	    " FROM dead_letter" DLQ_WINDOW " ORDER BY failed_at, id"
-	    " ON CONFLICT (scene_id) DO NOTHING",
-	    err);
-	if (rc == S2P_OK)
-		rc = s2p_db_prepare(db, &del,
-		    "DELETE FROM dead_letter" DLQ_WINDOW, err);
+	    " SELECT scene_id, 'pending', 0, 0, ?9, ?9, ?9, 'dlq'"
+	    " FROM dead_letter%s ORDER BY failed_at, id"
+	    " ON CONFLICT (scene_id) DO NOTHING", where);
+	rc = s2p_db_prepare(db, &ins, sql, err);
+	free(sql);
+	if (rc == S2P_OK) {
+		sql = s2p_xasprintf("DELETE FROM dead_letter%s", where);
+		rc = s2p_db_prepare(db, &del, sql, err);
+		free(sql);
+	}
 	if (rc != S2P_OK)
 		goto out;
-	src = bind_window(ins, from, to, error_class);
+	src = bind(ins, arg);
 	if (src == SQLITE_OK)
-		src = sqlite3_bind_double(ins, 4, now);
+		src = sqlite3_bind_double(ins, 9, now);
 	if (src == SQLITE_OK)
-		src = bind_window(del, from, to, error_class);
+		src = bind(del, arg);
 	if (src != SQLITE_OK) {
 		rc = s2p_db_error(db, src, "requeue dead letters", err);
 		goto out;
@@ -690,6 +699,47 @@ out:
 	if (rc == S2P_OK && n_out != NULL)
 		*n_out = n;
 	return rc;
+}
+
+struct window {
+	double from, to;
+	const char *cls;
+};
+
+static int
+bind_win(sqlite3_stmt *st, const void *arg)
+{
+	const struct window *w = arg;
+
+	return bind_window(st, w->from, w->to, w->cls);
+}
+
+int
+s2p_dlq_requeue(struct s2p_db *db, double from, double to,
+    const char *error_class, double now, long *n_out, struct s2p_error *err)
+{
+	struct window w = { from, to, error_class };
+
+	return requeue_where(db, DLQ_WINDOW, bind_win, &w, now, n_out, err);
+}
+
+static int
+bind_none(sqlite3_stmt *st, const void *arg)
+{
+	(void)st;
+	(void)arg;
+	return SQLITE_OK;
+}
+
+int
+s2p_dlq_requeue_stash_outage(struct s2p_db *db, double now, long *n_out,
+    struct s2p_error *err)
+{
+	/* Messages of Stash GraphQL requests that got a 5xx, or none. */
+	return requeue_where(db,
+	    " WHERE error_class IN ('temporary', 'down') AND"
+	    " (message LIKE 'Stash %: HTTP 5%' OR message LIKE '%/graphql: %')",
+	    bind_none, NULL, now, n_out, err);
 }
 
 int

@@ -127,6 +127,10 @@ int s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
 int s2p_dlq_requeue(struct s2p_db *db, double from, double to,
     const char *error_class, double now, long *n_out, struct s2p_error *err)
     S2P_NODISCARD;
+/* Re-queue dead rows that failed because Stash was unreachable or answered
+ * 5xx (an earlier version dead-lettered those; now they wait). */
+int s2p_dlq_requeue_stash_outage(struct s2p_db *db, double now, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Delete dead rows older than before (epoch seconds); before <= 0 deletes
  * all. */
 int s2p_dlq_purge(struct s2p_db *db, double before, long *n_out,

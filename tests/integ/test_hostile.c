@@ -135,12 +135,72 @@ test_hostile__nul_in_title_does_not_stop_the_queue(void **state)
 	h_stop(&e);
 }
 
+/*
+ * 3. Stash answering 502 is an outage: jobs wait with their attempts
+ * untouched (even with max_retries 1) and sync once Stash is back; Recover
+ * Outage Jobs re-queues jobs an earlier version dead-lettered for it.
+ */
+static void
+test_hostile__stash_5xx_is_an_outage(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	char *sql;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 10, 33, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e, "\"max_retries\": 1"), 0);
+	/* Queue all ten (and cache the settings) while Stash is fine. */
+	run_task(&e, "all", NULL, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	assert_int_equal(h_post(e.stash_ctl, "/fault",
+			     "{\"mode\": \"status\", \"status\": 502, "
+			     "\"seconds\": 4, \"path_prefix\": \"/graphql\"}"),
+	    200);
+	run_task(&e, "process_queue", NULL, &r);
+	printf("during the outage: %s\n%s", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 0);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 10);
+	assert_int_equal(h_db_long(&e, "SELECT max(attempts) FROM job"), 0);
+	/* Stash is back. */
+	h_sleep(4.5);
+	run_task(&e, "process_queue", NULL, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "processed 10"));
+	h_run_free(&r);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+
+	/* Dead letters an earlier version left for a Stash outage come back;
+	 * a Plex rejection does not. */
+	sql = s2p_xasprintf("INSERT INTO dead_letter (scene_id, attempts, "
+	    "failed_at, error_class, message, reason) VALUES "
+	    "(3, 5, %.0f, 'temporary', 'Stash FindScene: HTTP 502', 'hook'), "
+	    "(4, 5, %.0f, 'temporary', 'POST http://127.0.0.1:9/graphql: "
+	    "timed out after 30000 ms', 'hook'), "
+	    "(5, 1, %.0f, 'permanent', 'Plex PUT /library/metadata/1005: "
+	    "HTTP 400', 'hook') RETURNING 0", h_wall(), h_wall(), h_wall());
+	assert_int_equal(h_db_long(&e, sql), 0);
+	free(sql);
+	run_task(&e, "recover_outage_jobs", NULL, &r);
+	printf("recover: %s\n%s", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "re-queued 2 job(s)"));
+	h_run_free(&r);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 2);
+	assert_int_equal(h_db_long(&e, "SELECT scene_id FROM dead_letter"), 5);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    test_hostile__nul_in_title_does_not_stop_the_queue),
+		cmocka_unit_test(test_hostile__stash_5xx_is_an_outage),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
