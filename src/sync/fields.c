@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "core/hash.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "sync/text.h"
 
@@ -18,30 +19,58 @@
 #define MAX_SUMMARY 10000
 #define MAX_ACTORS 50
 
+static int has_name(const struct s2p_strv *v, const char *name);
+
+/* 1 when y-m-d is a day of the (proleptic Gregorian) calendar. */
+static int
+calendar_day(int y, int m, int d)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return !(m == 2 && d == 29 &&
+	    (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
+}
+
 /* Stash dates may be "YYYY-MM-DD", "YYYY-MM" or "YYYY" (v0.30 precision);
- * Plex wants a full date. Anything else is treated as no date. */
+ * Plex wants a full date. Anything else, or a day the calendar does not
+ * have, is no date (a warning naming the scene says so). */
 static char *
-plex_date(const char *d)
+plex_date(const char *d, long long scene_id)
 {
 	size_t n = d ? strlen(d) : 0, i;
+	char *out = NULL;
 
 	for (i = 0; i < n; i++)
 		if (!isdigit((unsigned char)d[i]) && d[i] != '-')
-			return s2p_xstrdup("");
-	if (n == 10 && d[4] == '-' && d[7] == '-')
-		return s2p_xstrdup(d);
-	if (n == 7 && d[4] == '-')
-		return s2p_xasprintf("%s-01", d);
-	if (n == 4)
-		return s2p_xasprintf("%s-01-01", d);
+			break;
+	if (n == 0)
+		return s2p_xstrdup("");
+	if (i < n)
+		out = NULL;
+	else if (n == 10 && d[4] == '-' && d[7] == '-')
+		out = s2p_xstrdup(d);
+	else if (n == 7 && d[4] == '-')
+		out = s2p_xasprintf("%s-01", d);
+	else if (n == 4)
+		out = s2p_xasprintf("%s-01-01", d);
+	if (out != NULL &&
+	    calendar_day(atoi(out), atoi(out + 5), atoi(out + 8)))
+		return out;
+	free(out);
+	s2p_warn("Scene %lld: date \"%.40s\" is not a calendar date; the "
+		 "date is cleared in Plex", scene_id, d);
 	return s2p_xstrdup("");
 }
 
-/* Cleaned, de-duplicated (case-insensitively) list, at most max entries. */
-static void
+/* Cleaned, de-duplicated (case-insensitively) list, at most max entries.
+ * Returns how many distinct names did not fit. */
+static size_t
 clean_list(const struct s2p_strv *in, size_t max, struct s2p_strv *out)
 {
-	size_t i, j;
+	size_t i, j, left = 0;
 
 	for (i = 0; i < in->n && out->n < max; i++) {
 		char *c = s2p_text_clean(in->v[i], MAX_NAME, 0);
@@ -54,6 +83,10 @@ clean_list(const struct s2p_strv *in, size_t max, struct s2p_strv *out)
 		else
 			s2p_strv_push_take(out, c);
 	}
+	for (; i < in->n; i++)
+		if (!has_name(out, in->v[i]))
+			left++;
+	return left;
 }
 
 void
@@ -75,12 +108,16 @@ s2p_fields_desired(const struct s2p_config *cfg, const struct s2p_scene *sc,
 	if (cfg->sync_summary)
 		out->summary = s2p_text_clean(sc->details, MAX_SUMMARY, 1);
 	if (cfg->sync_date)
-		out->date = plex_date(sc->date);
+		out->date = plex_date(sc->date, (long long)sc->id);
 	if (cfg->sync_studio)
 		out->studio = s2p_text_clean(sc->studio, MAX_NAME, 0);
 	if (cfg->sync_tags) {
 		out->want_genres = 1;
-		clean_list(&sc->tags, (size_t)cfg->max_tags, &out->genres);
+		if (clean_list(&sc->tags, (size_t)cfg->max_tags,
+			&out->genres) > 0)
+			s2p_warn("Scene %lld has %zu tags; only the first %d "
+				 "are written to Plex (setting max_tags)",
+			    (long long)sc->id, sc->tags.n, cfg->max_tags);
 	}
 	if (cfg->sync_performers) {
 		out->want_actors = 1;
@@ -89,9 +126,16 @@ s2p_fields_desired(const struct s2p_config *cfg, const struct s2p_scene *sc,
 	if (cfg->sync_collection)
 		out->collection = s2p_text_clean(sc->studio, MAX_NAME, 0);
 	out->rating = S2P_RATING_KEEP;
-	if (cfg->sync_rating)
-		out->rating = sc->rating100 < 0 ? -1.0
-						: (double)sc->rating100 / 10.0;
+	if (cfg->sync_rating) {
+		int r = sc->rating100;
+
+		if (r > 100) {
+			s2p_warn("Scene %lld: rating100 %d is above 100; "
+				 "using 100", (long long)sc->id, r);
+			r = 100;
+		}
+		out->rating = r < 0 ? -1.0 : (double)r / 10.0;
+	}
 	if ((cfg->sync_poster || cfg->sync_background) && sc->screenshot &&
 	    *sc->screenshot)
 		out->image_url = s2p_xstrdup(sc->screenshot);
@@ -296,32 +340,66 @@ s2p_fields_digest(const struct s2p_desired *d, const struct s2p_scene *sc,
 	s2p_hash_hex(h, out);
 }
 
+static const char *const part_names[S2P_FIELD_PARTS] = { "title",
+	"summary", "date", "studio", "genres", "actors", "collection" };
+
+const char *
+s2p_fields_part_name(int part)
+{
+	return part >= 0 && part < S2P_FIELD_PARTS ? part_names[part] : "?";
+}
+
+int
+s2p_fields_diff_part(const struct s2p_config *cfg,
+    const struct s2p_desired *d, const struct s2p_plex_item *it,
+    const char *prev_collection, int part, struct s2p_plex_edit *e,
+    struct s2p_strv *changed)
+{
+	int n = 0;
+
+	switch (part) {
+	case 0:
+		return scalar(cfg, it, e, changed, "title", d->title, it->title,
+		    0);
+	case 1:
+		return scalar(cfg, it, e, changed, "summary", d->summary,
+		    it->summary, 0);
+	case 2:
+		n = scalar(cfg, it, e, changed, "originallyAvailableAt",
+		    d->date, it->originally_available_at, 10);
+		if (d->date != NULL && strlen(d->date) >= 4) {
+			char want[8], have[24];
+
+			snprintf(want, sizeof(want), "%.4s", d->date);
+			snprintf(have, sizeof(have), "%ld", it->year);
+			n += scalar(cfg, it, e, changed, "year", want,
+			    it->year > 0 ? have : "", 0);
+		}
+		return n;
+	case 3:
+		return scalar(cfg, it, e, changed, "studio", d->studio,
+		    it->studio, 0);
+	case 4:
+		return d->want_genres ? taglist(cfg, it, e, changed, "genre",
+		    &d->genres, &it->genres) : 0;
+	case 5:
+		return d->want_actors ? taglist(cfg, it, e, changed, "actor",
+		    &d->actors, &it->actors) : 0;
+	case 6:
+		return collection(cfg, d, it, prev_collection, e, changed);
+	}
+	return 0;
+}
+
 int
 s2p_fields_diff(const struct s2p_config *cfg, const struct s2p_desired *d,
     const struct s2p_plex_item *it, const char *prev_collection,
     struct s2p_plex_edit *e, struct s2p_strv *changed)
 {
-	int n = 0;
+	int n = 0, part;
 
-	n += scalar(cfg, it, e, changed, "title", d->title, it->title, 0);
-	n += scalar(cfg, it, e, changed, "summary", d->summary, it->summary, 0);
-	n += scalar(cfg, it, e, changed, "originallyAvailableAt", d->date,
-	    it->originally_available_at, 10);
-	if (d->date != NULL && strlen(d->date) >= 4) {
-		char want[8], have[24];
-
-		snprintf(want, sizeof(want), "%.4s", d->date);
-		snprintf(have, sizeof(have), "%ld", it->year);
-		n += scalar(cfg, it, e, changed, "year", want,
-		    it->year > 0 ? have : "", 0);
-	}
-	n += scalar(cfg, it, e, changed, "studio", d->studio, it->studio, 0);
-	if (d->want_genres)
-		n += taglist(cfg, it, e, changed, "genre", &d->genres,
-		    &it->genres);
-	if (d->want_actors)
-		n += taglist(cfg, it, e, changed, "actor", &d->actors,
-		    &it->actors);
-	n += collection(cfg, d, it, prev_collection, e, changed);
+	for (part = 0; part < S2P_FIELD_PARTS; part++)
+		n += s2p_fields_diff_part(cfg, d, it, prev_collection, part, e,
+		    changed);
 	return n;
 }

@@ -87,6 +87,53 @@ out:
 	return rc;
 }
 
+/* Plex rejected the combined edit (400): send it again part by part, so
+ * that only the part Plex rejects fails (logged with the scene id) and the
+ * scene's other fields are written. Returns S2P_OK, or the first failure
+ * that is not a rejection. */
+static int
+edit_by_part(struct s2p_ctx *ctx, int64_t id, const struct s2p_desired *want,
+    const struct s2p_plex_item *item, const struct s2p_match *mt,
+    const char *prev_collection, struct s2p_error *err)
+{
+	int part, rc = S2P_OK, sent = 0, rejected = 0;
+	struct s2p_error first;
+
+	s2p_error_clear(&first);
+	if (err != NULL)
+		first = *err;
+	for (part = 0; part < S2P_FIELD_PARTS && rc == S2P_OK; part++) {
+		struct s2p_plex_edit e;
+
+		s2p_plex_edit_init(&e);
+		if (s2p_fields_diff_part(&ctx->cfg, want, item, prev_collection,
+			part, &e, NULL) > 0) {
+			rc = s2p_plex_apply_edit(ctx->plex,
+			    item->section_id ? item->section_id
+					     : mt->section_key,
+			    mt->type, mt->rating_key, &e, err);
+			sent++;
+			if (rc == S2P_EPERM) {
+				rejected++;
+				s2p_warn("Scene %lld: Plex rejected the %s "
+					 "(%s); the other fields are synced",
+				    (long long)id, s2p_fields_part_name(part),
+				    err ? err->msg : "");
+				s2p_error_clear(err);
+				rc = S2P_OK;
+			}
+		}
+		s2p_plex_edit_free(&e);
+	}
+	/* Every part rejected: the edit as a whole is what Plex refuses. */
+	if (rc == S2P_OK && sent > 0 && rejected == sent) {
+		if (err != NULL)
+			*err = first;
+		return S2P_EPERM;
+	}
+	return rc;
+}
+
 int
 s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
     enum s2p_sync_mode mode, struct s2p_sync_result *res,
@@ -179,6 +226,9 @@ s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 		rc = s2p_plex_apply_edit(ctx->plex,
 		    item.section_id ? item.section_id : mt.section_key,
 		    mt.type, mt.rating_key, &edit, err);
+		if (rc == S2P_EPERM)
+			rc = edit_by_part(ctx, id, &want, &item, &mt,
+			    st.collection, err);
 		if (rc != S2P_OK)
 			goto out;
 	}
@@ -188,6 +238,14 @@ s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 		if (!dry) {
 			rc = s2p_plex_rate(ctx->plex, mt.rating_key, want.rating,
 			    err);
+			if (rc == S2P_EPERM) {
+				/* The rating alone fails, not the scene. */
+				s2p_warn("Scene %lld: Plex rejected the rating "
+					 "(%s); the other fields are synced",
+				    (long long)id, err->msg);
+				s2p_error_clear(err);
+				rc = S2P_OK;
+			}
 			if (rc != S2P_OK)
 				goto out;
 		}

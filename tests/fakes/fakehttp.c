@@ -485,6 +485,10 @@ fake_fault_from_json(struct fake_fault *f, const char *text,
 	if (json_is_string(v))
 		snprintf(f->method, sizeof(f->method), "%s",
 		    json_string_value(v));
+	v = json_object_get(j, "query_key");
+	if (json_is_string(v))
+		snprintf(f->query_key, sizeof(f->query_key), "%s",
+		    json_string_value(v));
 out:
 	json_decref(j);
 	return rc;
@@ -493,12 +497,12 @@ out:
 static json_t *
 fault_to_json(const struct fake_fault *f, double remaining)
 {
-	return json_pack("{s:s, s:i, s:I, s:f, s:I, s:f, s:s, s:s, s:f}",
+	return json_pack("{s:s, s:i, s:I, s:f, s:I, s:f, s:s, s:s, s:s, s:f}",
 	    "mode", fault_names[f->mode], "status", f->status, "delay_ms",
 	    (json_int_t)f->delay_ms, "seconds", f->seconds, "count",
 	    (json_int_t)f->count, "probability", f->probability,
-	    "path_prefix", f->path_prefix, "method", f->method, "remaining",
-	    remaining);
+	    "path_prefix", f->path_prefix, "method", f->method, "query_key",
+	    f->query_key, "remaining", remaining);
 }
 
 /* --- service listener ----------------------------------------------- */
@@ -679,10 +683,23 @@ supervisor_main(void *arg)
 }
 
 /* The fault that applies to this request, consuming one "count" hit. */
+/* 1 when req has a query argument whose key starts with prefix. */
+static int
+has_query_key(const struct fake_req *req, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < req->nargs; i++)
+		if (strncmp(req->args[i].key, prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
 static struct fake_fault
-fault_for(struct fake_server *s, const char *method, const char *path,
+fault_for(struct fake_server *s, const struct fake_req *req,
     unsigned long *gen)
 {
+	const char *method = req->method, *path = req->path;
 	struct fake_fault f;
 
 	pthread_mutex_lock(&s->fault_mu);
@@ -694,6 +711,8 @@ fault_for(struct fake_server *s, const char *method, const char *path,
 	    strncmp(path, f.path_prefix, strlen(f.path_prefix)) != 0)
 		f.mode = FAKE_FAULT_NONE;
 	if (f.method[0] && strcasecmp(f.method, method) != 0)
+		f.mode = FAKE_FAULT_NONE;
+	if (f.query_key[0] && !has_query_key(req, f.query_key))
 		f.mode = FAKE_FAULT_NONE;
 	if (f.mode != FAKE_FAULT_NONE && f.probability > 0 &&
 	    f.probability < 1 &&
@@ -994,7 +1013,7 @@ service_cb(void *cls, struct MHD_Connection *con, const char *url,
 		return MHD_YES;
 	req_fill(&req, ctx, method, con, &path, &args);
 	resp_init(&resp);
-	f = fault_for(s, method, req.path, &gen);
+	f = fault_for(s, &req, &gen);
 	if (f.mode == FAKE_FAULT_DOWN) {
 		ret = MHD_NO;
 		goto out;

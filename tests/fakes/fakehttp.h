@@ -129,6 +129,8 @@ struct fake_fault {
 	uint64_t seed;       /* seeds the probability draws (default 1) */
 	char path_prefix[256]; /* "" = every path */
 	char method[16];     /* "" = every method */
+	char query_key[64];  /* "" = every request; else only requests with a
+			      * query argument whose decoded key starts so */
 };
 
 struct fake_server_config {

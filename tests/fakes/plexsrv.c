@@ -1928,10 +1928,13 @@ lock_name(int slot)
 	return imagelocks[slot - NFIELD - NTAG];
 }
 
+/* YYYY-MM-DD[ hh:mm:ss] naming a real calendar day. */
 static int
 valid_date(const char *v)
 {
-	int i;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int i, y, m, d;
 
 	if (strlen(v) != 10 && strlen(v) != 19)
 		return 0;
@@ -1939,7 +1942,13 @@ valid_date(const char *v)
 		if (i == 4 || i == 7 ? v[i] != '-' : !isdigit(
 		    (unsigned char)v[i]))
 			return 0;
-	return 1;
+	y = atoi(v);
+	m = atoi(v + 5);
+	d = atoi(v + 8);
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return !(m == 2 && d == 29 &&
+	    (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
 }
 
 static int
@@ -1954,8 +1963,8 @@ valid_number(const char *v, double lo, double hi, int integer)
 }
 
 /* Parse the edit grammar (§5.2, §5.3) from req's query. Returns 0, or the
- * HTTP status to answer (400 unknown field in strict mode, 500 invalid
- * field data). Keys without '.' or '[' (type, id, include*, X-Plex-*) are
+ * HTTP status to answer (400 unknown field in strict mode or invalid
+ * field data: a date that is not a calendar day, a number out of range). Keys without '.' or '[' (type, id, include*, X-Plex-*) are
  * not edits and are ignored. */
 static int
 edit_parse(const struct fake_plex *p, const struct fake_req *req,
@@ -1990,7 +1999,7 @@ edit_parse(const struct fake_plex *p, const struct fake_req *req,
 			    (f == F_ADDEDAT && !valid_number(v, 0, 4e9, 1)) ||
 			    ((f == F_USERRATING || f == F_RATING ||
 			    f == F_AUDRATING) && !valid_number(v, 0, 10, 0))))
-				return 500;
+				return 400;
 			e->has[f] = 1;
 			e->val[f] = v;
 			e->any = 1;

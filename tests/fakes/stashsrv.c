@@ -2228,10 +2228,13 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 				sc->rating100 = -1;
 			else if (json_is_integer(v) &&
 			    json_integer_value(v) >= 1 &&
-			    json_integer_value(v) <= 100)
+			    json_integer_value(v) <= 1000000)
+				/* Stash's UI keeps 1..100, but its database
+				 * and API store any positive number. */
 				sc->rating100 = (int)json_integer_value(v);
 			else
-				return "rating100 takes 1..100 or null";
+				return "rating100 takes a positive number or "
+				       "null";
 		} else if (strcmp(k, "organized") == 0) {
 			if (!json_is_boolean(v))
 				return "organized takes a boolean";

@@ -194,6 +194,66 @@ test_hostile__stash_5xx_is_an_outage(void **state)
 	h_stop(&e);
 }
 
+/*
+ * 6. Values Plex would reject: an impossible date is cleared (with a
+ * warning naming the scene), a rating above 100 is clamped, and a field
+ * Plex rejects (here: genres, by a fault) fails alone while the scene's
+ * other fields are written.
+ */
+static void
+test_hostile__rejected_values_fail_alone(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	json_t *it, *sc;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 35, NULL, NULL), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/1",
+			     "{\"title\": \"Bad date\", \"date\": \"2024-13-45\", "
+			     "\"rating100\": 1000}"),
+	    200);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
+			     "{\"title\": \"Genres refused\", \"tags\": "
+			     "[\"Alpha\", \"Beta\"]}"),
+	    200);
+	assert_int_equal(h_post(e.plex_ctl, "/fault",
+			     "{\"mode\": \"status\", \"status\": 400, "
+			     "\"method\": \"PUT\", \"query_key\": \"genre[\"}"),
+	    200);
+	hook(&e, 1, &r);
+	h_run_free(&r);
+	hook(&e, 2, &r);
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	printf("%s\n%s", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "0 dead-lettered"));
+	assert_non_null(strstr(r.err, "Scene 1: date \"2024-13-45\" is not a "
+				      "calendar date"));
+	assert_non_null(strstr(r.err, "Scene 1: rating100 1000 is above 100"));
+	assert_non_null(strstr(r.err, "Scene 2: Plex rejected the genres"));
+	h_run_free(&r);
+	it = item_of(&e, 1);
+	assert_string_equal(str(it, "title"), "Bad date");
+	assert_true(json_is_null(json_object_get(it, "originallyAvailableAt")) ||
+	    strcmp(str(it, "originallyAvailableAt"), "") == 0);
+	assert_true(json_number_value(json_object_get(it, "userRating")) ==
+	    10.0);
+	json_decref(it);
+	it = item_of(&e, 2);
+	sc = h_stash_scene(&e, 2);
+	assert_string_equal(str(it, "title"), "Genres refused");
+	assert_string_equal(str(it, "summary"), str(sc, "details"));
+	assert_string_equal(str(it, "originallyAvailableAt"), str(sc, "date"));
+	assert_false(json_equal(json_object_get(it, "genres"),
+	    json_object_get(sc, "tags")));
+	json_decref(sc);
+	json_decref(it);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -201,6 +261,7 @@ main(void)
 		cmocka_unit_test(
 		    test_hostile__nul_in_title_does_not_stop_the_queue),
 		cmocka_unit_test(test_hostile__stash_5xx_is_an_outage),
+		cmocka_unit_test(test_hostile__rejected_values_fail_alone),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

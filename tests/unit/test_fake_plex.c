@@ -416,7 +416,7 @@ test_fake_plex__edit_errors(void **st)
 	assert_int_equal(put(f, "/library/metadata/1001?bogus.value=1"), 400);
 	assert_int_equal(put(f, "/library/metadata/1001?bogus.locked=1"), 400);
 	assert_int_equal(put(f, "/library/metadata/1001?"
-	    "originallyAvailableAt.value=May"), 500);
+	    "originallyAvailableAt.value=May"), 400);
 	assert_int_equal(put(f, "/library/metadata/77?title.value=x"), 404);
 	assert_int_equal(put(f, "/library/sections/1/all?id=1001,77&type=1"
 	    "&title.value=x"), 404);
