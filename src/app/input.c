@@ -17,8 +17,6 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 
-#define DEFAULT_PORT 9999
-
 /* Fields of SceneUpdateInput (and BulkSceneUpdateInput) that end up in
  * Plex, or that change how the scene is matched (its files). organized,
  * groups/movies, play counts and stash_ids are not synced. */
@@ -58,11 +56,21 @@ json_type_name(const json_t *v)
 	return "unknown";
 }
 
-/* "invalid input: <field>: expected <what>, got <type>". */
+/* "invalid input: <field>: expected <what>, got <type>" (a number is
+ * shown as itself: "got 80.5"; other values only by their type, so no
+ * message ever quotes the input's text). */
 static int
 field_error(struct s2p_error *err, const char *field, const char *what,
     const json_t *v)
 {
+	if (json_is_integer(v))
+		return s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: %s: expected %s, got %" JSON_INTEGER_FORMAT,
+		    field, what, json_integer_value(v));
+	if (json_is_real(v))
+		return s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: %s: expected %s, got %.15g", field, what,
+		    json_real_value(v));
 	return s2p_error_set(err, S2P_EPARSE,
 	    "invalid input: %s: expected %s, got %s", field, what,
 	    json_type_name(v));
@@ -146,6 +154,8 @@ connect_host(const char *host)
 
 	if (n == 0)
 		return s2p_xstrdup("127.0.0.1");
+	if (n > 255) /* longer than any DNS name */
+		return NULL;
 	if (host[0] == '[') {
 		if (n < 3 || host[n - 1] != ']')
 			return NULL;
@@ -198,16 +208,18 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 {
 	const json_t *v;
 	char *scheme = NULL, *host = NULL, *chost = NULL, *p;
-	long long port = DEFAULT_PORT;
+	long long port = 9999; /* Stash's default */
 	int rc;
 
-	if (sc != NULL && !json_is_null(sc) && !json_is_object(sc))
+	/* Stash always sends it; without it we would talk to whatever
+	 * listens on the default port. */
+	if (sc == NULL || json_is_null(sc))
+		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		    "server_connection is missing (Stash sends Scheme, Host, "
+		    "Port, SessionCookie and PluginDir there; outside Stash use "
+		    "the command line: stash2plex help)");
+	if (!json_is_object(sc))
 		return field_error(err, "server_connection", "an object", sc);
-	if (sc == NULL || json_is_null(sc)) {
-		out->stash_url = s2p_xasprintf("http://127.0.0.1:%d",
-		    DEFAULT_PORT);
-		return S2P_OK;
-	}
 	rc = get_string(sc, "Scheme", "server_connection.Scheme", &scheme,
 	    err);
 	if (rc != S2P_OK)
@@ -238,7 +250,7 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 	if (v != NULL && !json_is_null(v)) {
 		if (!whole_number(v, &port)) {
 			rc = field_error(err, "server_connection.Port",
-			    "a port number", v);
+			    "a whole number between 1 and 65535", v);
 			goto out;
 		}
 		if (port < 1 || port > 65535) {
@@ -266,6 +278,14 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 		    *out->session_cookie == '\0') {
 			free(out->session_cookie);
 			out->session_cookie = NULL;
+		}
+		if (out->session_cookie != NULL &&
+		    strlen(out->session_cookie) > 4096) {
+			rc = s2p_error_set(err, S2P_EPARSE, "invalid input: "
+			    "server_connection.SessionCookie.Value: too long "
+			    "(%zu bytes, at most 4096)",
+			    strlen(out->session_cookie));
+			goto out;
 		}
 		if (out->session_cookie != NULL &&
 		    !cookie_ok(out->session_cookie)) {
@@ -309,7 +329,7 @@ parse_hook(struct s2p_input *out, json_t *hc, struct s2p_error *err)
 	if (v != NULL && !json_is_null(v)) {
 		if (!whole_number(v, &id))
 			return field_error(err, "args.hookContext.id",
-			    "a number", v);
+			    "a whole number", v);
 		if (id < 0)
 			return s2p_error_set(err, S2P_EPARSE, "invalid input: "
 			    "args.hookContext.id: %lld is negative", id);
@@ -381,11 +401,6 @@ s2p_input_parse(struct s2p_input *out, const char *json, size_t len,
 		goto out;
 	}
 
-	rc = parse_connection(out,
-	    json_object_get(root, "server_connection"), err);
-	if (rc != S2P_OK)
-		goto out;
-
 	args = json_object_get(root, "args");
 	if (args == NULL || json_is_null(args)) {
 		out->args = json_object();
@@ -399,6 +414,9 @@ s2p_input_parse(struct s2p_input *out, const char *json, size_t len,
 	if (rc != S2P_OK)
 		goto out;
 	rc = parse_hook(out, json_object_get(out->args, "hookContext"), err);
+	if (rc == S2P_OK)
+		rc = parse_connection(out,
+		    json_object_get(root, "server_connection"), err);
 out:
 	json_decref(root);
 	if (rc != S2P_OK)

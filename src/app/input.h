@@ -34,7 +34,7 @@ struct s2p_input {
 };
 
 /* Parse a document. Errors: S2P_EPARSE (empty, not JSON, not an object,
- * wrong types, Port outside 1-65535, unusable Host) with a message fit for
+ * no server_connection, wrong types, Port outside 1-65535, unusable Host) with a message fit for
  * {"error": ...} that never quotes the cookie or raw input. Host wildcards
  * map to loopback ("", 0.0.0.0 -> 127.0.0.1; :: -> [::1]); IPv6 literals get
  * brackets. Port and hookContext.id may also be numeric strings. On success

@@ -420,6 +420,19 @@ join_allowed(const struct setting *s)
 	return s2p_buf_take(&b);
 }
 
+/* Longest value a string setting takes: a URL or a secret is short (a
+ * megabyte token would only fail later, obscurely); path lists may be
+ * longer. */
+static size_t
+max_len(const struct setting *s)
+{
+	if (s->check == check_url)
+		return 2048;
+	if (s->secret)
+		return 1024;
+	return 16384;
+}
+
 /* Strings and enums: trimmed; "" gives the default; enums are lower-cased
  * and must be one of the allowed values; numbers are accepted as text for
  * plain strings (a library called 2024). */
@@ -445,6 +458,12 @@ apply_string(struct s2p_config *cfg, const struct setting *s,
 		return type_error(s, "a string", v, err);
 	if (*val == '\0') {
 		store_default(cfg, s);
+		goto out;
+	}
+	if (strlen(val) > max_len(s)) {
+		rc = s2p_error_set(err, S2P_EINVAL,
+		    "setting %s: too long (%zu characters, at most %zu)", s->key,
+		    strlen(val), max_len(s));
 		goto out;
 	}
 	if (s->type == T_ENUM) {

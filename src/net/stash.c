@@ -396,6 +396,14 @@ s2p_stash_plugin_settings(struct s2p_stash *s, const char *plugin_id,
 		    "Stash PluginSettings: plugins is not an object");
 		goto out;
 	}
+	if (mine != NULL && !json_is_null(mine) && !json_is_object(mine)) {
+		rc = s2p_error_set(err, S2P_EINVAL, "the settings Stash holds "
+		    "for plugin %s are %s, not an object of settings: save "
+		    "them again in Settings > Plugins", plugin_id,
+		    json_is_array(mine) ? "an array" : json_is_string(mine)
+			? "a string" : "not an object");
+		goto out;
+	}
 	if (json_is_object(mine))
 		*out = json_incref((json_t *)mine);
 	else

@@ -169,24 +169,48 @@ s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 	s2p_log_secret(ctx->session_cookie);
 }
 
-void
-s2p_ctx_load_cached_settings(struct s2p_ctx *ctx)
+/* Apply settings.json. An absent file is fine; one that is not a JSON
+ * object of valid settings is S2P_EINVAL saying what it is instead. */
+static int
+cached_settings(struct s2p_ctx *ctx, struct s2p_error *err)
 {
 	char *path = s2p_ctx_path(ctx, S2P_SETTINGS_FILE);
 	struct s2p_buf b;
-	json_t *j;
+	json_t *j = NULL;
+	int rc = S2P_OK;
 
 	s2p_buf_init(&b, 1024 * 1024);
 	if (s2p_read_file(path, &b, NULL) == S2P_OK) {
-		j = json_loadb(b.data, b.len, 0, NULL);
-		if (j != NULL &&
-		    s2p_config_apply_json(&ctx->cfg, j, NULL) != S2P_OK)
-			s2p_debug("cached settings in %s are invalid", path);
-		json_decref(j);
+		j = json_loadb(b.data ? b.data : "", b.len, JSON_DECODE_ANY,
+		    NULL);
+		if (j == NULL)
+			rc = s2p_error_set(err, S2P_EINVAL, "settings file %s "
+			    "is not JSON; delete it and run a task from Stash",
+			    path);
+		else if (!json_is_object(j))
+			rc = s2p_error_set(err, S2P_EINVAL, "settings file %s "
+			    "holds %s, not an object of settings; delete it "
+			    "and run a task from Stash", path,
+			    json_is_array(j) ? "an array" : json_is_string(j)
+				? "a string" : "a single value");
+		else
+			rc = s2p_config_apply_json(&ctx->cfg, j, err);
 	}
+	json_decref(j);
 	s2p_buf_free(&b);
 	free(path);
 	s2p_ctx_register_secrets(ctx);
+	return rc;
+}
+
+void
+s2p_ctx_load_cached_settings(struct s2p_ctx *ctx)
+{
+	struct s2p_error e;
+
+	s2p_error_clear(&e);
+	if (cached_settings(ctx, &e) != S2P_OK)
+		s2p_debug("%s", e.msg);
 }
 
 /* Save the settings just read from Stash for later hooks. */
@@ -239,10 +263,8 @@ apply_stash_settings(struct s2p_ctx *ctx, int *from_stash,
 	int rc;
 
 	*from_stash = 0;
-	if (ctx->stash_url == NULL) {
-		s2p_ctx_load_cached_settings(ctx);
-		return S2P_OK;
-	}
+	if (ctx->stash_url == NULL)
+		return cached_settings(ctx, err);
 	rc = s2p_ctx_stash(ctx, err);
 	if (rc == S2P_OK)
 		rc = s2p_stash_plugin_settings(ctx->stash, S2P_PLUGIN_ID,

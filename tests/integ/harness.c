@@ -312,12 +312,13 @@ slurp(const char *path)
 	return s2p_buf_take(&b);
 }
 
-int
-h_spawn_plugin(struct h_env *e, const char *args_json,
+/* Start stash2plex with doc on stdin and argv (NULL: none) as its
+ * arguments; see h_spawn_plugin. */
+static int
+spawn_doc(struct h_env *e, const char *doc, const char *const *argv,
     const char *const *env, const char *tag, int gate_fd, struct h_proc *p)
 {
 	char in[300];
-	char *doc;
 	size_t len;
 	int fd;
 
@@ -325,22 +326,14 @@ h_spawn_plugin(struct h_env *e, const char *args_json,
 	snprintf(in, sizeof(in), "%s/%s.in", e->dir, tag);
 	snprintf(p->out, sizeof(p->out), "%s/%s.out", e->dir, tag);
 	snprintf(p->err, sizeof(p->err), "%s/%s.err", e->dir, tag);
-	doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": \"http\", "
-	    "\"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\": "
-	    "{\"Name\": \"session\", \"Value\": \"sess-cookie-77e1\", "
-	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
-	    "\"%s\"}, \"args\": %s}",
-	    e->stash_port, e->dir, e->dir, args_json);
 	len = strlen(doc);
 	fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || write(fd, doc, len) != (ssize_t)len) {
 		if (fd >= 0)
 			close(fd);
-		free(doc);
 		return -1;
 	}
 	close(fd);
-	free(doc);
 	p->t0 = mono();
 	p->pid = fork();
 	if (p->pid < 0)
@@ -359,10 +352,59 @@ h_spawn_plugin(struct h_env *e, const char *args_json,
 		dup2(open(p->err, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
 		for (i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
+		if (argv != NULL) {
+			const char *av[32];
+
+			av[0] = S2P_BIN;
+			for (i = 0; argv[i] && i < 30; i++)
+				av[i + 1] = argv[i];
+			av[i + 1] = NULL;
+			execv(S2P_BIN, (char *const *)av);
+		}
 		execl(S2P_BIN, S2P_BIN, (char *)NULL);
 		_exit(127);
 	}
 	return 0;
+}
+
+int
+h_spawn_plugin(struct h_env *e, const char *args_json,
+    const char *const *env, const char *tag, int gate_fd, struct h_proc *p)
+{
+	char *doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": "
+	    "\"http\", \"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\": "
+	    "{\"Name\": \"session\", \"Value\": \"sess-cookie-77e1\", "
+	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
+	    "\"%s\"}, \"args\": %s}",
+	    e->stash_port, e->dir, e->dir, args_json);
+	int rc = spawn_doc(e, doc, NULL, env, tag, gate_fd, p);
+
+	free(doc);
+	return rc;
+}
+
+int
+h_run_stdin(struct h_env *e, const char *doc, const char *const *env,
+    struct h_run *r)
+{
+	struct h_proc p;
+
+	memset(r, 0, sizeof(*r));
+	if (spawn_doc(e, doc, NULL, env, "run", -1, &p) != 0)
+		return -1;
+	return h_wait_plugin(&p, r);
+}
+
+int
+h_run_cli(struct h_env *e, const char *const *argv, const char *const *env,
+    struct h_run *r)
+{
+	struct h_proc p;
+
+	memset(r, 0, sizeof(*r));
+	if (spawn_doc(e, "", argv, env, "cli", -1, &p) != 0)
+		return -1;
+	return h_wait_plugin(&p, r);
 }
 
 int

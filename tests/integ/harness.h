@@ -49,6 +49,13 @@ int h_settings(struct h_env *e, const char *extra);
 int h_run_plugin(struct h_env *e, const char *args_json,
     const char *const *env, struct h_run *r);
 void h_run_free(struct h_run *r);
+/* Run stash2plex (plugin mode) with doc, any text, as its whole stdin. */
+int h_run_stdin(struct h_env *e, const char *doc, const char *const *env,
+    struct h_run *r);
+/* Run stash2plex on the command line: argv (NULL-terminated, without the
+ * program name), empty stdin. */
+int h_run_cli(struct h_env *e, const char *const *argv,
+    const char *const *env, struct h_run *r);
 
 /* A plugin run in progress (see h_spawn_plugin). */
 struct h_proc {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/xalloc.h"
 #include "harness.h"
 
@@ -254,6 +255,134 @@ test_hostile__rejected_values_fail_alone(void **state)
 	h_stop(&e);
 }
 
+/* Run a raw stdin document; returns the run (status non-zero expected)
+ * after checking that stdout holds an {"error": ...} containing want. */
+static void
+stdin_fails(struct h_env *e, const char *doc, const char *want)
+{
+	struct h_run r;
+
+	assert_int_equal(h_run_stdin(e, doc, no_autodrain, &r), 0);
+	printf("%s\n", r.out);
+	assert_int_not_equal(r.status, 0);
+	assert_true(is_error(&r));
+	if (strstr(r.out, want) == NULL)
+		fail_msg("stdout %s lacks \"%s\"", r.out, want);
+	h_run_free(&r);
+}
+
+/* A task fails with an {"error": ...} containing want. */
+static void
+task_fails(struct h_env *e, const char *mode, const char *want)
+{
+	struct h_run r;
+
+	run_task(e, mode, NULL, &r);
+	assert_int_not_equal(r.status, 0);
+	assert_true(is_error(&r));
+	if (strstr(r.out, want) == NULL)
+		fail_msg("stdout %s lacks \"%s\"", r.out, want);
+	h_run_free(&r);
+}
+
+/*
+ * 7. Inputs that deserve a clear error: no server_connection, numbers
+ * that are not whole, settings that are not an object, huge secrets and
+ * URLs; and 5,000 tags cut to max_tags with one line naming the setting.
+ */
+static void
+test_hostile__inputs_get_clear_errors(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	struct s2p_buf b;
+	char *doc, *dd, *big;
+	size_t i;
+	json_t *it;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 3, 37, NULL, NULL), 0);
+	stdin_fails(&e, "{\"args\": {\"mode\": \"all\"}}",
+	    "server_connection is missing");
+	doc = s2p_xasprintf("{\"server_connection\": {\"Port\": 80.5, "
+	    "\"PluginDir\": \"%s\"}, \"args\": {\"mode\": \"all\"}}", e.dir);
+	stdin_fails(&e, doc, "server_connection.Port: expected a whole number "
+			     "between 1 and 65535, got 80.5");
+	free(doc);
+	doc = s2p_xasprintf("{\"server_connection\": {\"Port\": %d, "
+	    "\"PluginDir\": \"%s\"}, \"args\": {\"hookContext\": {\"id\": 1e30, "
+	    "\"type\": \"Scene.Update.Post\"}}}", e.stash_port, e.dir);
+	stdin_fails(&e, doc, "args.hookContext.id: expected a whole number, "
+			     "got 1e+30");
+	free(doc);
+
+	/* Cached settings that are not an object (CLI, no Stash). */
+	dd = s2p_xasprintf("%s/data", e.dir);
+	{
+		const char *argv[] = { "task", "all", "--data-dir", dd, NULL };
+
+		assert_int_equal(h_write_data(&e, "settings.json", "[1, 2]"), 0);
+		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
+		printf("%s", r.err);
+		assert_int_not_equal(r.status, 0);
+		assert_non_null(strstr(r.err, "holds an array, not an object "
+					      "of settings"));
+		h_run_free(&r);
+		assert_int_equal(h_write_data(&e, "settings.json", "\"x\""), 0);
+		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
+		assert_int_not_equal(r.status, 0);
+		assert_non_null(strstr(r.err, "holds a string, not an object "
+					      "of settings"));
+		h_run_free(&r);
+	}
+	free(dd);
+
+	/* A 1 MiB token, a 4000-character URL. */
+	s2p_buf_init(&b, 0);
+	assert_int_equal(s2p_buf_addf(&b, "{\"plex_url\": \"http://127.0.0.1:%d\","
+				     " \"plex_token\": \"", e.plex_port), 0);
+	for (i = 0; i < 1024 * 1024 / 8; i++)
+		assert_int_equal(s2p_buf_adds(&b, "tokentok"), 0);
+	assert_int_equal(s2p_buf_adds(&b, "\"}"), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/settings", b.data), 200);
+	s2p_buf_free(&b);
+	task_fails(&e, "all", "setting plex_token: too long (1048576 "
+			      "characters, at most 1024)");
+	big = s2p_xmalloc(4001);
+	memset(big, 'h', 4000);
+	big[4000] = '\0';
+	doc = s2p_xasprintf("{\"plex_url\": \"http://%s:1\", \"plex_token\": "
+	    "\"%s\"}", big, e.token);
+	assert_int_equal(h_post(e.stash_ctl, "/settings", doc), 200);
+	free(doc);
+	free(big);
+	task_fails(&e, "all", "setting plex_url: too long");
+	assert_int_equal(h_settings(&e, NULL), 0);
+
+	/* 5,000 tags: max_tags (100) of them, said once. */
+	s2p_buf_init(&b, 0);
+	assert_int_equal(s2p_buf_adds(&b, "{\"tags\": ["), 0);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(s2p_buf_addf(&b, "%s\"Tag %05zu\"",
+				     i ? ", " : "", i), 0);
+	assert_int_equal(s2p_buf_adds(&b, "]}"), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/1", b.data), 200);
+	s2p_buf_free(&b);
+	hook(&e, 1, &r);
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(h_count_str(r.err, "setting max_tags"), 1);
+	assert_non_null(strstr(r.err, "Scene 1 has 5000 tags; only the first "
+				      "100 are written to Plex (setting "
+				      "max_tags)"));
+	h_run_free(&r);
+	it = item_of(&e, 1);
+	assert_int_equal(json_array_size(json_object_get(it, "genres")), 100);
+	json_decref(it);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -262,6 +391,7 @@ main(void)
 		    test_hostile__nul_in_title_does_not_stop_the_queue),
 		cmocka_unit_test(test_hostile__stash_5xx_is_an_outage),
 		cmocka_unit_test(test_hostile__rejected_values_fail_alone),
+		cmocka_unit_test(test_hostile__inputs_get_clear_errors),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

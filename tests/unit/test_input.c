@@ -108,9 +108,10 @@ touches(const char *args_json)
 	char *doc;
 	int r;
 
-	doc = malloc(strlen(args_json) + 32);
+	doc = malloc(strlen(args_json) + 64);
 	assert_non_null(doc);
-	snprintf(doc, strlen(args_json) + 32, "{\"args\": %s}", args_json);
+	snprintf(doc, strlen(args_json) + 64,
+	    "{\"server_connection\": {}, \"args\": %s}", args_json);
 	parse_ok(&in, doc);
 	r = s2p_input_touches_synced_field(&in);
 	s2p_input_free(&in);
@@ -260,11 +261,14 @@ test_input__host_and_port_mapping(void **state)
 	parse_fails("{\"server_connection\": {\"Port\": 70000}}",
 	    "server_connection.Port: 70000 is not 1-65535");
 	parse_fails("{\"server_connection\": {\"Port\": \"99x\"}}",
-	    "server_connection.Port: expected a port number, got a string");
+	    "server_connection.Port: expected a whole number between 1 and "
+	    "65535, got a string");
 	parse_fails("{\"server_connection\": {\"Port\": true}}",
-	    "server_connection.Port: expected a port number, got a boolean");
+	    "server_connection.Port: expected a whole number between 1 and "
+	    "65535, got a boolean");
 	parse_fails("{\"server_connection\": {\"Port\": 80.5}}",
-	    "server_connection.Port: expected a port number");
+	    "server_connection.Port: expected a whole number between 1 and "
+	    "65535, got 80.5");
 	parse_fails("{\"server_connection\": {\"Scheme\": \"ftp\"}}",
 	    "server_connection.Scheme: expected http or https");
 	parse_fails("{\"server_connection\": {\"Host\": \"evil.com/x?\"}}",
@@ -280,7 +284,7 @@ test_input__host_and_port_mapping(void **state)
 	parse_fails("{\"server_connection\": {\"Host\": \"fe80::1%a/b\"}}",
 	    "server_connection.Host");
 	parse_fails("{\"server_connection\": {\"Host\": 127}}",
-	    "server_connection.Host: expected a string, got a number");
+	    "server_connection.Host: expected a string, got 127");
 }
 
 static void
@@ -344,7 +348,7 @@ test_input__non_object_root(void **state)
 	(void)state;
 	parse_fails("[]", "document: expected a JSON object, got an array");
 	parse_fails("\"x\"", "document: expected a JSON object, got a string");
-	parse_fails("42", "document: expected a JSON object, got a number");
+	parse_fails("42", "document: expected a JSON object, got 42");
 	parse_fails("null", "document: expected a JSON object, got null");
 	parse_fails("true", "document: expected a JSON object, got a boolean");
 }
@@ -361,7 +365,7 @@ test_input__wrong_types(void **state)
 	    "string");
 	parse_fails("{\"server_connection\": {\"SessionCookie\": "
 	    "{\"Value\": 5}}}", "server_connection.SessionCookie.Value: "
-	    "expected a string, got a number");
+	    "expected a string, got 5");
 	parse_fails("{\"server_connection\": {\"Dir\": 1}}",
 	    "server_connection.Dir: expected a string");
 	parse_fails("{\"server_connection\": {\"PluginDir\": {}}}",
@@ -369,25 +373,25 @@ test_input__wrong_types(void **state)
 	parse_fails("{\"args\": \"mode=all\"}",
 	    "invalid input: args: expected an object, got a string");
 	parse_fails("{\"args\": {\"mode\": 3}}",
-	    "args.mode: expected a string, got a number");
+	    "args.mode: expected a string, got 3");
 	parse_fails("{\"args\": {\"hookContext\": []}}",
 	    "args.hookContext: expected an object, got an array");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": \"abc\", "
 	    "\"type\": \"Scene.Update.Post\"}}}",
-	    "args.hookContext.id: expected a number, got a string");
+	    "args.hookContext.id: expected a whole number, got a string");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": -1, "
 	    "\"type\": \"Scene.Update.Post\"}}}",
 	    "args.hookContext.id: -1 is negative");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1}}}",
 	    "args.hookContext.type: missing");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1, \"type\": 2}}}",
-	    "args.hookContext.type: expected a string, got a number");
+	    "args.hookContext.type: expected a string, got 2");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1, \"type\": \"T\","
 	    " \"inputFields\": \"title\"}}}",
 	    "args.hookContext.inputFields: expected an array of strings");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1, \"type\": \"T\","
 	    " \"inputFields\": [\"title\", 1]}}}",
-	    "args.hookContext.inputFields[]: expected a string, got a number");
+	    "args.hookContext.inputFields[]: expected a string, got 1");
 }
 
 static void
@@ -413,7 +417,11 @@ test_input__cookie_checked_not_echoed(void **state)
 	assert_null(in.mode);
 	assert_null(in.stash_dir);
 	s2p_input_free(&in);
-	parse_ok(&in, "{}");
+	/* Without server_connection we would not know which Stash this is. */
+	parse_fails("{}", "server_connection is missing");
+	parse_fails("{\"server_connection\": null}",
+	    "server_connection is missing");
+	parse_ok(&in, "{\"server_connection\": {}}");
 	assert_string_equal(in.stash_url, "http://127.0.0.1:9999");
 	assert_true(json_is_object(in.args));
 	s2p_input_free(&in);

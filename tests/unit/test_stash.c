@@ -249,8 +249,9 @@ test_stash__http_errors(void **state)
 	rep.body = "<html>bad gateway</html>";
 	rep.headers = "Retry-After: 3\n";
 	fake_canned_push(f->srv, &rep);
+	/* A 5xx is an outage (jobs wait), not a temporary failure. */
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_ETEMP);
+	    &err), S2P_EDOWN);
 	assert_int_equal(err.http_status, 502);
 	assert_true(err.retry_after == 3.0);
 
