@@ -17,7 +17,7 @@
 
 #include "xalloc.h"
 
-#define MAX_SECRETS 8
+#define MAX_SECRETS 16
 
 static struct {
 	enum s2p_log_format format;

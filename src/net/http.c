@@ -207,14 +207,35 @@ has_header(const char *const *headers, const char *name)
 	return 0;
 }
 
-/* The URL as it may appear in a message: bounded so the reason still fits. */
+/* The URL as it may appear in a message: credentials (user-info) shown as
+ * ***, bounded so the reason still fits. */
 static void
 url_for_msg(char *dst, size_t dstlen, const char *url)
 {
-	if (strlen(url) <= URL_IN_MSG)
-		snprintf(dst, dstlen, "%s", url);
+	char *safe = s2p_url_redact(url);
+
+	if (strlen(safe) <= URL_IN_MSG)
+		snprintf(dst, dstlen, "%s", safe);
 	else
-		snprintf(dst, dstlen, "%.*s...", URL_IN_MSG, url);
+		snprintf(dst, dstlen, "%.*s...", URL_IN_MSG, safe);
+	free(safe);
+}
+
+char *
+s2p_url_redact(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at = NULL, *p;
+
+	if (auth == NULL)
+		return s2p_xstrdup(url);
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return s2p_xstrdup(url);
+	return s2p_xasprintf("%.*s***%s", (int)(auth - url), url, at);
 }
 
 /* Map a failed transfer onto a status code with a message. */

@@ -56,6 +56,10 @@ void s2p_http_resp_free(struct s2p_http_resp *resp);
  * EAUTH, 408/425/429/5xx ETEMP, other 4xx EPERM, anything else EPARSE. */
 int s2p_http_status_code(long status);
 
+/* url with its user-info (user:password@) shown as "***@"; new string.
+ * Every URL that goes into a message passes through this. */
+char *s2p_url_redact(const char *url);
+
 /* Percent-encode s with RFC 3986 rules (only unreserved characters stay). */
 char *s2p_url_escape(const char *s);
 

@@ -13,7 +13,11 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +387,151 @@ test_hostile__inputs_get_clear_errors(void **state)
 	h_stop(&e);
 }
 
+#define PW "S3cretPassw0rd"
+
+/* Fail when the password occurs in text (named what). */
+static void
+no_pw(const char *what, const char *text, size_t len)
+{
+	size_t i, n = strlen(PW);
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(text + i, PW, n) == 0)
+			fail_msg("the password leaks into %s", what);
+}
+
+/* Check a run's stdout and stderr, then free it. */
+static void
+run_clean(const char *what, struct h_run *r)
+{
+	printf("--- %s: %s\n%s", what, r->out, r->err);
+	no_pw(what, r->out, strlen(r->out));
+	no_pw(what, r->err, strlen(r->err));
+	h_run_free(r);
+}
+
+/* Every file of the data directory (raw bytes: database, WAL and
+ * shared-memory files included) but settings.json, which holds the
+ * settings as given and must be private. */
+static void
+data_dir_clean(struct h_env *e)
+{
+	char *cmd = s2p_xasprintf("ls -A '%s/data'", e->dir);
+	FILE *f = popen(cmd, "r");
+	char name[256];
+	int files = 0;
+
+	assert_non_null(f);
+	while (fgets(name, sizeof(name), f) != NULL) {
+		struct s2p_buf b;
+		char *path;
+		int fd;
+
+		name[strcspn(name, "\n")] = '\0';
+		if (strcmp(name, "settings.json") == 0) {
+			struct stat sb;
+
+			path = s2p_xasprintf("%s/data/%s", e->dir, name);
+			assert_int_equal(stat(path, &sb), 0);
+			assert_int_equal(sb.st_mode & 0777, 0600);
+			free(path);
+			continue;
+		}
+		path = s2p_xasprintf("%s/data/%s", e->dir, name);
+		s2p_buf_init(&b, 0);
+		fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(s2p_buf_read_fd(&b, fd), 0);
+		close(fd);
+		no_pw(path, b.data ? b.data : "", b.len);
+		s2p_buf_free(&b);
+		free(path);
+		files++;
+	}
+	pclose(f);
+	free(cmd);
+	printf("checked %d data files\n", files);
+	assert_true(files >= 4);
+}
+
+/*
+ * 5. A password in plex_url's user-info never shows: not in any task's
+ * output (Health Check, Queue Status, Dry Run, Process Queue, Recover),
+ * not on the CLI's stderr, not in the worker's log, not in the database
+ * (job.last_error, dead letters, WAL), not in any state file.
+ */
+static void
+test_hostile__plex_url_password_never_shows(void **state)
+{
+	static const char *const worker_env[] = { "STASH2PLEX_IDLE_EXIT=1",
+		NULL };
+	struct h_env e;
+	struct h_run r;
+	struct h_log l;
+	char *extra, *dd, *url, *tok;
+	long last;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 3, 39, NULL, NULL), 0);
+	/* Port 1 on loopback: nothing listens, every error names the URL. */
+	url = s2p_xasprintf("http://plexuser:" PW "@127.0.0.1:1");
+	extra = s2p_xasprintf("\"plex_url\": \"%s\", \"max_retries\": 1",
+	    url);
+	assert_int_equal(h_settings(&e, extra), 0);
+	free(extra);
+	run_task(&e, "all", NULL, &r);
+	run_clean("Sync All", &r);
+	run_task(&e, "process_queue", NULL, &r);
+	run_clean("Process Queue", &r);
+	assert_true(h_db_long(&e, "SELECT count(*) FROM job WHERE "
+				  "last_error LIKE '%127.0.0.1:1%'") > 0);
+	run_task(&e, "health_check", NULL, &r);
+	run_clean("Health Check", &r);
+	run_task(&e, "dry_run", NULL, &r);
+	run_clean("Dry Run", &r);
+	run_task(&e, "recover_outage_jobs", NULL, &r);
+	run_clean("Recover Outage Jobs", &r);
+	/* The background worker, until it has logged a failed request. */
+	run_task(&e, "process_queue", worker_env, &r);
+	run_clean("Process Queue (background)", &r);
+	assert_int_equal(h_wait_log(&e, "127.0.0.1:1", 1, 60), 0);
+	assert_int_equal(h_load_log(&e, &l), 0);
+	assert_true(l.n > 0);
+	last = l.v[l.n - 1].pid;
+	h_log_free(&l);
+	if (h_wait_worker(&e, 0.1) != 0)
+		kill((pid_t)last, SIGTERM);
+	assert_int_equal(h_wait_worker(&e, 30), 0);
+	run_task(&e, "queue_status", NULL, &r);
+	run_clean("Queue Status", &r);
+
+	/* The command line, URL and token as options. */
+	dd = s2p_xasprintf("%s/data", e.dir);
+	tok = s2p_xasprintf("--plex_token=%s", e.token);
+	{
+		char *opt = s2p_xasprintf("--plex_url=%s", url);
+		const char *argv[] = { "task", "health_check", "--data-dir", dd,
+			opt, tok, NULL };
+		char *surl = s2p_xasprintf("http://127.0.0.1:%d",
+		    e.stash_port);
+		const char *argv2[] = { "task", "process_queue", "--data-dir",
+			dd, "--stash-url", surl, opt, tok, NULL };
+
+		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
+		run_clean("CLI health_check", &r);
+		assert_int_equal(h_run_cli(&e, argv2, no_autodrain, &r), 0);
+		run_clean("CLI process_queue", &r);
+		free(surl);
+		free(opt);
+	}
+	free(tok);
+	free(dd);
+	free(url);
+	/* The database (rows, WAL) and every state file. */
+	data_dir_clean(&e);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -392,6 +541,8 @@ main(void)
 		cmocka_unit_test(test_hostile__stash_5xx_is_an_outage),
 		cmocka_unit_test(test_hostile__rejected_values_fail_alone),
 		cmocka_unit_test(test_hostile__inputs_get_clear_errors),
+		cmocka_unit_test(
+		    test_hostile__plex_url_password_never_shows),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
