@@ -264,9 +264,12 @@ test_hostile__rejected_values_fail_alone(void **state)
 static void
 stdin_fails(struct h_env *e, const char *doc, const char *want)
 {
+	char *dd = s2p_xasprintf("STASH2PLEX_DATA_DIR=%s/data", e->dir);
+	const char *env[] = { "STASH2PLEX_AUTODRAIN=0", dd, NULL };
 	struct h_run r;
 
-	assert_int_equal(h_run_stdin(e, doc, no_autodrain, &r), 0);
+	assert_int_equal(h_run_stdin(e, doc, env, &r), 0);
+	free(dd);
 	printf("%s\n", r.out);
 	assert_int_not_equal(r.status, 0);
 	assert_true(is_error(&r));
@@ -306,7 +309,7 @@ test_hostile__inputs_get_clear_errors(void **state)
 
 	(void)state;
 	assert_int_equal(h_start(&e, 3, 37, NULL, NULL), 0);
-	stdin_fails(&e, "{\"args\": {\"mode\": \"all\"}}",
+	stdin_fails(&e, "{\"args\": {\"mode\": \"queue_status\"}}",
 	    "server_connection is missing");
 	doc = s2p_xasprintf("{\"server_connection\": {\"Port\": 80.5, "
 	    "\"PluginDir\": \"%s\"}, \"args\": {\"mode\": \"all\"}}", e.dir);
