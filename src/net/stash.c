@@ -98,6 +98,17 @@ static const char DOC_IDS_BY_STUDIO[] = DOC_IDS_BY("SceneIdsByStudio",
     "studios");
 static const char DOC_IDS_BY_TAG[] = DOC_IDS_BY("SceneIdsByTag", "tags");
 
+static const char DOC_IDS_BY_PATH[] =
+    "query SceneIdsByPath($path: String!) {\n"
+    "  findScenes(\n"
+    "    scene_filter: { path: { value: $path, modifier: EQUALS } }\n"
+    "    filter: { per_page: 5, sort: \"id\", direction: ASC }\n"
+    "  ) {\n"
+    "    count\n"
+    "    scenes { id }\n"
+    "  }\n"
+    "}\n";
+
 static const struct s2p_gql_doc DOCS[] = {
 	{ "PluginSettings", DOC_PLUGIN_SETTINGS },
 	{ "FindScene", DOC_FIND_SCENE },
@@ -105,6 +116,7 @@ static const struct s2p_gql_doc DOCS[] = {
 	{ "SceneIdsByPerformer", DOC_IDS_BY_PERFORMER },
 	{ "SceneIdsByStudio", DOC_IDS_BY_STUDIO },
 	{ "SceneIdsByTag", DOC_IDS_BY_TAG },
+	{ "SceneIdsByPath", DOC_IDS_BY_PATH },
 	{ NULL, NULL },
 };
 
@@ -663,6 +675,22 @@ s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
 		goto out;
 	rc = parse_ids(data, op, ids, nids, NULL, err);
 out:
+	json_decref(vars);
+	json_decref(data);
+	return rc;
+}
+
+int
+s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,
+    int64_t **ids, size_t *nids, struct s2p_error *err)
+{
+	json_t *vars = json_pack("{s:s}", "path", path ? path : ""), *data = NULL;
+	int rc;
+
+	rc = s2p_stash_gql(s, "SceneIdsByPath", DOC_IDS_BY_PATH, vars, &data,
+	    err);
+	if (rc == S2P_OK)
+		rc = parse_ids(data, "SceneIdsByPath", ids, nids, NULL, err);
 	json_decref(vars);
 	json_decref(data);
 	return rc;

@@ -84,6 +84,10 @@ int s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
     const char *object_id, int64_t **ids, size_t *nids,
     struct s2p_error *err) S2P_NODISCARD;
 
+/* Ids of scenes (at most a few) with a file at exactly this path. */
+int s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,
+    int64_t **ids, size_t *nids, struct s2p_error *err) S2P_NODISCARD;
+
 /* GET a Stash URL (e.g. a screenshot) with the same authentication, body
  * capped at max_bytes (0: 64 MiB). Stash builds such URLs from the request's
  * Host header or external_host, so only the path and query are used: they are

@@ -100,6 +100,29 @@ s2p_syncstate_forget_item(struct s2p_db *db, const char *rating_key,
 }
 
 int
+s2p_syncstate_owner(struct s2p_db *db, const char *rating_key,
+    int64_t except_scene, int64_t *owner, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	*owner = 0;
+	rc = s2p_db_prepare(db, &st, "SELECT scene_id FROM sync_state WHERE "
+	    "rating_key = ?1 AND scene_id != ?2 ORDER BY scene_id LIMIT 1", err);
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, rating_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, except_scene);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*owner = sqlite3_column_int64(st, 0);
+	else if (src != SQLITE_DONE)
+		rc = s2p_db_error(db, src, "read sync state", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
     double now, struct s2p_error *err)
 {

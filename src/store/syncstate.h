@@ -39,6 +39,12 @@ int s2p_syncstate_delete(struct s2p_db *db, int64_t scene_id,
 int s2p_syncstate_forget_item(struct s2p_db *db, const char *rating_key,
     struct s2p_error *err) S2P_NODISCARD;
 
+/* The scene other than except_scene that the Plex item was last synced
+ * for, in *owner (0 when none). */
+int s2p_syncstate_owner(struct s2p_db *db, const char *rating_key,
+    int64_t except_scene, int64_t *owner, struct s2p_error *err)
+    S2P_NODISCARD;
+
 /* Record that the scenes of a renamed object must be re-queued. */
 int s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
     double now, struct s2p_error *err) S2P_NODISCARD;

@@ -485,6 +485,114 @@ ambiguous_error(const struct s2p_pindex_hits *h, struct s2p_error *err,
 	return rc;
 }
 
+/* The Plex path of a Stash file: "." and ".." segments resolved, then
+ * path_map applied; new string. */
+static char *
+plex_path_of(const struct s2p_matcher *m, const char *file)
+{
+	char *norm = s2p_path_normalize(file);
+	char *p = s2p_pathmap_apply(&m->map, norm);
+
+	free(norm);
+	return p;
+}
+
+/* Remove hit i from h. */
+static void
+drop_hit(struct s2p_pindex_hits *h, size_t i)
+{
+	free(h->v[i].rating_key);
+	free(h->v[i].section_key);
+	free(h->v[i].file);
+	memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof(h->v[0]));
+	h->n--;
+}
+
+/* Why hit h may not be a file-name candidate for the scene being matched
+ * ("" when it may): another scene owns the item in the sync state, or the
+ * item's file is the exact path of another Stash scene. */
+static int
+foreign(struct s2p_matcher *m, const struct s2p_pindex_hit *h, char *why,
+    size_t len, struct s2p_error *err)
+{
+	int64_t owner = 0, *ids = NULL;
+	size_t n = 0, i;
+	char *stash_path;
+	int rc;
+
+	why[0] = '\0';
+	rc = s2p_syncstate_owner(m->db, h->rating_key, m->scene_id, &owner,
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	if (owner > 0) {
+		snprintf(why, len, "scene %lld is synced to it",
+		    (long long)owner);
+		return S2P_OK;
+	}
+	if (m->stash == NULL)
+		return S2P_OK;
+	stash_path = s2p_pathmap_reverse(&m->map, h->file);
+	rc = s2p_stash_scene_ids_by_path(m->stash, stash_path, &ids, &n, err);
+	for (i = 0; rc == S2P_OK && i < n && why[0] == '\0'; i++)
+		if (ids[i] != m->scene_id)
+			snprintf(why, len, "its file %.200s is scene %lld's",
+			    stash_path, (long long)ids[i]);
+	free(ids);
+	free(stash_path);
+	return rc;
+}
+
+/* File-name match safety: drop the hits that belong to another scene (see
+ * foreign), then, when the scene's folder lies in a library section
+ * (cands), the hits in other sections, unless one hit is all there is
+ * anywhere (*crossed is then 1). Every drop is logged with both paths. */
+static int
+drop_unsafe(struct s2p_matcher *m, struct s2p_pindex_hits *h,
+    const struct s2p_strv *cands, const char *stash_file, int *crossed,
+    struct s2p_error *err)
+{
+	size_t i, inside = 0;
+	char why[300];
+	int rc;
+
+	*crossed = 0;
+	for (i = 0; i < h->n;) {
+		rc = foreign(m, &h->v[i], why, sizeof(why), err);
+		if (rc != S2P_OK)
+			return rc;
+		if (why[0] == '\0') {
+			i++;
+			continue;
+		}
+		s2p_warn("Scene %lld: not matching %s by file name to Plex item "
+			 "%s (%s): %s", (long long)m->scene_id, stash_file,
+		    h->v[i].rating_key, h->v[i].file, why);
+		drop_hit(h, i);
+	}
+	if (cands == NULL || h->n == 0)
+		return S2P_OK;
+	for (i = 0; i < h->n; i++)
+		inside += s2p_strv_find(cands, h->v[i].section_key) >= 0;
+	if (inside == 0) {
+		*crossed = h->n == 1;
+		if (h->n == 1)
+			return S2P_OK;
+	}
+	for (i = 0; i < h->n;) {
+		if (s2p_strv_find(cands, h->v[i].section_key) >= 0) {
+			i++;
+			continue;
+		}
+		s2p_warn("Scene %lld: not matching %s by file name to Plex item "
+			 "%s (%s): its library section does not hold the "
+			 "scene's folder", (long long)m->scene_id, stash_file,
+		    h->v[i].rating_key, h->v[i].file);
+		drop_hit(h, i);
+	}
+	return S2P_OK;
+}
+
 /* The scene's file hit a later part of a stacked item: when another of
  * the scene's files is that item's first part, the scene owns the item. */
 static int
@@ -497,7 +605,7 @@ owner_part(struct s2p_matcher *m, const struct s2p_strv *files,
 
 	for (i = 0; i < files->n && !found; i++) {
 		struct s2p_pindex_hits oh = { 0 };
-		char *pp = s2p_pathmap_apply(&m->map, files->v[i]);
+		char *pp = plex_path_of(m, files->v[i]);
 		char *k = s2p_path_key(pp);
 
 		if (s2p_pindex_lookup(m->db, k, 0, NULL, &oh, NULL) == S2P_OK)
@@ -524,7 +632,7 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	struct s2p_strv cands, all;
 	char *plex_path = NULL, *key = NULL, *base = NULL;
 	size_t i;
-	int rc, located = 0;
+	int rc, located = 0, crossed = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&secs, 0, sizeof(secs));
@@ -550,7 +658,7 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	for (i = 0; i < files->n && hits.n == 0; i++) {
 		free(plex_path);
 		free(key);
-		plex_path = s2p_pathmap_apply(&m->map, files->v[i]);
+		plex_path = plex_path_of(m, files->v[i]);
 		key = s2p_path_key(plex_path);
 		s2p_strv_free(&cands);
 		candidates(m, &secs, key, &cands, &located);
@@ -570,7 +678,7 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	/* Basename fallback over every eligible section, primary file. */
 	free(plex_path);
 	free(key);
-	plex_path = s2p_pathmap_apply(&m->map, files->v[0]);
+	plex_path = plex_path_of(m, files->v[0]);
 	key = s2p_path_key(plex_path);
 	base = s2p_path_basename_key(plex_path);
 	s2p_strv_free(&cands);
@@ -584,6 +692,10 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	if (rc != S2P_OK)
 		goto out;
 	dedupe_files(&hits);
+	rc = drop_unsafe(m, &hits, located ? &cands : NULL, files->v[0],
+	    &crossed, err);
+	if (rc != S2P_OK)
+		goto out;
 	if (hits.n == 0) {
 		const char *left_out = located ? NULL
 						: excluded_title(&secs, key);
@@ -603,8 +715,11 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 		goto out;
 	}
 	if (hits.n == 1) {
-		s2p_info("Matched %s by file name only to Plex item %s (%s)",
-		    plex_path, hits.v[0].rating_key, hits.v[0].file);
+		s2p_warn("Scene %lld: matched %s by file name only to Plex item "
+			 "%s (%s)%s", (long long)m->scene_id, files->v[0],
+		    hits.v[0].rating_key, hits.v[0].file,
+		    crossed ? ", in another library section (the only "
+			      "candidate anywhere)" : "");
 		fill(out, &hits.v[0], &secs, 1);
 		rc = S2P_OK;
 		goto out;

@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/strv.h"
 #include "net/plex.h"
+#include "net/stash.h"
 #include "store/db.h"
 #include "sync/pathmap.h"
 
@@ -28,6 +29,9 @@ struct s2p_matcher {
 	double sections_at;          /* last section refresh in this process */
 	struct s2p_strv incr_keys;   /* sections refreshed incrementally... */
 	double *incr_at;             /* ...and when */
+	/* Set by the caller before each find (file-name match safety): */
+	struct s2p_stash *stash;     /* borrowed; NULL: no Stash check */
+	int64_t scene_id;            /* the scene being matched (0: unknown) */
 };
 
 struct s2p_match {

@@ -263,3 +263,71 @@ s2p_pathmap_apply(const struct s2p_pathmap *m, const char *path)
 	free(key);
 	return out ? out : s2p_text_nfc(path);
 }
+
+char *
+s2p_path_normalize(const char *path)
+{
+	int win = is_windows(path);
+	size_t n = strlen(path), root = 0, i, start, len, *seg, nseg = 0;
+	char *out = s2p_xmalloc(n + 2), sep = win ? '\\' : '/';
+	size_t o;
+
+	/* The root stays: "/", "C:\", "\\server\share\" (UNC). */
+	if (win && isalpha((unsigned char)path[0]) && path[1] == ':')
+		root = (path[2] == '\\' || path[2] == '/') ? 3 : 2;
+	else if (win && path[0] == '\\' && path[1] == '\\')
+		root = 2;
+	else if (path[0] == '/' || path[0] == '\\')
+		root = 1;
+	memcpy(out, path, root);
+	o = root;
+	seg = s2p_xmalloc((n + 1) * sizeof(*seg));
+	for (i = root; i <= n;) {
+		start = i;
+		while (i < n && !(path[i] == '/' || (win && path[i] == '\\')))
+			i++;
+		len = i - start;
+		i++;
+		if (len == 0 || (len == 1 && path[start] == '.'))
+			continue;
+		if (len == 2 && path[start] == '.' && path[start + 1] == '.') {
+			if (nseg > 0)
+				o = seg[--nseg];
+			else if (root == 0) {
+				/* A relative path keeps a leading "..". */
+				memcpy(out + o, "..", 2);
+				o += 2;
+				out[o++] = sep;
+			}
+			continue;
+		}
+		seg[nseg++] = o;
+		memcpy(out + o, path + start, len);
+		o += len;
+		out[o++] = sep;
+	}
+	if (o > root)
+		o--; /* the separator after the last segment */
+	out[o] = '\0';
+	free(seg);
+	return out;
+}
+
+char *
+s2p_pathmap_reverse(const struct s2p_pathmap *m, const char *path)
+{
+	size_t i;
+	char *key = s2p_path_key(path);
+	char *out = NULL;
+
+	for (i = 0; i < m->n && out == NULL; i++) {
+		struct s2p_pathrule back = { m->v[i].to, m->v[i].from };
+		char *tk = s2p_path_key(m->v[i].to);
+
+		if (s2p_path_has_prefix(key, tk))
+			out = rewrite(&back, tk, path);
+		free(tk);
+	}
+	free(key);
+	return out ? out : s2p_text_nfc(path);
+}

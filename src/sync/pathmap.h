@@ -34,6 +34,13 @@ void s2p_pathmap_free(struct s2p_pathmap *m);
 /* Apply the first matching rule to path; new string (unchanged copy when no
  * rule matches). */
 char *s2p_pathmap_apply(const struct s2p_pathmap *m, const char *path);
+/* path with its "." segments and empty segments removed and each ".."
+ * segment applied to the one before it ("/a/b/../c" -> "/a/c"; ".." at the
+ * root is dropped); separators as in the path's style; new string. */
+char *s2p_path_normalize(const char *path);
+/* The Stash path of a Plex path: the first rule whose Plex prefix matches,
+ * applied backwards; new string (unchanged copy when none matches). */
+char *s2p_pathmap_reverse(const struct s2p_pathmap *m, const char *path);
 /* The comparison key of a path (see above); new string. */
 char *s2p_path_key(const char *path);
 /* Lower-cased NFC basename of a path (after '/' or '\\'); new string. */

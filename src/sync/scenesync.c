@@ -193,6 +193,8 @@ s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 	res->plex_failed = 1;
 	for (tries = 0; tries < 2; tries++) {
 		s2p_match_free(&mt);
+		m->stash = ctx->stash;
+		m->scene_id = id;
 		rc = s2p_matcher_find(m, &sc.files, &mt, err);
 		if (rc != S2P_OK)
 			goto out;

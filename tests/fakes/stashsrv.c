@@ -577,6 +577,13 @@ static const struct fake_gql_field scene_filter_fields[] = {
 	F("tags", "HierarchicalMultiCriterionInput", NULL),
 	F("created_at", "TimestampCriterionInput", NULL),
 	F("updated_at", "TimestampCriterionInput", NULL),
+	F("path", "StringCriterionInput", NULL),
+	END,
+};
+
+static const struct fake_gql_field string_crit_fields[] = {
+	F("value", "String!", NULL),
+	F("modifier", "CriterionModifier!", NULL),
 	END,
 };
 
@@ -677,6 +684,7 @@ static const struct fake_gql_type types[] = {
 	{ "FindFilterType", FAKE_GQL_INPUT, find_filter_fields },
 	{ "SceneFilterType", FAKE_GQL_INPUT, scene_filter_fields },
 	{ "IntCriterionInput", FAKE_GQL_INPUT, int_crit_fields },
+	{ "StringCriterionInput", FAKE_GQL_INPUT, string_crit_fields },
 	{ "MultiCriterionInput", FAKE_GQL_INPUT, multi_crit_fields },
 	{ "HierarchicalMultiCriterionInput", FAKE_GQL_INPUT,
 	    hier_crit_fields },
@@ -1085,6 +1093,43 @@ match_int(long col, json_t *crit, char **err)
 	return -1;
 }
 
+/* SceneFilterType.path against a scene's file paths: EQUALS is the exact
+ * path of one of its files, INCLUDES a substring (case-sensitive here,
+ * stricter than Stash's LIKE), NOT_EQUALS / EXCLUDES their negations,
+ * IS_NULL / NOT_NULL whether the scene has a file. MATCHES_REGEX and
+ * NOT_MATCHES_REGEX are not implemented (an error, never a guess). */
+static int
+match_path(const struct scene *sc, json_t *crit, char **err)
+{
+	const char *mod = json_string_value(json_object_get(crit,
+	    "modifier"));
+	const char *v = json_string_value(json_object_get(crit, "value"));
+	size_t i;
+	int eq = 0, inc = 0;
+
+	for (i = 0; i < sc->nfiles; i++) {
+		const char *p = sc->files[i].path;
+
+		eq |= strcmp(p, v) == 0;
+		inc |= strstr(p, v) != NULL;
+	}
+	if (strcmp(mod, "EQUALS") == 0)
+		return eq;
+	if (strcmp(mod, "NOT_EQUALS") == 0)
+		return !eq;
+	if (strcmp(mod, "INCLUDES") == 0)
+		return inc;
+	if (strcmp(mod, "EXCLUDES") == 0)
+		return !inc;
+	if (strcmp(mod, "IS_NULL") == 0)
+		return sc->nfiles == 0;
+	if (strcmp(mod, "NOT_NULL") == 0)
+		return sc->nfiles > 0;
+	*err = s2p_xasprintf("fake-stash: path modifier %s not implemented",
+	    mod);
+	return -1;
+}
+
 /* 1 if sc matches the SceneFilterType f, 0 if not, -1 on error. */
 static int
 scene_matches(const struct fake_stash *st, const struct scene *sc,
@@ -1102,6 +1147,11 @@ scene_matches(const struct fake_stash *st, const struct scene *sc,
 	}
 	if ((c = json_object_get(f, "organized")) && !json_is_null(c))
 		ok = ok && (json_is_true(c) == (sc->organized != 0));
+	if ((c = json_object_get(f, "path")) && !json_is_null(c)) {
+		if ((r = match_path(sc, c, err)) < 0)
+			return -1;
+		ok = ok && r;
+	}
 	if ((c = json_object_get(f, "performers")) && !json_is_null(c)) {
 		if ((r = match_multi(sc->perf, sc->nperf, c, err)) < 0)
 			return -1;

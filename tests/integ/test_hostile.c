@@ -535,6 +535,171 @@ test_hostile__plex_url_password_never_shows(void **state)
 	h_stop(&e);
 }
 
+/* Stash's primary file of scene id (new string). */
+static char *
+stash_file(struct h_env *e, long id)
+{
+	json_t *sc = h_stash_scene(e, id);
+	char *f;
+
+	assert_non_null(sc);
+	f = s2p_xstrdup(json_string_value(
+	    json_array_get(json_object_get(sc, "files"), 0)));
+	json_decref(sc);
+	return f;
+}
+
+/* Point scene id at file (a scan noticing a move: updated_at kept), then
+ * hook it and process the queue; returns the run's stderr. */
+static char *
+move_and_sync(struct h_env *e, long id, const char *file)
+{
+	struct h_run r;
+	char *body = s2p_xasprintf("{\"files\": [\"%s\"], \"bump\": false}",
+	    file), *err;
+
+	assert_int_equal(h_post(e->stash_ctl, s2p_xasprintf("/scene/%ld", id),
+			     body),
+	    200);
+	free(body);
+	hook(e, id, &r);
+	h_run_free(&r);
+	run_task(e, "process_queue", NULL, &r);
+	printf("%s", r.err);
+	assert_int_equal(r.status, 0);
+	err = s2p_xstrdup(r.err);
+	h_run_free(&r);
+	return err;
+}
+
+/* Title of the fake Plex item with this file (new string). */
+static char *
+title_at(struct h_env *e, const char *file)
+{
+	json_t *it = h_plex_item_by_file(e, file);
+	char *t;
+
+	assert_non_null(it);
+	t = s2p_xstrdup(str(it, "title"));
+	json_decref(it);
+	return t;
+}
+
+/*
+ * 2. A file-name match never overwrites another scene's item: a scene
+ * moved to a folder Plex does not have, with the file name of another
+ * scene's item in another section; the same through "/../" segments once
+ * that scene is synced; and a move whose file name an item of another
+ * section shares. A path with "/./" and "/../" that resolves to the
+ * scene's own file still matches exactly.
+ */
+static void
+test_hostile__file_name_match_keeps_other_items(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	char *log, *f3, *b3, *other3, *t, *f4, *odd4, *cut;
+	const char *other6 = "/data/other/Shared-Name.mp4";
+	json_t *sc;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 5, 41,
+			     "--section 2:Other:movie:/data/other", NULL),
+	    0);
+	assert_int_equal(h_settings(&e, "\"strict_matching\": false"), 0);
+	run_task(&e, "all", NULL, &r);
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	assert_int_equal(h_unsynced(&e, 5), 0);
+	/* Scene 6 in Stash, its item in section 2 (not synced yet). */
+	assert_int_equal(h_post(e.stash_ctl, "/scene",
+			     "{\"title\": \"Other scene\", \"files\": "
+			     "[\"/data/other/Shared-Name.mp4\"]}"),
+	    200);
+	assert_int_equal(h_post(e.plex_ctl, "/item",
+			     "{\"files\": [\"/data/other/Shared-Name.mp4\"], "
+			     "\"section\": \"2\", \"title\": \"Other original\"}"),
+	    200);
+
+	/* An item of section 2 with scene 3's file name (no scene's). */
+	f3 = stash_file(&e, 3);
+	b3 = strrchr(f3, '/');
+	other3 = s2p_xasprintf("/data/other%s", b3);
+	{
+		char *body = s2p_xasprintf("{\"files\": [\"%s\"], \"section\": "
+		    "\"2\", \"title\": \"Foreign item\"}", other3);
+
+		assert_int_equal(h_post(e.plex_ctl, "/item", body), 200);
+		free(body);
+	}
+
+	/* 1. Scene 1 moves to a folder Plex does not have. */
+	log = move_and_sync(&e, 1, "/data/videos/No Such Folder/Shared-Name.mp4");
+	assert_null(strstr(log, "by file name only"));
+	assert_non_null(strstr(log, "is scene 6's"));
+	free(log);
+	t = title_at(&e, other6);
+	assert_string_equal(t, "Other original");
+	free(t);
+
+	/* Scene 6 syncs to its own item. */
+	hook(&e, 6, &r);
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	h_run_free(&r);
+	t = title_at(&e, other6);
+	assert_string_equal(t, "Other scene");
+	free(t);
+
+	/* 2. Scene 2 spelled with "/../": not in section 1 at all. */
+	log = move_and_sync(&e, 2,
+	    "/data/videos/Gone/../../other/Elsewhere/Shared-Name.mp4");
+	assert_null(strstr(log, "by file name only"));
+	free(log);
+	t = title_at(&e, other6);
+	assert_string_equal(t, "Other scene");
+	free(t);
+
+	/* 3. Scene 3 moves inside section 1. */
+	{
+		char *moved = s2p_xasprintf("/data/videos/Moved%s", b3);
+
+		log = move_and_sync(&e, 3, moved);
+		free(moved);
+	}
+	assert_non_null(strstr(log, "its library section does not hold"));
+	free(log);
+	t = title_at(&e, other3);
+	assert_string_equal(t, "Foreign item");
+	free(t);
+	sc = h_stash_scene(&e, 3);
+	t = title_at(&e, f3); /* its old item: its own, it may take it */
+	assert_string_equal(t, str(sc, "title"));
+	free(t);
+	json_decref(sc);
+
+	/* "/./" and "/../" resolving to scene 4's own file: exact match. */
+	f4 = stash_file(&e, 4);
+	cut = strrchr(f4, '/');
+	odd4 = s2p_xasprintf("%.*s/./x/..%s", (int)(cut - f4), f4, cut);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/4",
+			     "{\"title\": \"Dots resolved\"}"),
+	    200);
+	log = move_and_sync(&e, 4, odd4);
+	assert_null(strstr(log, "by file name"));
+	free(log);
+	t = title_at(&e, f4);
+	assert_string_equal(t, "Dots resolved");
+	free(t);
+	free(odd4);
+	free(f4);
+	free(other3);
+	free(f3);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -546,6 +711,8 @@ main(void)
 		cmocka_unit_test(test_hostile__inputs_get_clear_errors),
 		cmocka_unit_test(
 		    test_hostile__plex_url_password_never_shows),
+		cmocka_unit_test(
+		    test_hostile__file_name_match_keeps_other_items),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
