@@ -56,6 +56,7 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 	char *lockpath = s2p_ctx_path(ctx, S2P_LOCK_FILE);
 	int rc = S2P_OK;
 
+	ctx->repair_db = 1;
 	for (;;) {
 		struct s2p_worker_opts o;
 		struct s2p_worker_stats st;

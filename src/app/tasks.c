@@ -389,8 +389,13 @@ auto_reconcile(struct s2p_app *app)
 	for (i = 0; i < S2P_ARRAY_LEN(every); i++)
 		if (strcmp(cfg->reconcile_interval, every[i].name) == 0)
 			interval = every[i].secs;
-	if (interval == 0 || s2p_ctx_db(&app->ctx, NULL) != S2P_OK)
+	if (interval == 0)
 		return;
+	s2p_error_clear(&e);
+	if (s2p_ctx_db(&app->ctx, &e) != S2P_OK) {
+		s2p_errorf("%s", e.msg);
+		return;
+	}
 	if (s2p_kv_get(app->ctx.db, "last_auto_reconcile", buf, sizeof(buf),
 		NULL) == S2P_OK)
 		last = strtod(buf, NULL);
@@ -445,6 +450,7 @@ s2p_task_run(struct s2p_app *app, const char *mode, struct s2p_buf *msg,
 	size_t i;
 	int rc;
 
+	app->ctx.repair_db = 1; /* tasks may replace a corrupt database */
 	for (i = 0; i < S2P_ARRAY_LEN(tasks); i++) {
 		if (strcmp(tasks[i].mode, mode) != 0)
 			continue;

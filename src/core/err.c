@@ -44,6 +44,8 @@ s2p_status_name(int code)
 	case S2P_EPERM: return "permanent";
 	case S2P_EBUSY: return "busy";
 	case S2P_ESTOP: return "stopped";
+	case S2P_EDISK: return "disk";
+	case S2P_ECORRUPT: return "corrupt";
 	}
 	return "unknown";
 }
@@ -64,8 +66,9 @@ s2p_status_class(int code)
 	case S2P_ENOTFOUND:
 		return S2P_CLASS_NOTFOUND;
 	default:
-		/* EINVAL, EPARSE, EAUTH, EPERM and anything unknown. A reply we
-		 * cannot parse will not parse better on retry. */
+		/* EINVAL, EPARSE, EAUTH, EPERM, EDISK, ECORRUPT and anything
+		 * unknown. A reply we cannot parse will not parse better on
+		 * retry; a full disk or a corrupt database stops the run. */
 		return S2P_CLASS_PERMANENT;
 	}
 }

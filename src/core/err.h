@@ -25,6 +25,9 @@ enum s2p_status {
 	S2P_EPERM = -8,     /* permanent: 400, ambiguous strict match, invalid data */
 	S2P_EBUSY = -9,     /* a lock is held by someone else */
 	S2P_ESTOP = -10,    /* cancelled on request (shutdown) */
+	S2P_EDISK = -11,    /* the database cannot be written (disk full,
+			     * read-only): retrying cannot help, stop */
+	S2P_ECORRUPT = -12, /* the database file is corrupt: stop, move it aside */
 };
 
 /* How the worker treats a failure. Decided once, here. */

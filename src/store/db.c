@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -110,8 +111,83 @@ s2p_db_error(struct s2p_db *db, int rc, const char *what,
 	if (db != NULL && db->h != NULL &&
 	    (sqlite3_errcode(db->h) & 0xff) == prim)
 		detail = sqlite3_errmsg(db->h);
+	/* Failures that no retry cures: one line saying what to do. */
+	switch (prim) {
+	case SQLITE_FULL:
+		return s2p_error_set(err, S2P_EDISK, "database: cannot %s: %s: "
+		    "the disk holding the data directory is full; free some "
+		    "space, then run Process Queue (the queue is kept)", what,
+		    detail);
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_IOERR:
+		return s2p_error_set(err, S2P_EDISK, "database: cannot %s: %s: "
+		    "make the data directory and stash2plex.db writable by the "
+		    "user running Stash (and check the disk), then run Process "
+		    "Queue", what, detail);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return s2p_error_set(err, S2P_ECORRUPT, "database: cannot %s: "
+		    "%s: the database file is corrupt; run Process Queue to "
+		    "move it aside and start a fresh one", what, detail);
+	}
 	return s2p_error_set(err, code, "database: cannot %s: %s", what,
 	    detail);
+}
+
+int
+s2p_db_check(struct s2p_db *db, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *res;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st, "PRAGMA quick_check(1)", err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = s2p_db_error(db, src, "check the database", err);
+	} else {
+		res = sqlite3_column_text(st, 0);
+		if (res == NULL || strcmp((const char *)res, "ok") != 0)
+			rc = s2p_error_set(err, S2P_ECORRUPT, "database: "
+			    "integrity check failed (%.100s): the database file "
+			    "is corrupt; run Process Queue to move it aside and "
+			    "start a fresh one", res ? (const char *)res : "");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_db_quarantine(const char *path, double now, char *aside, size_t len,
+    struct s2p_error *err)
+{
+	static const char *const side[] = { "-wal", "-shm" };
+	char stamp[32];
+	time_t t = (time_t)now;
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(aside, len, "%s.corrupt-%s", path, stamp);
+	if (rename(path, aside) != 0)
+		return s2p_error_set(err, S2P_EIO, "database: cannot move %s "
+		    "aside: %s", path, strerror(errno));
+	for (i = 0; i < S2P_ARRAY_LEN(side); i++) {
+		char *from = s2p_xasprintf("%s%s", path, side[i]);
+		char *to = s2p_xasprintf("%s%s", aside, side[i]);
+
+		if (rename(from, to) != 0 && errno != ENOENT)
+			s2p_warn("database: cannot move %s aside: %s", from,
+			    strerror(errno));
+		free(from);
+		free(to);
+	}
+	return S2P_OK;
 }
 
 sqlite3 *
@@ -403,8 +479,11 @@ create_private(const char *path, struct s2p_error *err)
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, DB_FILE_MODE);
 	if (fd < 0)
-		return s2p_error_set(err, S2P_EIO,
-		    "database: cannot open %s: %s", path, strerror(errno));
+		return s2p_error_set(err, errno == ENOSPC || errno == EACCES ||
+			errno == EROFS || errno == EPERM ? S2P_EDISK : S2P_EIO,
+		    "database: cannot open %s: %s: make the data directory "
+		    "writable by the user running Stash (and check the disk)",
+		    path, strerror(errno));
 	if (fstat(fd, &sb) == 0 && (sb.st_mode & 0777) != DB_FILE_MODE &&
 	    fchmod(fd, DB_FILE_MODE) != 0)
 		s2p_warn("database: cannot make %s private: %s", path,

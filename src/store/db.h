@@ -44,7 +44,9 @@ void s2p_db_rollback(struct s2p_db *db);
 int s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
     struct s2p_error *err) S2P_NODISCARD;
 /* Map a failed SQLite result code rc into err and return the status:
- * S2P_EBUSY for SQLITE_BUSY/SQLITE_LOCKED, else S2P_EIO. what names the
+ * S2P_EBUSY for SQLITE_BUSY/SQLITE_LOCKED; S2P_EDISK for a full disk or a
+ * database that cannot be written, S2P_ECORRUPT for a corrupt file (both
+ * with a message saying what to do); else S2P_EIO. what names the
  * operation for the message ("claim job"). */
 int s2p_db_error(struct s2p_db *db, int rc, const char *what,
     struct s2p_error *err);
@@ -59,6 +61,14 @@ int s2p_db_tx_end(struct s2p_db *db, int rc, struct s2p_error *err)
 /* Copy text column col of st into dst (len bytes, always terminated; NULL
  * reads as ""). */
 void s2p_db_copy_col(sqlite3_stmt *st, int col, char *dst, size_t len);
+/* SQLite's quick integrity check (reads the whole file: for tasks and the
+ * worker, never hooks). S2P_ECORRUPT when it finds damage. */
+int s2p_db_check(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
+/* Move a corrupt database at path (and its -wal/-shm files) aside as
+ * "<path>.corrupt-<UTC time>", the new name in aside. The caller has
+ * closed it. S2P_EIO when the rename fails. */
+int s2p_db_quarantine(const char *path, double now, char *aside, size_t len,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Schema version this program migrates to (the number of migrations). */
 int s2p_db_schema_version(void);
 /* Add delta to the named summary counter (created at 0). */

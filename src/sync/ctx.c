@@ -74,7 +74,40 @@ s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err)
 	path = s2p_ctx_path(ctx, S2P_DB_FILE);
 	rc = s2p_db_open(&ctx->db, path, err);
 	free(path);
+	/* Damage a hook's few rows did not touch shows here, once per task
+	 * or worker process. */
+	if (rc == S2P_OK && ctx->repair_db)
+		rc = s2p_db_check(ctx->db, err);
+	if (rc == S2P_ECORRUPT && ctx->repair_db) {
+		struct s2p_error e;
+
+		/* Replace it, and fail this run with what happened. */
+		s2p_error_clear(&e);
+		rc = s2p_ctx_db_replace(ctx, &e);
+		s2p_error_set(err, rc, "%s", e.msg);
+	}
 	return rc;
+}
+
+int
+s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	char *path = s2p_ctx_path(ctx, "stash2plex.db");
+	char aside[1024];
+	int rc;
+
+	s2p_db_close(ctx->db);
+	ctx->db = NULL;
+	rc = s2p_db_quarantine(path, s2p_clock_now(ctx->clock), aside,
+	    sizeof(aside), err);
+	if (rc == S2P_OK)
+		rc = s2p_db_open(&ctx->db, path, err);
+	free(path);
+	if (rc != S2P_OK)
+		return rc;
+	return s2p_error_set(err, S2P_ECORRUPT, "The database was corrupt: "
+	    "moved it aside as %.600s and started a fresh one. Run \"Sync All "
+	    "Scenes to Plex\" to queue every scene again.", aside);
 }
 
 int

@@ -29,6 +29,8 @@ struct s2p_ctx {
 	const struct s2p_clock *clock;
 	struct s2p_rng rng;
 	volatile sig_atomic_t *stop; /* set by signal handlers; may be NULL */
+	int repair_db; /* a corrupt database is moved aside and replaced
+			* (tasks, the worker); hooks only report it */
 };
 
 void s2p_ctx_init(struct s2p_ctx *ctx);
@@ -41,6 +43,10 @@ char *s2p_ctx_path(const struct s2p_ctx *ctx, const char *name);
 int s2p_ctx_make_data_dir(struct s2p_ctx *ctx, struct s2p_error *err)
     S2P_NODISCARD;
 int s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
+/* The database is corrupt: close it, move it aside and open a fresh one.
+ * err (may be NULL) gets the one line telling the user what happened and
+ * to run Sync All; returns S2P_ECORRUPT, or the failure to replace it. */
+int s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err);
 int s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* The one settings loader. Sources, later ones winning: the defaults, the

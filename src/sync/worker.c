@@ -202,6 +202,13 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 	int attempts = job->attempts + (cls == S2P_CLASS_DOWN ? 0 : 1);
 
 	s2p_error_clear(&qe);
+	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
+		/* The local database failed mid-job: stop the run. */
+		snprintf(r->fatal, sizeof(r->fatal), "%s", e->msg);
+		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
+			s2p_debug("queue: %s", qe.msg);
+		return rc;
+	}
 	if (!plex_side && rc == S2P_EPARSE && stash_answers(r)) {
 		/* Stash answers other queries: the defect is in this scene's
 		 * data. Fail this job alone; the queue goes on. */
@@ -558,6 +565,12 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 				break;
 			continue;
 		}
+		if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
+			/* A full disk, a read-only or corrupt database: no
+			 * retry helps. */
+			*err = e;
+			goto out;
+		}
 		if (rc != S2P_OK) {
 			s2p_errorf("queue: %s", e.msg);
 			s2p_ctx_sleep(ctx, 1.0);
@@ -573,6 +586,10 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 				st->waiting = c.pending + c.running;
 			break;
 		}
+		if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
+			s2p_error_set(err, rc, "%s", r.fatal);
+			goto out;
+		}
 		if (rc != S2P_OK) {
 			s2p_error_set(err, rc, "worker stopped with the queue "
 						"kept: %s", r.fatal);
@@ -582,6 +599,8 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 	}
 	rc = S2P_OK;
 out:
+	if (rc == S2P_ECORRUPT)
+		rc = s2p_ctx_db_replace(ctx, err);
 	s2p_matcher_free(&r.matcher);
 	s2p_breaker_free(&r.breaker);
 	free(bpath);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,6 +701,128 @@ test_hostile__file_name_match_keeps_other_items(void **state)
 	h_stop(&e);
 }
 
+/* Contents of a file ("" when absent); caller frees. */
+static char *
+slurp_file(const char *path)
+{
+	struct s2p_buf b;
+	int fd = open(path, O_RDONLY);
+
+	s2p_buf_init(&b, 0);
+	if (fd >= 0) {
+		assert_int_equal(s2p_buf_read_fd(&b, fd), 0);
+		close(fd);
+	}
+	if (b.data == NULL)
+		return s2p_xstrdup("");
+	return s2p_buf_take(&b);
+}
+
+/* Run args like run_args, but a run still going after secs is killed and
+ * the test fails: these runs used to loop forever. */
+static void
+run_bounded(struct h_env *e, const char *args, const char *const *env,
+    double secs, struct h_run *r)
+{
+	struct h_proc p;
+	double end = h_mono() + secs;
+	int st = 0;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(h_spawn_plugin(e, args, env ? env : no_autodrain,
+			     "bounded", -1, &p),
+	    0);
+	while (waitpid(p.pid, &st, WNOHANG) == 0) {
+		if (h_mono() > end) {
+			kill(p.pid, SIGKILL);
+			waitpid(p.pid, &st, 0);
+			r->out = slurp_file(p.out);
+			r->err = slurp_file(p.err);
+			fail_msg("%s still running after %.0f s; stderr:\n%.2000s",
+			    args, secs, r->err);
+		}
+		h_sleep(0.05);
+	}
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->out = slurp_file(p.out);
+	r->err = slurp_file(p.err);
+	printf("%s -> %d\n%s%s", args, r->status, r->out, r->err);
+}
+
+/* Queue every scene and process the queue once. */
+static void
+sync_all(struct h_env *e)
+{
+	struct h_run r;
+
+	run_task(e, "all", NULL, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	run_task(e, "process_queue", NULL, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+}
+
+/*
+ * 4b. A corrupt database: the hook reports it (no "queued"), Process
+ * Queue ends at once, moving the file aside for a fresh database and
+ * telling the user to run Sync All; after that, everything works again.
+ */
+static void
+test_hostile__corrupt_database_is_replaced(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	char *path, *ls;
+	unsigned char junk[8192];
+	unsigned int seed = 9;
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 5, 43, NULL, NULL), 0);
+	sync_all(&e);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+	/* Everything into the main file, then 8 KiB of noise over the
+	 * queue's pages. */
+	assert_int_equal(h_db_long(&e, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)rand_r(&seed);
+	path = s2p_xasprintf("%s/data/stash2plex.db", e.dir);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 4096, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+	assert_int_equal(fclose(f), 0);
+
+	hook(&e, 2, &r);
+	printf("hook: %s\n%s", r.out, r.err);
+	assert_int_not_equal(r.status, 0);
+	assert_true(is_error(&r));
+	assert_null(strstr(r.out, "queued"));
+	assert_non_null(strstr(r.out, "corrupt"));
+	h_run_free(&r);
+
+	run_bounded(&e, "{\"mode\": \"process_queue\"}", NULL, 60, &r);
+	assert_non_null(strstr(r.out, "moved it aside as"));
+	assert_non_null(strstr(r.out, "Sync All"));
+	h_run_free(&r);
+	ls = s2p_xasprintf("ls '%s/data' | grep -c '^stash2plex.db.corrupt-"
+			   "[0-9TZ]*$'", e.dir);
+	assert_int_equal(system(ls), 0);
+	free(ls);
+
+	/* A fresh start. */
+	hook(&e, 2, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "queued scene 2"));
+	h_run_free(&r);
+	sync_all(&e);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+	free(path);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -713,6 +836,7 @@ main(void)
 		    test_hostile__plex_url_password_never_shows),
 		cmocka_unit_test(
 		    test_hostile__file_name_match_keeps_other_items),
+		cmocka_unit_test(test_hostile__corrupt_database_is_replaced),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
