@@ -434,7 +434,13 @@ one_job(struct run *r, const struct s2p_job *job)
 		break;
 	}
 	s2p_sync_result_free(&res);
-	if (s2p_queue_ack(ctx->db, job->id, now_of(r), &qe) != S2P_OK)
+	rc = s2p_queue_ack(ctx->db, job->id, now_of(r), &qe);
+	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
+		/* Stop the run; the job stays (claimed) and runs again. */
+		snprintf(r->fatal, sizeof(r->fatal), "%s", qe.msg);
+		return rc;
+	}
+	if (rc != S2P_OK)
 		s2p_errorf("queue: %s", qe.msg);
 	return S2P_OK;
 }
