@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "core/xalloc.h"
 #include "store/queue.h"
 #include "store/syncstate.h"
+#include "sync/breaker.h"
 #include "sync/worker.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -49,13 +51,116 @@ idle_exit(void)
 	return (*end == '\0' && d >= 0 && d <= 3600) ? d : 10.0;
 }
 
+/* What the background worker knows of the settings it runs with. */
+struct watch {
+	struct s2p_app *app;
+	char *json;        /* the settings in force, as sorted JSON text */
+	struct stat sb;    /* the settings file when last looked at */
+	double next_look;  /* look at the file at most once a second */
+	double next_stash; /* ask Stash once a minute */
+};
+
+/* The settings as JSON text (new string). */
+static char *
+settings_text(const struct s2p_config *cfg)
+{
+	json_t *j = s2p_config_to_json(cfg);
+	char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(j);
+	return t;
+}
+
+/* opts.settings_changed: 1 when the cached settings file changed (a task
+ * run by the user saves what Stash holds) or, once a minute, Stash's
+ * settings differ from those in force. Loads them into a scratch context,
+ * so the running worker is untouched until it reloads. */
+static int
+settings_changed(void *arg)
+{
+	struct watch *w = arg;
+	struct s2p_app *app = w->app;
+	double now = s2p_clock_now(app->ctx.clock);
+	char *path = s2p_ctx_path(&app->ctx, S2P_SETTINGS_FILE);
+	struct stat sb;
+	struct s2p_ctx tmp;
+	struct s2p_error e;
+	int file_changed, ask_stash, changed = 0;
+
+	if (now < w->next_look) {
+		free(path);
+		return 0;
+	}
+	w->next_look = now + 1.0;
+	memset(&sb, 0, sizeof(sb));
+	(void)stat(path, &sb);
+	file_changed = sb.st_mtime != w->sb.st_mtime ||
+	    sb.st_size != w->sb.st_size || sb.st_ino != w->sb.st_ino;
+	w->sb = sb;
+	ask_stash = app->ctx.stash_url != NULL && now >= w->next_stash;
+	if (ask_stash)
+		w->next_stash = now + 60.0;
+	if (file_changed || ask_stash) {
+		s2p_ctx_init(&tmp);
+		tmp.clock = app->ctx.clock;
+		tmp.data_dir = s2p_xstrdup(app->ctx.data_dir);
+		if (ask_stash) {
+			tmp.stash_url = s2p_xstrdup(app->ctx.stash_url);
+			tmp.session_cookie = app->ctx.session_cookie
+			    ? s2p_xstrdup(app->ctx.session_cookie) : NULL;
+		}
+		s2p_error_clear(&e);
+		if (s2p_ctx_load_settings(&tmp, &app->overrides, &e) ==
+		    S2P_OK) {
+			char *t = settings_text(&tmp.cfg);
+
+			changed = strcmp(t, w->json) != 0;
+			free(t);
+		} else {
+			s2p_debug("new settings not usable yet: %s", e.msg);
+		}
+		s2p_ctx_free(&tmp);
+		if (stat(path, &sb) == 0)
+			w->sb = sb; /* our own save of Stash's copy */
+	}
+	free(path);
+	if (changed)
+		s2p_info("Settings changed; reloading them");
+	return changed;
+}
+
+/* After a reload: a different Plex server or token makes the breaker's
+ * count of failures meaningless, so it starts CLOSED. */
+static void
+plex_changed(struct s2p_app *app, const char *old_url, const char *old_token)
+{
+	const struct s2p_config *cfg = &app->ctx.cfg;
+	struct s2p_breaker br;
+	char *bpath;
+
+	if (strcmp(old_url, cfg->plex_url ? cfg->plex_url : "") == 0 &&
+	    strcmp(old_token, cfg->plex_token ? cfg->plex_token : "") == 0)
+		return;
+	bpath = s2p_ctx_path(&app->ctx, S2P_BREAKER_FILE);
+	s2p_breaker_init(&br, bpath);
+	if (s2p_breaker_reset(&br, s2p_clock_now(app->ctx.clock), NULL) ==
+	    S2P_OK)
+		s2p_info("Plex settings changed: circuit breaker reset");
+	s2p_breaker_free(&br);
+	free(bpath);
+}
+
 int
 s2p_background_worker(struct s2p_app *app, int lock_fd)
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	char *lockpath = s2p_ctx_path(ctx, S2P_LOCK_FILE);
-	int rc = S2P_OK;
+	int rc = S2P_OK, reloading = 0;
+	char *old_url = NULL, *old_token = NULL;
+	struct watch w;
 
+	memset(&w, 0, sizeof(w));
+	w.app = app;
 	ctx->repair_db = 1;
 	for (;;) {
 		struct s2p_worker_opts o;
@@ -64,12 +169,42 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 		struct s2p_error err;
 
 		memset(&o, 0, sizeof(o));
+		memset(&st, 0, sizeof(st));
 		o.idle_exit = idle_exit();
+		o.settings_changed = settings_changed;
+		o.settings_arg = &w;
 		s2p_error_clear(&err);
-		s2p_info("Background worker started (pid %d)", (int)getpid());
+		if (!reloading)
+			s2p_info("Background worker started (pid %d)",
+			    (int)getpid());
 		rc = s2p_app_settings(app, &err);
-		if (rc == S2P_OK)
+		if (rc == S2P_OK && reloading)
+			plex_changed(app, old_url, old_token);
+		if (rc == S2P_OK) {
+			char *path = s2p_ctx_path(ctx, S2P_SETTINGS_FILE);
+
+			free(w.json);
+			w.json = settings_text(&ctx->cfg);
+			if (stat(path, &w.sb) != 0)
+				memset(&w.sb, 0, sizeof(w.sb));
+			w.next_stash = s2p_clock_now(ctx->clock) + 60.0;
+			free(path);
 			rc = s2p_worker_run(ctx, &o, &st, &err);
+		}
+		reloading = rc == S2P_OK && st.reload;
+		if (reloading) {
+			/* Same lock, fresh settings and connections. */
+			free(old_url);
+			free(old_token);
+			old_url = s2p_xstrdup(ctx->cfg.plex_url ?
+			    ctx->cfg.plex_url : "");
+			old_token = s2p_xstrdup(ctx->cfg.plex_token ?
+			    ctx->cfg.plex_token : "");
+			s2p_ctx_close_handles(ctx);
+			s2p_config_free(&ctx->cfg);
+			s2p_config_init(&ctx->cfg);
+			continue;
+		}
 		if (rc != S2P_OK)
 			s2p_errorf("Background worker stopped: %s", err.msg);
 		else
@@ -94,6 +229,9 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 	if (lock_fd >= 0)
 		close(lock_fd);
 	free(lockpath);
+	free(w.json);
+	free(old_url);
+	free(old_token);
 	return rc;
 }
 

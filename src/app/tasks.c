@@ -140,14 +140,31 @@ task_reconcile_7days(struct s2p_app *app, struct s2p_buf *msg,
 	return enqueue_scenes(app, since, S2P_REASON_RECONCILE, msg, err);
 }
 
+/* Seconds without progress after which Process Queue stops following
+ * the background worker (STASH2PLEX_FOLLOW_STALL, default 120). */
+static double
+follow_stall(void)
+{
+	const char *v = getenv("STASH2PLEX_FOLLOW_STALL");
+	char *end;
+	double d;
+
+	if (v == NULL)
+		return 120.0;
+	d = strtod(v, &end);
+	return (*end == '\0' && d >= 1 && d <= 3600) ? d : 120.0;
+}
+
 /* Watch the background worker drain, reporting progress, until nothing is
- * due or running. */
+ * due or running, or until it has made no progress (nothing done, nothing
+ * added or removed) for follow_stall() seconds: then it is waiting for
+ * something (Plex, Stash) and following it would never end. */
 static int
 follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
 	struct s2p_ctx *ctx = &app->ctx;
-	struct s2p_queue_counts c, first;
-	double last_log = 0;
+	struct s2p_queue_counts c, first, seen;
+	double last_log = 0, moved_at = now_of(app), stall = follow_stall();
 	int rc;
 
 	rc = s2p_queue_counts(ctx->db, now_of(app), &first, err);
@@ -155,12 +172,28 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 		return rc;
 	s2p_info("The background worker is draining the queue (%ld pending); "
 		 "following its progress", first.pending + first.running);
+	seen = first;
 	for (;;) {
 		rc = s2p_queue_counts(ctx->db, now_of(app), &c, err);
 		if (rc != S2P_OK)
 			return rc;
 		if (c.due == 0 && c.running == 0)
 			break;
+		if (c.done != seen.done || c.dead != seen.dead ||
+		    c.pending != seen.pending || c.running != seen.running) {
+			seen = c;
+			moved_at = now_of(app);
+		} else if (now_of(app) - moved_at >= stall) {
+			s2p_warn("The background worker has made no progress for "
+				 "%.0f s (%ld job(s) waiting; Plex or Stash may be "
+				 "unreachable: see Health Check). It keeps the "
+				 "jobs and goes on by itself; stopped following "
+				 "it.", stall, c.pending + c.running);
+			(void)!s2p_buf_addf(msg, "stopped following the "
+			    "background worker: no progress for %.0f s, %ld "
+			    "job(s) waiting", stall, c.pending + c.running);
+			return S2P_OK;
+		}
 		if (c.done - first.done + c.pending + c.running > 0)
 			s2p_log_progress((double)(c.done - first.done) /
 			    (double)(c.done - first.done + c.pending + c.running));

@@ -543,6 +543,11 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 		struct s2p_error e;
 		int allowed = 1;
 
+		if (opts->settings_changed != NULL &&
+		    opts->settings_changed(opts->settings_arg)) {
+			st->reload = 1;
+			break;
+		}
 		s2p_error_clear(&e);
 		if (s2p_breaker_allow(&r.breaker, now_of(&r), &allowed, &tr,
 			&e) != S2P_OK)

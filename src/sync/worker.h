@@ -17,6 +17,11 @@ struct s2p_worker_opts {
 	int until_idle;   /* return as soon as no job is due (foreground task) */
 	double idle_exit; /* background: return after the queue was empty this long */
 	double lease;     /* seconds a claim is held (default 300) */
+	/* Asked between jobs and while paused (NULL: never): 1 when the
+	 * settings changed; the run then returns with st->reload set so the
+	 * caller can reload them (a fixed plex_url is picked up). */
+	int (*settings_changed)(void *arg);
+	void *settings_arg;
 };
 
 struct s2p_worker_stats {
@@ -27,6 +32,7 @@ struct s2p_worker_stats {
 	long retried;
 	long dead;
 	long waiting; /* jobs left waiting (backoff or breaker) at return */
+	int reload;   /* returned because the settings changed */
 };
 
 /* Drain the queue. The caller holds the worker lock. Returns S2P_OK when it

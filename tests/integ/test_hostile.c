@@ -823,6 +823,59 @@ test_hostile__corrupt_database_is_replaced(void **state)
 	h_stop(&e);
 }
 
+/*
+ * 4c. A background worker started with a wrong plex_url: following it
+ * ends when it makes no progress (saying why); once the user fixes the
+ * setting, the worker picks it up (no restart) and drains, and Process
+ * Queue following it ends.
+ */
+static void
+test_hostile__worker_picks_up_fixed_settings(void **state)
+{
+	static const char *const bg[] = { "STASH2PLEX_IDLE_EXIT=2", NULL };
+	static const char *const bg_stall[] = { "STASH2PLEX_IDLE_EXIT=2",
+		"STASH2PLEX_FOLLOW_STALL=3", NULL };
+	struct h_env e;
+	struct h_run r;
+	char *log;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 6, 47, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e, "\"plex_url\": \"http://127.0.0.1:1\""),
+	    0);
+	run_task(&e, "all", NULL, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	/* Process Queue fails every job and leaves them to a worker. */
+	run_bounded(&e, "{\"mode\": \"process_queue\"}", bg, 60, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "background worker"));
+	h_run_free(&r);
+	/* The worker probes the wrong URL; the jobs are due again. */
+	assert_int_equal(h_wait_log(&e, "Plex health check failed", 1, 60), 0);
+	h_sleep(6);
+	run_bounded(&e, "{\"mode\": \"process_queue\"}", bg_stall, 60, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "no progress for 3 s"));
+	assert_non_null(strstr(r.err, "Plex or Stash may be unreachable"));
+	h_run_free(&r);
+
+	/* The user fixes plex_url and runs Process Queue. */
+	assert_int_equal(h_settings(&e, NULL), 0);
+	run_bounded(&e, "{\"mode\": \"process_queue\"}", bg, 90, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	assert_int_equal(h_wait_worker(&e, 90), 0);
+	log = h_read_data(&e, "stash2plex.log");
+	assert_non_null(strstr(log, "Settings changed; reloading them"));
+	assert_non_null(strstr(log, "Plex settings changed: circuit breaker "
+				    "reset"));
+	free(log);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -837,6 +890,8 @@ main(void)
 		cmocka_unit_test(
 		    test_hostile__file_name_match_keeps_other_items),
 		cmocka_unit_test(test_hostile__corrupt_database_is_replaced),
+		cmocka_unit_test(
+		    test_hostile__worker_picks_up_fixed_settings),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
