@@ -115,6 +115,18 @@ test_diskfull__full_disk_stops_the_run(void **state)
 	h_run_free(&r);
 	assert_int_equal(h_db_long(e, "SELECT count(*) FROM job"), 0);
 	assert_int_equal(h_unsynced(e, 0), 0);
+	/* A read-only data directory: the same, one line, what to do. */
+	assert_int_equal(mount("tmpfs", data, "tmpfs", MS_REMOUNT | MS_RDONLY,
+			     "size=16m,mode=0700"),
+	    0);
+	run_bounded(e, "process_queue", 60, &r);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "writable by the user running Stash"));
+	assert_int_equal(h_count_str(r.err, "writable by the user"), 1);
+	h_run_free(&r);
+	assert_int_equal(mount("tmpfs", data, "tmpfs", MS_REMOUNT,
+			     "size=16m,mode=0700"),
+	    0);
 	free(data);
 }
 
