@@ -141,6 +141,56 @@ test_pathmap__first_match_wins(void **state)
 	check_map("/data/videos=>/mnt", "/srv/a.mp4", "/srv/a.mp4");
 }
 
+/* s2p_path_normalize(in) is want. */
+static void
+check_norm(const char *in, const char *want)
+{
+	char *got = s2p_path_normalize(in);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_pathmap__normalize_dots(void **state)
+{
+	(void)state;
+	check_norm("/data/videos/a.mp4", "/data/videos/a.mp4");
+	check_norm("/data/videos/./a.mp4", "/data/videos/a.mp4");
+	check_norm("/data/videos/x/../a.mp4", "/data/videos/a.mp4");
+	check_norm("/data/videos/../other/a.mp4", "/data/other/a.mp4");
+	check_norm("/data//videos/a.mp4", "/data/videos/a.mp4");
+	check_norm("/../../a.mp4", "/a.mp4");
+	check_norm("/", "/");
+	check_norm("/data/", "/data");
+	check_norm("a/../../b", "../b");
+	check_norm("C:\\Videos\\x\\..\\a.mp4", "C:\\Videos\\a.mp4");
+	check_norm("\\\\nas\\share\\.\\a.mp4", "\\\\nas\\share\\a.mp4");
+	/* A backslash in a POSIX name is a character, not a separator. */
+	check_norm("/data/a\\..\\b.mp4", "/data/a\\..\\b.mp4");
+	/* ".." and "." only as whole segments. */
+	check_norm("/data/..a/b./a.mp4", "/data/..a/b./a.mp4");
+}
+
+static void
+test_pathmap__reverse(void **state)
+{
+	struct s2p_pathmap m;
+	char *got;
+
+	(void)state;
+	assert_int_equal(s2p_pathmap_parse(&m, "/data/videos=>/mnt/media",
+			     NULL),
+	    S2P_OK);
+	got = s2p_pathmap_reverse(&m, "/mnt/media/S/a.mp4");
+	assert_string_equal(got, "/data/videos/S/a.mp4");
+	free(got);
+	got = s2p_pathmap_reverse(&m, "/srv/a.mp4");
+	assert_string_equal(got, "/srv/a.mp4");
+	free(got);
+	s2p_pathmap_free(&m);
+}
+
 static void
 test_pathmap__segment_boundary(void **state)
 {
@@ -327,6 +377,8 @@ main(void)
 		cmocka_unit_test(test_pathmap__parse_empty_text),
 		cmocka_unit_test(test_pathmap__parse_missing_arrow_names_rule),
 		cmocka_unit_test(test_pathmap__first_match_wins),
+		cmocka_unit_test(test_pathmap__normalize_dots),
+		cmocka_unit_test(test_pathmap__reverse),
 		cmocka_unit_test(test_pathmap__segment_boundary),
 		cmocka_unit_test(test_pathmap__windows_keys),
 		cmocka_unit_test(test_pathmap__posix_to_windows_and_back),
