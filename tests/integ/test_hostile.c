@@ -557,11 +557,10 @@ move_and_sync(struct h_env *e, long id, const char *file)
 {
 	struct h_run r;
 	char *body = s2p_xasprintf("{\"files\": [\"%s\"], \"bump\": false}",
-	    file), *err;
+	    file), *err, *path = s2p_xasprintf("/scene/%ld", id);
 
-	assert_int_equal(h_post(e->stash_ctl, s2p_xasprintf("/scene/%ld", id),
-			     body),
-	    200);
+	assert_int_equal(h_post(e->stash_ctl, path, body), 200);
+	free(path);
 	free(body);
 	hook(e, id, &r);
 	h_run_free(&r);
