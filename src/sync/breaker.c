@@ -1,8 +1,10 @@
 /*
  * breaker.c - the file-backed circuit breaker (see breaker.h and
- * docs/internals/breaker.md). Every mutating call is: lock, read the file,
- * apply the change in memory, save if anything changed, unlock. The file is
- * the truth; the struct is the snapshot of the last call.
+ * docs/internals/breaker.md). The transitions are the pure
+ * s2p_breaker_apply; every mutating call runs it inside one
+ * s2p_statefile_update (lock, read, change, save if anything changed,
+ * unlock). The file is the truth; the struct is the snapshot of the last
+ * call.
  */
 #include "breaker.h"
 
@@ -112,41 +114,28 @@ parse_doc(struct s2p_breaker *b, const json_t *doc)
 	return 0;
 }
 
-/* Read the file into b. Missing: CLOSED, *exists 0, S2P_OK. Corrupt: CLOSED,
- * b->corrupt 1, S2P_EPARSE. */
+/* Fill b from the file's document as s2p_statefile_update hands it over.
+ * Missing: CLOSED. Corrupt: CLOSED and b->corrupt; returns 1 then (the file
+ * must be rewritten), else 0. */
 static int
-read_state(struct s2p_breaker *b, int *exists, struct s2p_error *err)
+take_doc(struct s2p_breaker *b, const json_t *doc, int read_rc)
 {
-	json_t *doc = NULL;
-	int rc;
-
 	b->corrupt = 0;
-	*exists = 1;
-	rc = s2p_statefile_read(b->path, &doc, err);
-	if (rc == S2P_ENOTFOUND) {
-		*exists = 0;
+	if (read_rc == S2P_ENOTFOUND) {
 		set_closed_defaults(b);
-		rc = S2P_OK;
-		goto out;
+		return 0;
 	}
-	if (rc == S2P_OK && parse_doc(b, doc) != 0)
-		rc = s2p_error_set(err, S2P_EPARSE,
-		    "%s: corrupted state file (missing keys or wrong types)",
-		    b->path);
-	if (rc != S2P_OK) {
-		set_closed_defaults(b);
-		b->corrupt = 1;
-	}
-out:
-	json_decref(doc);
-	return rc;
+	if (read_rc == S2P_OK && parse_doc(b, doc) == 0)
+		return 0;
+	set_closed_defaults(b);
+	b->corrupt = 1;
+	return 1;
 }
 
-static int
-save_state(const struct s2p_breaker *b, struct s2p_error *err)
+static json_t *
+to_doc(const struct s2p_breaker *b)
 {
 	json_t *doc = json_object();
-	int rc;
 
 	json_object_set_new(doc, "state", json_string(state_keys[b->state]));
 	json_object_set_new(doc, "failure_count", json_integer(b->failures));
@@ -154,9 +143,7 @@ save_state(const struct s2p_breaker *b, struct s2p_error *err)
 	json_object_set_new(doc, "opened_at",
 	    b->opened_at > 0 ? json_real(b->opened_at) : json_null());
 	json_object_set_new(doc, "changed_at", json_real(b->changed_at));
-	rc = s2p_statefile_write(b->path, doc, err);
-	json_decref(doc);
-	return rc;
+	return doc;
 }
 
 static void
@@ -192,53 +179,140 @@ apply_timeout(struct s2p_breaker *b, double now, int *dirty)
 	return S2P_BREAKER_TR_HALF_OPENED;
 }
 
+/* A counted result while CLOSED: a failure counts and may open. */
+static enum s2p_breaker_transition
+closed_result(struct s2p_breaker *b, int success, double now, int *dirty)
+{
+	int threshold = b->threshold > 0 ? b->threshold : 1;
+
+	if (success) {
+		*dirty |= b->failures != 0;
+		b->failures = 0;
+		return S2P_BREAKER_TR_NONE;
+	}
+	b->failures++;
+	*dirty = 1;
+	if (b->failures < threshold)
+		return S2P_BREAKER_TR_NONE;
+	go_open(b, now);
+	return S2P_BREAKER_TR_OPENED;
+}
+
+/* A trial result while HALF_OPEN: a failure re-opens, enough successes
+ * close. */
+static enum s2p_breaker_transition
+trial_result(struct s2p_breaker *b, int success, double now, int *dirty)
+{
+	*dirty = 1;
+	if (!success) {
+		go_open(b, now);
+		return S2P_BREAKER_TR_REOPENED;
+	}
+	if (++b->successes < b->success_threshold)
+		return S2P_BREAKER_TR_NONE;
+	set_closed_defaults(b);
+	b->changed_at = now;
+	return S2P_BREAKER_TR_CLOSED;
+}
+
+enum s2p_breaker_transition
+s2p_breaker_apply(struct s2p_breaker *b, enum s2p_breaker_event ev,
+    double now, int *dirty)
+{
+	enum s2p_breaker_transition t, r = S2P_BREAKER_TR_NONE;
+	int success = ev == S2P_BREAKER_EV_SUCCESS;
+
+	if (ev == S2P_BREAKER_EV_RESET) {
+		set_closed_defaults(b);
+		b->changed_at = now;
+		*dirty = 1;
+		return S2P_BREAKER_TR_NONE;
+	}
+	t = apply_timeout(b, now, dirty);
+	if (ev == S2P_BREAKER_EV_ALLOW)
+		return t;
+	switch (b->state) {
+	case S2P_BREAKER_CLOSED:
+		r = closed_result(b, success, now, dirty);
+		break;
+	case S2P_BREAKER_HALF_OPEN:
+		r = trial_result(b, success, now, dirty);
+		break;
+	case S2P_BREAKER_OPEN:
+		/* results of jobs started before it opened: not evidence */
+		break;
+	}
+	/* A result that changes nothing more reports the timeout's step. */
+	return r != S2P_BREAKER_TR_NONE ? r : t;
+}
+
 int
 s2p_breaker_load(struct s2p_breaker *b, int *exists_out, struct s2p_error *err)
 {
-	int exists;
-	int rc = read_state(b, &exists, err);
+	json_t *doc = NULL;
+	int rc = s2p_statefile_read(b->path, &doc, err);
 
 	if (exists_out != NULL)
-		*exists_out = exists;
-	return rc;
+		*exists_out = rc != S2P_ENOTFOUND;
+	if (take_doc(b, doc, rc) && rc == S2P_OK)
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "%s: corrupted state file (missing keys or wrong types)",
+		    b->path);
+	json_decref(doc);
+	return rc == S2P_ENOTFOUND ? S2P_OK : rc;
 }
 
-/* Lock and read. A corrupt file is not an error here: it reads as CLOSED and
- * the caller rewrites it (*dirty set). */
-static int
-begin(struct s2p_breaker *b, double now, int *fd, int *dirty,
-    struct s2p_error *err)
-{
-	int exists;
-	int rc = s2p_statefile_lock(b->path, fd, err);
+/* One breaker operation in progress (s2p_statefile_fn argument). */
+struct op {
+	struct s2p_breaker *b;
+	enum s2p_breaker_event ev;
+	double now;
+	enum s2p_breaker_transition tr;
+	int called;
+};
 
-	*dirty = 0;
-	if (rc != S2P_OK)
-		return rc;
-	if (read_state(b, &exists, NULL) != S2P_OK) {
-		b->changed_at = now;
-		*dirty = 1;
+/* s2p_statefile_fn: read, apply the event, save when anything changed. A
+ * corrupt file reads as CLOSED and is rewritten. */
+static json_t *
+update_fn(const json_t *doc, int read_rc, const char *why, void *arg)
+{
+	struct op *op = arg;
+	int dirty = 0;
+
+	(void)why;
+	op->called = 1;
+	if (take_doc(op->b, doc, read_rc)) {
+		op->b->changed_at = op->now;
+		dirty = 1;
 	}
-	return S2P_OK;
+	op->tr = s2p_breaker_apply(op->b, op->ev, op->now, &dirty);
+	return dirty ? to_doc(op->b) : NULL;
+}
+
+/* Run ev through the file. When the lock fails, the event is applied to
+ * the last snapshot anyway, so the caller can still decide. */
+static int
+run_event(struct s2p_breaker *b, enum s2p_breaker_event ev, double now,
+    enum s2p_breaker_transition *tr, struct s2p_error *err)
+{
+	struct op op = { b, ev, now, S2P_BREAKER_TR_NONE, 0 };
+	int dirty = 0;
+	int rc = s2p_statefile_update(b->path, update_fn, &op, err);
+
+	if (!op.called)
+		op.tr = s2p_breaker_apply(b, ev, now, &dirty);
+	if (tr != NULL)
+		*tr = op.tr;
+	return rc;
 }
 
 int
 s2p_breaker_allow(struct s2p_breaker *b, double now, int *allowed,
     enum s2p_breaker_transition *tr, struct s2p_error *err)
 {
-	enum s2p_breaker_transition t;
-	int fd = -1, dirty = 0;
-	int rc = begin(b, now, &fd, &dirty, err);
+	int rc = run_event(b, S2P_BREAKER_EV_ALLOW, now, tr, err);
 
-	/* on a lock failure, judge the last snapshot so the caller can still
-	 * decide */
-	t = apply_timeout(b, now, &dirty);
-	if (rc == S2P_OK && dirty)
-		rc = save_state(b, err);
-	s2p_statefile_unlock(fd);
 	*allowed = b->state != S2P_BREAKER_OPEN;
-	if (tr != NULL)
-		*tr = t;
 	return rc;
 }
 
@@ -246,65 +320,15 @@ int
 s2p_breaker_record(struct s2p_breaker *b, int success, double now,
     enum s2p_breaker_transition *tr, struct s2p_error *err)
 {
-	enum s2p_breaker_transition t;
-	int fd = -1, dirty = 0, threshold;
-	int rc = begin(b, now, &fd, &dirty, err);
-
-	/* on a lock failure, apply the change to the last snapshot anyway */
-	t = apply_timeout(b, now, &dirty);
-	switch (b->state) {
-	case S2P_BREAKER_CLOSED:
-		threshold = b->threshold > 0 ? b->threshold : 1;
-		if (success) {
-			dirty |= b->failures != 0;
-			b->failures = 0;
-		} else {
-			b->failures++;
-			dirty = 1;
-			if (b->failures >= threshold) {
-				go_open(b, now);
-				t = S2P_BREAKER_TR_OPENED;
-			}
-		}
-		break;
-	case S2P_BREAKER_HALF_OPEN:
-		dirty = 1;
-		if (!success) {
-			go_open(b, now);
-			t = S2P_BREAKER_TR_REOPENED;
-		} else if (++b->successes >= b->success_threshold) {
-			b->state = S2P_BREAKER_CLOSED;
-			b->failures = 0;
-			b->successes = 0;
-			b->opened_at = 0.0;
-			b->changed_at = now;
-			t = S2P_BREAKER_TR_CLOSED;
-		}
-		break;
-	case S2P_BREAKER_OPEN:
-		/* results of jobs started before it opened: not evidence */
-		break;
-	}
-	if (rc == S2P_OK && dirty)
-		rc = save_state(b, err);
-	s2p_statefile_unlock(fd);
-	if (tr != NULL)
-		*tr = t;
-	return rc;
+	return run_event(b,
+	    success ? S2P_BREAKER_EV_SUCCESS : S2P_BREAKER_EV_FAILURE, now, tr,
+	    err);
 }
 
 int
 s2p_breaker_reset(struct s2p_breaker *b, double now, struct s2p_error *err)
 {
-	int fd = -1, dirty = 0;
-	int rc = begin(b, now, &fd, &dirty, err);
-
-	set_closed_defaults(b);
-	b->changed_at = now;
-	if (rc == S2P_OK)
-		rc = save_state(b, err);
-	s2p_statefile_unlock(fd);
-	return rc;
+	return run_event(b, S2P_BREAKER_EV_RESET, now, NULL, err);
 }
 
 enum s2p_breaker_state

@@ -90,6 +90,21 @@ int s2p_breaker_record(struct s2p_breaker *b, int success, double now,
 int s2p_breaker_reset(struct s2p_breaker *b, double now,
     struct s2p_error *err) S2P_NODISCARD;
 
+/* The operations above, as events of the pure state machine. */
+enum s2p_breaker_event {
+	S2P_BREAKER_EV_ALLOW,   /* may a job run? (the lazy timeout only) */
+	S2P_BREAKER_EV_SUCCESS, /* a counted job succeeded */
+	S2P_BREAKER_EV_FAILURE, /* a counted job failed */
+	S2P_BREAKER_EV_RESET,   /* manual reset */
+};
+
+/* The state machine without the file: apply ev at now to b's snapshot and
+ * return the transition; *dirty is set when b changed (the file must be
+ * rewritten). allow/record/reset are this function inside one locked
+ * read-modify-write of the file. */
+enum s2p_breaker_transition s2p_breaker_apply(struct s2p_breaker *b,
+    enum s2p_breaker_event ev, double now, int *dirty);
+
 /* The state b would have at now: HALF_OPEN for an OPEN snapshot whose
  * timeout has elapsed. Pure; for status views. */
 enum s2p_breaker_state s2p_breaker_effective_state(const struct s2p_breaker *b,

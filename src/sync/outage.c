@@ -126,13 +126,11 @@ out:
 	return rc;
 }
 
-static int
-save_list(const char *path, const struct s2p_outage_list *l,
-    struct s2p_error *err)
+static json_t *
+list_doc(const struct s2p_outage_list *l)
 {
 	json_t *arr = json_array();
 	size_t i;
-	int rc;
 
 	for (i = 0; i < l->n; i++) {
 		const struct s2p_outage *o = &l->v[i];
@@ -148,28 +146,7 @@ save_list(const char *path, const struct s2p_outage_list *l,
 		    json_integer(o->jobs_waited));
 		json_array_append_new(arr, obj);
 	}
-	rc = s2p_statefile_write(path, arr, err);
-	json_decref(arr);
-	return rc;
-}
-
-/* Lock the history and load it into l. A corrupt file is logged and treated
- * as empty (the next save replaces it). */
-static int
-begin(const char *path, int *fd, struct s2p_outage_list *l,
-    struct s2p_error *err)
-{
-	struct s2p_error lerr = { 0 };
-	int rc = s2p_statefile_lock(path, fd, err);
-
-	l->v = NULL;
-	l->n = 0;
-	if (rc != S2P_OK)
-		return rc;
-	if (s2p_outage_load(path, l, &lerr) != S2P_OK)
-		s2p_warn("Outage history unreadable, starting a new one: %s",
-		    lerr.msg);
-	return S2P_OK;
+	return arr;
 }
 
 /* The newest record if it is ongoing, else NULL. */
@@ -182,79 +159,123 @@ open_record(struct s2p_outage_list *l)
 }
 
 int
+s2p_outage_list_start(struct s2p_outage_list *l, double now)
+{
+	if (open_record(l) != NULL)
+		return 0;
+	if (l->n == S2P_OUTAGE_MAX) {
+		memmove(l->v, l->v + 1, (l->n - 1) * sizeof(*l->v));
+		l->n--;
+	}
+	l->v = s2p_xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].started_at = now;
+	l->v[l->n].ongoing = 1;
+	l->n++;
+	return 1;
+}
+
+int
+s2p_outage_list_end(struct s2p_outage_list *l, double now, long jobs_waited)
+{
+	struct s2p_outage *o = open_record(l);
+
+	if (o == NULL)
+		return 0;
+	close_at(o, now, jobs_waited > 0 ? jobs_waited : 0);
+	return 1;
+}
+
+int
+s2p_outage_list_reconcile(struct s2p_outage_list *l, int breaker_open,
+    double breaker_changed_at, double now)
+{
+	struct s2p_outage *o = breaker_open ? NULL : open_record(l);
+	double end;
+
+	if (o == NULL)
+		return 0;
+	end = breaker_changed_at > 0 ? breaker_changed_at : o->started_at;
+	if (end > now)
+		end = now;
+	close_at(o, end, o->jobs_waited);
+	return 1;
+}
+
+/* One change of the history (s2p_statefile_fn argument). */
+struct op {
+	int (*change)(struct s2p_outage_list *l, const struct op *op);
+	const char *path;
+	double now;
+	double changed_at;
+	long jobs;
+};
+
+/* s2p_statefile_fn: parse the history (a corrupt one is logged and treated
+ * as empty, so the save replaces it), change it, save when changed. */
+static json_t *
+update_fn(const json_t *doc, int read_rc, const char *why, void *arg)
+{
+	const struct op *op = arg;
+	struct s2p_outage_list l = { NULL, 0 };
+	json_t *next = NULL;
+
+	if (read_rc == S2P_EPARSE)
+		s2p_warn("Outage history unreadable, starting a new one: %s",
+		    why);
+	else if (read_rc == S2P_OK && parse_list(doc, &l) != 0)
+		s2p_warn("Outage history unreadable, starting a new one: "
+		    "%s: corrupted outage history (not an array)", op->path);
+	if (op->change(&l, op))
+		next = list_doc(&l);
+	s2p_outage_list_free(&l);
+	return next;
+}
+
+static int
+do_start(struct s2p_outage_list *l, const struct op *op)
+{
+	return s2p_outage_list_start(l, op->now);
+}
+
+static int
+do_end(struct s2p_outage_list *l, const struct op *op)
+{
+	return s2p_outage_list_end(l, op->now, op->jobs);
+}
+
+static int
+do_reconcile(struct s2p_outage_list *l, const struct op *op)
+{
+	return s2p_outage_list_reconcile(l, 0, op->changed_at, op->now);
+}
+
+int
 s2p_outage_start(const char *path, double now, struct s2p_error *err)
 {
-	struct s2p_outage_list l;
-	int fd = -1;
-	int rc = begin(path, &fd, &l, err);
+	struct op op = { do_start, path, now, 0, 0 };
 
-	if (rc != S2P_OK || open_record(&l) != NULL)
-		goto out;
-	if (l.n == S2P_OUTAGE_MAX) {
-		memmove(l.v, l.v + 1, (l.n - 1) * sizeof(*l.v));
-		l.n--;
-	}
-	l.v = s2p_xrealloc(l.v, (l.n + 1) * sizeof(*l.v));
-	memset(&l.v[l.n], 0, sizeof(l.v[l.n]));
-	l.v[l.n].started_at = now;
-	l.v[l.n].ongoing = 1;
-	l.n++;
-	rc = save_list(path, &l, err);
-out:
-	s2p_statefile_unlock(fd);
-	s2p_outage_list_free(&l);
-	return rc;
+	return s2p_statefile_update(path, update_fn, &op, err);
 }
 
 int
 s2p_outage_end(const char *path, double now, long jobs_waited,
     struct s2p_error *err)
 {
-	struct s2p_outage_list l;
-	struct s2p_outage *o;
-	int fd = -1;
-	int rc = begin(path, &fd, &l, err);
+	struct op op = { do_end, path, now, 0, jobs_waited };
 
-	if (rc != S2P_OK)
-		goto out;
-	o = open_record(&l);
-	if (o == NULL)
-		goto out;
-	close_at(o, now, jobs_waited > 0 ? jobs_waited : 0);
-	rc = save_list(path, &l, err);
-out:
-	s2p_statefile_unlock(fd);
-	s2p_outage_list_free(&l);
-	return rc;
+	return s2p_statefile_update(path, update_fn, &op, err);
 }
 
 int
 s2p_outage_reconcile(const char *path, int breaker_open,
     double breaker_changed_at, double now, struct s2p_error *err)
 {
-	struct s2p_outage_list l = { NULL, 0 };
-	struct s2p_outage *o;
-	double end;
-	int fd = -1;
-	int rc = S2P_OK;
+	struct op op = { do_reconcile, path, now, breaker_changed_at, 0 };
 
 	if (breaker_open)
 		return S2P_OK;
-	rc = begin(path, &fd, &l, err);
-	if (rc != S2P_OK)
-		goto out;
-	o = open_record(&l);
-	if (o == NULL)
-		goto out;
-	end = breaker_changed_at > 0 ? breaker_changed_at : o->started_at;
-	if (end > now)
-		end = now;
-	close_at(o, end, o->jobs_waited);
-	rc = save_list(path, &l, err);
-out:
-	s2p_statefile_unlock(fd);
-	s2p_outage_list_free(&l);
-	return rc;
+	return s2p_statefile_update(path, update_fn, &op, err);
 }
 
 void

@@ -66,6 +66,16 @@ int s2p_outage_reconcile(const char *path, int breaker_open,
     double breaker_changed_at, double now, struct s2p_error *err)
     S2P_NODISCARD;
 
+/* The changes above without the file (pure; 1 when l changed):
+ * start opens a record unless one is open (the oldest goes beyond
+ * S2P_OUTAGE_MAX); end closes the open one; reconcile closes it when the
+ * breaker is not open, as described above. */
+int s2p_outage_list_start(struct s2p_outage_list *l, double now);
+int s2p_outage_list_end(struct s2p_outage_list *l, double now,
+    long jobs_waited);
+int s2p_outage_list_reconcile(struct s2p_outage_list *l, int breaker_open,
+    double breaker_changed_at, double now);
+
 /* Statistics over the completed records:
  *   MTTR = mean duration; MTBF = mean of start[i] - end[i-1] over
  *   consecutive completed records (needs 2, else 0 and have_mtbf 0);

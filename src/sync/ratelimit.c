@@ -161,27 +161,26 @@ s2p_ratelimit_record(struct s2p_ratelimit *rl, int ok, double now)
 	return S2P_RATELIMIT_NONE;
 }
 
+/* s2p_statefile_fn: set the key, keeping the file's other keys (a corrupt
+ * file or one that is not an object is replaced). */
+static json_t *
+save_fn(const json_t *doc, int read_rc, const char *why, void *arg)
+{
+	const double *started_at = arg;
+	json_t *next = read_rc == S2P_OK && json_is_object(doc)
+	    ? json_deep_copy(doc)
+	    : json_object();
+
+	(void)why;
+	json_object_set_new(next, recovery_key,
+	    json_real(*started_at > 0 ? *started_at : 0.0));
+	return next;
+}
+
 int
 s2p_ratelimit_save(const char *path, double started_at, struct s2p_error *err)
 {
-	json_t *doc = NULL;
-	int fd = -1;
-	int rc = s2p_statefile_lock(path, &fd, err);
-
-	if (rc != S2P_OK)
-		goto out;
-	if (s2p_statefile_read(path, &doc, NULL) != S2P_OK ||
-	    !json_is_object(doc)) {
-		json_decref(doc);
-		doc = json_object();
-	}
-	json_object_set_new(doc, recovery_key,
-	    json_real(started_at > 0 ? started_at : 0.0));
-	rc = s2p_statefile_write(path, doc, err);
-out:
-	json_decref(doc);
-	s2p_statefile_unlock(fd);
-	return rc;
+	return s2p_statefile_update(path, save_fn, &started_at, err);
 }
 
 int

@@ -95,3 +95,25 @@ out:
 	free(text);
 	return rc;
 }
+
+int
+s2p_statefile_update(const char *path, s2p_statefile_fn fn, void *arg,
+    struct s2p_error *err)
+{
+	struct s2p_error rerr;
+	json_t *doc = NULL, *next;
+	int fd = -1, read_rc;
+	int rc = s2p_statefile_lock(path, &fd, err);
+
+	if (rc != S2P_OK)
+		return rc;
+	s2p_error_clear(&rerr);
+	read_rc = s2p_statefile_read(path, &doc, &rerr);
+	next = fn(doc, read_rc, rerr.msg, arg);
+	if (next != NULL)
+		rc = s2p_statefile_write(path, next, err);
+	json_decref(next);
+	json_decref(doc);
+	s2p_statefile_unlock(fd);
+	return rc;
+}

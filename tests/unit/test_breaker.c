@@ -687,6 +687,66 @@ test_breaker__views_and_names(void **state)
 	s2p_breaker_free(NULL);
 }
 
+/* The state machine alone, without a file: the breaker's whole life is
+ * driven through s2p_breaker_apply, and the path is never touched. */
+static void
+test_breaker__pure_transitions(void **state)
+{
+	struct s2p_breaker b;
+	int dirty, i;
+
+	(void)state;
+	s2p_breaker_init(&b, "/nonexistent/never/written.json");
+	b.threshold = 2;
+	dirty = 0;
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_ALLOW, T0, &dirty),
+	    S2P_BREAKER_TR_NONE);
+	assert_int_equal(dirty, 0);
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_FAILURE, T0,
+			     &dirty),
+	    S2P_BREAKER_TR_NONE);
+	assert_int_equal(dirty, 1);
+	assert_int_equal(b.failures, 1);
+	dirty = 0;
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_FAILURE, T0 + 1,
+			     &dirty),
+	    S2P_BREAKER_TR_OPENED);
+	assert_int_equal(b.state, S2P_BREAKER_OPEN);
+	assert_true(b.opened_at == T0 + 1);
+	/* Results within the timeout change nothing. */
+	for (i = 0; i < 3; i++) {
+		dirty = 0;
+		assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_SUCCESS,
+				     T0 + 2, &dirty),
+		    S2P_BREAKER_TR_NONE);
+		assert_int_equal(dirty, 0);
+	}
+	dirty = 0;
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_ALLOW,
+			     T0 + 1 + S2P_BREAKER_RECOVERY_TIMEOUT, &dirty),
+	    S2P_BREAKER_TR_HALF_OPENED);
+	assert_int_equal(dirty, 1);
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_FAILURE, T0 + 100,
+			     &dirty),
+	    S2P_BREAKER_TR_REOPENED);
+	assert_true(b.opened_at == T0 + 100);
+	/* A success after the timeout half-opens and closes in one step. */
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_SUCCESS,
+			     T0 + 100 + S2P_BREAKER_RECOVERY_TIMEOUT, &dirty),
+	    S2P_BREAKER_TR_CLOSED);
+	assert_int_equal(b.state, S2P_BREAKER_CLOSED);
+	assert_true(b.opened_at == 0.0);
+	(void)s2p_breaker_apply(&b, S2P_BREAKER_EV_FAILURE, T0 + 200, &dirty);
+	dirty = 0;
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_RESET, T0 + 201,
+			     &dirty),
+	    S2P_BREAKER_TR_NONE);
+	assert_int_equal(dirty, 1);
+	assert_int_equal(b.failures, 0);
+	assert_true(b.changed_at == T0 + 201);
+	s2p_breaker_free(&b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -716,6 +776,7 @@ main(void)
 		T(test_breaker__clock_going_back_restarts_timeout),
 		T(test_breaker__reset_forces_closed),
 		T(test_breaker__views_and_names),
+		cmocka_unit_test(test_breaker__pure_transitions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

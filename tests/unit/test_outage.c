@@ -394,6 +394,39 @@ test_outage__format_duration(void **state)
 	    "1h");
 }
 
+/* The history's changes without a file. */
+static void
+test_outage__pure_list_changes(void **state)
+{
+	struct s2p_outage_list l = { NULL, 0 };
+	int i;
+
+	(void)state;
+	assert_int_equal(s2p_outage_list_end(&l, 10.0, 3), 0);
+	assert_int_equal(s2p_outage_list_start(&l, 100.0), 1);
+	assert_int_equal(s2p_outage_list_start(&l, 150.0), 0); /* one open */
+	assert_int_equal(l.n, 1);
+	assert_int_equal(s2p_outage_list_end(&l, 160.0, -4), 1);
+	assert_false(l.v[0].ongoing);
+	assert_true(l.v[0].duration == 60.0);
+	assert_int_equal(l.v[0].jobs_waited, 0);
+	/* reconcile: nothing while the breaker is open; else close at its
+	 * change, clamped to now. */
+	assert_int_equal(s2p_outage_list_start(&l, 200.0), 1);
+	assert_int_equal(s2p_outage_list_reconcile(&l, 1, 250.0, 300.0), 0);
+	assert_int_equal(s2p_outage_list_reconcile(&l, 0, 900.0, 300.0), 1);
+	assert_true(l.v[1].ended_at == 300.0);
+	assert_int_equal(s2p_outage_list_reconcile(&l, 0, 900.0, 300.0), 0);
+	/* The cap drops the oldest. */
+	for (i = 0; i < S2P_OUTAGE_MAX; i++) {
+		assert_int_equal(s2p_outage_list_start(&l, 1000.0 + 10 * i), 1);
+		assert_int_equal(s2p_outage_list_end(&l, 1005.0 + 10 * i, 1), 1);
+	}
+	assert_int_equal(l.n, S2P_OUTAGE_MAX);
+	assert_true(l.v[0].started_at == 1000.0);
+	s2p_outage_list_free(&l);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -413,6 +446,7 @@ main(void)
 		T(test_outage__lenient_entries_and_reference_format),
 		T(test_outage__missing_directory_is_an_io_error),
 		cmocka_unit_test(test_outage__format_duration),
+		cmocka_unit_test(test_outage__pure_list_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
