@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/jsonx.h"
 #include "core/xalloc.h"
 
 /* Fields of SceneUpdateInput (and BulkSceneUpdateInput) that end up in
@@ -94,38 +95,6 @@ get_string(const json_t *obj, const char *key, const char *field,
 		    "invalid input: %s: contains a NUL character", field);
 	*out = s2p_xstrdup(json_string_value(v));
 	return S2P_OK;
-}
-
-/* A whole number from a JSON integer, an integral real or a string of
- * decimal digits. Returns 1 and sets *out, or 0 for anything else. */
-static int
-whole_number(const json_t *v, long long *out)
-{
-	const char *s, *p;
-	double d;
-
-	if (json_is_integer(v)) {
-		*out = json_integer_value(v);
-		return 1;
-	}
-	if (json_is_real(v)) {
-		d = json_real_value(v);
-		if (!(d >= -9e15 && d <= 9e15) || d != (double)(long long)d)
-			return 0;
-		*out = (long long)d;
-		return 1;
-	}
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	p = *s == '-' ? s + 1 : s;
-	if (*p == '\0' || strlen(p) > 18)
-		return 0;
-	for (; *p != '\0'; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	*out = strtoll(s, NULL, 10);
-	return 1;
 }
 
 /* Characters allowed in a DNS name or an IPv6 zone id. */
@@ -248,7 +217,7 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 
 	v = json_object_get(sc, "Port");
 	if (v != NULL && !json_is_null(v)) {
-		if (!whole_number(v, &port)) {
+		if (!s2p_json_whole(v, &port)) {
 			rc = field_error(err, "server_connection.Port",
 			    "a whole number between 1 and 65535", v);
 			goto out;
@@ -327,7 +296,7 @@ parse_hook(struct s2p_input *out, json_t *hc, struct s2p_error *err)
 
 	v = json_object_get(hc, "id");
 	if (v != NULL && !json_is_null(v)) {
-		if (!whole_number(v, &id))
+		if (!s2p_json_whole(v, &id))
 			return field_error(err, "args.hookContext.id",
 			    "a whole number", v);
 		if (id < 0)
@@ -525,7 +494,7 @@ element_is(const json_t *el, int64_t id)
 	const json_t *v = json_object_get(el, "id");
 	long long n;
 
-	return v != NULL && whole_number(v, &n) && n == id;
+	return v != NULL && s2p_json_whole(v, &n) && n == id;
 }
 
 int

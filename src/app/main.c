@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "core/fsutil.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -268,6 +269,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int code;
 
+	s2p_json_use_xalloc();
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "core/jsonx.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 
@@ -170,45 +171,19 @@ load_container(const struct s2p_http_resp *resp, const char *what,
 	return S2P_OK;
 }
 
-/* A string attribute as a new string: strings as they are, integers
- * printed; NULL when absent or of another type. */
-static char *
-jstr(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (json_is_string(v))
-		return s2p_xstrndup(json_string_value(v),
-		    json_string_length(v));
-	if (json_is_integer(v))
-		return s2p_xasprintf("%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-	return NULL;
-}
-
-/* An integer attribute: numbers, numeric strings, booleans; def otherwise. */
+/* An integer attribute: whole numbers (s2p_json_whole) and booleans; def
+ * otherwise. */
 static long
 jlong(const json_t *o, const char *key, long def)
 {
 	const json_t *v = json_object_get(o, key);
-	const char *s;
-	char *end;
 	long long n;
 
-	if (json_is_integer(v))
-		return (long)json_integer_value(v);
-	if (json_is_real(v))
-		return (long)json_real_value(v);
+	if (s2p_json_whole(v, &n))
+		return (long)n;
 	if (json_is_boolean(v))
 		return json_is_true(v) ? 1 : 0;
-	if (!json_is_string(v))
-		return def;
-	s = json_string_value(v);
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
-		return def;
-	return (long)n;
+	return def;
 }
 
 static double
@@ -260,7 +235,7 @@ collect(struct s2p_strv *sv, const json_t *o, const char *arr,
 	if (!json_is_array(a))
 		return;
 	json_array_foreach(a, i, e) {
-		char *s = jstr(e, key);
+		char *s = s2p_json_text(e, key);
 
 		if (s != NULL)
 			s2p_strv_push_take(sv, s);
@@ -309,8 +284,8 @@ s2p_plex_identity(struct s2p_plex *p, long timeout_ms,
 	rc = load_container(&resp, "/identity", &root, &mc, err);
 	if (rc != S2P_OK)
 		goto out;
-	mid = jstr(mc, "machineIdentifier");
-	ver = jstr(mc, "version");
+	mid = s2p_json_text(mc, "machineIdentifier");
+	ver = s2p_json_text(mc, "version");
 	if (mid == NULL || mid[0] == '\0') {
 		rc = s2p_error_set(err, S2P_EPARSE,
 		    "Plex /identity: no machineIdentifier in the reply");
@@ -383,11 +358,11 @@ s2p_plex_sections(struct s2p_plex *p, struct s2p_plex_sections *out,
 	json_array_foreach(dirs, i, d) {
 		struct s2p_plex_section *s = &out->v[out->n];
 
-		s->key = jstr(d, "key");
+		s->key = s2p_json_text(d, "key");
 		if (s->key == NULL)
 			continue; /* not a section we could address */
-		s->type = jstr(d, "type");
-		s->title = jstr(d, "title");
+		s->type = s2p_json_text(d, "type");
+		s->title = s2p_json_text(d, "title");
 		collect(&s->locations, d, "Location", "path");
 		out->n++;
 	}
@@ -480,10 +455,10 @@ s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
 	json_array_foreach(md, i, it) {
 		struct s2p_plex_entry *en = &out->v[out->n];
 
-		en->rating_key = jstr(it, "ratingKey");
+		en->rating_key = s2p_json_text(it, "ratingKey");
 		if (en->rating_key == NULL)
 			continue;
-		en->title = jstr(it, "title");
+		en->title = s2p_json_text(it, "title");
 		en->added_at = jlong(it, "addedAt", -1);
 		en->updated_at = jlong(it, "updatedAt", -1);
 		collect_files(&en->files, it);
@@ -537,22 +512,22 @@ parse_item(struct s2p_plex_item *out, const json_t *m, const json_t *mc)
 	const json_t *f;
 	size_t i;
 
-	out->rating_key = jstr(m, "ratingKey");
-	out->section_id = jstr(m, "librarySectionID");
+	out->rating_key = s2p_json_text(m, "ratingKey");
+	out->section_id = s2p_json_text(m, "librarySectionID");
 	if (out->section_id == NULL)
-		out->section_id = jstr(mc, "librarySectionID");
-	out->type = jstr(m, "type");
-	out->title = jstr(m, "title");
-	out->title_sort = jstr(m, "titleSort");
-	out->summary = jstr(m, "summary");
-	out->tagline = jstr(m, "tagline");
-	out->studio = jstr(m, "studio");
-	out->content_rating = jstr(m, "contentRating");
-	out->originally_available_at = jstr(m, "originallyAvailableAt");
+		out->section_id = s2p_json_text(mc, "librarySectionID");
+	out->type = s2p_json_text(m, "type");
+	out->title = s2p_json_text(m, "title");
+	out->title_sort = s2p_json_text(m, "titleSort");
+	out->summary = s2p_json_text(m, "summary");
+	out->tagline = s2p_json_text(m, "tagline");
+	out->studio = s2p_json_text(m, "studio");
+	out->content_rating = s2p_json_text(m, "contentRating");
+	out->originally_available_at = s2p_json_text(m, "originallyAvailableAt");
 	out->year = jlong(m, "year", -1);
 	out->user_rating = jdouble(m, "userRating", -1);
-	out->thumb = jstr(m, "thumb");
-	out->art = jstr(m, "art");
+	out->thumb = s2p_json_text(m, "thumb");
+	out->art = s2p_json_text(m, "art");
 	out->added_at = jlong(m, "addedAt", -1);
 	out->updated_at = jlong(m, "updatedAt", -1);
 	collect(&out->genres, m, "Genre", "tag");
@@ -561,7 +536,7 @@ parse_item(struct s2p_plex_item *out, const json_t *m, const json_t *mc)
 	collect(&out->labels, m, "Label", "tag");
 	if (json_is_array(fields)) {
 		json_array_foreach(fields, i, f) {
-			char *name = jstr(f, "name");
+			char *name = s2p_json_text(f, "name");
 
 			if (name != NULL && jbool(f, "locked"))
 				s2p_strv_push_take(&out->locked, name);

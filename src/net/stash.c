@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonx.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 
@@ -427,26 +428,14 @@ out:
 }
 
 /* A GraphQL ID (a string, or tolerated as an integer) as int64; only whole
- * non-negative decimal numbers are accepted. */
+ * non-negative numbers are accepted. */
 static int
 parse_id(const json_t *v, int64_t *out)
 {
-	const char *s;
-	char *end;
 	long long n;
 
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = (int64_t)json_integer_value(v);
-		return S2P_OK;
-	}
-	if (!json_is_string(v))
-		return S2P_EPARSE;
-	s = json_string_value(v);
-	if (s[0] < '0' || s[0] > '9')
-		return S2P_EPARSE;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
+	if (!s2p_json_whole(v, &n) || n < 0 ||
+	    (json_is_string(v) && json_string_value(v)[0] == '-'))
 		return S2P_EPARSE;
 	*out = (int64_t)n;
 	return S2P_OK;
@@ -467,16 +456,6 @@ text_of(const json_t *v)
 			out[k++] = s[i];
 	out[k] = '\0';
 	return out;
-}
-
-static char *
-jstr(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		return NULL;
-	return text_of(v);
 }
 
 /* Append <arr>[].<key> (or the array's strings when key is NULL). */
@@ -529,19 +508,19 @@ parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
 	if (parse_id(json_object_get(o, "id"), &out->id) != S2P_OK)
 		return s2p_error_set(err, S2P_EPARSE,
 		    "Stash FindScene: scene id is not a number");
-	out->title = jstr(o, "title");
-	out->code = jstr(o, "code");
-	out->details = jstr(o, "details");
-	out->director = jstr(o, "director");
-	out->date = jstr(o, "date");
+	out->title = s2p_json_text(o, "title");
+	out->code = s2p_json_text(o, "code");
+	out->details = s2p_json_text(o, "details");
+	out->director = s2p_json_text(o, "director");
+	out->date = s2p_json_text(o, "date");
 	v = json_object_get(o, "rating100");
 	out->rating100 = json_is_integer(v) ? (int)json_integer_value(v) : -1;
 	v = json_object_get(o, "organized");
 	out->organized = json_is_true(v) ? 1 : 0;
-	out->studio = jstr(json_object_get(o, "studio"), "name");
-	out->created_at = jstr(o, "created_at");
-	out->updated_at = jstr(o, "updated_at");
-	out->screenshot = jstr(json_object_get(o, "paths"), "screenshot");
+	out->studio = s2p_json_text(json_object_get(o, "studio"), "name");
+	out->created_at = s2p_json_text(o, "created_at");
+	out->updated_at = s2p_json_text(o, "updated_at");
+	out->screenshot = s2p_json_text(json_object_get(o, "paths"), "screenshot");
 	collect(&out->urls, o, "urls", NULL);
 	collect(&out->files, o, "files", "path");
 	collect(&out->performers, o, "performers", "name");

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "core/jsonx.h"
 #include "core/xalloc.h"
 #include "sync/statefile.h"
 
@@ -48,30 +49,12 @@ set_closed_defaults(struct s2p_breaker *b)
 	b->changed_at = 0.0;
 }
 
-/* A non-negative JSON integer that fits an int, else -1. */
+/* A JSON number >= 0, or null (0), into *out; -1 for anything else. */
 static int
-get_count(const json_t *doc, const char *key)
+get_time(const json_t *v, double *out)
 {
-	const json_t *v = json_object_get(doc, key);
-	json_int_t n;
-
-	if (!json_is_integer(v))
-		return -1;
-	n = json_integer_value(v);
-	return n >= 0 && n <= 1000000000 ? (int)n : -1;
-}
-
-/* A JSON number or null (0) stored in *out; -1 for anything else or when
- * absent and required. */
-static int
-get_time(const json_t *doc, const char *key, int required, double *out)
-{
-	const json_t *v = json_object_get(doc, key);
-
 	*out = 0.0;
-	if (v == NULL)
-		return required ? -1 : 0;
-	if (json_is_null(v))
+	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_number(v) || json_number_value(v) < 0)
 		return -1;
@@ -79,53 +62,58 @@ get_time(const json_t *doc, const char *key, int required, double *out)
 	return 0;
 }
 
-/* Fill b from a parsed document. The reference plugin's four keys are
- * required; changed_at is optional so its files load too. -1 when invalid. */
+/* Fill b from a parsed document of the fixed shape {state, failure_count,
+ * success_count, opened_at, changed_at?}: the reference plugin's four keys
+ * are required; changed_at is optional so its files load too. S2P_EPARSE
+ * when invalid. */
 static int
-parse_doc(struct s2p_breaker *b, const json_t *doc)
+parse_doc(struct s2p_breaker *b, const json_t *doc, struct s2p_error *err)
 {
 	const char *st;
+	json_t *opened, *changed = NULL;
+	json_int_t failures, successes;
 	size_t i;
-	int found = -1;
+	int found = -1, rc;
 
-	if (!json_is_object(doc))
-		return -1;
-	st = json_string_value(json_object_get(doc, "state"));
-	if (st == NULL)
-		return -1;
+	rc = s2p_json_unpack(doc, err, b->path, "{s:s, s:I, s:I, s:o, s?o}",
+	    "state", &st, "failure_count", &failures, "success_count",
+	    &successes, "opened_at", &opened, "changed_at", &changed);
+	if (rc != S2P_OK)
+		return rc;
 	for (i = 0; i < S2P_ARRAY_LEN(state_keys); i++)
 		if (strcmp(st, state_keys[i]) == 0)
 			found = (int)i;
-	if (found < 0)
-		return -1;
+	if (found < 0 || failures < 0 || failures > 1000000000 ||
+	    successes < 0 || successes > 1000000000 ||
+	    get_time(opened, &b->opened_at) != 0 ||
+	    get_time(changed, &b->changed_at) != 0)
+		return s2p_error_set(err, S2P_EPARSE, "%s: corrupted state "
+		    "file (a value is out of range)", b->path);
 	b->state = (enum s2p_breaker_state)found;
-	b->failures = get_count(doc, "failure_count");
-	b->successes = get_count(doc, "success_count");
-	if (b->failures < 0 || b->successes < 0)
-		return -1;
-	if (get_time(doc, "opened_at", 1, &b->opened_at) != 0 ||
-	    get_time(doc, "changed_at", 0, &b->changed_at) != 0)
-		return -1;
+	b->failures = (int)failures;
+	b->successes = (int)successes;
 	/* OPEN or HALF_OPEN without an opening time cannot be timed out. */
 	if (b->state != S2P_BREAKER_CLOSED && !(b->opened_at > 0))
-		return -1;
+		return s2p_error_set(err, S2P_EPARSE, "%s: corrupted state "
+		    "file (open without opened_at)", b->path);
 	if (b->changed_at == 0.0)
 		b->changed_at = b->opened_at;
-	return 0;
+	return S2P_OK;
 }
 
 /* Fill b from the file's document as s2p_statefile_update hands it over.
- * Missing: CLOSED. Corrupt: CLOSED and b->corrupt; returns 1 then (the file
- * must be rewritten), else 0. */
+ * Missing: CLOSED. Corrupt: CLOSED and b->corrupt, and err says why;
+ * returns 1 then (the file must be rewritten), else 0. */
 static int
-take_doc(struct s2p_breaker *b, const json_t *doc, int read_rc)
+take_doc(struct s2p_breaker *b, const json_t *doc, int read_rc,
+    struct s2p_error *err)
 {
 	b->corrupt = 0;
 	if (read_rc == S2P_ENOTFOUND) {
 		set_closed_defaults(b);
 		return 0;
 	}
-	if (read_rc == S2P_OK && parse_doc(b, doc) == 0)
+	if (read_rc == S2P_OK && parse_doc(b, doc, err) == S2P_OK)
 		return 0;
 	set_closed_defaults(b);
 	b->corrupt = 1;
@@ -254,10 +242,8 @@ s2p_breaker_load(struct s2p_breaker *b, int *exists_out, struct s2p_error *err)
 
 	if (exists_out != NULL)
 		*exists_out = rc != S2P_ENOTFOUND;
-	if (take_doc(b, doc, rc) && rc == S2P_OK)
-		rc = s2p_error_set(err, S2P_EPARSE,
-		    "%s: corrupted state file (missing keys or wrong types)",
-		    b->path);
+	if (take_doc(b, doc, rc, err) && rc == S2P_OK)
+		rc = S2P_EPARSE;
 	json_decref(doc);
 	return rc == S2P_ENOTFOUND ? S2P_OK : rc;
 }
@@ -281,7 +267,7 @@ update_fn(const json_t *doc, int read_rc, const char *why, void *arg)
 
 	(void)why;
 	op->called = 1;
-	if (take_doc(op->b, doc, read_rc)) {
+	if (take_doc(op->b, doc, read_rc, NULL)) {
 		op->b->changed_at = op->now;
 		dirty = 1;
 	}
