@@ -169,6 +169,40 @@ cookie_ok(const char *s)
 	return 1;
 }
 
+/* server_connection.SessionCookie (v, may be absent or null) ->
+ * session_cookie: a non-empty Value, at most 4096 bytes, that cannot split
+ * a header. */
+static int
+parse_cookie(struct s2p_input *out, const json_t *v, struct s2p_error *err)
+{
+	int rc;
+
+	if (v == NULL || json_is_null(v))
+		return S2P_OK;
+	if (!json_is_object(v))
+		return field_error(err, "server_connection.SessionCookie",
+		    "an object", v);
+	rc = get_string(v, "Value", "server_connection.SessionCookie.Value",
+	    &out->session_cookie, err);
+	if (rc != S2P_OK)
+		return rc;
+	if (out->session_cookie != NULL && *out->session_cookie == '\0') {
+		free(out->session_cookie);
+		out->session_cookie = NULL;
+	}
+	if (out->session_cookie == NULL)
+		return S2P_OK;
+	if (strlen(out->session_cookie) > 4096)
+		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		    "server_connection.SessionCookie.Value: too long (%zu "
+		    "bytes, at most 4096)", strlen(out->session_cookie));
+	if (!cookie_ok(out->session_cookie))
+		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		    "server_connection.SessionCookie.Value: invalid "
+		    "characters");
+	return S2P_OK;
+}
+
 /* server_connection -> stash_url, session_cookie, stash_dir, plugin_dir. An
  * absent or null object gives http://127.0.0.1:9999. */
 static int
@@ -231,39 +265,9 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 	}
 	out->stash_url = s2p_xasprintf("%s://%s:%lld", scheme, chost, port);
 
-	v = json_object_get(sc, "SessionCookie");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_object(v)) {
-			rc = field_error(err, "server_connection.SessionCookie",
-			    "an object", v);
-			goto out;
-		}
-		rc = get_string(v, "Value",
-		    "server_connection.SessionCookie.Value",
-		    &out->session_cookie, err);
-		if (rc != S2P_OK)
-			goto out;
-		if (out->session_cookie != NULL &&
-		    *out->session_cookie == '\0') {
-			free(out->session_cookie);
-			out->session_cookie = NULL;
-		}
-		if (out->session_cookie != NULL &&
-		    strlen(out->session_cookie) > 4096) {
-			rc = s2p_error_set(err, S2P_EPARSE, "invalid input: "
-			    "server_connection.SessionCookie.Value: too long "
-			    "(%zu bytes, at most 4096)",
-			    strlen(out->session_cookie));
-			goto out;
-		}
-		if (out->session_cookie != NULL &&
-		    !cookie_ok(out->session_cookie)) {
-			rc = s2p_error_set(err, S2P_EPARSE, "invalid input: "
-			    "server_connection.SessionCookie.Value: invalid "
-			    "characters");
-			goto out;
-		}
-	}
+	rc = parse_cookie(out, json_object_get(sc, "SessionCookie"), err);
+	if (rc != S2P_OK)
+		goto out;
 
 	rc = get_string(sc, "Dir", "server_connection.Dir", &out->stash_dir,
 	    err);

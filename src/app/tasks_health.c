@@ -13,11 +13,11 @@
 #include "app/app.h"
 #include "app/tasks.h"
 #include "core/log.h"
+#include "net/http.h"
 #include "store/queue.h"
 #include "sync/breaker.h"
 #include "sync/outage.h"
 
-#define PROBE_TIMEOUT_MS 5000
 
 static double
 now_of(struct s2p_app *app)
@@ -76,7 +76,7 @@ report_plex(struct s2p_app *app)
 		s2p_errorf("FAIL: cannot check Plex: %s", err.msg);
 		return 0;
 	}
-	rc = s2p_plex_identity(app->ctx.plex, PROBE_TIMEOUT_MS, &id, &err);
+	rc = s2p_plex_identity(app->ctx.plex, S2P_PROBE_TIMEOUT_MS, &id, &err);
 	if (rc != S2P_OK && rc != S2P_EAUTH) {
 		s2p_warn("FAIL: Plex is UNREACHABLE (%s)", err.msg);
 		s2p_info("Verify Plex URL and network connectivity");
@@ -85,7 +85,7 @@ report_plex(struct s2p_app *app)
 	/* A 401/403, even to the open /identity, proves Plex answered: report
 	 * the credential, not the network. */
 	if (rc == S2P_OK)
-		rc = s2p_plex_check_token(app->ctx.plex, PROBE_TIMEOUT_MS,
+		rc = s2p_plex_check_token(app->ctx.plex, S2P_PROBE_TIMEOUT_MS,
 		    &err);
 	if (rc == S2P_EAUTH) {
 		s2p_warn("FAIL: Plex is reachable but REJECTED the token "
@@ -243,7 +243,7 @@ recover_plex_jobs(struct s2p_app *app, struct s2p_error *err)
 	}
 	rc = s2p_ctx_plex(&app->ctx, err);
 	if (rc == S2P_OK)
-		rc = s2p_plex_identity(app->ctx.plex, PROBE_TIMEOUT_MS, &id, err);
+		rc = s2p_plex_identity(app->ctx.plex, S2P_PROBE_TIMEOUT_MS, &id, err);
 	if (rc != S2P_OK) {
 		s2p_warn("Plex is not healthy (%s); recover later", err->msg);
 		s2p_outage_list_free(&l);

@@ -23,8 +23,6 @@
 #define S2P_VERSION "0.0.0"
 #endif
 
-#define DEFAULT_CONNECT_MS 5000L
-#define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
 #define URL_IN_MSG 160
 
@@ -52,9 +50,9 @@ s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
 	if (opts != NULL)
 		h->opts = *opts;
 	if (h->opts.connect_timeout_ms <= 0)
-		h->opts.connect_timeout_ms = DEFAULT_CONNECT_MS;
+		h->opts.connect_timeout_ms = S2P_HTTP_CONNECT_TIMEOUT_MS;
 	if (h->opts.timeout_ms <= 0)
-		h->opts.timeout_ms = DEFAULT_TIMEOUT_MS;
+		h->opts.timeout_ms = S2P_HTTP_TIMEOUT_MS;
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		free(h);

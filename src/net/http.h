@@ -13,11 +13,17 @@
 #include "core/compat.h"
 #include "core/err.h"
 
+/* The timeout defaults of every client (Plex's can be changed by the
+ * connect_timeout/read_timeout settings). */
+#define S2P_HTTP_CONNECT_TIMEOUT_MS 5000L /* establishing a connection */
+#define S2P_HTTP_TIMEOUT_MS 30000L        /* a whole request */
+#define S2P_PROBE_TIMEOUT_MS 5000L        /* a health probe of Plex */
+
 struct s2p_http;
 
 struct s2p_http_opts {
-	long connect_timeout_ms; /* default 5000 */
-	long timeout_ms;         /* whole request, default 30000 */
+	long connect_timeout_ms; /* default S2P_HTTP_CONNECT_TIMEOUT_MS */
+	long timeout_ms;         /* whole request, default S2P_HTTP_TIMEOUT_MS */
 	int insecure_tls;        /* skip certificate checks (Stash on loopback) */
 };
 

@@ -24,8 +24,6 @@
 #define S2P_VERSION "0.0.0"
 #endif
 
-#define DEFAULT_CONNECT_MS 5000L
-#define DEFAULT_TIMEOUT_MS 30000L
 #define MAX_EXTRA_HEADERS 4
 
 struct s2p_plex {
@@ -63,9 +61,9 @@ s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
 
 	memset(&ho, 0, sizeof(ho));
 	ho.connect_timeout_ms = opts->connect_timeout_ms > 0 ?
-	    opts->connect_timeout_ms : DEFAULT_CONNECT_MS;
+	    opts->connect_timeout_ms : S2P_HTTP_CONNECT_TIMEOUT_MS;
 	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
-	    DEFAULT_TIMEOUT_MS;
+	    S2P_HTTP_TIMEOUT_MS;
 
 	p = s2p_xcalloc(1, sizeof(*p));
 	rc = s2p_http_new(&p->http, &ho, err);

@@ -20,8 +20,6 @@
 #include "core/xalloc.h"
 #include "net/http.h"
 
-#define DEFAULT_TIMEOUT_MS 30000L
-#define DEFAULT_CONNECT_MS 5000L
 #define ERR_TEXT_MAX 160
 
 struct s2p_stash {
@@ -164,9 +162,9 @@ s2p_stash_new(struct s2p_stash **out, const struct s2p_stash_opts *opts,
 	if (opts == NULL || opts->url == NULL || opts->url[0] == '\0')
 		return s2p_error_set(err, S2P_EINVAL, "Stash URL is not set");
 	memset(&ho, 0, sizeof(ho));
-	ho.connect_timeout_ms = DEFAULT_CONNECT_MS;
+	ho.connect_timeout_ms = S2P_HTTP_CONNECT_TIMEOUT_MS;
 	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
-	    DEFAULT_TIMEOUT_MS;
+	    S2P_HTTP_TIMEOUT_MS;
 	ho.insecure_tls = is_loopback(opts->url);
 
 	s = s2p_xcalloc(1, sizeof(*s));

@@ -22,7 +22,7 @@ struct s2p_stash_opts {
 	const char *url;            /* "http://127.0.0.1:9999" */
 	const char *session_cookie; /* value of the "session" cookie, or NULL */
 	const char *api_key;        /* or NULL/"" */
-	long timeout_ms;            /* default 30000 */
+	long timeout_ms;            /* default S2P_HTTP_TIMEOUT_MS */
 };
 
 int s2p_stash_new(struct s2p_stash **out, const struct s2p_stash_opts *opts,

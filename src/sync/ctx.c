@@ -13,6 +13,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "net/http.h"
 
 void
 s2p_ctx_init(struct s2p_ctx *ctx)
@@ -124,7 +125,7 @@ s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
 	o.url = ctx->stash_url;
 	o.session_cookie = ctx->session_cookie;
 	o.api_key = ctx->cfg.stash_api_key;
-	o.timeout_ms = 30000;
+	o.timeout_ms = S2P_HTTP_TIMEOUT_MS;
 	return s2p_stash_new(&ctx->stash, &o, err);
 }
 

@@ -623,151 +623,191 @@ owner_part(struct s2p_matcher *m, const struct s2p_strv *files,
 	return found;
 }
 
-int
-s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
-    struct s2p_match *out, struct s2p_error *err)
+/* The keys of the sections we may use into all; S2P_EPERM when there are
+ * none (plex_library names none, or Plex has no video library). */
+static int
+usable_sections(const struct s2p_matcher *m,
+    const struct s2p_plex_sections *secs, struct s2p_strv *all,
+    struct s2p_error *err)
 {
-	struct s2p_plex_sections secs;
-	struct s2p_pindex_hits hits;
-	struct s2p_strv cands, all;
-	char *plex_path = NULL, *key = NULL, *base = NULL;
 	size_t i;
-	int rc, located = 0, crossed = 0;
 
-	memset(out, 0, sizeof(*out));
-	memset(&secs, 0, sizeof(secs));
-	memset(&hits, 0, sizeof(hits));
-	memset(&cands, 0, sizeof(cands));
-	memset(&all, 0, sizeof(all));
-	if (files->n == 0)
-		return s2p_error_set(err, S2P_EPERM, "scene has no file");
-	rc = sections(m, 0, &secs, err);
-	if (rc != S2P_OK)
-		goto out;
-	for (i = 0; i < secs.n; i++)
-		if (eligible(m, &secs.v[i]))
-			s2p_strv_push(&all, secs.v[i].key);
-	if (all.n == 0) {
-		rc = s2p_error_set(err, S2P_EPERM, m->libraries.n
-			? "no Plex movie/show library matches plex_library \"%s\""
-			: "Plex has no movie or show library%s",
-		    m->libraries.n ? m->cfg->plex_library : "");
-		goto out;
-	}
-	/* Exact path, primary file first. */
-	for (i = 0; i < files->n && hits.n == 0; i++) {
-		free(plex_path);
-		free(key);
-		plex_path = plex_path_of(m, files->v[i]);
-		key = s2p_path_key(plex_path);
+	for (i = 0; i < secs->n; i++)
+		if (eligible(m, &secs->v[i]))
+			s2p_strv_push(all, secs->v[i].key);
+	if (all->n > 0)
+		return S2P_OK;
+	return s2p_error_set(err, S2P_EPERM, m->libraries.n
+		? "no Plex movie/show library matches plex_library \"%s\""
+		: "Plex has no movie or show library%s",
+	    m->libraries.n ? m->cfg->plex_library : "");
+}
+
+/* Exact path match, primary file first. *found is set when out was
+ * filled. The same file in two sections sharing a folder: the first
+ * section (lowest key) owns it, deterministically; a later part of a
+ * stacked item goes to the scene that holds its first part. */
+static int
+find_exact(struct s2p_matcher *m, const struct s2p_strv *files,
+    const struct s2p_plex_sections *secs, struct s2p_match *out, int *found,
+    struct s2p_error *err)
+{
+	struct s2p_pindex_hits hits = { 0 };
+	size_t i;
+	int rc = S2P_OK, located;
+
+	for (i = 0; i < files->n && hits.n == 0 && rc == S2P_OK; i++) {
+		struct s2p_strv cands = { 0 };
+		char *plex_path = plex_path_of(m, files->v[i]);
+		char *key = s2p_path_key(plex_path);
+
+		candidates(m, secs, key, &cands, &located);
+		rc = exact(m, secs, &cands, key, &hits, err);
 		s2p_strv_free(&cands);
-		candidates(m, &secs, key, &cands, &located);
-		rc = exact(m, &secs, &cands, key, &hits, err);
-		if (rc != S2P_OK)
-			goto out;
+		free(key);
+		free(plex_path);
 	}
-	if (hits.n > 0) {
-		/* The same file in two sections sharing a folder: the first
-		 * section (lowest key) owns it, deterministically. */
-		if (hits.v[0].part_no == 0 || files->n < 2 ||
-		    !owner_part(m, files, &hits.v[0], &secs, out))
-			fill(out, &hits.v[0], &secs, 0);
-		rc = S2P_OK;
-		goto out;
-	}
-	/* Basename fallback over every eligible section, primary file. */
-	free(plex_path);
-	free(key);
-	plex_path = plex_path_of(m, files->v[0]);
-	key = s2p_path_key(plex_path);
-	base = s2p_path_basename_key(plex_path);
-	s2p_strv_free(&cands);
-	candidates(m, &secs, key, &cands, &located); /* of the primary file */
-	for (i = 0; i < all.n; i++) {
-		rc = ensure_indexed(m, find_section(&secs, all.v[i]), err);
-		if (rc != S2P_OK)
-			goto out;
-	}
-	rc = s2p_pindex_lookup(m->db, base, 1, &all, &hits, err);
-	if (rc != S2P_OK)
-		goto out;
-	dedupe_files(&hits);
-	rc = drop_unsafe(m, &hits, located ? &cands : NULL, files->v[0],
-	    &crossed, err);
-	if (rc != S2P_OK)
-		goto out;
-	if (hits.n == 0) {
-		const char *left_out = located ? NULL
-						: excluded_title(&secs, key);
+	*found = rc == S2P_OK && hits.n > 0;
+	if (*found &&
+	    (hits.v[0].part_no == 0 || files->n < 2 ||
+		!owner_part(m, files, &hits.v[0], secs, out)))
+		fill(out, &hits.v[0], secs, 0);
+	s2p_pindex_hits_free(&hits);
+	return rc;
+}
 
-		if (located)
-			rc = s2p_error_set(err, S2P_ENOTFOUND,
-			    "no Plex item has the file %s", plex_path);
-		else if (left_out != NULL)
-			rc = s2p_error_set(err, S2P_ENOTFOUND,
-			    "no Plex item has the file %s (its folder belongs "
-			    "to Plex library \"%s\", which plex_library "
-			    "leaves out)", plex_path, left_out);
-		else
-			rc = s2p_error_set(err, S2P_ENOTFOUND,
-			    "no Plex item has the file %s (no Plex library "
-			    "folder contains it: check path_map)", plex_path);
-		goto out;
-	}
-	if (hits.n == 1) {
-		s2p_warn("Scene %lld: matched %s by file name only to Plex item "
-			 "%s (%s)%s", (long long)m->scene_id, files->v[0],
-		    hits.v[0].rating_key, hits.v[0].file,
-		    crossed ? ", in another library section (the only "
-			      "candidate anywhere)" : "");
-		fill(out, &hits.v[0], &secs, 1);
-		rc = S2P_OK;
-		goto out;
-	}
+/* No Plex item has the file even by name: say where to look. */
+static int
+not_found(const struct s2p_plex_sections *secs, const char *key,
+    const char *plex_path, int located, struct s2p_error *err)
+{
+	const char *left_out = located ? NULL : excluded_title(secs, key);
+
+	if (located)
+		return s2p_error_set(err, S2P_ENOTFOUND,
+		    "no Plex item has the file %s", plex_path);
+	if (left_out != NULL)
+		return s2p_error_set(err, S2P_ENOTFOUND,
+		    "no Plex item has the file %s (its folder belongs to Plex "
+		    "library \"%s\", which plex_library leaves out)",
+		    plex_path, left_out);
+	return s2p_error_set(err, S2P_ENOTFOUND,
+	    "no Plex item has the file %s (no Plex library folder contains "
+	    "it: check path_map)", plex_path);
+}
+
+/* Several items share the file name. strict_matching: refuse (S2P_EPERM),
+ * naming every candidate; else take the one whose path shares the most
+ * trailing folders with ours. */
+static int
+choose_ambiguous(struct s2p_matcher *m, const struct s2p_pindex_hits *hits,
+    const char *key, const char *plex_path,
+    const struct s2p_plex_sections *secs, struct s2p_match *out,
+    struct s2p_error *err)
+{
+	size_t best = 0, i;
+	int best_tail = -1;
+
 	if (m->cfg->strict_matching) {
 		struct s2p_buf b;
 
 		/* The log gets every full path; the error (stored with the
 		 * dead letter) every candidate, compactly. */
 		s2p_buf_init(&b, 0);
-		for (i = 0; i < hits.n; i++)
+		for (i = 0; i < hits->n; i++)
 			if (s2p_buf_addf(&b, "%s%s=%s", i ? ", " : "",
-				hits.v[i].rating_key, hits.v[i].file) != S2P_OK)
+				hits->v[i].rating_key, hits->v[i].file) != S2P_OK)
 				break;
 		s2p_warn("Ambiguous match for %s (strict_matching): %zu Plex "
 			 "items share its file name: %s",
-		    plex_path, hits.n, b.data ? b.data : "");
+		    plex_path, hits->n, b.data ? b.data : "");
 		s2p_buf_free(&b);
-		rc = ambiguous_error(&hits, err,
+		return ambiguous_error(hits, err,
 		    sizeof(((struct s2p_error *)0)->msg) - 1);
-		goto out;
-	} else {
-		size_t best = 0;
-		int best_tail = -1;
-
-		for (i = 0; i < hits.n; i++) {
-			char *hk = s2p_path_key(hits.v[i].file);
-			int t = common_tail(key, hk);
-
-			if (t > best_tail) {
-				best_tail = t;
-				best = i;
-			}
-			free(hk);
-		}
-		s2p_warn("Ambiguous match for %s among %zu items; chose %s (%s)",
-		    plex_path, hits.n, hits.v[best].rating_key,
-		    hits.v[best].file);
-		fill(out, &hits.v[best], &secs, 1);
-		rc = S2P_OK;
 	}
-out:
+	for (i = 0; i < hits->n; i++) {
+		char *hk = s2p_path_key(hits->v[i].file);
+		int t = common_tail(key, hk);
+
+		if (t > best_tail) {
+			best_tail = t;
+			best = i;
+		}
+		free(hk);
+	}
+	s2p_warn("Ambiguous match for %s among %zu items; chose %s (%s)",
+	    plex_path, hits->n, hits->v[best].rating_key, hits->v[best].file);
+	fill(out, &hits->v[best], secs, 1);
+	return S2P_OK;
+}
+
+/* Basename fallback over every usable section, for the primary file. */
+static int
+find_by_basename(struct s2p_matcher *m, const struct s2p_strv *files,
+    const struct s2p_plex_sections *secs, const struct s2p_strv *all,
+    struct s2p_match *out, struct s2p_error *err)
+{
+	struct s2p_pindex_hits hits = { 0 };
+	struct s2p_strv cands = { 0 };
+	char *plex_path = plex_path_of(m, files->v[0]);
+	char *key = s2p_path_key(plex_path);
+	char *base = s2p_path_basename_key(plex_path);
+	size_t i;
+	int rc = S2P_OK, located = 0, crossed = 0;
+
+	candidates(m, secs, key, &cands, &located);
+	for (i = 0; i < all->n && rc == S2P_OK; i++)
+		rc = ensure_indexed(m, find_section(secs, all->v[i]), err);
+	if (rc == S2P_OK)
+		rc = s2p_pindex_lookup(m->db, base, 1, all, &hits, err);
+	if (rc == S2P_OK) {
+		dedupe_files(&hits);
+		rc = drop_unsafe(m, &hits, located ? &cands : NULL, files->v[0],
+		    &crossed, err);
+	}
+	if (rc == S2P_OK) {
+		if (hits.n == 0) {
+			rc = not_found(secs, key, plex_path, located, err);
+		} else if (hits.n == 1) {
+			s2p_warn("Scene %lld: matched %s by file name only to Plex "
+				 "item %s (%s)%s", (long long)m->scene_id,
+			    files->v[0], hits.v[0].rating_key, hits.v[0].file,
+			    crossed ? ", in another library section (the only "
+				      "candidate anywhere)" : "");
+			fill(out, &hits.v[0], secs, 1);
+		} else {
+			rc = choose_ambiguous(m, &hits, key, plex_path, secs,
+			    out, err);
+		}
+	}
+	s2p_pindex_hits_free(&hits);
+	s2p_strv_free(&cands);
 	free(plex_path);
 	free(key);
 	free(base);
+	return rc;
+}
+
+int
+s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
+    struct s2p_match *out, struct s2p_error *err)
+{
+	struct s2p_plex_sections secs;
+	struct s2p_strv all = { 0 };
+	int rc, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&secs, 0, sizeof(secs));
+	if (files->n == 0)
+		return s2p_error_set(err, S2P_EPERM, "scene has no file");
+	rc = sections(m, 0, &secs, err);
+	if (rc == S2P_OK)
+		rc = usable_sections(m, &secs, &all, err);
+	if (rc == S2P_OK)
+		rc = find_exact(m, files, &secs, out, &found, err);
+	if (rc == S2P_OK && !found)
+		rc = find_by_basename(m, files, &secs, &all, out, err);
 	s2p_plex_sections_free(&secs);
-	s2p_pindex_hits_free(&hits);
-	s2p_strv_free(&cands);
 	s2p_strv_free(&all);
 	return rc;
 }

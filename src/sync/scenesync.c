@@ -72,7 +72,7 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want,
 		goto out;
 	s2p_strv_push(&res->changed, "poster: new cover image");
 	if (!dry_run) {
-		res->plex_failed = 1;
+		res->plex_reached = 1;
 		if (ctx->cfg.sync_poster)
 			rc = s2p_plex_upload_image(ctx->plex, rk, "posters",
 			    img.data, img.len, NULL, err);
@@ -134,11 +134,13 @@ edit_by_part(struct s2p_ctx *ctx, int64_t id, const struct s2p_desired *want,
 	return rc;
 }
 
-int
-s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
-    enum s2p_sync_mode mode, struct s2p_sync_result *res,
-    struct s2p_error *err)
-{
+/* One scene sync in progress: what the steps below share. */
+struct job {
+	struct s2p_ctx *ctx;
+	struct s2p_matcher *m;
+	int64_t id;
+	enum s2p_sync_mode mode;
+	int dry;
 	struct s2p_scene sc;
 	struct s2p_match mt;
 	struct s2p_plex_item item;
@@ -146,129 +148,205 @@ s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 	struct s2p_plex_edit edit;
 	struct s2p_sync_state st;
 	char digest[17];
-	int rc, tries, have_state, dry = mode == S2P_SYNC_DRY_RUN;
+};
 
-	memset(res, 0, sizeof(*res));
-	memset(&sc, 0, sizeof(sc));
-	memset(&mt, 0, sizeof(mt));
-	memset(&item, 0, sizeof(item));
-	memset(&want, 0, sizeof(want));
-	s2p_plex_edit_init(&edit);
-	rc = s2p_stash_find_scene(ctx->stash, id, &sc, err);
+/* Read the scene from Stash. Sets *done (with res->outcome) when there is
+ * nothing more to do: the scene is gone (its state is forgotten) or has no
+ * file. */
+static int
+read_scene(struct job *j, struct s2p_sync_result *res, int *done,
+    struct s2p_error *err)
+{
+	int rc = s2p_stash_find_scene(j->ctx->stash, j->id, &j->sc, err);
+
+	*done = 1;
 	if (rc == S2P_ENOTFOUND) {
 		res->outcome = S2P_SYNC_GONE;
 		snprintf(res->note, sizeof(res->note),
-		    "scene %lld no longer exists in Stash", (long long)id);
-		rc = dry ? S2P_OK : s2p_syncstate_delete(ctx->db, id, err);
-		goto out;
+		    "scene %lld no longer exists in Stash", (long long)j->id);
+		return j->dry ? S2P_OK
+			      : s2p_syncstate_delete(j->ctx->db, j->id, err);
 	}
 	if (rc != S2P_OK)
-		goto out;
+		return rc;
 	snprintf(res->title, sizeof(res->title), "%s",
-	    sc.title && *sc.title ? sc.title : "(untitled)");
-	if (sc.files.n == 0) {
+	    j->sc.title && *j->sc.title ? j->sc.title : "(untitled)");
+	if (j->sc.files.n == 0) {
 		res->outcome = S2P_SYNC_SKIPPED;
 		snprintf(res->note, sizeof(res->note), "scene has no file");
-		goto out;
+		return S2P_OK;
 	}
-	s2p_fields_desired(&ctx->cfg, &sc, &want);
-	s2p_fields_digest(&want, &sc, digest);
-	rc = s2p_syncstate_get(ctx->db, id, &st, err);
-	if (rc != S2P_OK && rc != S2P_ENOTFOUND)
-		goto out;
-	have_state = rc == S2P_OK;
-	s2p_error_clear(err);
-	if (mode == S2P_SYNC_NORMAL && have_state &&
-	    strcmp(st.values_hash, digest) == 0) {
+	*done = 0;
+	return S2P_OK;
+}
+
+/* Compute what Plex should hold and compare its digest with the stored
+ * state. Sets *done (UNCHANGED) when a normal sync has nothing to write. */
+static int
+check_state(struct job *j, struct s2p_sync_result *res, int *done,
+    struct s2p_error *err)
+{
+	int rc;
+
+	*done = 0;
+	s2p_fields_desired(&j->ctx->cfg, &j->sc, &j->want);
+	s2p_fields_digest(&j->want, &j->sc, j->digest);
+	rc = s2p_syncstate_get(j->ctx->db, j->id, &j->st, err);
+	if (rc == S2P_ENOTFOUND) {
+		memset(&j->st, 0, sizeof(j->st));
+		s2p_error_clear(err);
+		return S2P_OK;
+	}
+	if (rc != S2P_OK)
+		return rc;
+	if (j->mode == S2P_SYNC_NORMAL &&
+	    strcmp(j->st.values_hash, j->digest) == 0) {
 		res->outcome = S2P_SYNC_UNCHANGED;
 		snprintf(res->rating_key, sizeof(res->rating_key), "%s",
-		    st.rating_key);
-		rc = S2P_OK;
-		goto out;
+		    j->st.rating_key);
+		*done = 1;
 	}
-	if (!have_state)
-		memset(&st, 0, sizeof(st));
-	/* A cached ratingKey may be stale (item deleted or re-added): forget
-	 * it and match again once. */
-	res->plex_failed = 1;
+	return S2P_OK;
+}
+
+/* Match the scene to its Plex item and read the item. A cached ratingKey
+ * may be stale (item deleted or re-added): forget it and match again once.
+ * Sets *done (SKIPPED) for a later part of a stacked item. */
+static int
+find_item(struct job *j, struct s2p_sync_result *res, int *done,
+    struct s2p_error *err)
+{
+	int rc = S2P_OK, tries;
+
+	*done = 0;
 	for (tries = 0; tries < 2; tries++) {
-		s2p_match_free(&mt);
-		m->stash = ctx->stash;
-		m->scene_id = id;
-		rc = s2p_matcher_find(m, &sc.files, &mt, err);
+		s2p_match_free(&j->mt);
+		j->m->stash = j->ctx->stash;
+		j->m->scene_id = j->id;
+		rc = s2p_matcher_find(j->m, &j->sc.files, &j->mt, err);
 		if (rc != S2P_OK)
-			goto out;
-		if (mt.secondary) {
+			return rc;
+		if (j->mt.secondary) {
 			res->outcome = S2P_SYNC_SKIPPED;
 			snprintf(res->note, sizeof(res->note),
 			    "file is a later part of Plex item %s, which the "
-			    "scene of its first part owns", mt.rating_key);
-			goto out;
+			    "scene of its first part owns", j->mt.rating_key);
+			*done = 1;
+			return S2P_OK;
 		}
-		s2p_plex_item_free(&item);
-		rc = s2p_plex_get_item(ctx->plex, mt.rating_key, &item, err);
+		s2p_plex_item_free(&j->item);
+		rc = s2p_plex_get_item(j->ctx->plex, j->mt.rating_key, &j->item,
+		    err);
 		if (rc != S2P_ENOTFOUND)
 			break;
-		s2p_matcher_forget(m, mt.rating_key);
-		if (!dry && s2p_syncstate_forget_item(ctx->db, mt.rating_key,
-				NULL) != S2P_OK)
+		s2p_matcher_forget(j->m, j->mt.rating_key);
+		if (!j->dry && s2p_syncstate_forget_item(j->ctx->db,
+				   j->mt.rating_key, NULL) != S2P_OK)
 			s2p_debug("cannot forget sync state of %s",
-			    mt.rating_key);
+			    j->mt.rating_key);
 	}
-	if (rc != S2P_OK)
-		goto out;
-	snprintf(res->rating_key, sizeof(res->rating_key), "%s", mt.rating_key);
-	if (strcmp(st.rating_key, mt.rating_key) != 0) {
+	return rc;
+}
+
+/* Send the edit, the rating and the cover where they differ (a dry run
+ * only lists them in res->changed). */
+static int
+write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
+{
+	const char *rk = j->mt.rating_key;
+	int rc;
+
+	if (strcmp(j->st.rating_key, rk) != 0) {
 		/* Another item than last time: its cover was never uploaded. */
-		st.image_hash[0] = '\0';
-		st.collection[0] = '\0';
+		j->st.image_hash[0] = '\0';
+		j->st.collection[0] = '\0';
 	}
-	if (s2p_fields_diff(&ctx->cfg, &want, &item, st.collection, &edit,
-		&res->changed) > 0 && !dry) {
-		rc = s2p_plex_apply_edit(ctx->plex,
-		    item.section_id ? item.section_id : mt.section_key,
-		    mt.type, mt.rating_key, &edit, err);
+	if (s2p_fields_diff(&j->ctx->cfg, &j->want, &j->item, j->st.collection,
+		&j->edit, &res->changed) > 0 && !j->dry) {
+		rc = s2p_plex_apply_edit(j->ctx->plex,
+		    j->item.section_id ? j->item.section_id : j->mt.section_key,
+		    j->mt.type, rk, &j->edit, err);
 		if (rc == S2P_EPERM)
-			rc = edit_by_part(ctx, id, &want, &item, &mt,
-			    st.collection, err);
+			rc = edit_by_part(j->ctx, j->id, &j->want, &j->item,
+			    &j->mt, j->st.collection, err);
 		if (rc != S2P_OK)
-			goto out;
+			return rc;
 	}
-	if (s2p_fields_rating_differs(&want, &item)) {
-		s2p_strv_push_take(&res->changed, s2p_xasprintf(
-		    "userRating: %.1f -> %.1f", item.user_rating, want.rating));
-		if (!dry) {
-			rc = s2p_plex_rate(ctx->plex, mt.rating_key, want.rating,
-			    err);
+	if (s2p_fields_rating_differs(&j->want, &j->item)) {
+		s2p_strv_push_take(&res->changed,
+		    s2p_xasprintf("userRating: %.1f -> %.1f",
+			j->item.user_rating, j->want.rating));
+		if (!j->dry) {
+			rc = s2p_plex_rate(j->ctx->plex, rk, j->want.rating, err);
 			if (rc == S2P_EPERM) {
 				/* The rating alone fails, not the scene. */
 				s2p_warn("Scene %lld: Plex rejected the rating "
 					 "(%s); the other fields are synced",
-				    (long long)id, err->msg);
+				    (long long)j->id, err->msg);
 				s2p_error_clear(err);
 				rc = S2P_OK;
 			}
 			if (rc != S2P_OK)
-				goto out;
+				return rc;
 		}
 	}
-	rc = sync_image(ctx, &want, mt.rating_key, &st, dry, res, err);
-	if (rc != S2P_OK)
-		goto out;
-	res->outcome = res->changed.n ? S2P_SYNC_UPDATED : S2P_SYNC_UNCHANGED;
-	if (dry)
-		goto out;
-	snprintf(st.rating_key, sizeof(st.rating_key), "%s", mt.rating_key);
-	snprintf(st.values_hash, sizeof(st.values_hash), "%s", digest);
-	snprintf(st.collection, sizeof(st.collection), "%s",
-	    want.collection ? want.collection : "");
-	st.synced_at = s2p_clock_now(ctx->clock);
-	rc = s2p_syncstate_put(ctx->db, id, &st, err);
-out:
-	s2p_plex_edit_free(&edit);
-	s2p_desired_free(&want);
-	s2p_plex_item_free(&item);
-	s2p_match_free(&mt);
-	s2p_scene_free(&sc);
+	return sync_image(j->ctx, &j->want, rk, &j->st, j->dry, res, err);
+}
+
+/* Remember what was written, so an unchanged scene costs nothing next
+ * time. */
+static int
+save_state(struct job *j, struct s2p_error *err)
+{
+	struct s2p_sync_state *st = &j->st;
+
+	snprintf(st->rating_key, sizeof(st->rating_key), "%s",
+	    j->mt.rating_key);
+	snprintf(st->values_hash, sizeof(st->values_hash), "%s", j->digest);
+	snprintf(st->collection, sizeof(st->collection), "%s",
+	    j->want.collection ? j->want.collection : "");
+	st->synced_at = s2p_clock_now(j->ctx->clock);
+	return s2p_syncstate_put(j->ctx->db, j->id, st, err);
+}
+
+int
+s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
+    enum s2p_sync_mode mode, struct s2p_sync_result *res,
+    struct s2p_error *err)
+{
+	struct job j;
+	int rc, done = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&j, 0, sizeof(j));
+	j.ctx = ctx;
+	j.m = m;
+	j.id = id;
+	j.mode = mode;
+	j.dry = mode == S2P_SYNC_DRY_RUN;
+	s2p_plex_edit_init(&j.edit);
+	rc = read_scene(&j, res, &done, err);
+	if (rc == S2P_OK && !done)
+		rc = check_state(&j, res, &done, err);
+	if (rc == S2P_OK && !done) {
+		res->plex_reached = 1;
+		rc = find_item(&j, res, &done, err);
+	}
+	if (rc == S2P_OK && !done) {
+		snprintf(res->rating_key, sizeof(res->rating_key), "%s",
+		    j.mt.rating_key);
+		rc = write_plex(&j, res, err);
+	}
+	if (rc == S2P_OK && !done) {
+		res->outcome = res->changed.n ? S2P_SYNC_UPDATED
+					      : S2P_SYNC_UNCHANGED;
+		if (!j.dry)
+			rc = save_state(&j, err);
+	}
+	s2p_plex_edit_free(&j.edit);
+	s2p_desired_free(&j.want);
+	s2p_plex_item_free(&j.item);
+	s2p_match_free(&j.mt);
+	s2p_scene_free(&j.sc);
 	return rc;
 }

@@ -26,7 +26,8 @@ struct s2p_sync_result {
 	char title[128];
 	char note[256];
 	struct s2p_strv changed; /* field names written (or to be written) */
-	int plex_failed;          /* the failure came from Plex (breaker) */
+	int plex_reached; /* the Plex stage was reached: a failure from there
+			   * on is Plex's (it feeds the breaker) */
 };
 
 enum s2p_sync_mode {

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "net/http.h"
 #include "store/queue.h"
 #include "store/syncstate.h"
 #include "sync/backoff.h"
@@ -25,7 +26,6 @@
 #include "sync/scenesync.h"
 
 #define DEFAULT_LEASE 300.0
-#define PROBE_TIMEOUT_MS 5000
 #define IDLE_SLICE 0.5
 
 struct run {
@@ -126,7 +126,7 @@ while_open(struct run *r)
 		int rc;
 
 		s2p_error_clear(&e);
-		rc = s2p_plex_identity(r->ctx->plex, PROBE_TIMEOUT_MS, &id, &e);
+		rc = s2p_plex_identity(r->ctx->plex, S2P_PROBE_TIMEOUT_MS, &id, &e);
 		now = now_of(r);
 		s2p_probe_record(&r->probe, rc == S2P_OK, now, &r->ctx->rng);
 		if (rc == S2P_OK) {
@@ -183,126 +183,178 @@ stash_answers(struct run *r)
 	return rc == S2P_OK;
 }
 
-/* Handle a failed job: retry later, dead-letter, or skip. Returns S2P_OK,
- * or a code that must stop the run: S2P_EAUTH or S2P_EPERM (a rejected
- * credential or a query Stash refuses: the run fails, r->fatal says why)
- * or S2P_EDOWN (Stash unreachable in a foreground run, which
- * ends with the jobs kept). */
+/* Give a job back untouched; a queue error is only logged. */
+static void
+release(struct run *r, const struct s2p_job *job)
+{
+	struct s2p_error qe;
+
+	s2p_error_clear(&qe);
+	if (s2p_queue_release(r->ctx->db, job->id, now_of(r), &qe) != S2P_OK)
+		s2p_errorf("queue: %s", qe.msg);
+}
+
+/* A rejected credential, or Stash refusing our query (another Stash
+ * version, a proxy's error page): every job would fail the same way. Keep
+ * them all queued and stop, rather than dead-letter the whole queue.
+ * Returns the code that stops the run (r->fatal says why). */
 static int
-failed(struct run *r, const struct s2p_job *job, int rc,
+stop_run(struct run *r, const struct s2p_job *job, int rc,
     const struct s2p_error *e, int plex_side)
+{
+	s2p_errorf("%s: %s. The queue is kept; fix the cause and run "
+		   "Process Queue.",
+	    rc == S2P_EAUTH ? (plex_side ? "Plex rejected our credentials"
+					 : "Stash rejected our credentials")
+			    : "Stash rejected our request",
+	    e->msg);
+	snprintf(r->fatal, sizeof(r->fatal), "scene %lld: %.200s",
+	    (long long)job->scene_id, e->msg);
+	release(r, job);
+	return rc == S2P_EAUTH ? rc : S2P_EPERM;
+}
+
+/* The local database failed mid-job (disk full, read-only, corrupt): stop
+ * the run, giving the job back if the database still lets us. */
+static int
+stop_local(struct run *r, const struct s2p_job *job, int rc,
+    const struct s2p_error *e)
+{
+	struct s2p_error qe;
+
+	s2p_error_clear(&qe);
+	snprintf(r->fatal, sizeof(r->fatal), "%s", e->msg);
+	if (s2p_queue_release(r->ctx->db, job->id, now_of(r), &qe) != S2P_OK)
+		s2p_debug("queue: %s", qe.msg);
+	return rc;
+}
+
+/* Stash answers other queries, so the defect is in this scene's data:
+ * fail this job alone (dead letter); the queue goes on. */
+static void
+bad_scene_data(struct run *r, const struct s2p_job *job, int rc,
+    const struct s2p_error *e)
+{
+	struct s2p_error qe;
+
+	s2p_error_clear(&qe);
+	s2p_warn("Scene %lld moved to the dead-letter queue: its data from "
+		 "Stash cannot be read: %s",
+	    (long long)job->scene_id, e->msg);
+	r->st->dead++;
+	if (s2p_queue_dead_letter(r->ctx->db, job->id, s2p_status_name(rc),
+		e->msg, now_of(r), &qe) != S2P_OK)
+		s2p_errorf("queue: %s", qe.msg);
+}
+
+/* Stash itself is unreachable (restarting): keep the job as it is and
+ * pause the whole worker, 5 s doubling to 60 s, rather than cycle through
+ * the queue. A foreground run stops here (S2P_EDOWN). */
+static int
+pause_for_stash(struct run *r, const struct s2p_job *job,
+    const struct s2p_error *e)
+{
+	r->stash_pause = r->stash_pause > 0 ? r->stash_pause * 2 : 5;
+	if (r->stash_pause > 60)
+		r->stash_pause = 60;
+	s2p_warn("Stash is unreachable (%s); pausing %.0fs", e->msg,
+	    r->stash_pause);
+	release(r, job);
+	if (r->opts->until_idle)
+		return S2P_EDOWN;
+	s2p_ctx_sleep(r->ctx, r->stash_pause);
+	return S2P_OK;
+}
+
+/* A new scene Plex does not know yet: ask Plex to scan its folder; the
+ * not-found backoff then looks again. */
+static void
+scan_new_scene(struct run *r, const struct s2p_job *job)
+{
+	struct s2p_scene sc;
+	struct s2p_error qe;
+
+	s2p_error_clear(&qe);
+	memset(&sc, 0, sizeof(sc));
+	if (s2p_stash_find_scene(r->ctx->stash, job->scene_id, &sc, &qe) ==
+		S2P_OK &&
+	    s2p_scan_scene_folder(&r->matcher, &sc.files, &qe) != S2P_OK)
+		s2p_warn("Plex scan request failed: %s", qe.msg);
+	s2p_scene_free(&sc);
+}
+
+/* The failed job's queue outcome by its error class: skipped (not found,
+ * skip_not_found on), dead-lettered (retries used up) or retried later. */
+static void
+requeue(struct run *r, const struct s2p_job *job, int rc,
+    const struct s2p_error *e)
 {
 	struct s2p_ctx *ctx = r->ctx;
 	enum s2p_err_class cls = s2p_status_class(rc);
 	struct s2p_retry_policy pol =
 	    s2p_retry_policy_for(cls, ctx->cfg.max_retries);
 	const char *cname = s2p_status_name(rc);
-	double now = now_of(r);
-	struct s2p_error qe;
 	int attempts = job->attempts + (cls == S2P_CLASS_DOWN ? 0 : 1);
+	double now = now_of(r), nb;
+	struct s2p_error qe;
+	int qrc;
 
 	s2p_error_clear(&qe);
-	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
-		/* The local database failed mid-job: stop the run. */
-		snprintf(r->fatal, sizeof(r->fatal), "%s", e->msg);
-		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
-			s2p_debug("queue: %s", qe.msg);
-		return rc;
-	}
-	if (!plex_side && rc == S2P_EPARSE && stash_answers(r)) {
-		/* Stash answers other queries: the defect is in this scene's
-		 * data. Fail this job alone; the queue goes on. */
-		s2p_warn("Scene %lld moved to the dead-letter queue: its data "
-			 "from Stash cannot be read: %s",
-		    (long long)job->scene_id, e->msg);
-		r->st->dead++;
-		if (s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg, now,
-			&qe) != S2P_OK)
-			s2p_errorf("queue: %s", qe.msg);
-		return S2P_OK;
-	}
-	if (rc == S2P_EAUTH || (!plex_side && cls == S2P_CLASS_PERMANENT)) {
-		/* A rejected credential, or Stash refusing our query (another
-		 * Stash version, a proxy's error page): every job would fail
-		 * the same way. Keep them all queued and stop, rather than
-		 * dead-letter the whole queue. */
-		s2p_errorf("%s: %s. The queue is kept; fix the cause and run "
-			   "Process Queue.",
-		    rc == S2P_EAUTH ? (plex_side ? "Plex rejected our credentials"
-						 : "Stash rejected our credentials")
-				    : "Stash rejected our request",
-		    e->msg);
-		snprintf(r->fatal, sizeof(r->fatal), "scene %lld: %.200s",
-		    (long long)job->scene_id, e->msg);
-		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
-			s2p_errorf("queue: %s", qe.msg);
-		return rc == S2P_EAUTH ? rc : S2P_EPERM;
-	}
-	if (!plex_side && cls == S2P_CLASS_DOWN) {
-		/* Stash itself is unreachable (restarting): keep the job as it
-		 * is and pause the whole worker, 5 s doubling to 60 s, rather
-		 * than cycle through the queue. */
-		r->stash_pause = r->stash_pause > 0 ? r->stash_pause * 2 : 5;
-		if (r->stash_pause > 60)
-			r->stash_pause = 60;
-		s2p_warn("Stash is unreachable (%s); pausing %.0fs", e->msg,
-		    r->stash_pause);
-		if (s2p_queue_release(ctx->db, job->id, now, &qe) != S2P_OK)
-			s2p_errorf("queue: %s", qe.msg);
-		if (r->opts->until_idle)
-			return S2P_EDOWN; /* a foreground task stops here */
-		s2p_ctx_sleep(ctx, r->stash_pause);
-		return S2P_OK;
-	}
-	if (plex_side &&
-	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
-		breaker_record(r, 0, e->msg);
-	if (cls == S2P_CLASS_NOTFOUND && job->attempts == 0 &&
-	    job->reason == S2P_REASON_CREATE && ctx->cfg.trigger_plex_scan) {
-		struct s2p_scene sc;
-
-		/* A new scene: ask Plex to scan its folder, then look again
-		 * with the not-found backoff below. */
-		memset(&sc, 0, sizeof(sc));
-		if (s2p_stash_find_scene(ctx->stash, job->scene_id, &sc, &qe) ==
-			S2P_OK &&
-		    s2p_scan_scene_folder(&r->matcher, &sc.files, &qe) != S2P_OK)
-			s2p_warn("Plex scan request failed: %s", qe.msg);
-		s2p_scene_free(&sc);
-		s2p_error_clear(&qe);
-	}
 	if (cls == S2P_CLASS_NOTFOUND && ctx->cfg.skip_not_found) {
 		s2p_info("Scene %lld skipped: %s (skip_not_found is on)",
 		    (long long)job->scene_id, e->msg);
 		r->st->skipped++;
-		if (s2p_queue_ack(ctx->db, job->id, now, &qe) != S2P_OK)
-			s2p_errorf("queue: %s", qe.msg);
-		return S2P_OK;
-	}
-	if (s2p_retry_exhausted(&pol, attempts)) {
+		qrc = s2p_queue_ack(ctx->db, job->id, now, &qe);
+	} else if (s2p_retry_exhausted(&pol, attempts)) {
 		s2p_warn("Scene %lld moved to the dead-letter queue after %d "
 			 "attempt(s): %s: %s",
 		    (long long)job->scene_id, attempts, cname, e->msg);
 		r->st->dead++;
-		if (s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg, now,
-			&qe) != S2P_OK)
-			s2p_errorf("queue: %s", qe.msg);
-		return S2P_OK;
-	}
-	{
-		double nb = s2p_retry_not_before(&pol, job->attempts,
-		    e->retry_after, now, &ctx->rng);
-
+		qrc = s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg, now,
+		    &qe);
+	} else {
+		nb = s2p_retry_not_before(&pol, job->attempts, e->retry_after,
+		    now, &ctx->rng);
 		s2p_log(cls == S2P_CLASS_DOWN ? S2P_LOG_DEBUG : S2P_LOG_WARN,
 		    "Scene %lld: %s: %s; retry %d in %.0fs",
 		    (long long)job->scene_id, cname, e->msg, attempts,
 		    nb - now);
 		r->st->retried++;
-		if (s2p_queue_retry(ctx->db, job->id, nb,
-			cls == S2P_CLASS_DOWN ? 0 : 1, cname, e->msg, now,
-			&qe) != S2P_OK)
-			s2p_errorf("queue: %s", qe.msg);
+		qrc = s2p_queue_retry(ctx->db, job->id, nb,
+		    cls == S2P_CLASS_DOWN ? 0 : 1, cname, e->msg, now, &qe);
 	}
+	if (qrc != S2P_OK)
+		s2p_errorf("queue: %s", qe.msg);
+}
+
+/* Handle a failed job: retry later, dead-letter, or skip. plex_side: the
+ * failure came from the Plex stage. Returns S2P_OK, or a code that must
+ * stop the run: S2P_EDISK or S2P_ECORRUPT (stop_local), S2P_EAUTH or
+ * S2P_EPERM (stop_run) or S2P_EDOWN (Stash unreachable in a foreground
+ * run, which ends with the jobs kept). */
+static int
+failed(struct run *r, const struct s2p_job *job, int rc,
+    const struct s2p_error *e, int plex_side)
+{
+	enum s2p_err_class cls = s2p_status_class(rc);
+
+	if (rc == S2P_EDISK || rc == S2P_ECORRUPT)
+		return stop_local(r, job, rc, e);
+	if (!plex_side && rc == S2P_EPARSE && stash_answers(r)) {
+		bad_scene_data(r, job, rc, e);
+		return S2P_OK;
+	}
+	if (rc == S2P_EAUTH || (!plex_side && cls == S2P_CLASS_PERMANENT))
+		return stop_run(r, job, rc, e, plex_side);
+	if (!plex_side && cls == S2P_CLASS_DOWN)
+		return pause_for_stash(r, job, e);
+	if (plex_side &&
+	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
+		breaker_record(r, 0, e->msg);
+	if (cls == S2P_CLASS_NOTFOUND && job->attempts == 0 &&
+	    job->reason == S2P_REASON_CREATE && r->ctx->cfg.trigger_plex_scan)
+		scan_new_scene(r, job);
+	requeue(r, job, rc, e);
 	return S2P_OK;
 }
 
@@ -379,60 +431,71 @@ fanout(struct run *r)
 	return 1;
 }
 
-/* Run one claimed job to its queue outcome. */
+/* Log a synced job and count it by outcome. */
+static void
+log_outcome(struct run *r, const struct s2p_job *job,
+    const struct s2p_sync_result *res)
+{
+	char fields[256];
+	size_t i;
+
+	fields[0] = '\0';
+	for (i = 0; i < res->changed.n; i++) {
+		size_t l = strlen(fields);
+
+		snprintf(fields + l, sizeof(fields) - l, "%s%.*s", i ? ", " : "",
+		    (int)strcspn(res->changed.v[i], ":"), res->changed.v[i]);
+	}
+	switch (res->outcome) {
+	case S2P_SYNC_UPDATED:
+		r->st->updated++;
+		s2p_info("Synced scene %lld \"%s\" to Plex item %s: %s",
+		    (long long)job->scene_id, res->title, res->rating_key,
+		    fields);
+		break;
+	case S2P_SYNC_UNCHANGED:
+		r->st->unchanged++;
+		s2p_info("Scene %lld \"%s\" already matches Plex item %s",
+		    (long long)job->scene_id, res->title, res->rating_key);
+		break;
+	case S2P_SYNC_GONE:
+	case S2P_SYNC_SKIPPED:
+		r->st->skipped++;
+		s2p_info("Scene %lld skipped: %s", (long long)job->scene_id,
+		    res->note);
+		break;
+	}
+}
+
+/* Run one claimed job to its queue outcome. Returns what failed() returns
+ * for a failure, else S2P_OK. */
 static int
 one_job(struct run *r, const struct s2p_job *job)
 {
 	struct s2p_ctx *ctx = r->ctx;
 	struct s2p_sync_result res;
 	struct s2p_error e, qe;
-	size_t i;
 	int rc;
-	char fields[256];
 
 	s2p_error_clear(&e);
 	s2p_error_clear(&qe);
 	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id,
 	    job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
-						     : S2P_SYNC_NORMAL,
+						: S2P_SYNC_NORMAL,
 	    &res, &e);
 	r->st->processed++;
-	ramp_record(r, rc == S2P_OK || !res.plex_failed ||
+	ramp_record(r, rc == S2P_OK || !res.plex_reached ||
 		s2p_status_class(rc) == S2P_CLASS_NOTFOUND ||
 		s2p_status_class(rc) == S2P_CLASS_PERMANENT);
 	if (rc != S2P_OK) {
-		rc = failed(r, job, rc, &e, res.plex_failed);
+		rc = failed(r, job, rc, &e, res.plex_reached);
 		s2p_sync_result_free(&res);
 		return rc;
 	}
 	r->stash_pause = 0;
-	if (res.plex_failed)
+	if (res.plex_reached)
 		breaker_record(r, 1, NULL);
-	fields[0] = '\0';
-	for (i = 0; i < res.changed.n; i++) {
-		size_t l = strlen(fields);
-
-		snprintf(fields + l, sizeof(fields) - l, "%s%.*s", i ? ", " : "",
-		    (int)strcspn(res.changed.v[i], ":"), res.changed.v[i]);
-	}
-	switch (res.outcome) {
-	case S2P_SYNC_UPDATED:
-		r->st->updated++;
-		s2p_info("Synced scene %lld \"%s\" to Plex item %s: %s",
-		    (long long)job->scene_id, res.title, res.rating_key, fields);
-		break;
-	case S2P_SYNC_UNCHANGED:
-		r->st->unchanged++;
-		s2p_info("Scene %lld \"%s\" already matches Plex item %s",
-		    (long long)job->scene_id, res.title, res.rating_key);
-		break;
-	case S2P_SYNC_GONE:
-	case S2P_SYNC_SKIPPED:
-		r->st->skipped++;
-		s2p_info("Scene %lld skipped: %s", (long long)job->scene_id,
-		    res.note);
-		break;
-	}
+	log_outcome(r, job, &res);
 	s2p_sync_result_free(&res);
 	rc = s2p_queue_ack(ctx->db, job->id, now_of(r), &qe);
 	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
@@ -443,6 +506,16 @@ one_job(struct run *r, const struct s2p_job *job)
 	if (rc != S2P_OK)
 		s2p_errorf("queue: %s", qe.msg);
 	return S2P_OK;
+}
+
+/* Note how many jobs are left for the caller (a run that ends early). */
+static void
+count_waiting(struct run *r)
+{
+	struct s2p_queue_counts c;
+
+	if (s2p_queue_counts(r->ctx->db, now_of(r), &c, NULL) == S2P_OK)
+		r->st->waiting = c.pending + c.running;
 }
 
 /* Nothing is due. Returns 1 when the run should end. */
@@ -500,121 +573,139 @@ resume_state(struct run *r)
 		s2p_errorf("outage history: %s", e.msg);
 }
 
+/* Open what a run needs: handles, the matcher, the state files' paths,
+ * the state left by an earlier run, and the orphaned jobs. *opened is set
+ * once the handles and the matcher are up (a corrupt database found after
+ * that is moved aside). */
+static int
+run_open(struct run *r, int *opened, struct s2p_error *err)
+{
+	struct s2p_ctx *ctx = r->ctx;
+	char *bpath;
+	long orphans = 0;
+	int rc;
+
+	s2p_probe_init(&r->probe);
+	rc = s2p_ctx_db(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_ctx_stash(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_ctx_plex(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_matcher_init(&r->matcher, ctx->db, ctx->plex,
+		    &ctx->cfg, ctx->clock, err);
+	if (rc != S2P_OK)
+		return rc;
+	*opened = 1;
+	bpath = s2p_ctx_path(ctx, S2P_BREAKER_FILE);
+	s2p_breaker_init(&r->breaker, bpath);
+	free(bpath);
+	r->outage_path = s2p_ctx_path(ctx, S2P_OUTAGE_FILE);
+	r->recovery_path = s2p_ctx_path(ctx, S2P_RECOVERY_FILE);
+	resume_state(r);
+	rc = s2p_queue_recover_orphans(ctx->db, now_of(r), &orphans, err);
+	if (rc == S2P_OK && orphans > 0)
+		s2p_info("Resumed %ld job(s) left running by a stopped worker",
+		    orphans);
+	return rc;
+}
+
+/* What one turn of the run loop says to do next. */
+enum turn {
+	TURN_AGAIN, /* loop */
+	TURN_END,   /* the run is over (idle, or a foreground run paused) */
+	TURN_FAIL,  /* the run must stop with an error (r->fatal) */
+};
+
+/* One turn: notice changed settings, ask the breaker, pace by the recovery
+ * ramp, expand a rename, or claim and run one job. For TURN_FAIL, *code
+ * and err say why. */
+static enum turn
+turn(struct run *r, int *code, struct s2p_error *err)
+{
+	enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
+	struct s2p_job job;
+	struct s2p_error e;
+	int allowed = 1, rc;
+
+	if (r->opts->settings_changed != NULL &&
+	    r->opts->settings_changed(r->opts->settings_arg)) {
+		r->st->reload = 1;
+		return TURN_END;
+	}
+	s2p_error_clear(&e);
+	if (s2p_breaker_allow(&r->breaker, now_of(r), &allowed, &tr, &e) !=
+	    S2P_OK)
+		s2p_errorf("circuit breaker state: %s", e.msg);
+	log_transition(r, tr, NULL);
+	if (!allowed) {
+		if (r->opts->until_idle) {
+			count_waiting(r);
+			return TURN_END;
+		}
+		while_open(r);
+		return TURN_AGAIN;
+	}
+	if (ramp_gate(r) || fanout(r))
+		return TURN_AGAIN;
+	rc = s2p_queue_claim(r->ctx->db, now_of(r),
+	    r->opts->lease > 0 ? r->opts->lease : DEFAULT_LEASE, &job, &e);
+	if (rc == S2P_ENOTFOUND)
+		return nothing_due(r) ? TURN_END : TURN_AGAIN;
+	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
+		/* A full disk, a read-only or corrupt database: no retry
+		 * helps. */
+		if (err != NULL)
+			*err = e;
+		*code = rc;
+		return TURN_FAIL;
+	}
+	if (rc != S2P_OK) {
+		s2p_errorf("queue: %s", e.msg);
+		s2p_ctx_sleep(r->ctx, 1.0);
+		return TURN_AGAIN;
+	}
+	r->idle_since = 0;
+	rc = one_job(r, &job);
+	if (rc == S2P_EDOWN) {
+		count_waiting(r);
+		return TURN_END;
+	}
+	if (rc == S2P_EDISK || rc == S2P_ECORRUPT)
+		s2p_error_set(err, rc, "%s", r->fatal);
+	else if (rc != S2P_OK)
+		s2p_error_set(err, rc, "worker stopped with the queue kept: %s",
+		    r->fatal);
+	if (rc != S2P_OK) {
+		*code = rc;
+		return TURN_FAIL;
+	}
+	progress(r);
+	return TURN_AGAIN;
+}
+
 int
 s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
     struct s2p_worker_stats *st, struct s2p_error *err)
 {
 	struct run r;
-	char *bpath = NULL;
-	long orphans = 0;
-	int rc;
+	enum turn t = TURN_AGAIN;
+	int rc, code = S2P_OK, opened = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(st, 0, sizeof(*st));
 	r.ctx = ctx;
 	r.opts = opts;
 	r.st = st;
-	s2p_probe_init(&r.probe);
-	rc = s2p_ctx_db(ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_ctx_stash(ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_ctx_plex(ctx, err);
-	if (rc != S2P_OK)
-		return rc;
-	rc = s2p_matcher_init(&r.matcher, ctx->db, ctx->plex, &ctx->cfg,
-	    ctx->clock, err);
-	if (rc != S2P_OK)
-		return rc;
-	bpath = s2p_ctx_path(ctx, S2P_BREAKER_FILE);
-	s2p_breaker_init(&r.breaker, bpath);
-	r.outage_path = s2p_ctx_path(ctx, S2P_OUTAGE_FILE);
-	r.recovery_path = s2p_ctx_path(ctx, S2P_RECOVERY_FILE);
-	resume_state(&r);
-	rc = s2p_queue_recover_orphans(ctx->db, now_of(&r), &orphans, err);
-	if (rc != S2P_OK)
-		goto out;
-	if (orphans > 0)
-		s2p_info("Resumed %ld job(s) left running by a stopped worker",
-		    orphans);
-	while (!s2p_ctx_stopping(ctx)) {
-		struct s2p_job job;
-		enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
-		struct s2p_error e;
-		int allowed = 1;
-
-		if (opts->settings_changed != NULL &&
-		    opts->settings_changed(opts->settings_arg)) {
-			st->reload = 1;
-			break;
-		}
-		s2p_error_clear(&e);
-		if (s2p_breaker_allow(&r.breaker, now_of(&r), &allowed, &tr,
-			&e) != S2P_OK)
-			s2p_errorf("circuit breaker state: %s", e.msg);
-		log_transition(&r, tr, NULL);
-		if (!allowed) {
-			if (opts->until_idle) {
-				struct s2p_queue_counts c;
-
-				if (s2p_queue_counts(ctx->db, now_of(&r), &c,
-					NULL) == S2P_OK)
-					st->waiting = c.pending + c.running;
-				break;
-			}
-			while_open(&r);
-			continue;
-		}
-		if (ramp_gate(&r))
-			continue;
-		if (fanout(&r))
-			continue;
-		rc = s2p_queue_claim(ctx->db, now_of(&r),
-		    opts->lease > 0 ? opts->lease : DEFAULT_LEASE, &job, &e);
-		if (rc == S2P_ENOTFOUND) {
-			if (nothing_due(&r))
-				break;
-			continue;
-		}
-		if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
-			/* A full disk, a read-only or corrupt database: no
-			 * retry helps. */
-			*err = e;
-			goto out;
-		}
-		if (rc != S2P_OK) {
-			s2p_errorf("queue: %s", e.msg);
-			s2p_ctx_sleep(ctx, 1.0);
-			continue;
-		}
-		r.idle_since = 0;
-		rc = one_job(&r, &job);
-		if (rc == S2P_EDOWN) {
-			struct s2p_queue_counts c;
-
-			if (s2p_queue_counts(ctx->db, now_of(&r), &c, NULL) ==
-			    S2P_OK)
-				st->waiting = c.pending + c.running;
-			break;
-		}
-		if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
-			s2p_error_set(err, rc, "%s", r.fatal);
-			goto out;
-		}
-		if (rc != S2P_OK) {
-			s2p_error_set(err, rc, "worker stopped with the queue "
-						"kept: %s", r.fatal);
-			goto out;
-		}
-		progress(&r);
-	}
-	rc = S2P_OK;
-out:
-	if (rc == S2P_ECORRUPT)
+	rc = run_open(&r, &opened, err);
+	while (rc == S2P_OK && t == TURN_AGAIN && !s2p_ctx_stopping(ctx))
+		t = turn(&r, &code, err);
+	if (t == TURN_FAIL)
+		rc = code;
+	if (opened && rc == S2P_ECORRUPT)
 		rc = s2p_ctx_db_replace(ctx, err);
 	s2p_matcher_free(&r.matcher);
 	s2p_breaker_free(&r.breaker);
-	free(bpath);
 	free(r.outage_path);
 	free(r.recovery_path);
 	return rc;
