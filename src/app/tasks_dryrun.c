@@ -70,11 +70,7 @@ s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
 	long count = 0, changed = 0, failed = 0, seen = 0;
 	int page = 1, rc;
 
-	rc = s2p_ctx_db(ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_ctx_stash(ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_ctx_plex(ctx, err);
+	rc = s2p_ctx_connect(ctx, err);
 	if (rc == S2P_OK)
 		rc = s2p_matcher_init(&m, ctx->db, ctx->plex, &ctx->cfg,
 		    ctx->clock, err);

@@ -63,11 +63,46 @@ without_nul(const json_t *v)
 	return out;
 }
 
+int
+s2p_json_time(const json_t *v, double *out)
+{
+	*out = 0.0;
+	if (v == NULL || json_is_null(v))
+		return 1;
+	if (!json_is_number(v) || json_number_value(v) < 0)
+		return -1;
+	*out = json_number_value(v);
+	return 0;
+}
+
 char *
 s2p_json_text(const json_t *o, const char *key)
 {
-	const json_t *v = json_object_get(o, key);
+	return s2p_json_value_text(json_object_get(o, key));
+}
 
+void
+s2p_json_collect(struct s2p_strv *sv, const json_t *o, const char *arr,
+    const char *key)
+{
+	const json_t *a = json_object_get(o, arr);
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(a))
+		return;
+	json_array_foreach(a, i, e) {
+		char *s = s2p_json_value_text(key != NULL ? json_object_get(e, key)
+							  : e);
+
+		if (s != NULL)
+			s2p_strv_push_take(sv, s);
+	}
+}
+
+char *
+s2p_json_value_text(const json_t *v)
+{
 	if (json_is_string(v))
 		return without_nul(v);
 	if (json_is_integer(v))

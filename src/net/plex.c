@@ -221,25 +221,6 @@ jbool(const json_t *o, const char *key)
 	return strcmp(s, "1") == 0 || strcmp(s, "true") == 0;
 }
 
-/* Append <arr>[].<key> strings to sv. */
-static void
-collect(struct s2p_strv *sv, const json_t *o, const char *arr,
-    const char *key)
-{
-	const json_t *a = json_object_get(o, arr);
-	const json_t *e;
-	size_t i;
-
-	if (!json_is_array(a))
-		return;
-	json_array_foreach(a, i, e) {
-		char *s = s2p_json_text(e, key);
-
-		if (s != NULL)
-			s2p_strv_push_take(sv, s);
-	}
-}
-
 /* Every Media[].Part[].file of an item. */
 static void
 collect_files(struct s2p_strv *sv, const json_t *item)
@@ -251,7 +232,7 @@ collect_files(struct s2p_strv *sv, const json_t *item)
 	if (!json_is_array(media))
 		return;
 	json_array_foreach(media, i, m)
-		collect(sv, m, "Part", "file");
+		s2p_json_collect(sv, m, "Part", "file");
 }
 
 /* The Metadata array of a container, or NULL when absent. */
@@ -361,7 +342,7 @@ s2p_plex_sections(struct s2p_plex *p, struct s2p_plex_sections *out,
 			continue; /* not a section we could address */
 		s->type = s2p_json_text(d, "type");
 		s->title = s2p_json_text(d, "title");
-		collect(&s->locations, d, "Location", "path");
+		s2p_json_collect(&s->locations, d, "Location", "path");
 		out->n++;
 	}
 out:
@@ -528,10 +509,10 @@ parse_item(struct s2p_plex_item *out, const json_t *m, const json_t *mc)
 	out->art = s2p_json_text(m, "art");
 	out->added_at = jlong(m, "addedAt", -1);
 	out->updated_at = jlong(m, "updatedAt", -1);
-	collect(&out->genres, m, "Genre", "tag");
-	collect(&out->actors, m, "Role", "tag");
-	collect(&out->collections, m, "Collection", "tag");
-	collect(&out->labels, m, "Label", "tag");
+	s2p_json_collect(&out->genres, m, "Genre", "tag");
+	s2p_json_collect(&out->actors, m, "Role", "tag");
+	s2p_json_collect(&out->collections, m, "Collection", "tag");
+	s2p_json_collect(&out->labels, m, "Label", "tag");
 	if (json_is_array(fields)) {
 		json_array_foreach(fields, i, f) {
 			char *name = s2p_json_text(f, "name");

@@ -439,42 +439,6 @@ parse_id(const json_t *v, int64_t *out)
 	return S2P_OK;
 }
 
-/* A JSON string as a C string: NUL characters, which a C string cannot
- * carry and XML 1.0 cannot either, are dropped (text.c drops the other
- * control characters later). New string. */
-static char *
-text_of(const json_t *v)
-{
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v), i, k = 0;
-	char *out = s2p_xmalloc(n + 1);
-
-	for (i = 0; i < n; i++)
-		if (s[i] != '\0')
-			out[k++] = s[i];
-	out[k] = '\0';
-	return out;
-}
-
-/* Append <arr>[].<key> (or the array's strings when key is NULL). */
-static void
-collect(struct s2p_strv *sv, const json_t *o, const char *arr,
-    const char *key)
-{
-	const json_t *a = json_object_get(o, arr);
-	const json_t *e;
-	size_t i;
-
-	if (!json_is_array(a))
-		return;
-	json_array_foreach(a, i, e) {
-		const json_t *v = key != NULL ? json_object_get(e, key) : e;
-
-		if (json_is_string(v))
-			s2p_strv_push_take(sv, text_of(v));
-	}
-}
-
 void
 s2p_scene_free(struct s2p_scene *sc)
 {
@@ -519,10 +483,10 @@ parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
 	out->created_at = s2p_json_text(o, "created_at");
 	out->updated_at = s2p_json_text(o, "updated_at");
 	out->screenshot = s2p_json_text(json_object_get(o, "paths"), "screenshot");
-	collect(&out->urls, o, "urls", NULL);
-	collect(&out->files, o, "files", "path");
-	collect(&out->performers, o, "performers", "name");
-	collect(&out->tags, o, "tags", "name");
+	s2p_json_collect(&out->urls, o, "urls", NULL);
+	s2p_json_collect(&out->files, o, "files", "path");
+	s2p_json_collect(&out->performers, o, "performers", "name");
+	s2p_json_collect(&out->tags, o, "tags", "name");
 	return S2P_OK;
 }
 

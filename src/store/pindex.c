@@ -57,6 +57,17 @@ run2(struct s2p_db *db, const char *sql, const char *a, const char *b,
 	return rc;
 }
 
+/* Prepare a one-row query with text parameters a and b and step it: 1
+ * when it gave a row (read it from *st), else 0. *st is finalized by the
+ * caller either way. */
+static int
+row1(struct s2p_db *db, sqlite3_stmt **st, const char *sql, const char *a,
+    const char *b)
+{
+	return prep2(db, st, sql, a, b, NULL) == S2P_OK &&
+	    sqlite3_step(*st) == SQLITE_ROW;
+}
+
 /* Upsert one section and note it as seen (inside the caller's
  * transaction). */
 static int
@@ -166,10 +177,8 @@ s2p_pindex_indexed_at(struct s2p_db *db, const char *section_key)
 	sqlite3_stmt *st = NULL;
 	double t = 0;
 
-	if (prep2(db, &st, "SELECT indexed_at FROM plex_section WHERE key=?",
-		section_key, NULL, NULL) != S2P_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (row1(db, &st, "SELECT indexed_at FROM plex_section WHERE key=?",
+		section_key, NULL))
 		t = sqlite3_column_double(st, 0);
 	sqlite3_finalize(st);
 	return t;
@@ -198,9 +207,8 @@ s2p_pindex_mark(struct s2p_db *db, const char *section_key)
 	sqlite3_stmt *st = NULL;
 	long v = 0;
 
-	if (prep2(db, &st, "SELECT CAST(value AS INTEGER) FROM kv WHERE key=?",
-		name, NULL, NULL) == S2P_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+	if (row1(db, &st, "SELECT CAST(value AS INTEGER) FROM kv WHERE key=?",
+		name, NULL))
 		v = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	free(name);
@@ -233,11 +241,10 @@ int
 s2p_pindex_known(struct s2p_db *db, const char *rating_key)
 {
 	sqlite3_stmt *st = NULL;
-	int found = 0;
+	int found = row1(db, &st,
+	    "SELECT 1 FROM plex_part WHERE rating_key=? LIMIT 1", rating_key,
+	    NULL);
 
-	if (prep2(db, &st, "SELECT 1 FROM plex_part WHERE rating_key=? LIMIT 1",
-		rating_key, NULL, NULL) == S2P_OK)
-		found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return found;
 }

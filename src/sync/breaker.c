@@ -49,19 +49,6 @@ set_closed_defaults(struct s2p_breaker *b)
 	b->changed_at = 0.0;
 }
 
-/* A JSON number >= 0, or null (0), into *out; -1 for anything else. */
-static int
-get_time(const json_t *v, double *out)
-{
-	*out = 0.0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_number(v) || json_number_value(v) < 0)
-		return -1;
-	*out = json_number_value(v);
-	return 0;
-}
-
 /* Fill b from a parsed document of the fixed shape {state, failure_count,
  * success_count, opened_at, changed_at?}: the reference plugin's four keys
  * are required; changed_at is optional so its files load too. S2P_EPARSE
@@ -85,8 +72,8 @@ parse_doc(struct s2p_breaker *b, const json_t *doc, struct s2p_error *err)
 			found = (int)i;
 	if (found < 0 || failures < 0 || failures > 1000000000 ||
 	    successes < 0 || successes > 1000000000 ||
-	    get_time(opened, &b->opened_at) != 0 ||
-	    get_time(changed, &b->changed_at) != 0)
+	    s2p_json_time(opened, &b->opened_at) < 0 ||
+	    s2p_json_time(changed, &b->changed_at) < 0)
 		return s2p_error_set(err, S2P_EPARSE, "%s: corrupted state "
 		    "file (a value is out of range)", b->path);
 	b->state = (enum s2p_breaker_state)found;

@@ -193,6 +193,18 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	return rc;
 }
 
+int
+s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	int rc = s2p_ctx_db(ctx, err);
+
+	if (rc == S2P_OK)
+		rc = s2p_ctx_stash(ctx, err);
+	if (rc == S2P_OK)
+		rc = s2p_ctx_plex(ctx, err);
+	return rc;
+}
+
 void
 s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 {

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "sync/statefile.h"
@@ -26,21 +27,6 @@ s2p_outage_list_free(struct s2p_outage_list *l)
 	l->n = 0;
 }
 
-/* A JSON number >= 0 in *out: 0 ok, 1 null or absent, -1 anything else. */
-static int
-get_time(const json_t *obj, const char *key, double *out)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	*out = 0.0;
-	if (v == NULL || json_is_null(v))
-		return 1;
-	if (!json_is_number(v) || json_number_value(v) < 0)
-		return -1;
-	*out = json_number_value(v);
-	return 0;
-}
-
 /* Parse one entry; -1 when it is unusable (it is then dropped). */
 static int
 parse_entry(const json_t *obj, struct s2p_outage *o)
@@ -49,9 +35,9 @@ parse_entry(const json_t *obj, struct s2p_outage *o)
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (!json_is_object(obj) || get_time(obj, "started_at", &o->started_at))
+	if (!json_is_object(obj) || s2p_json_time(json_object_get(obj, "started_at"), &o->started_at))
 		return -1;
-	r = get_time(obj, "ended_at", &o->ended_at);
+	r = s2p_json_time(json_object_get(obj, "ended_at"), &o->ended_at);
 	if (r < 0)
 		return -1;
 	o->ongoing = r == 1;

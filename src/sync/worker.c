@@ -586,11 +586,7 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 	int rc;
 
 	s2p_probe_init(&r->probe);
-	rc = s2p_ctx_db(ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_ctx_stash(ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_ctx_plex(ctx, err);
+	rc = s2p_ctx_connect(ctx, err);
 	if (rc == S2P_OK)
 		rc = s2p_matcher_init(&r->matcher, ctx->db, ctx->plex,
 		    &ctx->cfg, ctx->clock, err);
