@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int
@@ -20,6 +21,14 @@ s2p_error_set(struct s2p_error *err, int code, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void
+s2p_assert_fail(const char *what, const char *file, int line)
+{
+	fprintf(stderr, "stash2plex: %s:%d: assertion failed: %s\n", file,
+	    line, what);
+	abort();
 }
 
 void

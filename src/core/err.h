@@ -51,6 +51,15 @@ struct s2p_error {
 int s2p_error_set(struct s2p_error *err, int code, const char *fmt, ...)
     S2P_PRINTF(3, 4);
 
+/* A programming error (a broken precondition the caller controls, never
+ * bad input) is not a status: it is asserted, in every build (NDEBUG does
+ * not turn it off), and aborts with the place it failed. A status would
+ * class a bug as a permanent failure and dead-letter a job. */
+#define s2p_assert(cond) \
+	((cond) ? (void)0 : s2p_assert_fail(#cond, __FILE__, __LINE__))
+void s2p_assert_fail(const char *what, const char *file, int line)
+    S2P_NORETURN;
+
 /* Reset err to "no error". err may be NULL. */
 void s2p_error_clear(struct s2p_error *err);
 

@@ -13,7 +13,7 @@ s2p_strv_push_take(struct s2p_strv *sv, char *s)
 {
 	if (sv->n == sv->cap) {
 		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = s2p_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+		sv->v = s2p_xreallocarray(sv->v, sv->cap, sizeof(*sv->v));
 	}
 	sv->v[sv->n++] = s;
 }

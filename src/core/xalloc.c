@@ -3,6 +3,8 @@
  */
 #include "xalloc.h"
 
+#include "err.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +24,10 @@ oom(void)
 void *
 s2p_xmalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p;
+
+	s2p_assert(n > 0); /* a 0-byte request is a caller's bug */
+	p = malloc(n);
 
 	if (p == NULL)
 		oom();

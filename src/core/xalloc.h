@@ -10,6 +10,7 @@
 
 #include "compat.h"
 
+/* n must be > 0 (s2p_assert). */
 void *s2p_xmalloc(size_t n);
 void *s2p_xcalloc(size_t nmemb, size_t size);
 void *s2p_xrealloc(void *p, size_t n);

@@ -38,6 +38,7 @@ sym(const char *name)
 		}                                                \
 	} while (0)
 
+typedef CURLcode (*global_init_fn)(long);
 typedef CURL *(*init_fn)(void);
 typedef void (*handle_fn)(CURL *);
 typedef CURLcode (*perform_fn)(CURL *);
@@ -174,6 +175,17 @@ curl_easy_getinfo(CURL *h, CURLINFO info, ...)
 	rc = f(h, info, va_arg(ap, void *));
 	va_end(ap);
 	return rc;
+missing:
+	return CURLE_FAILED_INIT;
+}
+
+CURLcode
+curl_global_init(long flags)
+{
+	static global_init_fn f;
+
+	RESOLVE(f, "curl_global_init");
+	return f(flags);
 missing:
 	return CURLE_FAILED_INIT;
 }

@@ -39,6 +39,9 @@ struct xfer {
 	int too_big;
 };
 
+/* curl_global_init has run (see s2p_http_new). */
+static int curl_ready;
+
 int
 s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
     struct s2p_error *err)
@@ -46,6 +49,15 @@ s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
 	struct s2p_http *h;
 
 	*out = NULL;
+	if (!curl_ready) {
+		/* Once per process, before the first handle (curl_easy_init
+		 * would otherwise do it implicitly, on every call until one
+		 * succeeds). */
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return s2p_error_set(err, S2P_EIO,
+			    "curl_global_init failed");
+		curl_ready = 1;
+	}
 	h = s2p_xcalloc(1, sizeof(*h));
 	if (opts != NULL)
 		h->opts = *opts;

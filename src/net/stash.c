@@ -541,7 +541,7 @@ parse_ids(const json_t *data, const char *op, int64_t **ids, size_t *nids,
 		return s2p_error_set(err, S2P_EPARSE,
 		    "Stash %s: reply has no findScenes.scenes", op);
 	n = json_array_size(scenes);
-	*ids = s2p_xrealloc(*ids, (*nids + n + 1) * sizeof(**ids));
+	*ids = s2p_xreallocarray(*ids, *nids + n + 1, sizeof(**ids));
 	json_array_foreach(scenes, i, e) {
 		int64_t id;
 

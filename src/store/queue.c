@@ -9,7 +9,6 @@
  */
 #include "queue.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,7 @@ static const char *const reason_names[] = {
 const char *
 s2p_job_reason_name(enum s2p_job_reason r)
 {
-	assert((size_t)r < S2P_ARRAY_LEN(reason_names));
+	s2p_assert((size_t)r < S2P_ARRAY_LEN(reason_names));
 	return reason_names[r];
 }
 

@@ -3,7 +3,6 @@
  */
 #include "ctx.h"
 
-#include <assert.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,7 +290,7 @@ apply_overrides(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
 		char *kv = s2p_xstrdup(overrides->v[i]);
 		char *eq = strchr(kv, '=');
 
-		assert(eq != NULL);
+		s2p_assert(eq != NULL);
 		*eq = '\0';
 		rc = s2p_config_set(&ctx->cfg, kv, eq + 1, err);
 		free(kv);

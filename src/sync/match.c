@@ -162,8 +162,8 @@ incr_slot(struct s2p_matcher *m, const char *key)
 
 	if (i < 0) {
 		s2p_strv_push(&m->incr_keys, key);
-		m->incr_at = s2p_xrealloc(m->incr_at,
-		    m->incr_keys.n * sizeof(*m->incr_at));
+		m->incr_at = s2p_xreallocarray(m->incr_at, m->incr_keys.n,
+		    sizeof(*m->incr_at));
 		i = (long)m->incr_keys.n - 1;
 		m->incr_at[i] = 0;
 	}

@@ -69,8 +69,8 @@ s2p_pathmap_parse(struct s2p_pathmap *out, const char *text,
 			    "(write /stash/prefix=>/plex/prefix)", no, shown);
 		} else {
 			no++;
-			out->v = s2p_xrealloc(out->v,
-			    (out->n + 1) * sizeof(*out->v));
+			out->v = s2p_xreallocarray(out->v, out->n + 1,
+			    sizeof(*out->v));
 			out->v[out->n].from = trim_dup(rule,
 			    (size_t)(arrow - rule));
 			out->v[out->n].to = trim_dup(arrow + 2,

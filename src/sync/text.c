@@ -32,7 +32,7 @@ static size_t
 decode(const char *in, utf8proc_int32_t **out)
 {
 	size_t len = strlen(in), n = 0, i = 0;
-	utf8proc_int32_t *cp = s2p_xmalloc((len + 1) * sizeof(*cp));
+	utf8proc_int32_t *cp = s2p_xreallocarray(NULL, len + 1, sizeof(*cp));
 
 	while (i < len) {
 		utf8proc_int32_t c;
@@ -86,7 +86,7 @@ s2p_text_clean(const char *in, size_t max_chars, int multiline)
 
 	n = decode(nfc, &cp);
 	free(nfc);
-	res = s2p_xmalloc((n * 5 + 2) * sizeof(*res));
+	res = s2p_xreallocarray(NULL, n * 5 + 2, sizeof(*res));
 	for (i = 0; i < n; i++) {
 		utf8proc_int32_t c = cp[i];
 		utf8proc_category_t cat = utf8proc_category(c);
