@@ -40,5 +40,10 @@ install: all
 	install -m 0644 Stash2Plex.yml "$(PLUGIN_DIR)/Stash2Plex.yml"
 	install -m 0755 $(BUILD)/stash2plex "$(PLUGIN_DIR)/stash2plex"
 
+# Format every C file with .clang-format (clang-format 14); CI checks it
+# with scripts/check-format.sh.
+format: deps
+	scripts/check-format.sh --fix
+
 clean:
 	rm -rf build build-asan
