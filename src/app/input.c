@@ -1,6 +1,6 @@
 /*
- * input.c - the raw plugin protocol's stdin document (see input.h and
- * stash-plugin-protocol.md section 2): read to EOF under a cap, parse with
+ * input.c - the raw plugin protocol's stdin document (see input.h): read to
+ * EOF under a cap, parse with
  * jansson (which handles Go's \u003c escapes and surrogate pairs), and pick
  * out server_connection and args defensively. Every malformed piece is
  * S2P_EPARSE with a message naming the field; no message ever quotes the

@@ -38,7 +38,8 @@ now_of(struct s2p_app *app)
 	return s2p_clock_now(app->ctx.clock);
 }
 
-/* Stash's local-time layout for updated_at filters (protocol doc 6.3). */
+/* Stash's layout for updated_at filters: local time, no zone suffix (Stash
+ * compares the text with its stored local times). */
 static void
 stash_time(double t, char *buf, size_t len)
 {

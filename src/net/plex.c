@@ -1,5 +1,5 @@
 /*
- * plex.c - the Plex Media Server client (see plex.h and plex-api.md). Every
+ * plex.c - the Plex Media Server client (see plex.h). Every
  * request asks for JSON and carries the identification headers; the token
  * travels only in the X-Plex-Token header and is left out entirely for
  * /identity. Replies are parsed leniently with jansson: unknown keys are

@@ -1,6 +1,6 @@
 /*
- * stash.c - the Stash GraphQL client (see stash.h and
- * stash-plugin-protocol.md §5-6). Requests are POST /graphql with a JSON body
+ * stash.c - the Stash GraphQL client (see stash.h). Requests are POST
+ * /graphql (Stash's one API endpoint) with a JSON body
  * built by jansson. The session cookie goes out on every request and is
  * replaced by any refreshed "session" Set-Cookie; the API key goes out only
  * when configured (a wrong key fails even where none is needed). Neither
@@ -126,7 +126,8 @@ s2p_stash_documents(void)
 }
 
 /* Is the URL's host a loopback name? Stash there often has a self-signed
- * certificate for another name, so TLS checks are skipped (protocol §5.3). */
+ * certificate for another name, so TLS checks are skipped (Stash hands its
+ * plugins such loopback addresses for itself). */
 static int
 is_loopback(const char *url)
 {

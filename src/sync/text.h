@@ -3,8 +3,8 @@
  * control and format characters removed (newlines kept where the field is
  * multi-line, tabs become spaces), typographic quotes and dashes made plain,
  * whitespace runs collapsed, and a length limit in characters that prefers a
- * word boundary. Based on reference-behaviour.md §5.2, except that line
- * breaks survive.
+ * word boundary. The reference plugin cleans text the same way, except
+ * that here line breaks survive.
  */
 #ifndef S2P_TEXT_H
 #define S2P_TEXT_H

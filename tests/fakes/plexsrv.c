@@ -1,6 +1,6 @@
 /*
  * plexsrv.c - the fake Plex Media Server (see plexsrv.h, README.md and
- * shared/docs/plex-api.md §10). One model (sections, items, tags, locks,
+ * PMS's documented behaviour). One model (sections, items, tags, locks,
  * image candidates, pending files) rendered through one small document tree
  * that prints as XML (default) or JSON (Accept: application/json), so both
  * formats always agree. Strict by default: unknown edit fields are 400, a
@@ -195,7 +195,7 @@ xml_escape(struct s2p_buf *b, const char *s)
 		case '\t': rep = "&#9;"; break;
 		default: break;
 		}
-		/* Other control characters go out raw, as PMS does (§1.4). */
+		/* Other control characters go out raw, as PMS does. */
 		if ((rep ? s2p_buf_adds(b, rep) : s2p_buf_add(b, &c, 1)) !=
 		    S2P_OK)
 			abort();
@@ -1115,7 +1115,7 @@ reason(int status)
 	}
 }
 
-/* PMS error bodies (§1.6): the HTML template, or for 503 the Maintenance
+/* PMS error bodies: the HTML template, or for 503 the Maintenance
  * Response element. Always with X-Plex-Protocol. */
 static void
 pms_error(struct fake_resp *resp, int status)
@@ -1831,7 +1831,7 @@ resolve_rks(struct fake_plex *p, const char *list, struct item ***out,
 }
 
 /* GET /library/metadata/{rk}[,...]: the known subset; 404 when none is
- * known (a single unknown key is 404 as in §4.1). */
+ * known (a single unknown key is 404). */
 static void
 route_metadata(struct fake_plex *p, const struct fake_req *req,
     struct fake_resp *resp, const char *rks)
@@ -1962,9 +1962,10 @@ valid_number(const char *v, double lo, double hi, int integer)
 	return !errno && end != v && !*end && d >= lo && d <= hi;
 }
 
-/* Parse the edit grammar (§5.2, §5.3) from req's query. Returns 0, or the
- * HTTP status to answer (400 unknown field in strict mode or invalid
- * field data: a date that is not a calendar day, a number out of range). Keys without '.' or '[' (type, id, include*, X-Plex-*) are
+/* Parse the edit grammar from req's query. Returns 0, or the HTTP status
+ * to answer (400 unknown field in strict mode or invalid field data: a date
+ * that is not a calendar day, a number out of range). Keys without '.' or
+ * '[' (type, id, include*, X-Plex-*) are
  * not edits and are ignored. */
 static int
 edit_parse(const struct fake_plex *p, const struct fake_req *req,
@@ -2125,7 +2126,7 @@ edit_apply(struct fake_plex *p, const struct edit *e, struct item *it)
 }
 
 /* PUT /library/sections/{key}/all (form A): id selects items; without id
- * every item of `type` in the section is edited (§5.1, faithfully). */
+ * every item of `type` in the section is edited. */
 static void
 route_edit_a(struct fake_plex *p, const struct fake_req *req,
     struct fake_resp *resp, size_t si)

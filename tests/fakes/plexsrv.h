@@ -1,7 +1,7 @@
 /*
  * plexsrv.h - the fake Plex Media Server's model and routes, as a library so
- * unit tests can run it in-process; fake_plex.c is only its main(). Faithful
- * to shared/docs/plex-api.md §10 (see README.md for flags and control
+ * unit tests can run it in-process; fake_plex.c is only its main(). As
+ * strict as PMS's documented behaviour (see README.md for flags and control
  * endpoints). All handlers run under fakehttp's model mutex.
  */
 #ifndef FAKE_PLEXSRV_H

@@ -5,12 +5,11 @@
  * rules (session cookie with Set-Cookie refresh, ApiKey header checked first
  * and only) and the control endpoints tests use to play the user.
  *
- * Fidelity notes (see docs/stash-plugin-protocol.md): updated_at is stored
+ * Fidelity notes (Stash's own behaviour): updated_at is stored
  * as an RFC 3339 string and the updated_at filter compares strings byte by
- * byte (§6.3); findScenes without a sort has no defined order (we shuffle it
+ * byte; findScenes without a sort has no defined order (we shuffle it
  * per request so paging without sort visibly breaks); renames never move a
- * scene's updated_at (§6.5); settings that were never saved are absent
- * (§5.1).
+ * scene's updated_at; settings that were never saved are absent.
  */
 #include "stashsrv.h"
 
@@ -402,7 +401,7 @@ fake_stash_free(struct fake_stash *st)
 }
 
 /* ------------------------------------------------------------------ */
-/* Schema subset (names and types as in shared/stash-schema, v0.30.1)   */
+/* Schema subset (names and types as in Stash v0.30.1's schema)   */
 
 #define F(n, t, a) { n, t, a }
 #define END { NULL, NULL, NULL }

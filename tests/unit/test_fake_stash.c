@@ -460,7 +460,7 @@ test_fake_stash__updated_at_filter_is_string_compare(void **state_)
 	struct fx *f = *state_;
 
 	/* Scene 1 is "2024-03-09T16:00:00+00:00": a watermark without the
-	 * zone suffix is a prefix of it, so it counts as greater (§6.3). */
+	 * zone suffix is a prefix of it, so it counts as greater. */
 	assert_int_equal(since_count(f, "2024-03-09T16:00:00"), 30);
 	assert_int_equal(since_count(f, "2024-03-09T16:00:00+00:00"), 29);
 	/* The UI's minute precision. */
@@ -692,7 +692,7 @@ test_fake_stash__edit_bumps_updated_at_rename_does_not(void **state_)
 	json_decref(j);
 	free(old_perf);
 
-	/* bump:false models a file move found by a scan (§6.5). */
+	/* bump:false models a file move found by a scan. */
 	control(f, "POST", "/scene/4", "{\"files\": [\"/data/videos/moved.mp4\""
 	    "], \"bump\": false}", 200);
 	j = body_json(f);
