@@ -1,11 +1,11 @@
 /*
  * test_match.c - the matcher (sync/match.c over store/pindex.c,
  * sync/indexer.c and sync/pathmap.c) against the fake Plex run in-process
- * on a loopback port, with a real SQLite database in a scratch directory, the real Plex client
- * and a manual clock driving the incremental-refresh gap. Plex requests are
- * counted from the fake's request log: a lookup that hits the index costs
- * none, a newly scanned file is found by an addedAt:desc page, never by a
- * second full listing.
+ * on a loopback port, with a real SQLite database in a scratch directory,
+ * the real Plex client and a manual clock driving the incremental-refresh
+ * gap. Plex requests are counted from the fake's request log: a lookup
+ * that hits the index costs none, a newly scanned file is found by an
+ * addedAt:desc page, never by a second full listing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
