@@ -518,28 +518,6 @@ apply_value(struct s2p_config *cfg, const struct setting *s, const json_t *v,
 	return S2P_EINVAL;
 }
 
-/* A URL's user-info (user:password@, after the scheme) is a secret: the
- * logger masks it, and the password alone, from then on. */
-static void
-register_userinfo(const char *authority)
-{
-	size_t end = strcspn(authority, "/?#");
-	const char *at = NULL, *p;
-	char *ui, *colon;
-
-	for (p = authority; p < authority + end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return;
-	ui = s2p_xstrndup(authority, (size_t)(at - authority));
-	s2p_log_secret(ui);
-	colon = strchr(ui, ':');
-	if (colon != NULL)
-		s2p_log_secret(colon + 1);
-	free(ui);
-}
-
 /* plex_url: http(s)://host..., no white space, no query (a pasted
  * ?X-Plex-Token= would leak); trailing slashes stripped. The value is not
  * quoted in errors for the same reason. */
@@ -571,7 +549,6 @@ check_url(const struct setting *s, char **val, struct s2p_error *err)
 	if (n == skip || u[skip] == '/')
 		return s2p_error_set(err, S2P_EINVAL,
 		    "setting %s: has no host name", s->key);
-	register_userinfo(u + skip);
 	return S2P_OK;
 }
 

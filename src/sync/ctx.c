@@ -92,7 +92,7 @@ s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err)
 int
 s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err)
 {
-	char *path = s2p_ctx_path(ctx, "stash2plex.db");
+	char *path = s2p_ctx_path(ctx, S2P_DB_FILE);
 	char aside[1024];
 	int rc;
 
@@ -204,6 +204,33 @@ s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err)
 	return rc;
 }
 
+/* A URL's user-info (user:password@, after the scheme) is a secret: the
+ * logger masks it, and the password alone, from then on. */
+static void
+register_userinfo(const char *url)
+{
+	const char *auth = url != NULL ? strstr(url, "://") : NULL;
+	const char *at = NULL, *p;
+	char *ui, *colon;
+	size_t end;
+
+	if (auth == NULL)
+		return;
+	auth += 3;
+	end = strcspn(auth, "/?#");
+	for (p = auth; p < auth + end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return;
+	ui = s2p_xstrndup(auth, (size_t)(at - auth));
+	s2p_log_secret(ui);
+	colon = strchr(ui, ':');
+	if (colon != NULL)
+		s2p_log_secret(colon + 1);
+	free(ui);
+}
+
 void
 s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 {
@@ -212,6 +239,8 @@ s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 	for (i = 0; i < s2p_config_count(); i++)
 		s2p_log_secret(s2p_config_secret_at(&ctx->cfg, i));
 	s2p_log_secret(ctx->session_cookie);
+	register_userinfo(ctx->cfg.plex_url);
+	register_userinfo(ctx->stash_url);
 }
 
 /* Apply settings.json. An absent file is fine; one that is not a JSON

@@ -64,7 +64,8 @@ int s2p_ctx_load_settings(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
 /* Apply the cached settings (no network, no validation); absent is fine. */
 void s2p_ctx_load_cached_settings(struct s2p_ctx *ctx);
 /* Register every secret the context holds (secret settings, the session
- * cookie) with the logger, which masks them from then on. */
+ * cookie, credentials in plex_url or the Stash URL) with the logger, which
+ * masks them from then on. The one place secrets are registered. */
 void s2p_ctx_register_secrets(const struct s2p_ctx *ctx);
 /* 1 when the stop flag is set. */
 int s2p_ctx_stopping(const struct s2p_ctx *ctx);

@@ -246,22 +246,36 @@ rewrite(const struct s2p_pathrule *r, const char *fk, const char *path)
 	return out;
 }
 
-char *
-s2p_pathmap_apply(const struct s2p_pathmap *m, const char *path)
+/* Map path through the first rule whose side matches: from -> to, or
+ * to -> from when back is set; no match gives path in NFC. New string. */
+static char *
+map_path(const struct s2p_pathmap *m, const char *path, int back)
 {
 	size_t i;
 	char *key = s2p_path_key(path);
 	char *out = NULL;
 
 	for (i = 0; i < m->n && out == NULL; i++) {
-		char *fk = s2p_path_key(m->v[i].from);
+		struct s2p_pathrule r = m->v[i];
+		char *fk;
 
+		if (back) {
+			r.from = m->v[i].to;
+			r.to = m->v[i].from;
+		}
+		fk = s2p_path_key(r.from);
 		if (s2p_path_has_prefix(key, fk))
-			out = rewrite(&m->v[i], fk, path);
+			out = rewrite(&r, fk, path);
 		free(fk);
 	}
 	free(key);
 	return out ? out : s2p_text_nfc(path);
+}
+
+char *
+s2p_pathmap_apply(const struct s2p_pathmap *m, const char *path)
+{
+	return map_path(m, path, 0);
 }
 
 char *
@@ -281,7 +295,7 @@ s2p_path_normalize(const char *path)
 		root = 1;
 	memcpy(out, path, root);
 	o = root;
-	seg = s2p_xmalloc((n + 1) * sizeof(*seg));
+	seg = s2p_xreallocarray(NULL, n + 1, sizeof(*seg));
 	for (i = root; i <= n;) {
 		start = i;
 		while (i < n && !(path[i] == '/' || (win && path[i] == '\\')))
@@ -316,18 +330,5 @@ s2p_path_normalize(const char *path)
 char *
 s2p_pathmap_reverse(const struct s2p_pathmap *m, const char *path)
 {
-	size_t i;
-	char *key = s2p_path_key(path);
-	char *out = NULL;
-
-	for (i = 0; i < m->n && out == NULL; i++) {
-		struct s2p_pathrule back = { m->v[i].to, m->v[i].from };
-		char *tk = s2p_path_key(m->v[i].to);
-
-		if (s2p_path_has_prefix(key, tk))
-			out = rewrite(&back, tk, path);
-		free(tk);
-	}
-	free(key);
-	return out ? out : s2p_text_nfc(path);
+	return map_path(m, path, 1);
 }
