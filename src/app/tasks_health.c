@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/app.h"
 #include "app/tasks.h"
 #include "core/log.h"
+#include "net/cabundle.h"
 #include "net/http.h"
 #include "store/queue.h"
 #include "sync/breaker.h"
@@ -60,6 +62,23 @@ report_breaker(struct s2p_app *app)
 	}
 	s2p_breaker_free(&br);
 	return open;
+}
+
+/* For an https Plex URL, say where the certificates come from, or plainly
+ * that there are none (the probe below then fails with the same line). */
+static void
+report_ca(struct s2p_app *app)
+{
+	const char *url = app->ctx.cfg.plex_url;
+	struct s2p_ca ca;
+
+	if (url == NULL || strncasecmp(url, "https://", 8) != 0)
+		return;
+	s2p_ca_find(app->ctx.cfg.plex_ca_file, NULL, &ca);
+	if (ca.kind == S2P_CA_NONE)
+		s2p_errorf("FAIL: %s", ca.msg);
+	else
+		s2p_info("TLS: CA certificates from %s", ca.path);
 }
 
 /* Probe Plex; returns 1 when healthy and the token is accepted. */
@@ -116,8 +135,10 @@ s2p_task_health_check(struct s2p_app *app, struct s2p_buf *msg,
 	s2p_error_clear(&e);
 	if (s2p_app_settings(app, &e) != S2P_OK)
 		s2p_errorf("FAIL: settings: %s", e.msg);
-	else
+	else {
+		report_ca(app);
 		healthy = report_plex(app);
+	}
 	s2p_error_clear(&e);
 	if (s2p_ctx_db(&app->ctx, &e) != S2P_OK ||
 	    s2p_queue_counts(app->ctx.db, now_of(app), &c, &e) != S2P_OK) {

@@ -78,6 +78,9 @@ static const struct setting settings[] = {
 	    check_token, "Plex authentication token (X-Plex-Token)" },
 	STRING(plex_library,
 	    "Plex library section names, comma-separated (empty: all video)"),
+	STRING(plex_ca_file,
+	    "PEM CA bundle for an https Plex URL (empty: SSL_CERT_FILE, "
+	    "then the usual system paths)"),
 	BOOL(enabled, "true", "Master switch; false makes every run a no-op"),
 	INT(max_retries, "5", 1, 20,
 	    "Transient failures before a job is dead-lettered"),

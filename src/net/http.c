@@ -12,11 +12,13 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
 
 #include "core/clock.h"
+#include "net/cabundle.h"
 #include "core/xalloc.h"
 
 #ifndef S2P_VERSION
@@ -29,6 +31,7 @@
 struct s2p_http {
 	CURL *curl;
 	struct s2p_http_opts opts;
+	struct s2p_ca ca; /* decided once, when the handle is made */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -65,6 +68,8 @@ s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
 		h->opts.connect_timeout_ms = S2P_HTTP_CONNECT_TIMEOUT_MS;
 	if (h->opts.timeout_ms <= 0)
 		h->opts.timeout_ms = S2P_HTTP_TIMEOUT_MS;
+	s2p_ca_find(h->opts.ca_file, NULL, &h->ca);
+	h->opts.ca_file = NULL; /* not owned: do not keep it */
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		free(h);
@@ -340,6 +345,16 @@ s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,
 	x.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
 	x.too_big = 0;
 	s2p_buf_init(&resp->body, x.max_body);
+	if (!h->opts.insecure_tls && h->ca.kind == S2P_CA_NONE &&
+	    strncasecmp(req->url, "https://", 8) == 0) {
+		char url[URL_IN_MSG + 8];
+
+		/* Without certificates every handshake would fail with an
+		 * obscure TLS error; say what is missing instead. */
+		url_for_msg(url, sizeof(url), req->url);
+		return s2p_error_set(err, S2P_EDOWN, "%s %s: %s", req->method,
+		    url, h->ca.msg);
+	}
 
 	timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : h->opts.timeout_ms;
 	connect_ms = h->opts.connect_timeout_ms;
@@ -373,6 +388,10 @@ s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,
 	if (h->opts.insecure_tls) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (h->ca.kind == S2P_CA_FILE) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca.path);
+	} else if (h->ca.kind == S2P_CA_DIR) {
+		curl_easy_setopt(c, CURLOPT_CAPATH, h->ca.path);
 	}
 	set_method(c, req);
 

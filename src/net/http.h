@@ -25,6 +25,7 @@ struct s2p_http_opts {
 	long connect_timeout_ms; /* default S2P_HTTP_CONNECT_TIMEOUT_MS */
 	long timeout_ms;         /* whole request, default S2P_HTTP_TIMEOUT_MS */
 	int insecure_tls;        /* skip certificate checks (Stash on loopback) */
+	const char *ca_file;     /* plex_ca_file or NULL; read by s2p_http_new */
 };
 
 struct s2p_http_req {
@@ -51,7 +52,8 @@ void s2p_http_free(struct s2p_http *h);
 
 /* Perform one request. S2P_OK whenever an HTTP response arrived, whatever its
  * status (classify it with s2p_http_status_code). Transport failures give
- * S2P_EDOWN (refused, DNS, no route, TLS connect failure) or S2P_ETEMP
+ * S2P_EDOWN (refused, DNS, no route, TLS connect failure, or an https URL
+ * while no CA certificates were found: see net/cabundle.h) or S2P_ETEMP
  * (timeout, reset, empty or truncated reply, body over the cap). resp must be
  * zeroed or freed before reuse; the caller frees it. */
 int s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,

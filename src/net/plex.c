@@ -64,6 +64,7 @@ s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
 	    opts->connect_timeout_ms : S2P_HTTP_CONNECT_TIMEOUT_MS;
 	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
 	    S2P_HTTP_TIMEOUT_MS;
+	ho.ca_file = opts->ca_file;
 
 	p = s2p_xcalloc(1, sizeof(*p));
 	rc = s2p_http_new(&p->http, &ho, err);

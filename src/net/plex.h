@@ -24,6 +24,7 @@ struct s2p_plex_opts {
 	const char *client_id;  /* persisted UUID */
 	long connect_timeout_ms;
 	long timeout_ms;
+	const char *ca_file;    /* plex_ca_file, or NULL (see net/cabundle.h) */
 };
 
 int s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,

@@ -184,6 +184,7 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	memset(&o, 0, sizeof(o));
 	o.url = ctx->cfg.plex_url;
 	o.token = ctx->cfg.plex_token;
+	o.ca_file = ctx->cfg.plex_ca_file;
 	o.client_id = id;
 	o.connect_timeout_ms = (long)(ctx->cfg.connect_timeout * 1000);
 	o.timeout_ms = (long)(ctx->cfg.read_timeout * 1000);

@@ -28,7 +28,7 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct s2p_http_opts o = { 2000, 5000, 0 };
+	struct s2p_http_opts o = { 2000, 5000, 0, NULL };
 	struct s2p_error err;
 
 	f->srv = fake_canned_start();
