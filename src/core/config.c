@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "plexurl.h"
 #include "xalloc.h"
 
 enum setting_type {
@@ -521,37 +522,21 @@ apply_value(struct s2p_config *cfg, const struct setting *s, const json_t *v,
 	return S2P_EINVAL;
 }
 
-/* plex_url: http(s)://host..., no white space, no query (a pasted
- * ?X-Plex-Token= would leak); trailing slashes stripped. The value is not
- * quoted in errors for the same reason. */
+/* plex_url: normalised as core/plexurl.h says (a pasted Plex Web address
+ * works; a query, which may hold X-Plex-Token, is dropped). The value is
+ * not quoted in errors for the same reason. */
 static int
 check_url(const struct setting *s, char **val, struct s2p_error *err)
 {
-	char *u = *val;
-	size_t n, skip;
+	char *norm = NULL;
+	int rc;
 
-	if (strncasecmp(u, "http://", 7) == 0)
-		skip = 7;
-	else if (strncasecmp(u, "https://", 8) == 0)
-		skip = 8;
-	else
-		return s2p_error_set(err, S2P_EINVAL,
-		    "setting %s: must start with http:// or https:// "
-		    "(e.g. http://192.168.1.10:32400)", s->key);
-	for (n = 0; u[n] != '\0'; n++)
-		if (isspace((unsigned char)u[n]) ||
-		    iscntrl((unsigned char)u[n]))
-			return s2p_error_set(err, S2P_EINVAL,
-			    "setting %s: must not contain spaces", s->key);
-	if (strpbrk(u, "?#") != NULL)
-		return s2p_error_set(err, S2P_EINVAL,
-		    "setting %s: must not contain a query string "
-		    "(put the token in plex_token)", s->key);
-	while (n > skip && u[n - 1] == '/')
-		u[--n] = '\0';
-	if (n == skip || u[skip] == '/')
-		return s2p_error_set(err, S2P_EINVAL,
-		    "setting %s: has no host name", s->key);
+	(void)s;
+	rc = s2p_plex_url_normalize(*val, &norm, err);
+	if (rc != S2P_OK)
+		return rc;
+	free(*val);
+	*val = norm;
 	return S2P_OK;
 }
 

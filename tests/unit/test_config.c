@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "core/compat.h"
 #include "core/config.h"
+#include "core/xalloc.h"
 
 /* Parse a JSON object literal; aborts the test on a typo in it. */
 static json_t *
@@ -284,16 +286,73 @@ test_config__strings(void **state)
 	assert_string_equal(c.path_map, "/a=>/b");
 	assert_int_equal(apply(&c, "{\"plex_url\": \"HTTP://10.0.0.2:32400/\"}",
 	    &err), S2P_OK);
-	assert_string_equal(c.plex_url, "HTTP://10.0.0.2:32400");
+	assert_string_equal(c.plex_url, "http://10.0.0.2:32400");
 	s2p_config_free(&c);
 
 	apply_fails_with("{\"plex_url\": \"plex.lan:32400\"}",
-	    "setting plex_url: must start with http:// or https:// "
-	    "(e.g. http://192.168.1.10:32400)");
+	    "setting plex_url: must be the address of your Plex server as "
+	    "http://HOST:32400 or https://HOST:32400, e.g. "
+	    "http://192.168.1.10:32400");
 	apply_fails_with("{\"plex_url\": \"http:///\"}",
-	    "setting plex_url: has no host name");
+	    "setting plex_url: has no host name (use http://HOST:32400 or "
+	    "https://HOST:32400, e.g. http://192.168.1.10:32400)");
 	apply_fails_with("{\"plex_library\": true}",
 	    "setting plex_library: expected a string, got true");
+}
+
+/* The Plex URL users paste (issue 10, item 3): Plex Web's address bar, no
+ * port, a trailing slash, a query; anything but http(s) is refused with the
+ * accepted form. */
+static void
+test_config__plex_url_normalised(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} ok[] = {
+		{ "http://192.168.1.5:32400/web/index.html#!/server/abc/"
+		  "details?key=%2Flibrary%2Fmetadata%2F1", "http://192.168.1.5:32400" },
+		{ "http://192.168.1.5:32400/web", "http://192.168.1.5:32400" },
+		{ "http://192.168.1.5:32400/web/", "http://192.168.1.5:32400" },
+		{ "http://plex.lan", "http://plex.lan:32400" },
+		{ "http://plex.lan/", "http://plex.lan:32400" },
+		{ "http://plex.lan:/", "http://plex.lan:32400" },
+		{ "https://192-168-1-5.0123abcd.plex.direct",
+		  "https://192-168-1-5.0123abcd.plex.direct:32400" },
+		{ "HTTPS://Plex.Example:443/plex/", "https://Plex.Example:443/plex" },
+		{ "http://plex.lan:32400?X-Plex-Token=abc", "http://plex.lan:32400" },
+		{ "http://plex.lan:32400#!/media", "http://plex.lan:32400" },
+		{ "http://[fd00::5]/web/index.html", "http://[fd00::5]:32400" },
+		{ "http://[fd00::5]:8080", "http://[fd00::5]:8080" },
+		{ "http://u:pw@plex.lan/", "http://u:pw@plex.lan:32400" },
+		{ "http://plex.lan:32400/webhooks", "http://plex.lan:32400/webhooks" },
+	};
+	static const char *const bad[] = { "ftp://plex.lan:32400", "plex.lan",
+		"192.168.1.5:32400", "file:///etc/passwd", "http://:32400",
+		"http://plex.lan:99999", "http://plex.lan:32x00",
+		"https://app.plex.tv/desktop/#!/server/abc", "http://pl ex.lan" };
+	struct s2p_config c;
+	struct s2p_error err;
+	char *json;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < S2P_ARRAY_LEN(ok); i++) {
+		s2p_config_init(&c);
+		json = s2p_xasprintf("{\"plex_url\": \"%s\"}", ok[i].in);
+		assert_int_equal(apply(&c, json, &err), S2P_OK);
+		assert_string_equal(c.plex_url, ok[i].want);
+		free(json);
+		s2p_config_free(&c);
+	}
+	for (i = 0; i < S2P_ARRAY_LEN(bad); i++) {
+		s2p_config_init(&c);
+		json = s2p_xasprintf("{\"plex_url\": \"%s\"}", bad[i]);
+		assert_int_equal(apply(&c, json, &err), S2P_EINVAL);
+		assert_non_null(strstr(err.msg, "setting plex_url: "));
+		assert_non_null(strstr(err.msg, "http://HOST:32400"));
+		free(json);
+		s2p_config_free(&c);
+	}
 }
 
 static void
@@ -357,10 +416,15 @@ test_config__secrets_never_echoed(void **state)
 	secret_not_echoed("{\"stash_api_key\": {\"k\": \"KEYOBJ\"}}",
 	    "KEYOBJ", "setting stash_api_key:");
 
-	/* a URL carrying a token is refused without quoting it */
+	/* a URL carrying a token loses it (the query is dropped) */
 	s2p_config_init(&c);
 	assert_int_equal(apply(&c, "{\"plex_url\": "
 	    "\"http://plex:32400/?X-Plex-Token=URLTOKEN123\"}", &err),
+	    S2P_OK);
+	assert_string_equal(c.plex_url, "http://plex:32400");
+	/* and a refused one is never quoted */
+	assert_int_equal(apply(&c, "{\"plex_url\": "
+	    "\"ftp://plex:32400/?X-Plex-Token=URLTOKEN123\"}", &err),
 	    S2P_EINVAL);
 	assert_null(strstr(err.msg, "URLTOKEN123"));
 	assert_non_null(strstr(err.msg, "setting plex_url:"));
@@ -597,6 +661,7 @@ main(void)
 		cmocka_unit_test(test_config__zero_empty_null_mean_default),
 		cmocka_unit_test(test_config__enums),
 		cmocka_unit_test(test_config__strings),
+		cmocka_unit_test(test_config__plex_url_normalised),
 		cmocka_unit_test(test_config__unknown_keys_ignored),
 		cmocka_unit_test(test_config__secrets_never_echoed),
 		cmocka_unit_test(test_config__set_from_text),
