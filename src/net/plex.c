@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "core/jsonx.h"
+#include "core/utf8scrub.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 
@@ -149,16 +150,30 @@ out:
 }
 
 /* Parse a reply body and return its MediaContainer (borrowed from *root,
- * which the caller frees). S2P_EPARSE for anything else. */
+ * which the caller frees). S2P_EPARSE for anything else. Bytes that are not
+ * UTF-8 inside a string (a file name from a non-UTF-8 disk) do not sink the
+ * reply: they arrive as NULs (core/utf8scrub.h), which s2p_json_text
+ * drops from titles and collect_files turns into U+FFFD and a "bad" mark
+ * on file paths. */
 static int
 load_container(const struct s2p_http_resp *resp, const char *what,
     json_t **root, json_t **mc, struct s2p_error *err)
 {
 	json_error_t je;
+	struct s2p_buf fixed;
+	const char *text = resp->body.data ? resp->body.data : "";
+	size_t len = resp->body.len;
+	size_t flags = 0;
 
 	*mc = NULL;
-	*root = json_loadb(resp->body.data ? resp->body.data : "",
-	    resp->body.len, 0, &je);
+	s2p_buf_init(&fixed, 0);
+	if (s2p_utf8_scrub_json(text, len, &fixed) > 0) {
+		text = fixed.data;
+		len = fixed.len;
+		flags = JSON_ALLOW_NUL;
+	}
+	*root = json_loadb(text, len, flags, &je);
+	s2p_buf_free(&fixed);
 	if (*root == NULL)
 		return s2p_error_set(err, S2P_EPARSE,
 		    "Plex %s: invalid JSON (line %d: %.80s)", what, je.line,
@@ -222,18 +237,39 @@ jbool(const json_t *o, const char *key)
 	return strcmp(s, "1") == 0 || strcmp(s, "true") == 0;
 }
 
-/* Every Media[].Part[].file of an item. */
+/* Every Media[].Part[].file of an item. When bad is not NULL, (*bad)[i]
+ * is set for each file that was not valid UTF-8 (shown with U+FFFD); the
+ * array is allocated only when there is one. */
 static void
-collect_files(struct s2p_strv *sv, const json_t *item)
+collect_files(struct s2p_strv *sv, const json_t *item, unsigned char **bad)
 {
 	const json_t *media = json_object_get(item, "Media");
-	const json_t *m;
-	size_t i;
+	const json_t *m, *parts, *pt, *f;
+	size_t i, j, most = sv->n;
+	int lossy;
 
 	if (!json_is_array(media))
 		return;
 	json_array_foreach(media, i, m)
-		s2p_json_collect(sv, m, "Part", "file");
+		most += json_array_size(json_object_get(m, "Part"));
+	json_array_foreach(media, i, m) {
+		parts = json_object_get(m, "Part");
+		if (!json_is_array(parts))
+			continue;
+		json_array_foreach(parts, j, pt) {
+			f = json_object_get(pt, "file");
+			if (!json_is_string(f))
+				continue;
+			s2p_strv_push_take(sv, s2p_utf8_nul_lossy(
+			    json_string_value(f), json_string_length(f),
+			    &lossy));
+			if (!lossy || bad == NULL)
+				continue;
+			if (*bad == NULL)
+				*bad = s2p_xcalloc(most, 1);
+			(*bad)[sv->n - 1] = 1;
+		}
+	}
 }
 
 /* The Metadata array of a container, or NULL when absent. */
@@ -365,6 +401,7 @@ s2p_plex_page_free(struct s2p_plex_page *pg)
 		free(pg->v[i].rating_key);
 		free(pg->v[i].title);
 		s2p_strv_free(&pg->v[i].files);
+		free(pg->v[i].file_bad);
 	}
 	free(pg->v);
 	memset(pg, 0, sizeof(*pg));
@@ -441,7 +478,7 @@ s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
 		en->title = s2p_json_text(it, "title");
 		en->added_at = jlong(it, "addedAt", -1);
 		en->updated_at = jlong(it, "updatedAt", -1);
-		collect_files(&en->files, it);
+		collect_files(&en->files, it, &en->file_bad);
 		out->n++;
 	}
 out:
@@ -524,7 +561,7 @@ parse_item(struct s2p_plex_item *out, const json_t *m, const json_t *mc)
 				free(name);
 		}
 	}
-	collect_files(&out->files, m);
+	collect_files(&out->files, m, NULL);
 }
 
 int

@@ -70,6 +70,9 @@ struct s2p_plex_entry {
 	long added_at;
 	long updated_at;
 	struct s2p_strv files; /* every Part@file of every Media */
+	/* NULL, or files.n flags: 1 for a file whose path was not valid UTF-8
+	 * (files shows it with U+FFFD; it names no real path exactly) */
+	unsigned char *file_bad;
 };
 
 struct s2p_plex_page {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "sync/pathmap.h"
 
@@ -59,7 +60,11 @@ s2p_indexer_load_sections(struct s2p_db *db, struct s2p_plex_sections *out,
 	return s2p_pindex_get_sections(db, add_section, out, err);
 }
 
-/* Index every file of one listed entry. */
+/* Index every file of one listed entry. A file whose path was not valid
+ * UTF-8 is stored under keys no lookup ever asks for (a 0xFF byte, which
+ * the UTF-8 keys of Stash's paths never hold): the item
+ * is known (an incremental pass stops at it, so the warning comes once per
+ * listing) but nothing matches it exactly or by name. */
 static int
 insert_entry(struct s2p_pindex_writer *w, const char *section_key,
     const struct s2p_plex_entry *e, struct s2p_error *err)
@@ -71,9 +76,18 @@ insert_entry(struct s2p_pindex_writer *w, const char *section_key,
 	p.rating_key = e->rating_key;
 	p.section_key = section_key;
 	for (i = 0; i < e->files.n && rc == S2P_OK; i++) {
-		char *key = s2p_path_key(e->files.v[i]);
-		char *base = s2p_path_basename_key(e->files.v[i]);
+		int bad = e->file_bad != NULL && e->file_bad[i];
+		char *key = bad ? s2p_xasprintf("\xFF%zu", i) :
+		    s2p_path_key(e->files.v[i]);
+		char *base = bad ? s2p_xasprintf("\xFF%zu", i) :
+		    s2p_path_basename_key(e->files.v[i]);
 
+		if (bad)
+			s2p_warn("Plex item %s (\"%.80s\"): its file path is "
+				 "not valid UTF-8 (%s); no scene is matched "
+				 "to it (rename the file as UTF-8 and let Plex "
+				 "rescan)", e->rating_key,
+			    e->title ? e->title : "", e->files.v[i]);
 		p.file = e->files.v[i];
 		p.file_key = key;
 		p.base_key = base;

@@ -368,6 +368,7 @@ struct fake_plex {
 	int truncate_tags;
 	long scan_ms;
 	long page_cap;            /* 0 = none */
+	char *latin1_rk;          /* this item's files go out in Latin-1 */
 	char *root;               /* synthetic root (Stash's view) */
 	char *plex_root;          /* NULL = same as root */
 };
@@ -1069,6 +1070,7 @@ fake_plex_free(struct fake_plex *p)
 	free(p->tagids);
 	free(p->token);
 	free(p->friendly);
+	free(p->latin1_rk);
 	free(p->root);
 	free(p->plex_root);
 	free(p);
@@ -2562,9 +2564,9 @@ route_item(struct fake_plex *p, const struct fake_req *req,
 }
 
 static void
-handler(const struct fake_req *req, struct fake_resp *resp, void *payload)
+route_request(struct fake_plex *p, const struct fake_req *req,
+    struct fake_resp *resp)
 {
-	struct fake_plex *p = payload;
 	int get = method_is(req, "GET") || method_is(req, "HEAD");
 	char buf[2048], *seg[8];
 	size_t n;
@@ -2624,6 +2626,95 @@ handler(const struct fake_req *req, struct fake_resp *resp, void *payload)
 	} else {
 		pms_error(resp, 404);
 	}
+}
+
+/* s (UTF-8) as Latin-1 bytes (new string), or NULL when s has no
+ * character above U+007F or one above U+00FF. */
+static char *
+latin1_of(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = s2p_xmalloc(strlen(s) + 1), *o = out;
+	int wide = 0;
+
+	while (*u) {
+		if (*u < 0x80) {
+			*o++ = (char)*u++;
+		} else if ((*u == 0xC2 || *u == 0xC3) &&
+		    (u[1] & 0xC0) == 0x80) {
+			*o++ = (char)(((*u & 0x03) << 6) | (u[1] & 0x3F));
+			u += 2;
+			wide = 1;
+		} else {
+			free(out);
+			return NULL;
+		}
+	}
+	*o = '\0';
+	if (!wide) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* First occurrence of needle (n > 0 bytes) in hay[0..len), or NULL. */
+static const char *
+find_bytes(const char *hay, size_t len, const char *needle, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+/* The latin1_rk switch: a file system whose names are not UTF-8 (a Latin-1
+ * disk), which PMS reports byte for byte, so the reply is not valid UTF-8.
+ * Every occurrence of that item's files in the body is re-encoded. */
+static void
+recode_latin1(struct fake_plex *p, struct fake_resp *resp)
+{
+	const struct item *it = p->latin1_rk ? item_find(p, p->latin1_rk) :
+	    NULL;
+	size_t i;
+
+	for (i = 0; it != NULL && i < it->files.n; i++) {
+		const char *f = it->files.v[i];
+		char *l1 = latin1_of(f);
+		size_t fl = strlen(f), ll, at = 0;
+		struct s2p_buf nb;
+		const char *b, *hit;
+
+		if (l1 == NULL || resp->body.data == NULL) {
+			free(l1);
+			continue;
+		}
+		ll = strlen(l1);
+		b = resp->body.data;
+		s2p_buf_init(&nb, 0);
+		while ((hit = find_bytes(b + at, resp->body.len - at, f, fl))) {
+			if (s2p_buf_add(&nb, b + at, (size_t)(hit - b) - at) ||
+			    s2p_buf_add(&nb, l1, ll))
+				abort();
+			at = (size_t)(hit - b) + fl;
+		}
+		if (s2p_buf_add(&nb, b + at, resp->body.len - at))
+			abort();
+		fake_resp_body(resp, nb.data, nb.len);
+		s2p_buf_free(&nb);
+		free(l1);
+	}
+}
+
+static void
+handler(const struct fake_req *req, struct fake_resp *resp, void *payload)
+{
+	struct fake_plex *p = payload;
+
+	route_request(p, req, resp);
+	recode_latin1(p, resp);
 }
 
 /* --- control: state and test hooks ---------------------------------- */
@@ -2850,6 +2941,12 @@ ctl_config(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 		p->scan_ms = (long)json_integer_value(v);
 	if ((v = json_object_get(j, "page_cap")) && json_is_integer(v))
 		p->page_cap = (long)json_integer_value(v);
+	if ((v = json_object_get(j, "latin1_rk")) &&
+	    (json_is_string(v) || json_is_null(v))) {
+		free(p->latin1_rk);
+		p->latin1_rk = json_is_string(v) ?
+		    s2p_xstrdup(json_string_value(v)) : NULL;
+	}
 	if ((v = json_object_get(j, "token")) && json_is_string(v)) {
 		free(p->token);
 		p->token = s2p_xstrdup(json_string_value(v));

@@ -85,11 +85,64 @@ test_realplex__pasted_web_url_works(void **state)
 	h_stop(&e);
 }
 
+/*
+ * Item 10. One item on the listing page has a file path that is not UTF-8
+ * (a Latin-1 disk): every other item is still indexed and synced, and the
+ * bad one is reported once and matched to nothing.
+ */
+static void
+test_realplex__bad_utf8_path_spares_the_page(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	json_t *it;
+	char *cfg, *log;
+	int warned;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 62, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e, NULL), 0);
+	assert_int_equal(h_post(e.plex_ctl, "/item", "{\"files\": "
+			     "[\"/data/videos/Extra/Caf\u00e9 au lait.mp4\"]}"),
+	    200);
+	it = h_plex_item_by_file(&e, "/data/videos/Extra/Caf\xc3\xa9 au lait.mp4");
+	assert_non_null(it);
+	cfg = s2p_xasprintf("{\"latin1_rk\": \"%s\"}",
+	    json_string_value(json_object_get(it, "ratingKey")));
+	json_decref(it);
+	assert_int_equal(h_post(e.plex_ctl, "/config", cfg), 200);
+	free(cfg);
+
+	run_task(&e, "all", &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	run_task(&e, "process_queue", &r);
+	assert_int_equal(r.status, 0);
+	assert_false(is_error(&r));
+	log = h_read_data(&e, "stash2plex.log");
+	warned = h_count_str(r.err, "is not valid UTF-8") +
+	    h_count_str(log, "is not valid UTF-8");
+	printf("%.*s\n", (int)strcspn(strstr(r.err, "Plex item") ?
+	    strstr(r.err, "Plex item") : "", "\n"),
+	    strstr(r.err, "Plex item") ? strstr(r.err, "Plex item") : "");
+	free(log);
+	h_run_free(&r);
+	assert_int_equal(warned, 1);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+	/* the bad file is in the index under a key no path has */
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_part WHERE "
+				       "file LIKE '%Caf%'"), 1);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_part WHERE "
+				       "file_key LIKE '%caf%'"), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_realplex__pasted_web_url_works),
+		cmocka_unit_test(test_realplex__bad_utf8_path_spares_the_page),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
