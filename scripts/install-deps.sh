@@ -3,7 +3,7 @@
 # `install-deps.sh --check` only reports whether anything is missing (exit 1).
 set -eu
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libsqlite3-dev
-libjansson-dev libutf8proc-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates musl-tools
+libjansson-dev libutf8proc-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates openssl musl-tools
 clang-format"
 missing=""
 for p in $PKGS; do

@@ -82,6 +82,8 @@ static const struct setting settings[] = {
 	STRING(plex_ca_file,
 	    "PEM CA bundle for an https Plex URL (empty: SSL_CERT_FILE, "
 	    "then the usual system paths)"),
+	BOOL(plex_tls_insecure, "false",
+	    "https Plex: do not check the server's certificate (unsafe)"),
 	BOOL(enabled, "true", "Master switch; false makes every run a no-op"),
 	INT(max_retries, "5", 1, 20,
 	    "Transient failures before a job is dead-lettered"),

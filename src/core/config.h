@@ -23,6 +23,7 @@ struct s2p_config {
 	char *plex_token;    /* required; secret */
 	char *plex_library;  /* comma-separated section names; "" = all video */
 	char *plex_ca_file;  /* PEM CA bundle for https Plex; "" = search */
+	int plex_tls_insecure; /* skip the certificate check (warned each run) */
 	int enabled;
 	int max_retries;     /* transient attempts before dead-lettering */
 	double poll_interval;

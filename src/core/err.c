@@ -55,6 +55,7 @@ s2p_status_name(int code)
 	case S2P_ESTOP: return "stopped";
 	case S2P_EDISK: return "disk";
 	case S2P_ECORRUPT: return "corrupt";
+	case S2P_ETLS: return "tls";
 	}
 	return "unknown";
 }
@@ -75,7 +76,7 @@ s2p_status_class(int code)
 	case S2P_ENOTFOUND:
 		return S2P_CLASS_NOTFOUND;
 	default:
-		/* EINVAL, EPARSE, EAUTH, EPERM, EDISK, ECORRUPT and anything
+		/* EINVAL, EPARSE, EAUTH, EPERM, EDISK, ECORRUPT, ETLS and anything
 		 * unknown. A reply we cannot parse will not parse better on
 		 * retry; a full disk or a corrupt database stops the run. */
 		return S2P_CLASS_PERMANENT;

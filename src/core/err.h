@@ -28,6 +28,8 @@ enum s2p_status {
 	S2P_EDISK = -11,    /* the database cannot be written (disk full,
 			     * read-only): retrying cannot help, stop */
 	S2P_ECORRUPT = -12, /* the database file is corrupt: stop, move it aside */
+	S2P_ETLS = -13,     /* the server's certificate is not accepted: a
+			     * setting must change; retrying cannot help */
 };
 
 /* How the worker treats a failure. Decided once, here. */

@@ -278,9 +278,17 @@ transport_error(struct s2p_http *h, const struct s2p_http_req *req,
 		    url, reason);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
-		code = s2p_error_set(err,
-		    x->resp->status == 0 ? S2P_EDOWN : S2P_ETEMP, "%s %s: %s",
-		    req->method, url, reason);
+	case (CURLcode)51: /* CURLE_PEER_FAILED_VERIFICATION before 7.62 */
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		/* The handshake or the certificate check failed: the same
+		 * settings fail the same way every time. */
+		code = s2p_error_set(err, S2P_ETLS, "%s %s: %s", req->method,
+		    url, reason);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		code = s2p_error_set(err, S2P_ETEMP,

@@ -52,8 +52,9 @@ void s2p_http_free(struct s2p_http *h);
 
 /* Perform one request. S2P_OK whenever an HTTP response arrived, whatever its
  * status (classify it with s2p_http_status_code). Transport failures give
- * S2P_EDOWN (refused, DNS, no route, TLS connect failure, or an https URL
- * while no CA certificates were found: see net/cabundle.h) or S2P_ETEMP
+ * S2P_ETLS (TLS handshake or certificate check failed: curl errors 35, 51,
+ * 58, 60, 77, 83, 90, 91), S2P_EDOWN (refused, DNS, no route, or an https
+ * URL while no CA certificates were found: see net/cabundle.h) or S2P_ETEMP
  * (timeout, reset, empty or truncated reply, body over the cap). resp must be
  * zeroed or freed before reuse; the caller frees it. */
 int s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,

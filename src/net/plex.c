@@ -66,6 +66,7 @@ s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
 	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
 	    S2P_HTTP_TIMEOUT_MS;
 	ho.ca_file = opts->ca_file;
+	ho.insecure_tls = opts->tls_insecure;
 
 	p = s2p_xcalloc(1, sizeof(*p));
 	rc = s2p_http_new(&p->http, &ho, err);
@@ -104,6 +105,71 @@ s2p_plex_free(struct s2p_plex *p)
 	free(p);
 }
 
+/* 1 when the host of url (scheme://[user@]host[:port]...) is an IP
+ * address; its IPv4 form with dashes goes to dashed, the port to port. */
+static int
+ip_host(const char *url, char *dashed, size_t dlen, char *port, size_t plen)
+{
+	const char *h = strstr(url, "://"), *end, *at, *c;
+	size_t n, i, dots = 0;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	while ((at = memchr(h, '@', (size_t)(end - h))) != NULL)
+		h = at + 1;
+	c = h[0] == '[' ? memchr(h, ']', (size_t)(end - h)) : h;
+	c = c != NULL ? memchr(c, ':', (size_t)(end - c)) : NULL;
+	snprintf(port, plen, "%.*s", c ? (int)(end - c - 1) : 0, c ? c + 1 :
+	    "");
+	n = (size_t)((c ? c : end) - h);
+	if (n > 0 && h[0] == '[') {
+		snprintf(dashed, dlen, "%.*s", (int)n, h);
+		return 1; /* IPv6 */
+	}
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.')
+			dots++;
+		else if (h[i] < '0' || h[i] > '9')
+			return 0;
+	}
+	if (dots != 3 || n >= dlen)
+		return 0;
+	for (i = 0; i < n; i++)
+		dashed[i] = h[i] == '.' ? '-' : h[i];
+	dashed[n] = '\0';
+	return 1;
+}
+
+/* Replace a certificate failure's message by one line that says which
+ * setting to change. Plex's own certificates name *.plex.direct hosts, so
+ * an IP address can never pass the check: the plex.direct form is given. */
+static void
+tls_advice(const struct s2p_plex *p, struct s2p_error *err)
+{
+	char reason[96], dashed[64], port[16];
+	const char *why;
+
+	if (err == NULL)
+		return;
+	why = strstr(err->msg, ": ");
+	why = why != NULL ? why + 2 : err->msg;
+	memcpy(reason, why, strnlen(why, sizeof(reason) - 1));
+	reason[strnlen(why, sizeof(reason) - 1)] = '\0';
+	if (ip_host(p->url, dashed, sizeof(dashed), port, sizeof(port)) &&
+	    dashed[0] != '[')
+		s2p_error_set(err, S2P_ETLS, "Plex's certificate is not "
+		    "accepted: it names *.plex.direct hosts, never an IP "
+		    "address; set plex_url to https://%s.<server id>.plex.direct"
+		    ":%s or turn on plex_tls_insecure", dashed,
+		    port[0] ? port : "32400");
+	else
+		s2p_error_set(err, S2P_ETLS, "Plex's certificate is not "
+		    "accepted (%.90s); set plex_ca_file to the CA that issued "
+		    "it, or turn on plex_tls_insecure", reason);
+}
+
 /* Perform one request; resp is filled on S2P_OK (a 2xx reply) and freed by
  * the caller either way. Non-2xx replies give the code of
  * s2p_http_status_code, with the status and Retry-After in err. */
@@ -133,6 +199,8 @@ plex_do(struct s2p_plex *p, const struct preq *r, struct s2p_http_resp *resp,
 	req.timeout_ms = r->timeout_ms;
 
 	rc = s2p_http_do(p->http, &req, resp, err);
+	if (rc == S2P_ETLS)
+		tls_advice(p, err);
 	if (rc != S2P_OK)
 		goto out;
 	rc = s2p_http_status_code(resp->status);

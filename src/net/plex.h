@@ -25,6 +25,7 @@ struct s2p_plex_opts {
 	long connect_timeout_ms;
 	long timeout_ms;
 	const char *ca_file;    /* plex_ca_file, or NULL (see net/cabundle.h) */
+	int tls_insecure;       /* plex_tls_insecure: no certificate check */
 };
 
 int s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/fsutil.h"
@@ -185,6 +186,12 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	o.url = ctx->cfg.plex_url;
 	o.token = ctx->cfg.plex_token;
 	o.ca_file = ctx->cfg.plex_ca_file;
+	o.tls_insecure = ctx->cfg.plex_tls_insecure;
+	if (o.tls_insecure && strncasecmp(o.url, "https://", 8) == 0)
+		s2p_warn("plex_tls_insecure is on: Plex's certificate is not "
+			 "checked, so anyone on the network path can pose as "
+			 "the server and read the token; prefer plex_ca_file or "
+			 "the plex.direct URL");
 	o.client_id = id;
 	o.connect_timeout_ms = (long)(ctx->cfg.connect_timeout * 1000);
 	o.timeout_ms = (long)(ctx->cfg.read_timeout * 1000);

@@ -194,9 +194,10 @@ release(struct run *r, const struct s2p_job *job)
 		s2p_errorf("queue: %s", qe.msg);
 }
 
-/* A rejected credential, or Stash refusing our query (another Stash
- * version, a proxy's error page): every job would fail the same way. Keep
- * them all queued and stop, rather than dead-letter the whole queue.
+/* A rejected credential or certificate, or Stash refusing our query
+ * (another Stash version, a proxy's error page): every job would fail the
+ * same way. Keep them all queued and stop, rather than dead-letter the
+ * whole queue; never a breaker count, since waiting cannot fix a setting.
  * Returns the code that stops the run (r->fatal says why). */
 static int
 stop_run(struct run *r, const struct s2p_job *job, int rc,
@@ -204,14 +205,15 @@ stop_run(struct run *r, const struct s2p_job *job, int rc,
 {
 	s2p_errorf("%s: %s. The queue is kept; fix the cause and run "
 		   "Process Queue.",
-	    rc == S2P_EAUTH ? (plex_side ? "Plex rejected our credentials"
-					 : "Stash rejected our credentials")
-			    : "Stash rejected our request",
+	    rc == S2P_ETLS ? "Cannot connect securely"
+	    : rc == S2P_EAUTH ? (plex_side ? "Plex rejected our credentials"
+					   : "Stash rejected our credentials")
+			      : "Stash rejected our request",
 	    e->msg);
 	snprintf(r->fatal, sizeof(r->fatal), "scene %lld: %.200s",
 	    (long long)job->scene_id, e->msg);
 	release(r, job);
-	return rc == S2P_EAUTH ? rc : S2P_EPERM;
+	return rc == S2P_EAUTH || rc == S2P_ETLS ? rc : S2P_EPERM;
 }
 
 /* The local database failed mid-job (disk full, read-only, corrupt): stop
@@ -329,8 +331,8 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 
 /* Handle a failed job: retry later, dead-letter, or skip. plex_side: the
  * failure came from the Plex stage. Returns S2P_OK, or a code that must
- * stop the run: S2P_EDISK or S2P_ECORRUPT (stop_local), S2P_EAUTH or
- * S2P_EPERM (stop_run) or S2P_EDOWN (Stash unreachable in a foreground
+ * stop the run: S2P_EDISK or S2P_ECORRUPT (stop_local), S2P_EAUTH,
+ * S2P_ETLS or S2P_EPERM (stop_run) or S2P_EDOWN (Stash unreachable in a foreground
  * run, which ends with the jobs kept). */
 static int
 failed(struct run *r, const struct s2p_job *job, int rc,
@@ -344,7 +346,8 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 		bad_scene_data(r, job, rc, e);
 		return S2P_OK;
 	}
-	if (rc == S2P_EAUTH || (!plex_side && cls == S2P_CLASS_PERMANENT))
+	if (rc == S2P_EAUTH || rc == S2P_ETLS ||
+	    (!plex_side && cls == S2P_CLASS_PERMANENT))
 		return stop_run(r, job, rc, e, plex_side);
 	if (!plex_side && cls == S2P_CLASS_DOWN)
 		return pause_for_stash(r, job, e);

@@ -7,13 +7,15 @@
  * The raw request target comes from MHD's URI log callback, before MHD parses
  * or decodes anything, so query arguments keep their order, duplicates and
  * encoded keys. Handlers are two-phase (nothing is queued on the first call)
- * so keep-alive connections are reused. Not for production: no TLS, no
- * limits beyond a 64 MiB body cap.
+ * so keep-alive connections are reused. With --tls-cert/--tls-key the
+ * service listener speaks HTTPS (the control listener stays plain). Not for
+ * production: no limits beyond a 64 MiB body cap.
  */
 #include "fakehttp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -42,6 +44,8 @@
 struct fake_server {
 	struct fake_server_config cfg;
 	int verbose;
+	char *tls_cert;             /* PEM text: the service speaks HTTPS */
+	char *tls_key;
 
 	pthread_mutex_t model_mu;   /* the fake's data model */
 	pthread_mutex_t log_mu;     /* requests */
@@ -325,6 +329,8 @@ fake_opts_free(struct fake_opts *o)
 	free(o->port_file);
 	free(o->control_port_file);
 	free(o->root);
+	free(o->tls_cert);
+	free(o->tls_key);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -385,6 +391,16 @@ fake_opts_parse(struct fake_opts *o, int argc, char **argv, int *i)
 		if (parse_num("port", v, 0, 65535, &x))
 			return -1;
 		o->port = (long)x;
+		return 1;
+	}
+	if (!bad && (v = fake_opt_value(argc, argv, i, "tls-cert", &bad))) {
+		free(o->tls_cert);
+		o->tls_cert = s2p_xstrdup(v);
+		return 1;
+	}
+	if (!bad && (v = fake_opt_value(argc, argv, i, "tls-key", &bad))) {
+		free(o->tls_key);
+		o->tls_key = s2p_xstrdup(v);
 		return 1;
 	}
 	if (!bad && (v = fake_opt_value(argc, argv, i, "port-file", &bad))) {
@@ -548,11 +564,24 @@ listen_on(int port, int *bound, struct s2p_error *err)
 	return fd;
 }
 
+/* Start a daemon on fd; tls: the service listener with a certificate
+ * (HTTPS), never the control listener. */
 static struct MHD_Daemon *
-daemon_on(struct fake_server *s, int fd, MHD_AccessHandlerCallback cb)
+daemon_on(struct fake_server *s, int fd, MHD_AccessHandlerCallback cb,
+    int tls)
 {
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL, NULL, cb, s,
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
+
+	if (tls && s->tls_cert != NULL)
+		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, cb,
+		    s, MHD_OPTION_LISTEN_SOCKET, fd,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+		    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+		    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+		    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, cb, s,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
@@ -575,7 +604,7 @@ service_start(struct fake_server *s, struct s2p_error *err)
 	}
 	if (fd < 0)
 		return err ? err->code : S2P_EIO;
-	s->svc = daemon_on(s, fd, service_cb);
+	s->svc = daemon_on(s, fd, service_cb, 1);
 	if (!s->svc) {
 		close(fd);
 		return s2p_error_set(err, S2P_EIO, "MHD_start_daemon failed");
@@ -1149,6 +1178,43 @@ write_port(const char *file, int port, struct s2p_error *err)
 	return s2p_write_atomic(file, buf, (size_t)n, 0644, err);
 }
 
+/* Read --tls-cert/--tls-key into memory (MHD takes PEM text). */
+static int
+load_tls(struct fake_server *s, const struct fake_opts *o,
+    struct s2p_error *err)
+{
+	struct s2p_buf cert, key;
+	int rc = S2P_OK, fd;
+
+	if (o->tls_cert == NULL && o->tls_key == NULL)
+		return S2P_OK;
+	if (o->tls_cert == NULL || o->tls_key == NULL)
+		return s2p_error_set(err, S2P_EINVAL,
+		    "--tls-cert and --tls-key go together");
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return s2p_error_set(err, S2P_EINVAL,
+		    "this libmicrohttpd has no TLS support");
+	s2p_buf_init(&cert, 1u << 20);
+	s2p_buf_init(&key, 1u << 20);
+	fd = open(o->tls_cert, O_RDONLY);
+	if (fd < 0 || s2p_buf_read_fd(&cert, fd) != S2P_OK)
+		rc = s2p_error_set(err, S2P_EIO, "cannot read %s", o->tls_cert);
+	if (fd >= 0)
+		close(fd);
+	fd = rc == S2P_OK ? open(o->tls_key, O_RDONLY) : -1;
+	if (rc == S2P_OK && (fd < 0 || s2p_buf_read_fd(&key, fd) != S2P_OK))
+		rc = s2p_error_set(err, S2P_EIO, "cannot read %s", o->tls_key);
+	if (fd >= 0)
+		close(fd);
+	if (rc == S2P_OK) {
+		s->tls_cert = s2p_xstrndup(cert.data, cert.len);
+		s->tls_key = s2p_xstrndup(key.data, key.len);
+	}
+	s2p_buf_free(&cert);
+	s2p_buf_free(&key);
+	return rc;
+}
+
 int
 fake_server_start(struct fake_server **out,
     const struct fake_server_config *cfg, const struct fake_opts *opts,
@@ -1173,6 +1239,9 @@ fake_server_start(struct fake_server **out,
 		rc = s2p_error_set(err, S2P_EIO, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	rc = load_tls(s, opts, err);
+	if (rc != S2P_OK)
+		goto fail;
 	pthread_mutex_lock(&s->daemon_mu);
 	rc = service_start(s, err);
 	pthread_mutex_unlock(&s->daemon_mu);
@@ -1183,7 +1252,7 @@ fake_server_start(struct fake_server **out,
 		rc = err ? err->code : S2P_EIO;
 		goto fail;
 	}
-	s->ctl = daemon_on(s, fd, control_cb);
+	s->ctl = daemon_on(s, fd, control_cb, 0);
 	if (!s->ctl) {
 		close(fd);
 		rc = s2p_error_set(err, S2P_EIO, "MHD_start_daemon failed");
@@ -1280,6 +1349,8 @@ fake_server_free(struct fake_server *s)
 	pthread_mutex_destroy(&s->daemon_mu);
 	pthread_mutex_destroy(&s->log_mu);
 	pthread_mutex_destroy(&s->model_mu);
+	free(s->tls_cert);
+	free(s->tls_key);
 	free(s);
 }
 

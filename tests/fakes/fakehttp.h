@@ -92,6 +92,8 @@ struct fake_opts {
 	uint64_t seed;            /* --seed (default 1) */
 	char *root;               /* --root (default /data/videos) */
 	int verbose;              /* --verbose: log requests to stderr */
+	char *tls_cert;           /* --tls-cert PEM file: service speaks HTTPS */
+	char *tls_key;            /* --tls-key PEM file (with --tls-cert) */
 };
 
 void fake_opts_init(struct fake_opts *o);

@@ -623,7 +623,7 @@ test_config__table_and_help(void **state)
 	size_t i, j, n = s2p_config_count();
 
 	(void)state;
-	assert_int_equal(n, 35);
+	assert_int_equal(n, 36);
 	for (i = 0; i < n; i++) {
 		const char *k = s2p_config_key_at(i);
 		const char *t = s2p_config_stash_type_at(i);
