@@ -350,13 +350,31 @@ s2p_fields_part_name(int part)
 }
 
 int
+s2p_fields_is_episode(const struct s2p_plex_item *it)
+{
+	return it->type != NULL && strcmp(it->type, "episode") == 0;
+}
+
+int
+s2p_fields_not_for_episodes(const struct s2p_desired *d)
+{
+	return (d->studio != NULL && *d->studio != '\0') ||
+	    (d->want_genres && d->genres.n > 0) ||
+	    (d->want_actors && d->actors.n > 0);
+}
+
+int
 s2p_fields_diff_part(const struct s2p_config *cfg,
     const struct s2p_desired *d, const struct s2p_plex_item *it,
     const char *prev_collection, int part, struct s2p_plex_edit *e,
     struct s2p_strv *changed)
 {
-	int n = 0;
+	int n = 0, episode = s2p_fields_is_episode(it);
 
+	/* An episode has no studio, genres, actors or editable year
+	 * (python-plexapi's EpisodeEditMixins): never send them. */
+	if (episode && (part == 3 || part == 4 || part == 5))
+		return 0;
 	switch (part) {
 	case 0:
 		return scalar(cfg, it, e, changed, "title", d->title, it->title,
@@ -367,7 +385,7 @@ s2p_fields_diff_part(const struct s2p_config *cfg,
 	case 2:
 		n = scalar(cfg, it, e, changed, "originallyAvailableAt",
 		    d->date, it->originally_available_at, 10);
-		if (d->date != NULL && strlen(d->date) >= 4) {
+		if (d->date != NULL && strlen(d->date) >= 4 && !episode) {
 			char want[8], have[24];
 
 			snprintf(want, sizeof(want), "%.4s", d->date);

@@ -53,6 +53,12 @@ int s2p_fields_diff_part(const struct s2p_config *cfg,
     const struct s2p_desired *d, const struct s2p_plex_item *item,
     const char *prev_collection, int part, struct s2p_plex_edit *e,
     struct s2p_strv *changed);
+/* 1 when the Plex item is a TV episode: the studio, genres and actors
+ * parts and the year are then never written (an episode has none). */
+int s2p_fields_is_episode(const struct s2p_plex_item *item);
+/* 1 when d carries a studio, genres or actors, which an episode cannot
+ * take (for the once-per-run report). */
+int s2p_fields_not_for_episodes(const struct s2p_desired *d);
 /* Name of a part for messages ("date"). */
 const char *s2p_fields_part_name(int part);
 /* 1 when the Plex rating differs from the desired one. */

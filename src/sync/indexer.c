@@ -6,6 +6,7 @@
 #include "indexer.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,11 +246,21 @@ updated_entry(struct pass *p, const struct s2p_plex_entry *e, long start,
 	return rc;
 }
 
+/* A sort on field for the listed type, prefixed with the type as PMS
+ * wants it in a show section ("episode.addedAt:desc"; python-plexapi
+ * always prefixes). */
+static void
+typed_sort(char *out, size_t len, int type, const char *field)
+{
+	snprintf(out, len, "%s.%s", type == 4 ? "episode" : "movie", field);
+}
+
 int
 s2p_indexer_incremental(struct s2p_db *db, struct s2p_plex *plex,
     const char *section_key, int type, long *added_out, struct s2p_error *err)
 {
 	struct pass add, upd;
+	char sort[64];
 	int rc;
 
 	memset(&add, 0, sizeof(add));
@@ -258,13 +269,14 @@ s2p_indexer_incremental(struct s2p_db *db, struct s2p_plex *plex,
 	add.section_key = upd.section_key = section_key;
 	upd.mark = upd.top = s2p_pindex_mark(db, section_key);
 	rc = s2p_pindex_writer_open(db, &add.w, err);
+	typed_sort(sort, sizeof(sort), type, "addedAt:desc");
 	if (rc == S2P_OK)
-		rc = walk(&add, plex, type, "addedAt:desc", PAGE_INCR,
-		    added_entry, err);
+		rc = walk(&add, plex, type, sort, PAGE_INCR, added_entry, err);
 	if (rc == S2P_OK && upd.mark > 0) {
 		upd.w = add.w;
-		rc = walk(&upd, plex, type, "updatedAt:desc", PAGE_INCR,
-		    updated_entry, err);
+		typed_sort(sort, sizeof(sort), type, "updatedAt:desc");
+		rc = walk(&upd, plex, type, sort, PAGE_INCR, updated_entry,
+		    err);
 		if (rc == S2P_OK)
 			rc = s2p_pindex_set_mark(db, section_key, upd.top, 1, err);
 	}

@@ -298,6 +298,19 @@ exact(struct s2p_matcher *m, const struct s2p_plex_sections *secs,
 		*at = now;
 		rc = s2p_indexer_incremental(m->db, m->plex, s->key,
 		    section_type(s), &added, err);
+		if (rc != S2P_OK && s2p_status_class(rc) != S2P_CLASS_DOWN &&
+		    s2p_status_class(rc) != S2P_CLASS_TRANSIENT &&
+		    rc != S2P_EAUTH && rc != S2P_ETLS) {
+			/* Plex refused the sorted listing (or sent one we
+			 * cannot read): the full listing still finds the
+			 * file, at a higher cost. */
+			s2p_warn("Plex library \"%s\": the listing of new items "
+				 "failed (%s); listing the whole library "
+				 "instead", s->title, err ? err->msg : "");
+			s2p_error_clear(err);
+			rc = s2p_indexer_full(m->db, m->plex, s->key,
+			    section_type(s), now, err);
+		}
 		if (rc != S2P_OK)
 			return rc;
 		if (added > 0)

@@ -134,6 +134,24 @@ edit_by_part(struct s2p_ctx *ctx, int64_t id, const struct s2p_desired *want,
 	return rc;
 }
 
+/* Once per run (process): say that a TV library's episodes take no
+ * studio, genres or actors, so their absence in Plex is not a mystery. */
+static void
+report_episode(const struct s2p_desired *want,
+    const struct s2p_plex_item *item)
+{
+	static int reported;
+
+	if (reported || !s2p_fields_is_episode(item) ||
+	    !s2p_fields_not_for_episodes(want))
+		return;
+	reported = 1;
+	s2p_info("Plex item %s is in a TV library: studio, tags (genres) and "
+		 "performers (actors) do not apply to TV episodes and are not "
+		 "written; title, summary, date, rating, studio collection and "
+		 "cover are", item->rating_key ? item->rating_key : "?");
+}
+
 /* One scene sync in progress: what the steps below share. */
 struct job {
 	struct s2p_ctx *ctx;
@@ -261,6 +279,7 @@ write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
 		j->st.image_hash[0] = '\0';
 		j->st.collection[0] = '\0';
 	}
+	report_episode(&j->want, &j->item);
 	if (s2p_fields_diff(&j->ctx->cfg, &j->want, &j->item, j->st.collection,
 		&j->edit, &res->changed) > 0 && !j->dry) {
 		rc = s2p_plex_apply_edit(j->ctx->plex,

@@ -1244,6 +1244,33 @@ selected(const struct cands *c)
 	return NULL;
 }
 
+/* The show of an episode: the first folder under its section's Location
+ * (into title), and a stable ratingKey for it (the season's is one more). */
+static long
+show_key(const struct fake_plex *p, const struct item *it, char *title,
+    size_t len)
+{
+	const struct section *s = &p->sec[it->section];
+	const char *f = it->files.n ? it->files.v[0] : "";
+	unsigned long h = 5381;
+	size_t j, n;
+
+	snprintf(title, len, "%s", s->title);
+	for (j = 0; j < s->locs.n; j++) {
+		size_t l = strlen(s->locs.v[j]);
+
+		if (strncmp(f, s->locs.v[j], l) == 0 && f[l] == '/') {
+			n = strcspn(f + l + 1, "/");
+			if (f[l + 1 + n] == '/')
+				snprintf(title, len, "%.*s", (int)n, f + l + 1);
+			break;
+		}
+	}
+	for (j = 0; title[j]; j++)
+		h = h * 33 + (unsigned char)title[j];
+	return 800000 + (long)(h % 50000) * 2;
+}
+
 /* Append the item element for it to mc: full (details) or as a listing
  * shows it (truncated tags, no locks, section on the container). */
 static void
@@ -1273,7 +1300,19 @@ item_node(struct fake_plex *p, struct node *mc, const struct item *it,
 		a_str(v, "librarySectionTitle", s->title);
 	}
 	if (strcmp(type, "episode") == 0) {
-		a_str(v, "grandparentTitle", s->title);
+		char show[128];
+		long srk = show_key(p, it, show, sizeof(show));
+
+		/* show -> season 1 -> episode; the show is the first folder
+		 * under the Location */
+		a_str(v, "grandparentTitle", show);
+		a_int(v, "grandparentRatingKey", srk);
+		snprintf(buf, sizeof(buf), "/library/metadata/%ld", srk);
+		a_str(v, "grandparentKey", buf);
+		a_str(v, "parentTitle", "Season 1");
+		a_int(v, "parentRatingKey", srk + 1);
+		snprintf(buf, sizeof(buf), "/library/metadata/%ld", srk + 1);
+		a_str(v, "parentKey", buf);
 		a_int(v, "parentIndex", 1);
 		a_int(v, "index", strtol(it->rk, NULL, 10));
 	}
@@ -1609,6 +1648,30 @@ parse_sort(const char *v, struct sortspec *sp)
 	return rc;
 }
 
+/* In a show section PMS needs to know which level a sort field belongs to
+ * (python-plexapi always sends "episode.addedAt:desc"): every field must
+ * carry the prefix of the listed type. Unsure how a real server treats an
+ * unprefixed one, the fake refuses it (stricter). 1 when acceptable. */
+static int
+sort_level_ok(const char *v, long type)
+{
+	const char *want = type == 2 ? "show." : type == 3 ? "season." :
+	    "episode.";
+	const char *c = v;
+
+	while (*c) {
+		size_t n = strcspn(c, ",");
+
+		if (strncmp(c, want, strlen(want)) != 0 ||
+		    strlen(want) >= n)
+			return 0;
+		c += n;
+		if (*c == ',')
+			c++;
+	}
+	return 1;
+}
+
 static int
 contains_ci(const char *hay, const char *needle)
 {
@@ -1720,6 +1783,11 @@ route_list(struct fake_plex *p, const struct fake_req *req,
 	}
 	if (!type_s && file && p->strict) {
 		pms_error(resp, 500);
+		goto out;
+	}
+	if (sort && p->strict && strcmp(s->type, "show") == 0 &&
+	    !sort_level_ok(sort, type)) {
+		pms_error(resp, 400);
 		goto out;
 	}
 	if (sort && parse_sort(sort, &sp) != 0) {
@@ -2127,6 +2195,46 @@ edit_apply(struct fake_plex *p, const struct edit *e, struct item *it)
 		it->updated_at = now_epoch();
 }
 
+/* 1 when e touches a field or tag type an episode does not have (python-
+ * plexapi's EpisodeEditMixins: title, titleSort, summary, contentRating,
+ * originallyAvailableAt, the ratings, addedAt; collection, director,
+ * label, writer). Where a real server's answer is unknown the fake refuses
+ * (400) rather than store what PMS would not. */
+static int
+episode_lacks(const struct edit *e)
+{
+	static const int fields[] = { F_ORIGTITLE, F_EDITION, F_TAGLINE,
+		F_STUDIO, F_YEAR };
+	static const int tags[] = { T_GENRE, T_COUNTRY, T_PRODUCER, T_ACTOR };
+	size_t i;
+
+	for (i = 0; i < S2P_ARRAY_LEN(fields); i++)
+		if (e->has[fields[i]] || e->lock[fields[i]] >= 0)
+			return 1;
+	for (i = 0; i < S2P_ARRAY_LEN(tags); i++) {
+		int t = tags[i];
+
+		if (e->tag_set[t] || e->tag_clear[t] || e->tag_del[t].n ||
+		    e->lock[NFIELD + t] >= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when some of v[0..n) are episodes and e edits what they lack. */
+static int
+edit_unfit(const struct fake_plex *p, const struct edit *e,
+    struct item *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(item_type(p, v[i]), "episode") == 0 &&
+		    episode_lacks(e))
+			return 1;
+	return 0;
+}
+
 /* PUT /library/sections/{key}/all (form A): id selects items; without id
  * every item of `type` in the section is edited. */
 static void
@@ -2163,6 +2271,10 @@ route_edit_a(struct fake_plex *p, const struct fake_req *req,
 		for (i = 0; i < p->nitems; i++)
 			v[n++] = p->items[i];
 	}
+	if (p->strict && edit_unfit(p, &e, v, n)) {
+		pms_error(resp, 400);
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		if (v[i]->section == si &&
 		    type_num(item_type(p, v[i])) == type)
@@ -2190,6 +2302,10 @@ route_edit_b(struct fake_plex *p, const struct fake_req *req,
 	}
 	if (resolve_rks(p, rks, &v, &n) > 0 || n == 0) {
 		pms_error(resp, 404);
+		goto out;
+	}
+	if (p->strict && edit_unfit(p, &e, v, n)) {
+		pms_error(resp, 400);
 		goto out;
 	}
 	for (i = 0; i < n; i++)

@@ -137,12 +137,133 @@ test_realplex__bad_utf8_path_spares_the_page(void **state)
 	h_stop(&e);
 }
 
+/* Recorded fake Plex requests answered with this status. */
+static int
+count_status(struct h_env *e, long status)
+{
+	json_t *reqs = h_get(e->plex_ctl, "/requests"), *r;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(reqs, i, r)
+		n += json_integer_value(json_object_get(r, "status")) == status;
+	json_decref(reqs);
+	return n;
+}
+
+/* Stash scene id's title, details and date are on its Plex episode. */
+static void
+expect_episode_synced(struct h_env *e, long id)
+{
+	json_t *sc = h_stash_scene(e, id), *it;
+	const char *f;
+	char *locked;
+
+	assert_non_null(sc);
+	f = json_string_value(json_array_get(json_object_get(sc, "files"), 0));
+	it = h_plex_item_by_file(e, f);
+	assert_non_null(it);
+	assert_string_equal(json_string_value(json_object_get(it, "type")),
+	    "episode");
+	assert_string_equal(json_string_value(json_object_get(it, "title")),
+	    json_string_value(json_object_get(sc, "title")));
+	assert_string_equal(json_string_value(json_object_get(it, "summary")),
+	    json_string_value(json_object_get(sc, "details")));
+	assert_string_equal(json_string_value(json_object_get(it,
+				"originallyAvailableAt")),
+	    json_string_value(json_object_get(sc, "date")));
+	locked = json_dumps(json_object_get(it, "locked"), JSON_COMPACT);
+	assert_non_null(strstr(locked, "\"title\""));
+	assert_non_null(strstr(locked, "\"summary\""));
+	free(locked);
+	json_decref(it);
+	json_decref(sc);
+}
+
+/*
+ * Item 1. A TV library (show -> season -> episode): listings use the
+ * episode-prefixed sorts, edits carry only what an episode has (the fake
+ * answers 400 otherwise), the fields that do not apply are reported once
+ * per run and never re-sent on reconcile, and an incremental listing that
+ * fails falls back to a full one.
+ */
+static void
+test_realplex__tv_library(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	json_t *sc;
+	long id, i;
+	char *body;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 63, "--section 1:Shows:show:"
+	    "/data/videos", NULL), 0);
+	assert_int_equal(h_settings(&e, NULL), 0);
+	run_task(&e, "all", &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	run_task(&e, "process_queue", &r);
+	assert_int_equal(r.status, 0);
+	assert_false(is_error(&r));
+	assert_int_equal(h_count_str(r.err, "do not apply to TV episodes"), 1);
+	{
+		const char *l = strstr(r.err, "TV library");
+
+		printf("  > %.*s\n", l ? (int)strcspn(l, "\n") : 0, l ? l : "");
+	}
+	h_run_free(&r);
+	for (i = 1; i <= 4; i++)
+		expect_episode_synced(&e, i);
+	assert_int_equal(count_status(&e, 400), 0);
+
+	/* Reconcile: the episodes are as we left them; nothing is re-sent. */
+	assert_int_equal(h_delete(e.plex_ctl, "/requests"), 200);
+	run_task(&e, "reconcile_all", &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	run_task(&e, "process_queue", &r);
+	assert_int_equal(r.status, 0);
+	assert_false(is_error(&r));
+	h_run_free(&r);
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
+	assert_true(h_count_requests(&e, "GET", "/library/metadata/") >= 4);
+
+	/* A new episode while sorted listings fail: the full listing finds
+	 * it. */
+	assert_int_equal(h_post(e.plex_ctl, "/item", "{\"files\": "
+			     "[\"/data/videos/New Show/S01E01.mp4\"]}"), 200);
+	assert_int_equal(h_post(e.stash_ctl, "/scene", "{\"title\": \"Pilot\", "
+			     "\"details\": \"First.\", \"date\": \"2024-02-03\", "
+			     "\"files\": [\"/data/videos/New Show/S01E01.mp4\"]}"),
+	    200);
+	sc = h_stash_scene(&e, 5);
+	assert_non_null(sc);
+	id = (long)json_integer_value(json_object_get(sc, "id"));
+	json_decref(sc);
+	body = s2p_xasprintf("{\"mode\": \"status\", \"status\": 400, "
+	    "\"query_key\": \"sort\"}");
+	assert_int_equal(h_post(e.plex_ctl, "/fault", body), 200);
+	free(body);
+	run_task(&e, "all", &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	run_task(&e, "process_queue", &r);
+	assert_int_equal(r.status, 0);
+	assert_false(is_error(&r));
+	assert_non_null(strstr(r.err, "listing the whole library instead"));
+	h_run_free(&r);
+	expect_episode_synced(&e, id > 0 ? id : 5);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_realplex__pasted_web_url_works),
 		cmocka_unit_test(test_realplex__bad_utf8_path_spares_the_page),
+		cmocka_unit_test(test_realplex__tv_library),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -139,7 +139,7 @@ count_list(struct fx *f, const char *sec, const char *sort)
 {
 	json_t *reqs = fake_server_requests(f->srv), *r;
 	char *path = s2p_xasprintf("/library/sections/%s/all", sec);
-	char *want = sort ? s2p_xasprintf("sort=%s", sort) : NULL;
+	int want = sort != NULL;
 	size_t i;
 	int n = 0;
 
@@ -152,10 +152,11 @@ count_list(struct fx *f, const char *sec, const char *sort)
 			continue;
 		if (q == NULL)
 			q = "";
-		if (want ? strstr(q, want) != NULL : strstr(q, "sort=") == NULL)
+		/* sorts go out type-prefixed: sort=movie.addedAt%3Adesc */
+		if (want ? strstr(q, "sort=") != NULL && strstr(q, sort) != NULL
+			 : strstr(q, "sort=") == NULL)
 			n++;
 	}
-	free(want);
 	free(path);
 	json_decref(reqs);
 	return n;
