@@ -214,6 +214,33 @@ test_fields__rating_and_digest(void **state)
 	s2p_desired_free(&d);
 }
 
+/* A TV episode takes title, summary, date and collection, never a studio,
+ * genres, actors or a year (issue 10, item 1). */
+static void
+test_fields__episode_gets_only_its_fields(void **state)
+{
+	struct fx *f = *state;
+	struct s2p_desired d;
+	int n;
+	char *q;
+
+	f->it.type = strdup("episode");
+	q = diff(f, "Old Studio", &n);
+	assert_non_null(strstr(q, "title.value=Stash%20Title"));
+	assert_non_null(strstr(q, "summary.locked=1"));
+	assert_non_null(strstr(q, "originallyAvailableAt.value=2024-05-01"));
+	assert_non_null(strstr(q, "collection[1].tag.tag=New%20Studio"));
+	assert_null(strstr(q, "year."));
+	assert_null(strstr(q, "studio."));
+	assert_null(strstr(q, "genre"));
+	assert_null(strstr(q, "actor"));
+	free(q);
+	s2p_fields_desired(&f->cfg, &f->sc, &d);
+	assert_true(s2p_fields_is_episode(&f->it));
+	assert_true(s2p_fields_not_for_episodes(&d));
+	s2p_desired_free(&d);
+}
+
 int
 main(void)
 {
@@ -230,6 +257,8 @@ main(void)
 		    test_fields__toggles_preserve_and_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields__rating_and_digest,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fields__episode_gets_only_its_fields, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
