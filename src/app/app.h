@@ -16,6 +16,8 @@ struct s2p_app {
 	int plugin_mode;           /* run by Stash: Stash log format, JSON out */
 	struct s2p_strv overrides; /* "key=value" settings from the CLI */
 	json_t *args;              /* task arguments (borrowed) */
+	int resident;              /* a worker started now stays resident
+				    * (set by s2p_spawn_worker) */
 };
 
 /* Load settings (Stash, environment, CLI overrides) and validate them. */
@@ -39,8 +41,9 @@ int s2p_ensure_worker(struct s2p_app *app, int *started_out,
 /* Hand an already held worker lock to a detached worker process. */
 int s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
     S2P_NODISCARD;
-/* Run the background worker in this process until the queue has been idle
- * for a while, holding lock_fd (closed on return). */
+/* Run the background worker in this process, holding lock_fd (closed on
+ * return): until the queue has been idle for a while, or, when app->resident,
+ * until the program file is replaced or a stop signal arrives. */
 int s2p_background_worker(struct s2p_app *app, int lock_fd);
 
 /* 1 unless STASH2PLEX_AUTODRAIN is 0/false/no/off. */

@@ -5,6 +5,12 @@
  * window between "lock is free" and "worker holds it" and no spawn storm,
  * however many hooks run at once. The detached worker has no stdio tie to
  * Stash (fds 0-2 on /dev/null, own session) and logs to stash2plex.log.
+ *
+ * Where nobody reaps orphans (Stash is PID 1 in its container), a worker
+ * that exits would stay a zombie until the container restarts. There the
+ * worker is resident: it never exits when idle, waits on a doorbell FIFO
+ * (core/wake.h) that hooks ring after queueing, and leaves only when its
+ * program file is replaced (upgrade, uninstall). See docs/internals/worker.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,8 @@
 #include "app/app.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/selfexe.h"
+#include "core/wake.h"
 #include "core/xalloc.h"
 #include "store/queue.h"
 #include "store/syncstate.h"
@@ -25,6 +33,18 @@
 #include "sync/worker.h"
 
 #define LOG_MAX (1024 * 1024)
+/* A resident worker's idle check: with the doorbell it is only a safety
+ * net; without one (no FIFO support) it is how new jobs are noticed. */
+#define TICK_DOORBELL 5.0
+#define TICK_POLL 1.0
+/* After a failed run (settings not saved yet, credential rejected) a
+ * resident worker tries again on the next ring, or after this long. */
+#define RETRY_AFTER_ERROR 600.0
+/* Idle seconds after which a resident worker's run returns to the cheap
+ * wait (and re-reads the settings on the next work). */
+#define RESIDENT_RUN_IDLE 10.0
+
+enum resident_wake { WAKE_WORK, WAKE_REPLACED, WAKE_STOP };
 
 int
 s2p_autodrain_enabled(void)
@@ -150,18 +170,103 @@ plex_changed(struct s2p_app *app, const char *old_url, const char *old_token)
 	free(bpath);
 }
 
+/* 1 when a worker started from this process must stay resident: our parent
+ * is PID 1, so an exited worker would never be reaped. STASH2PLEX_RESIDENT=1
+ * or 0 overrides the guess. Decided before forking: the worker's own parent
+ * is always PID 1 or a subreaper. */
+static int
+resident_wanted(void)
+{
+	const char *v = getenv("STASH2PLEX_RESIDENT");
+
+	if (v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "0") == 0))
+		return v[0] == '1';
+	return getppid() == 1;
+}
+
+/* Take over the session cookie a hook sent along with its ring (the worker
+ * may outlive its own cookie by days). Owns cookie. */
+static void
+adopt_cookie(struct s2p_ctx *ctx, char *cookie)
+{
+	if (ctx->session_cookie != NULL &&
+	    strcmp(ctx->session_cookie, cookie) == 0) {
+		free(cookie);
+		return;
+	}
+	s2p_log_secret(cookie);
+	free(ctx->session_cookie);
+	ctx->session_cookie = cookie;
+	/* The Stash client holds a copy: make the next run build a new one. */
+	s2p_stash_free(ctx->stash);
+	ctx->stash = NULL;
+}
+
+/* Resident and idle: hold the lock and wait cheaply until there is work
+ * (a ring, or a job or fan-out row seen by the periodic check), the program
+ * file is replaced, or a stop signal arrives. After a failed run only a
+ * ring or RETRY_AFTER_ERROR seconds count as work. */
+static enum resident_wake
+resident_wait(struct s2p_app *app, struct s2p_wake *bell,
+    const struct s2p_exe_watch *exe, int after_error)
+{
+	struct s2p_ctx *ctx = &app->ctx;
+	double tick = bell->rfd >= 0 ? TICK_DOORBELL : TICK_POLL;
+	double start = s2p_clock_now(ctx->clock);
+
+	for (;;) {
+		char *cookie = NULL;
+		int rung = 0, any = 0;
+
+		s2p_wake_wait(bell, tick, &rung, &cookie);
+		if (cookie != NULL)
+			adopt_cookie(ctx, cookie);
+		if (s2p_ctx_stopping(ctx))
+			return WAKE_STOP;
+		if (s2p_exe_replaced(exe))
+			return WAKE_REPLACED;
+		if (rung)
+			return WAKE_WORK;
+		if (after_error) {
+			if (s2p_clock_now(ctx->clock) - start >=
+			    RETRY_AFTER_ERROR)
+				return WAKE_WORK;
+			continue;
+		}
+		if (s2p_ctx_db(ctx, NULL) == S2P_OK &&
+		    s2p_queue_has_work(ctx->db, &any, NULL) == S2P_OK &&
+		    (any || s2p_fanout_pending(ctx->db) > 0))
+			return WAKE_WORK;
+	}
+}
+
 int
 s2p_background_worker(struct s2p_app *app, int lock_fd)
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	char *lockpath = s2p_ctx_path(ctx, S2P_LOCK_FILE);
-	int rc = S2P_OK, reloading = 0;
+	char *wakepath = s2p_ctx_path(ctx, S2P_WAKE_FILE);
+	int rc = S2P_OK, reloading = 0, resident = app->resident;
 	char *old_url = NULL, *old_token = NULL;
+	struct s2p_wake bell = { -1, -1 };
+	struct s2p_exe_watch exe;
 	struct watch w;
 
 	memset(&w, 0, sizeof(w));
 	w.app = app;
 	ctx->repair_db = 1;
+	memset(&exe, 0, sizeof(exe));
+	if (resident) {
+		struct s2p_error e;
+
+		s2p_exe_watch_init(&exe);
+		if (s2p_wake_listen(&bell, wakepath, &e) != S2P_OK)
+			s2p_warn("No doorbell (%s); checking the queue every "
+				 "second instead", e.msg);
+		s2p_info("Background worker is resident (pid %d): Stash is "
+			 "PID 1 and would not reap an exited worker",
+		    (int)getpid());
+	}
 	for (;;) {
 		struct s2p_worker_opts o;
 		struct s2p_worker_stats st;
@@ -170,7 +275,7 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 
 		memset(&o, 0, sizeof(o));
 		memset(&st, 0, sizeof(st));
-		o.idle_exit = idle_exit();
+		o.idle_exit = resident ? RESIDENT_RUN_IDLE : idle_exit();
 		o.settings_changed = settings_changed;
 		o.settings_arg = &w;
 		s2p_error_clear(&err);
@@ -208,10 +313,36 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 		if (rc != S2P_OK)
 			s2p_errorf("Background worker stopped: %s", err.msg);
 		else
-			s2p_info("Background worker idle, exiting: %ld updated, "
+			s2p_info("Background worker idle%s: %ld updated, "
 				 "%ld unchanged, %ld skipped, %ld retried, %ld "
-				 "dead-lettered", st.updated, st.unchanged,
-			    st.skipped, st.retried, st.dead);
+				 "dead-lettered",
+			    resident ? ", waiting for work" : ", exiting",
+			    st.updated, st.unchanged, st.skipped, st.retried,
+			    st.dead);
+		if (resident && !s2p_ctx_stopping(ctx)) {
+			enum resident_wake wk =
+			    resident_wait(app, &bell, &exe, rc != S2P_OK);
+
+			if (wk == WAKE_WORK) {
+				/* Same lock; settings and connections are
+				 * fresh for each run. */
+				s2p_ctx_close_handles(ctx);
+				s2p_config_free(&ctx->cfg);
+				s2p_config_init(&ctx->cfg);
+				continue;
+			}
+			if (wk == WAKE_REPLACED) {
+				/* Leave like a non-resident worker: what is
+				 * queued now is drained first, later jobs
+				 * start the new program. */
+				s2p_info("Program file replaced (upgrade or "
+					 "uninstall): the resident worker "
+					 "exits");
+				resident = 0;
+				rc = S2P_OK;
+				s2p_wake_close(&bell);
+			}
+		}
 		/* Release, then look again: a hook that enqueued while we were
 		 * deciding to stop saw the lock held and started nobody. */
 		close(lock_fd);
@@ -228,10 +359,13 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 	}
 	if (lock_fd >= 0)
 		close(lock_fd);
+	s2p_wake_close(&bell);
+	s2p_exe_watch_free(&exe);
 	free(lockpath);
 	free(w.json);
 	free(old_url);
 	free(old_token);
+	free(wakepath);
 	return rc;
 }
 
@@ -241,6 +375,7 @@ s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
 	pid_t pid;
 	int status;
 
+	app->resident = resident_wanted();
 	s2p_ctx_close_handles(&app->ctx);
 	fflush(NULL);
 	pid = fork();
@@ -301,6 +436,11 @@ s2p_ensure_worker(struct s2p_app *app, int *started_out,
 	rc = s2p_lock_try(path, &fd, err);
 	free(path);
 	if (rc == S2P_EBUSY) {
+		/* A worker runs: if it is resident and idle, wake it (and
+		 * hand it our fresh session cookie). Never blocks. */
+		path = s2p_ctx_path(&app->ctx, S2P_WAKE_FILE);
+		s2p_wake_ring(path, app->ctx.session_cookie);
+		free(path);
 		s2p_error_clear(err);
 		return S2P_OK;
 	}

@@ -14,6 +14,8 @@
 #define S2P_LOG_FILE "stash2plex.log"
 /* Held (flock) by the one process that drains the queue. */
 #define S2P_LOCK_FILE "worker.lock"
+/* The resident worker's doorbell, a FIFO (core/wake.c, app/spawn.c). */
+#define S2P_WAKE_FILE "worker.wake"
 /* The last settings read from Stash, for hooks, which may not use the
  * network (0600: holds secrets). */
 #define S2P_SETTINGS_FILE "settings.json"

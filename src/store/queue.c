@@ -587,6 +587,25 @@ out:
 }
 
 int
+s2p_queue_has_work(struct s2p_db *db, int *any_out, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	*any_out = 0;
+	rc = s2p_db_prepare(db, &st, "SELECT EXISTS (SELECT 1 FROM job)", err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*any_out = sqlite3_column_int(st, 0) != 0;
+	else
+		rc = s2p_db_error(db, src, "look for jobs", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
     struct s2p_error *err)
 {

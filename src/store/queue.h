@@ -102,6 +102,10 @@ int s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
     struct s2p_error *err) S2P_NODISCARD;
 int s2p_queue_counts(struct s2p_db *db, double now,
     struct s2p_queue_counts *out, struct s2p_error *err) S2P_NODISCARD;
+/* *any_out = 1 when the queue holds any job (pending or running). One
+ * primary-key probe: cheap enough to poll every few seconds. */
+int s2p_queue_has_work(struct s2p_db *db, int *any_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Delete every pending row (running rows are left alone). */
 int s2p_queue_clear(struct s2p_db *db, long *n_out, struct s2p_error *err)
     S2P_NODISCARD;
