@@ -12,7 +12,7 @@ endif
 CMAKE_FLAGS = -DS2P_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
               -DS2P_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
-.PHONY: all deps configure test demo bench install clean format
+.PHONY: all deps configure test demo bench install dist clean format
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -32,13 +32,29 @@ demo: all
 bench: all
 	scripts/bench.sh $(BUILD)
 
-# Copy the plugin into a Stash plugins folder:
+# Stash's package layout: bin/stash2plex-<arch>, the launcher stash2plex,
+# Stash2Plex.yml, README.md, LICENSE, THIRD-PARTY (scripts/dist.sh).
+DIST_ARCHES = x86_64 aarch64 armv7
+HOST_ARCH := $(shell uname -m | sed 's/^amd64$$/x86_64/; s/^arm64$$/aarch64/; s/^armv[78].*/armv7/')
+
+# A plugin source for Stash: dist/<version>/Stash2Plex.zip and
+# dist/index.yml, from the static binaries (built first when missing).
+dist: deps
+	@for a in $(DIST_ARCHES); do test -x build/static/$$a/stash2plex || { $(MAKE) static && break; }; done
+	scripts/dist.sh --static build/static --out dist
+
+# Copy the plugin into a Stash plugins folder, in the package's layout:
 #   make install PLUGIN_DIR=/root/.stash/plugins/Stash2Plex
+# Without a static build, the binary built here is installed for this
+# machine's CPU only (it needs this machine's shared libraries).
 install: all
 	@test -n "$(PLUGIN_DIR)" || { echo "usage: make install PLUGIN_DIR=<stash plugins dir>/Stash2Plex"; exit 2; }
-	install -d "$(PLUGIN_DIR)"
-	install -m 0644 Stash2Plex.yml "$(PLUGIN_DIR)/Stash2Plex.yml"
-	install -m 0755 $(BUILD)/stash2plex "$(PLUGIN_DIR)/stash2plex"
+	@if for a in $(DIST_ARCHES); do test -x build/static/$$a/stash2plex || exit 1; done; then \
+	  scripts/dist.sh --static build/static --install "$(PLUGIN_DIR)"; \
+	else \
+	  echo "NOTICE: no static build (make static): installing $(BUILD)/stash2plex, dynamically linked, for $(HOST_ARCH) only"; \
+	  scripts/dist.sh --arches $(HOST_ARCH) --bin $(HOST_ARCH)=$(BUILD)/stash2plex --allow-dynamic --install "$(PLUGIN_DIR)"; \
+	fi
 
 # Format every C file with .clang-format (clang-format 14); CI checks it
 # with scripts/check-format.sh.
@@ -46,4 +62,4 @@ format: deps
 	scripts/check-format.sh --fix
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan dist

@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libsqlite3-dev
 libjansson-dev libutf8proc-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates openssl musl-tools
-clang-format"
+clang-format zip zlib1g-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

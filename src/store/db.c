@@ -419,10 +419,11 @@ out:
 	return rc;
 }
 
-/* Bring the schema up to date. A database from a newer program is refused
- * rather than half understood. */
+/* Bring the schema up to version target (normally the latest). A database
+ * from a newer program is refused, untouched, rather than half understood. */
 static int
-migrate(struct s2p_db *db, struct s2p_error *err)
+migrate(struct s2p_db *db, const char *path, int target,
+    struct s2p_error *err)
 {
 	int i, rc, version = 0, latest = s2p_db_schema_version();
 
@@ -431,10 +432,12 @@ migrate(struct s2p_db *db, struct s2p_error *err)
 		return rc;
 	if (version > latest)
 		return s2p_error_set(err, S2P_EIO,
-		    "database: schema version %d is newer than this program "
-		    "supports (%d)",
-		    version, latest);
-	for (i = version; i < latest; i++) {
+		    "database %s was written by a newer Stash2Plex (schema "
+		    "version %d; this version knows up to %d). Install the "
+		    "newer version again, or move the file away to start "
+		    "over; it was left unchanged",
+		    path, version, latest);
+	for (i = version; i < target; i++) {
 		rc = apply_migration(db, i, err);
 		if (rc != S2P_OK)
 			return rc;
@@ -515,6 +518,13 @@ secure_side_files(const char *path)
 int
 s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
 {
+	return s2p_db_open_at(out, path, s2p_db_schema_version(), err);
+}
+
+int
+s2p_db_open_at(struct s2p_db **out, const char *path, int version,
+    struct s2p_error *err)
+{
 	struct s2p_db *db = NULL;
 	mode_t old_mask;
 	int rc, src;
@@ -551,7 +561,12 @@ s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
 	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
 	if (rc != S2P_OK)
 		goto out;
-	rc = migrate(db, err);
+	if (version < 0 || version > s2p_db_schema_version()) {
+		rc = s2p_error_set(err, S2P_EINVAL,
+		    "database: no schema version %d", version);
+		goto out;
+	}
+	rc = migrate(db, path, version, err);
 	if (rc != S2P_OK)
 		goto out;
 	secure_side_files(path);

@@ -21,6 +21,10 @@ struct s2p_db;
  * schema. *out is owned by the caller (s2p_db_close). Errors: S2P_EIO. */
 int s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
     S2P_NODISCARD;
+/* As s2p_db_open, but migrate no further than schema version (tests build
+ * the database an older program left behind this way). */
+int s2p_db_open_at(struct s2p_db **out, const char *path, int version,
+    struct s2p_error *err) S2P_NODISCARD;
 void s2p_db_close(struct s2p_db *db);
 /* The raw handle, borrowed, for modules that run their own statements. */
 sqlite3 *s2p_db_handle(struct s2p_db *db);

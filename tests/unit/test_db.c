@@ -199,6 +199,38 @@ test_db__migrations_are_idempotent(void **state)
 	s2p_db_close(db);
 }
 
+/* A database left by an older program (schema 1: queue only) migrates
+ * forward on open and keeps its queued jobs. */
+static void
+test_db__old_schema_migrates_forward_keeping_jobs(void **state)
+{
+	struct fx *f = *state;
+	struct s2p_db *db = NULL;
+
+	assert_int_equal(s2p_db_open_at(&db, f->path, 1, NULL), S2P_OK);
+	assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master"
+				   " WHERE name = 'plex_part'"),
+	    0);
+	assert_int_equal(s2p_db_exec(db,
+			     "INSERT INTO job (scene_id, state, not_before,"
+			     " enqueued_at, updated_at, reason) VALUES"
+			     " (42, 'pending', 0, 0, 0, 'hook')",
+			     NULL),
+	    S2P_OK);
+	s2p_db_close(db);
+
+	db = NULL;
+	assert_int_equal(s2p_db_open(&db, f->path, NULL), S2P_OK);
+	assert_int_equal(q_int(db, "PRAGMA user_version"),
+	    s2p_db_schema_version());
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master"
+				   " WHERE name = 'plex_part'"),
+	    1);
+	assert_int_equal(q_int(db, "SELECT scene_id FROM job"), 42);
+	s2p_db_close(db);
+}
+
 static void
 test_db__newer_schema_is_refused(void **state)
 {
@@ -217,6 +249,22 @@ test_db__newer_schema_is_refused(void **state)
 	assert_int_equal(s2p_db_open(&db, f->path, &err), S2P_EIO);
 	assert_null(db);
 	assert_non_null(strstr(err.msg, "newer"));
+	/* Refused untouched: the version is still the newer one. */
+	assert_int_equal(s2p_db_open_at(&db, f->path, 0, &err), S2P_EIO);
+	{
+		sqlite3 *h = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version",
+				     -1, &st, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0),
+		    s2p_db_schema_version() + 1);
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+	}
 }
 
 static void
@@ -359,6 +407,9 @@ main(void)
 		    test_db__migrations_are_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_db__newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_db__old_schema_migrates_forward_keeping_jobs, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_db__open_fails_in_missing_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db__nested_transactions,
