@@ -225,8 +225,10 @@ resident_wait(struct s2p_app *app, struct s2p_wake *bell,
 			return WAKE_STOP;
 		if (s2p_exe_replaced(exe))
 			return WAKE_REPLACED;
-		if (rung)
+		if (rung) {
+			s2p_debug("Woken by a hook");
 			return WAKE_WORK;
+		}
 		if (after_error) {
 			if (s2p_clock_now(ctx->clock) - start >=
 			    RETRY_AFTER_ERROR)
