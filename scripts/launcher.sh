@@ -2,9 +2,10 @@
 # Stash2Plex launcher, shipped as "stash2plex" next to Stash2Plex.yml (the
 # manifest's exec). One package serves every CPU: bin/ holds one static
 # binary per architecture. On its first run this script picks the binary for
-# this machine and puts it in its own place (hard link, else copy; atomic
-# rename), so every later hook starts the binary directly, with no shell in
-# between. Upgrades and uninstalls delete "stash2plex" by name like any other
+# this machine and puts a copy of it in its own place (atomic rename), so
+# every later hook starts the binary directly, with no shell in between (a
+# copy, not a hard link: copying over one name must never change the
+# other). Upgrades and uninstalls delete "stash2plex" by name like any other
 # packaged file, which brings this script back. In a read-only folder the
 # choice is simply made again on each run.
 d=${0%/*}
@@ -26,7 +27,7 @@ fi
 case $0 in
 */stash2plex)
 	t=$d/.stash2plex.$$
-	if ln -f "$b" "$t" 2>/dev/null || cp "$b" "$t" 2>/dev/null; then
+	if cp "$b" "$t" 2>/dev/null; then
 		mv -f "$t" "$0" 2>/dev/null || rm -f "$t"
 	fi
 	;;
