@@ -46,6 +46,14 @@ int s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
  * until the program file is replaced or a stop signal arrives. */
 int s2p_background_worker(struct s2p_app *app, int lock_fd);
 
+/* Wake a resident background worker, handing it our session cookie. Never
+ * blocks; nothing happens when no resident worker listens. */
+void s2p_ring_worker(struct s2p_app *app);
+/* 1 when a resident background worker's last run, at or after since (clock
+ * seconds), failed; msg gets why. */
+int s2p_worker_failure(struct s2p_app *app, double since, char *msg,
+    size_t len);
+
 /* 1 unless STASH2PLEX_AUTODRAIN is 0/false/no/off. */
 int s2p_autodrain_enabled(void);
 

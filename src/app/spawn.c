@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,6 +44,10 @@
 /* Idle seconds after which a resident worker's run returns to the cheap
  * wait (and re-reads the settings on the next work). */
 #define RESIDENT_RUN_IDLE 10.0
+
+/* kv key: "<time> <message>" of a resident worker's last failed run, ""
+ * after a good one (a Process Queue task following it reads this). */
+#define FAILURE_KEY "resident_worker_failure"
 
 enum resident_wake { WAKE_WORK, WAKE_REPLACED, WAKE_STOP };
 
@@ -184,6 +189,45 @@ resident_wanted(void)
 	return getppid() == 1;
 }
 
+/* Record how the last run of a resident worker ended (msg NULL: well). */
+static void
+note_run(struct s2p_ctx *ctx, const char *msg)
+{
+	char *v = msg ? s2p_xasprintf("%.3f %s", s2p_clock_now(ctx->clock),
+			    msg)
+		      : s2p_xstrdup("");
+
+	if (s2p_ctx_db(ctx, NULL) == S2P_OK &&
+	    s2p_kv_put(ctx->db, FAILURE_KEY, v, NULL) != S2P_OK)
+		s2p_warn("cannot record the worker's state");
+	free(v);
+}
+
+int
+s2p_worker_failure(struct s2p_app *app, double since, char *msg, size_t len)
+{
+	char v[320], *end;
+	double t;
+
+	if (s2p_ctx_db(&app->ctx, NULL) != S2P_OK ||
+	    s2p_kv_get(app->ctx.db, FAILURE_KEY, v, sizeof(v), NULL) != S2P_OK)
+		return 0;
+	t = strtod(v, &end);
+	if (end == v || *end != ' ' || t < since)
+		return 0;
+	snprintf(msg, len, "%s", end + 1);
+	return 1;
+}
+
+void
+s2p_ring_worker(struct s2p_app *app)
+{
+	char *path = s2p_ctx_path(&app->ctx, S2P_WAKE_FILE);
+
+	s2p_wake_ring(path, app->ctx.session_cookie);
+	free(path);
+}
+
 /* Take over the session cookie a hook sent along with its ring (the worker
  * may outlive its own cookie by days). Owns cookie. */
 static void
@@ -321,6 +365,8 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 			    resident ? ", waiting for work" : ", exiting",
 			    st.updated, st.unchanged, st.skipped, st.retried,
 			    st.dead);
+		if (resident)
+			note_run(ctx, rc == S2P_OK ? NULL : err.msg);
 		if (resident && !s2p_ctx_stopping(ctx)) {
 			enum resident_wake wk =
 			    resident_wait(app, &bell, &exe, rc != S2P_OK);
@@ -440,9 +486,7 @@ s2p_ensure_worker(struct s2p_app *app, int *started_out,
 	if (rc == S2P_EBUSY) {
 		/* A worker runs: if it is resident and idle, wake it (and
 		 * hand it our fresh session cookie). Never blocks. */
-		path = s2p_ctx_path(&app->ctx, S2P_WAKE_FILE);
-		s2p_wake_ring(path, app->ctx.session_cookie);
-		free(path);
+		s2p_ring_worker(app);
 		s2p_error_clear(err);
 		return S2P_OK;
 	}

@@ -166,8 +166,13 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 	struct s2p_ctx *ctx = &app->ctx;
 	struct s2p_queue_counts c, first, seen;
 	double last_log = 0, moved_at = now_of(app), stall = follow_stall();
+	double since = now_of(app);
+	char why[256];
 	int rc;
 
+	/* A resident worker may be waiting after a failed run: make it try
+	 * again now, with our session. */
+	s2p_ring_worker(app);
 	rc = s2p_queue_counts(ctx->db, now_of(app), &first, err);
 	if (rc != S2P_OK)
 		return rc;
@@ -205,6 +210,9 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 		}
 		if (!worker_running(app))
 			break;
+		if (s2p_worker_failure(app, since, why, sizeof(why)))
+			return s2p_error_set(err, S2P_EIO, "the background "
+			    "worker cannot drain the queue: %s", why);
 		s2p_ctx_sleep(ctx, 1.0);
 	}
 	(void)!s2p_buf_addf(msg, "queue drained by the background worker: %ld "

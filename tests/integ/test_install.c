@@ -804,6 +804,35 @@ test_install__source_install_upgrade_uninstall(void **state)
 		assert_non_null(strstr(log, "resident"));
 		assert_non_null(strstr(log, "Woken by a hook"));
 		free(log);
+		/* Plex rejects the token: the resident worker's run stops
+		 * (jobs kept) and it waits; a Process Queue task that follows
+		 * it says why instead of waiting forever. Once Plex accepts
+		 * the token again, the next task's ring makes it drain. */
+		assert_int_equal(h_post(e.plex_ctl, "/fault",
+				     "{\"mode\": \"reject_token\"}"),
+		    200);
+		h_post(e.stash_ctl, "/scene/9", "{\"title\": \"Resident 3\"}");
+		a = hook_args(9);
+		run_ok(&e, &s, a, resident, "queued scene 9");
+		free(a);
+		{
+			struct h_run r;
+
+			run_installed(&e, &s, "{\"mode\": \"process_queue\"}",
+			    resident, &r);
+			printf("process_queue, token rejected: %s\n", r.out);
+			assert_int_equal(r.status, 1);
+			assert_non_null(strstr(r.out,
+			    "background worker cannot drain"));
+			h_run_free(&r);
+		}
+		assert_true(lock_held(lock)); /* still resident */
+		assert_int_equal(h_post(e.plex_ctl, "/fault",
+				     "{\"mode\": \"none\"}"),
+		    200);
+		run_ok(&e, &s, "{\"mode\": \"process_queue\"}", resident,
+		    "drained by the background worker");
+		wait_jobs_done(&s);
 		/* Upgrade again (same release, new files). */
 		ent = download(url, &v2, &n, e.dir);
 		install_zip(&s, &v2, ent, n, url);
