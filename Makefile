@@ -49,7 +49,7 @@ dist: deps
 # machine's CPU only (it needs this machine's shared libraries).
 install: all
 	@test -n "$(PLUGIN_DIR)" || { echo "usage: make install PLUGIN_DIR=<stash plugins dir>/Stash2Plex"; exit 2; }
-	@if for a in $(DIST_ARCHES); do test -x build/static/$$a/stash2plex || exit 1; done; then \
+	@if (for a in $(DIST_ARCHES); do test -x build/static/$$a/stash2plex || exit 1; done); then \
 	  scripts/dist.sh --static build/static --install "$(PLUGIN_DIR)"; \
 	else \
 	  echo "NOTICE: no static build (make static): installing $(BUILD)/stash2plex, dynamically linked, for $(HOST_ARCH) only"; \
