@@ -238,9 +238,9 @@ adopt_cookie(struct s2p_ctx *ctx, char *cookie)
 		free(cookie);
 		return;
 	}
-	s2p_log_secret(cookie);
 	free(ctx->session_cookie);
 	ctx->session_cookie = cookie;
+	s2p_ctx_register_secrets(ctx);
 	/* The Stash client holds a copy: make the next run build a new one. */
 	s2p_stash_free(ctx->stash);
 	ctx->stash = NULL;
