@@ -42,8 +42,8 @@ s2p_wake_listen(struct s2p_wake *w, const char *path, struct s2p_error *err)
 {
 	w->rfd = w->wfd = -1;
 	if (mkfifo(path, 0600) != 0 && errno != EEXIST)
-		return s2p_error_set(err, S2P_EIO, "cannot create %s: %s",
-		    path, strerror(errno));
+		return s2p_error_set(err, S2P_EIO, "cannot create %s: %s", path,
+		    strerror(errno));
 	w->rfd = open_fifo(path, O_RDONLY);
 	if (w->rfd >= 0)
 		w->wfd = open_fifo(path, O_WRONLY);

@@ -66,7 +66,8 @@ run(const char *prog, const char *input, double *cpu)
 	int st;
 
 	if (pid == 0) {
-		int in = open(input, O_RDONLY), out = open("/dev/null", O_WRONLY);
+		int in = open(input, O_RDONLY),
+		    out = open("/dev/null", O_WRONLY);
 
 		dup2(in, 0);
 		dup2(out, 1);
@@ -86,7 +87,8 @@ run(const char *prog, const char *input, double *cpu)
 static void
 write_input(struct h_env *e, const char *path, const char *args)
 {
-	char *doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": "
+	char *doc = s2p_xasprintf(
+	    "{\"server_connection\": {\"Scheme\": "
 	    "\"http\", \"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\":"
 	    " null, \"Dir\": \"%s\", \"PluginDir\": \"%s\"}, \"args\": %s}",
 	    e->stash_port, e->dir, plugin_dir, args);
@@ -152,11 +154,14 @@ main(int argc, char **argv)
 	free(p);
 	snprintf(in_ign, sizeof(in_ign), "%s/ign.json", e.dir);
 	snprintf(in_enq, sizeof(in_enq), "%s/enq.json", e.dir);
-	write_input(&e, in_ign, "{\"mode\": \"hook\", \"hookContext\": "
+	write_input(&e, in_ign,
+	    "{\"mode\": \"hook\", \"hookContext\": "
 	    "{\"id\": 7, \"type\": \"Scene.Update.Post\", \"input\": null}}");
-	write_input(&e, in_enq, "{\"mode\": \"hook\", \"hookContext\": "
+	write_input(&e, in_enq,
+	    "{\"mode\": \"hook\", \"hookContext\": "
 	    "{\"id\": 5, \"type\": \"Scene.Update.Post\", \"input\": {\"id\":"
-	    " \"5\", \"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}");
+	    " \"5\", \"title\": \"t\"}, \"inputFields\": [\"id\", "
+	    "\"title\"]}}");
 	direct = s2p_xasprintf("%s/bin/stash2plex-x86_64", plugin_dir);
 	inst = s2p_xasprintf("%s/stash2plex", plugin_dir);
 	/* The launcher under another name never steps aside. */
@@ -169,7 +174,8 @@ main(int argc, char **argv)
 		FILE *f = fopen(minimal, "w");
 
 		fputs("#!/bin/sh\nexec \"${0%/*}/bin/stash2plex-x86_64\" "
-		      "\"$@\"\n", f);
+		      "\"$@\"\n",
+		    f);
 		fclose(f);
 		chmod(minimal, 0755);
 	}

@@ -47,7 +47,7 @@
  * (RESIDENT_RUN_IDLE in src/app/spawn.c). */
 #define RESIDENT_IDLE 10
 
-static const char *const arches[] = { "x86_64", "aarch64", "armv7" };
+static const char *const arches[] = {"x86_64", "aarch64", "armv7"};
 static char host_arch[80];
 static char packaged[64]; /* the arches found in build/static */
 
@@ -56,9 +56,8 @@ static char packaged[64]; /* the arches found in build/static */
 static char www_root[512];
 
 static enum MHD_Result
-serve(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *data,
-    size_t *data_len, void **con_cls)
+serve(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *data, size_t *data_len, void **con_cls)
 {
 	struct MHD_Response *r;
 	struct stat sb;
@@ -507,7 +506,8 @@ run_installed(struct h_env *e, const struct store *s, const char *args,
 	snprintf(in, sizeof(in), "%s/inst.in", e->dir);
 	snprintf(out, sizeof(out), "%s/inst.out", e->dir);
 	snprintf(err, sizeof(err), "%s/inst.err", e->dir);
-	doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": \"http\", "
+	doc = s2p_xasprintf(
+	    "{\"server_connection\": {\"Scheme\": \"http\", "
 	    "\"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\": "
 	    "{\"Name\": \"session\", \"Value\": \"sess-cookie-77e1\", "
 	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
@@ -655,9 +655,8 @@ make_package(const char *out, const char *version, const char *date)
 static void
 test_install__source_install_upgrade_uninstall(void **state)
 {
-	static const char *const quick[] = { "STASH2PLEX_IDLE_EXIT=0.3",
-		NULL };
-	static const char *const hold[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+	static const char *const quick[] = {"STASH2PLEX_IDLE_EXIT=0.3", NULL};
+	static const char *const hold[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *di;
 	struct h_env e;
@@ -730,8 +729,9 @@ test_install__source_install_upgrade_uninstall(void **state)
 	assert_int_equal(db_long(&s, "PRAGMA user_version"),
 	    s2p_db_schema_version());
 	assert_int_equal(db_long(&s, "SELECT count(*) FROM job"), 0);
-	assert_int_equal(db_long(&s, "SELECT count(*) FROM sync_state "
-				     "WHERE scene_id IN (3, 7)"),
+	assert_int_equal(db_long(&s,
+			     "SELECT count(*) FROM sync_state "
+			     "WHERE scene_id IN (3, 7)"),
 	    2);
 	run_ok(&e, &s, "{\"mode\": \"all\"}", quick, "");
 	run_ok(&e, &s, "{\"mode\": \"process_queue\"}", quick, "");
@@ -743,8 +743,8 @@ test_install__source_install_upgrade_uninstall(void **state)
 		char p[32], body[64];
 
 		snprintf(p, sizeof(p), "/scene/%d", i);
-		snprintf(body, sizeof(body), "{\"title\": \"Before upgrade %d\"}",
-		    i);
+		snprintf(body, sizeof(body),
+		    "{\"title\": \"Before upgrade %d\"}", i);
 		assert_int_equal(h_post(e.stash_ctl, p, body), 200);
 		a = hook_args(i);
 		run_ok(&e, &s, a, hold, "queued scene");
@@ -779,8 +779,8 @@ test_install__source_install_upgrade_uninstall(void **state)
 	 * after the queue empties, is woken by the next hook, and leaves
 	 * when an upgrade replaces its program file. */
 	{
-		static const char *const resident[] = {
-			"STASH2PLEX_RESIDENT=1", NULL };
+		static const char *const resident[] = {"STASH2PLEX_RESIDENT=1",
+		    NULL};
 		char lock[700], *log;
 		double end;
 
@@ -822,8 +822,8 @@ test_install__source_install_upgrade_uninstall(void **state)
 			    resident, &r);
 			printf("process_queue, token rejected: %s\n", r.out);
 			assert_int_equal(r.status, 1);
-			assert_non_null(strstr(r.out,
-			    "background worker cannot drain"));
+			assert_non_null(
+			    strstr(r.out, "background worker cannot drain"));
 			h_run_free(&r);
 		}
 		assert_true(lock_held(lock)); /* still resident */
@@ -892,7 +892,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_install__source_install_upgrade_uninstall),
+	    cmocka_unit_test(test_install__source_install_upgrade_uninstall),
 	};
 	struct utsname u;
 	size_t a;

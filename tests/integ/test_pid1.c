@@ -85,8 +85,8 @@ edit(struct h_env *e, int id, int n)
 
 	snprintf(path, sizeof(path), "/scene/%d", id);
 	snprintf(body, sizeof(body),
-	    "{\"title\": \"Edit %d of scene %d\", \"details\": \"pass %d\"}",
-	    n, id, n);
+	    "{\"title\": \"Edit %d of scene %d\", \"details\": \"pass %d\"}", n,
+	    id, n);
 	assert_int_equal(h_post(e->stash_ctl, path, body), 200);
 }
 
@@ -218,9 +218,8 @@ test_pid1__bursts_leave_no_zombie(void **state)
 
 	/* Control: the old behaviour, forced, leaves zombies here. */
 	{
-		static const char *const old[] = {
-			"STASH2PLEX_RESIDENT=0", "STASH2PLEX_IDLE_EXIT=0.2",
-			NULL };
+		static const char *const old[] = {"STASH2PLEX_RESIDENT=0",
+		    "STASH2PLEX_IDLE_EXIT=0.2", NULL};
 		struct h_run r;
 		char *a = hook_args(1);
 		char *env[4];
@@ -285,7 +284,7 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pid1__bursts_leave_no_zombie),
+	    cmocka_unit_test(test_pid1__bursts_leave_no_zombie),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
