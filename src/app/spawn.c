@@ -286,33 +286,91 @@ resident_wait(struct s2p_app *app, struct s2p_wake *bell,
 	}
 }
 
-int
-s2p_background_worker(struct s2p_app *app, int lock_fd)
-{
-	struct s2p_ctx *ctx = &app->ctx;
-	char *lockpath = s2p_ctx_path(ctx, S2P_LOCK_FILE);
-	char *wakepath = s2p_ctx_path(ctx, S2P_WAKE_FILE);
-	int rc = S2P_OK, reloading = 0, resident = app->resident;
-	char *old_url = NULL, *old_token = NULL;
-	struct s2p_wake bell = { -1, -1 };
+/* A resident worker's own state (see resident_wanted). */
+struct resident {
+	int on;
+	struct s2p_wake bell;
 	struct s2p_exe_watch exe;
-	struct watch w;
+};
 
-	memset(&w, 0, sizeof(w));
-	w.app = app;
-	ctx->repair_db = 1;
-	memset(&exe, 0, sizeof(exe));
-	if (resident) {
-		struct s2p_error e;
+/* Become resident when app->resident says so: note our program file and
+ * listen on the doorbell. */
+static void
+resident_start(struct s2p_app *app, struct resident *r)
+{
+	char *wakepath = s2p_ctx_path(&app->ctx, S2P_WAKE_FILE);
+	struct s2p_error e;
 
-		s2p_exe_watch_init(&exe);
-		if (s2p_wake_listen(&bell, wakepath, &e) != S2P_OK)
+	memset(r, 0, sizeof(*r));
+	r->bell.rfd = r->bell.wfd = -1;
+	r->on = app->resident;
+	if (r->on) {
+		s2p_exe_watch_init(&r->exe);
+		if (s2p_wake_listen(&r->bell, wakepath, &e) != S2P_OK)
 			s2p_warn("No doorbell (%s); checking the queue every "
 				 "second instead", e.msg);
 		s2p_info("Background worker is resident (pid %d): Stash is "
 			 "PID 1 and would not reap an exited worker",
 		    (int)getpid());
 	}
+	free(wakepath);
+}
+
+/* After a run that ended (idle or failed, *rc): a resident worker records
+ * how, then waits, holding the lock. Returns 1 when work arrived (settings
+ * and connections are reset for the next run); 0 when the worker should
+ * leave: stopping, or its program file was replaced (then it is resident
+ * no more and *rc is S2P_OK, so it drains and exits like any worker). */
+static int
+resident_after_run(struct s2p_app *app, struct resident *r, int *rc,
+    const char *why)
+{
+	struct s2p_ctx *ctx = &app->ctx;
+	enum resident_wake wk;
+
+	if (!r->on)
+		return 0;
+	note_run(ctx, *rc == S2P_OK ? NULL : why);
+	if (s2p_ctx_stopping(ctx))
+		return 0;
+	wk = resident_wait(app, &r->bell, &r->exe, *rc != S2P_OK);
+	if (wk == WAKE_WORK) {
+		s2p_ctx_close_handles(ctx);
+		s2p_config_free(&ctx->cfg);
+		s2p_config_init(&ctx->cfg);
+		return 1;
+	}
+	if (wk == WAKE_REPLACED) {
+		s2p_info("Program file replaced (upgrade or uninstall): the "
+			 "resident worker exits");
+		r->on = 0;
+		*rc = S2P_OK;
+		s2p_wake_close(&r->bell);
+	}
+	return 0;
+}
+
+static void
+resident_end(struct resident *r)
+{
+	s2p_wake_close(&r->bell);
+	s2p_exe_watch_free(&r->exe);
+}
+
+int
+s2p_background_worker(struct s2p_app *app, int lock_fd)
+{
+	struct s2p_ctx *ctx = &app->ctx;
+	char *lockpath = s2p_ctx_path(ctx, S2P_LOCK_FILE);
+	int rc = S2P_OK, reloading = 0;
+	char *old_url = NULL, *old_token = NULL;
+	struct resident res;
+	struct watch w;
+
+	memset(&w, 0, sizeof(w));
+	w.app = app;
+	ctx->repair_db = 1;
+	resident_start(app, &res);
 	for (;;) {
 		struct s2p_worker_opts o;
 		struct s2p_worker_stats st;
@@ -321,7 +379,7 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 
 		memset(&o, 0, sizeof(o));
 		memset(&st, 0, sizeof(st));
-		o.idle_exit = resident ? RESIDENT_RUN_IDLE : idle_exit();
+		o.idle_exit = res.on ? RESIDENT_RUN_IDLE : idle_exit();
 		o.settings_changed = settings_changed;
 		o.settings_arg = &w;
 		s2p_error_clear(&err);
@@ -362,35 +420,11 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 			s2p_info("Background worker idle%s: %ld updated, "
 				 "%ld unchanged, %ld skipped, %ld retried, %ld "
 				 "dead-lettered",
-			    resident ? ", waiting for work" : ", exiting",
+			    res.on ? ", waiting for work" : ", exiting",
 			    st.updated, st.unchanged, st.skipped, st.retried,
 			    st.dead);
-		if (resident)
-			note_run(ctx, rc == S2P_OK ? NULL : err.msg);
-		if (resident && !s2p_ctx_stopping(ctx)) {
-			enum resident_wake wk =
-			    resident_wait(app, &bell, &exe, rc != S2P_OK);
-
-			if (wk == WAKE_WORK) {
-				/* Same lock; settings and connections are
-				 * fresh for each run. */
-				s2p_ctx_close_handles(ctx);
-				s2p_config_free(&ctx->cfg);
-				s2p_config_init(&ctx->cfg);
-				continue;
-			}
-			if (wk == WAKE_REPLACED) {
-				/* Leave like a non-resident worker: what is
-				 * queued now is drained first, later jobs
-				 * start the new program. */
-				s2p_info("Program file replaced (upgrade or "
-					 "uninstall): the resident worker "
-					 "exits");
-				resident = 0;
-				rc = S2P_OK;
-				s2p_wake_close(&bell);
-			}
-		}
+		if (resident_after_run(app, &res, &rc, err.msg))
+			continue;
 		/* Release, then look again: a hook that enqueued while we were
 		 * deciding to stop saw the lock held and started nobody. */
 		close(lock_fd);
@@ -407,13 +441,11 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 	}
 	if (lock_fd >= 0)
 		close(lock_fd);
-	s2p_wake_close(&bell);
-	s2p_exe_watch_free(&exe);
+	resident_end(&res);
 	free(lockpath);
 	free(w.json);
 	free(old_url);
 	free(old_token);
-	free(wakepath);
 	return rc;
 }
 
