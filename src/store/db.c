@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -445,24 +446,55 @@ migrate(struct s2p_db *db, const char *path, int target,
 	return S2P_OK;
 }
 
+/* Run a journal_mode pragma and return the mode it reports in *mode
+ * (SQLite's own string, valid until st is finalized by the caller). */
+static int
+journal_mode(struct s2p_db *db, const char *sql, sqlite3_stmt **st,
+    const unsigned char **mode)
+{
+	int src;
+
+	*mode = NULL;
+	src = sqlite3_prepare_v2(db->h, sql, -1, st, NULL);
+	if (src != SQLITE_OK)
+		return src;
+	src = sqlite3_step(*st);
+	if (src == SQLITE_ROW) {
+		*mode = sqlite3_column_text(*st, 0);
+		return SQLITE_OK;
+	}
+	return src;
+}
+
 /* Switch to WAL and check that SQLite really did (it silently keeps the old
- * mode where shared memory is unavailable). */
+ * mode where shared memory is unavailable). A database that is already WAL
+ * is left alone. Switching needs an exclusive lock for which SQLite may
+ * answer BUSY at once, without its busy handler, while concurrent processes
+ * open a new database: that is retried for up to the busy timeout. */
 static int
 enable_wal(struct s2p_db *db, struct s2p_error *err)
 {
-	sqlite3_stmt *st = NULL;
 	const unsigned char *mode;
-	int rc, src;
+	sqlite3_stmt *st = NULL;
+	int rc = S2P_OK, src, waited_ms = 0;
 
-	rc = s2p_db_prepare(db, &st, "PRAGMA journal_mode = WAL", err);
-	if (rc != S2P_OK)
+	src = journal_mode(db, "PRAGMA journal_mode", &st, &mode);
+	if (src == SQLITE_OK && mode && strcmp((const char *)mode, "wal") == 0)
 		goto out;
-	src = sqlite3_step(st);
-	if (src != SQLITE_ROW) {
+	for (;;) {
+		sqlite3_finalize(st);
+		st = NULL;
+		src = journal_mode(db, "PRAGMA journal_mode = WAL", &st, &mode);
+		if ((src != SQLITE_BUSY && src != SQLITE_LOCKED) ||
+		    waited_ms >= DB_BUSY_TIMEOUT_MS)
+			break;
+		s2p_clock_sleep(s2p_clock_system(), 0.01);
+		waited_ms += 10;
+	}
+	if (src != SQLITE_OK) {
 		rc = s2p_db_error(db, src, "enable WAL journal", err);
 		goto out;
 	}
-	mode = sqlite3_column_text(st, 0);
 	if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
 		rc = s2p_error_set(err, S2P_EIO,
 		    "database: WAL journal unavailable (got \"%s\"); is the "
