@@ -12,7 +12,7 @@ endif
 CMAKE_FLAGS = -DS2P_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
               -DS2P_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
-.PHONY: all deps configure test demo bench install dist clean format
+.PHONY: all deps configure test demo bench install dist clean format fuzz
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -61,5 +61,13 @@ install: all
 format: deps
 	scripts/check-format.sh --fix
 
+# libFuzzer targets (clang, ASan+UBSan) in build-fuzz, each run for
+# FUZZ_SECONDS (default 60); crashes land in tests/fuzz/<target>/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= input stash plex config pathmap text
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-asan dist
+	rm -rf build build-asan build-fuzz dist

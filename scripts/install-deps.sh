@@ -5,6 +5,12 @@ set -eu
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libsqlite3-dev
 libjansson-dev libutf8proc-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates openssl musl-tools
 clang-format zip zlib1g-dev"
+# `--fuzz`: only what `make fuzz` needs on top (clang and its libFuzzer
+# runtime); plain builds and `make test` never need them.
+if [ "${1:-}" = "--fuzz" ]; then
+	PKGS="$PKGS clang libclang-rt-14-dev"
+	shift
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
