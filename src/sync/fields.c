@@ -182,11 +182,17 @@ scalar(const struct s2p_config *cfg, const struct s2p_plex_item *it,
 	if (same && is_locked(it, field))
 		return 0;
 	s2p_plex_edit_field(e, field, want, 1);
-	if (changed != NULL)
-		s2p_strv_push_take(changed, same
-			? s2p_xasprintf("%s: lock", field)
-			: s2p_xasprintf("%s: \"%.60s\" -> \"%.60s\"", field,
-			      have, want));
+	if (changed != NULL && same) {
+		s2p_strv_push_take(changed, s2p_xasprintf("%s: lock", field));
+	} else if (changed != NULL) {
+		/* The exact text, quoted: a dry run shows what is written. */
+		char *qh = s2p_text_quote(have), *qw = s2p_text_quote(want);
+
+		s2p_strv_push_take(changed, s2p_xasprintf("%s: %s -> %s",
+		    field, qh, qw));
+		free(qh);
+		free(qw);
+	}
 	return 1;
 }
 

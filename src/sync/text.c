@@ -1,13 +1,15 @@
 /*
- * text.c - text sanitising for Plex fields (see text.h). Unicode tables come
- * from libutf8proc; nothing here is hand-rolled beyond the small
- * typographic-character map of the reference plugin.
+ * text.c - Stash text as Plex should store it (see text.h): exactly what
+ * the user wrote, in NFC, minus only what XML 1.0 cannot carry. Unicode
+ * tables (composition, grapheme clusters, categories) come from
+ * libutf8proc; nothing here is hand-rolled.
  */
 #include "text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <utf8proc.h>
 
 #include "core/buf.h"
@@ -26,43 +28,15 @@ s2p_text_nfc(const char *in)
 	return (char *)out;
 }
 
-/* Decode in to code points, replacing invalid sequences with U+FFFD. The
- * caller frees *out. */
-static size_t
-decode(const char *in, utf8proc_int32_t **out)
+/* 1 for a code point XML 1.0 cannot carry: C0 controls other than tab,
+ * newline and carriage return (the line-break pass handles CR), NUL,
+ * U+FFFE and U+FFFF. */
+static int
+xml_forbidden(utf8proc_int32_t c)
 {
-	size_t len = strlen(in), n = 0, i = 0;
-	utf8proc_int32_t *cp = s2p_xreallocarray(NULL, len + 1, sizeof(*cp));
-
-	while (i < len) {
-		utf8proc_int32_t c;
-		utf8proc_ssize_t k = utf8proc_iterate(
-		    (const utf8proc_uint8_t *)in + i, (utf8proc_ssize_t)(len - i),
-		    &c);
-
-		if (k <= 0) {
-			c = 0xFFFD;
-			k = 1;
-		}
-		cp[n++] = c;
-		i += (size_t)k;
-	}
-	*out = cp;
-	return n;
-}
-
-/* Plain replacement for typographic characters, or NULL to keep c. */
-static const char *
-plain(utf8proc_int32_t c)
-{
-	switch (c) {
-	case 0x2018: case 0x2019: case 0x201A: case 0x2032: return "'";
-	case 0x201C: case 0x201D: case 0x201E: case 0x2033: return "\"";
-	case 0x2013: case 0x2014: case 0x2212: return "-";
-	case 0x2026: return "...";
-	case 0x00A0: case 0x2007: case 0x202F: return " ";
-	}
-	return NULL;
+	if (c < 0x20)
+		return c != '\t' && c != '\n' && c != '\r';
+	return c == 0xFFFE || c == 0xFFFF;
 }
 
 /* Append code point c to b (never fails: b has no cap). */
@@ -75,72 +49,180 @@ put(struct s2p_buf *b, utf8proc_int32_t c)
 	(void)!s2p_buf_add(b, tmp, (size_t)k);
 }
 
+/* Decode s (len bytes) to code points, invalid sequences becoming U+FFFD
+ * one byte at a time, and drop what XML cannot carry. Returns the count;
+ * the caller frees *out. */
+static size_t
+decode(const char *s, size_t len, utf8proc_int32_t **out)
+{
+	size_t n = 0, i = 0;
+	utf8proc_int32_t *cp = s2p_xreallocarray(NULL, len + 1, sizeof(*cp));
+
+	while (i < len) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k = utf8proc_iterate(
+		    (const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i),
+		    &c);
+
+		if (k <= 0) {
+			c = 0xFFFD;
+			k = 1;
+		}
+		if (!xml_forbidden(c))
+			cp[n++] = c;
+		i += (size_t)k;
+	}
+	*out = cp;
+	return n;
+}
+
+/* Valid, XML-safe, NFC code points of in. The caller frees *out. */
+static size_t
+nfc_points(const char *in, utf8proc_int32_t **out)
+{
+	utf8proc_int32_t *cp;
+	struct s2p_buf b;
+	char *nfc;
+	size_t n, i;
+
+	n = decode(in, strlen(in), &cp);
+	s2p_buf_init(&b, 0);
+	for (i = 0; i < n; i++)
+		put(&b, cp[i]);
+	free(cp);
+	nfc = s2p_text_nfc(b.data ? b.data : "");
+	s2p_buf_free(&b);
+	n = decode(nfc, strlen(nfc), out);
+	free(nfc);
+	return n;
+}
+
+static int
+is_break(utf8proc_int32_t c)
+{
+	return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029;
+}
+
+static int
+is_blank(utf8proc_int32_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Whitespace for trimming: blanks, line breaks and space separators. */
+static int
+is_space(utf8proc_int32_t c)
+{
+	return is_blank(c) || is_break(c) ||
+	    utf8proc_category(c) == UTF8PROC_CATEGORY_ZS;
+}
+
+/* Line breaks in place: multiline turns CRLF and lone CR into LF and keeps
+ * the rest; single-line turns each run of breaks, with the blanks around
+ * it, into one space. Returns the new count. */
+static size_t
+line_breaks(utf8proc_int32_t *cp, size_t n, int multiline)
+{
+	size_t r = 0, w = 0;
+
+	while (r < n) {
+		utf8proc_int32_t c = cp[r];
+
+		if (multiline) {
+			if (c == '\r') {
+				c = '\n';
+				if (r + 1 < n && cp[r + 1] == '\n')
+					r++;
+			}
+			cp[w++] = c;
+			r++;
+			continue;
+		}
+		if (!is_break(c) && !(is_blank(c) && r + 1 < n)) {
+			cp[w++] = c;
+			r++;
+			continue;
+		}
+		/* A blank run: collapse only when it reaches a break. */
+		{
+			size_t e = r;
+			int brk = 0;
+
+			while (e < n && (is_blank(cp[e]) || is_break(cp[e])))
+				brk |= is_break(cp[e++]);
+			if (!brk) {
+				while (r < e)
+					cp[w++] = cp[r++];
+				continue;
+			}
+			cp[w++] = ' ';
+			r = e;
+		}
+	}
+	return w;
+}
+
+/* The largest cut <= limit that falls on a grapheme-cluster boundary. */
+static size_t
+grapheme_cut(const utf8proc_int32_t *cp, size_t n, size_t limit)
+{
+	utf8proc_int32_t state = 0;
+	size_t i, last = 0;
+
+	for (i = 1; i < n && i <= limit; i++)
+		if (utf8proc_grapheme_break_stateful(cp[i - 1], cp[i], &state))
+			last = i;
+	if (limit >= n)
+		return n;
+	return last;
+}
+
 char *
 s2p_text_clean(const char *in, size_t max_chars, int multiline)
 {
-	char *nfc = s2p_text_nfc(in ? in : "");
-	utf8proc_int32_t *cp, *res;
-	size_t n, i, m = 0, limit, cut;
+	utf8proc_int32_t *cp;
+	size_t n, start = 0, end, i;
 	struct s2p_buf b;
-	int pending_space = 0, pending_nl = 0;
 
-	n = decode(nfc, &cp);
-	free(nfc);
-	res = s2p_xreallocarray(NULL, n * 5 + 2, sizeof(*res));
-	for (i = 0; i < n; i++) {
-		utf8proc_int32_t c = cp[i];
-		utf8proc_category_t cat = utf8proc_category(c);
-		const char *p = plain(c);
+	n = nfc_points(in ? in : "", &cp);
+	n = line_breaks(cp, n, multiline);
+	end = n;
+	while (start < end && is_space(cp[start]))
+		start++;
+	while (end > start && is_space(cp[end - 1]))
+		end--;
+	if (max_chars > 0 && end - start > max_chars) {
+		size_t limit = grapheme_cut(cp + start, end - start, max_chars);
+		size_t cut;
 
-		if (c == '\r' && i + 1 < n && cp[i + 1] == '\n')
-			continue;
-		if (c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029) {
-			if (multiline)
-				pending_nl++;
-			else
-				pending_space = 1;
-			continue;
-		}
-		if (c == '\t' || utf8proc_category(c) == UTF8PROC_CATEGORY_ZS ||
-		    (p != NULL && p[0] == ' ')) {
-			pending_space = 1;
-			continue;
-		}
-		if (cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF)
-			continue;
-		/* Emit separators owed before this visible character. */
-		if (m > 0 && pending_nl) {
-			res[m++] = '\n';
-			if (pending_nl > 1)
-				res[m++] = '\n';
-		} else if (m > 0 && pending_space) {
-			res[m++] = ' ';
-		}
-		pending_nl = pending_space = 0;
-		if (p != NULL) {
-			for (; *p; p++)
-				res[m++] = (utf8proc_int32_t)(unsigned char)*p;
-		} else {
-			res[m++] = c;
-		}
-	}
-	free(cp);
-	/* Length limit in characters, preferring the last space past 80%. */
-	limit = m;
-	if (max_chars > 0 && m > max_chars) {
-		limit = max_chars;
-		for (cut = max_chars; cut > 0; cut--)
-			if (res[cut] == ' ' || res[cut] == '\n')
+		/* Prefer the last space past 80% of the limit. */
+		for (cut = limit; cut > 0; cut--)
+			if (is_space(cp[start + cut]))
 				break;
 		if (cut > 0 && cut * 5 > max_chars * 4)
 			limit = cut;
-		while (limit > 0 && (res[limit - 1] == ' ' ||
-			   res[limit - 1] == '\n'))
-			limit--;
+		end = start + limit;
+		while (end > start && is_space(cp[end - 1]))
+			end--;
 	}
 	s2p_buf_init(&b, 0);
-	for (i = 0; i < limit; i++)
-		put(&b, res[i]);
-	free(res);
+	for (i = start; i < end; i++)
+		put(&b, cp[i]);
+	free(cp);
+	if (b.data == NULL)
+		return s2p_xstrdup("");
 	return s2p_buf_take(&b);
+}
+
+char *
+s2p_text_quote(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	char *out;
+
+	if (j == NULL) /* not UTF-8: show it as the cleaner would send it */
+		j = json_string_nocheck(s);
+	out = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	return out ? out : s2p_xstrdup("\"\"");
 }

@@ -307,6 +307,57 @@ test_truesync__automatic_reconcile_restores_plex_edits(void **state)
 	h_stop(&e);
 }
 
+/* Text reaches Plex as the user wrote it (issue 10, item 8): curly quotes,
+ * dashes, an ellipsis, a ZWJ emoji sequence, ZWNJ and a bidi mark survive;
+ * only a control character goes; the summary keeps its paragraphs; the dry
+ * run shows the exact text that is then written. */
+static void
+test_truesync__text_as_written(void **state)
+{
+	static const char title[] =
+	    "\xe2\x80\x9cHer\xe2\x80\x9d \xe2\x80\x94 wait\xe2\x80\xa6 "
+	    "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
+	    "\xf0\x9f\x91\xa7 \xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xe2\x80\x8f";
+	struct h_env e;
+	struct h_run r;
+	json_t *it, *body;
+	char *doc, *quoted;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 3, 31, NULL, NULL), 0);
+	task(&e, "all");
+	task(&e, "process_queue");
+	body = json_object();
+	json_object_set_new(body, "title", json_sprintf("%s\x07", title));
+	json_object_set_new(body, "details",
+	    json_string("First \xe2\x80\x9cparagraph\xe2\x80\x9d.\r\n\r\n"
+			"Second \xe2\x80\x93 line.\n"));
+	doc = json_dumps(body, 0);
+	json_decref(body);
+	assert_int_equal(h_post(e.stash_ctl, "/scene/2", doc), 200);
+	free(doc);
+	task(&e, "all");
+	run(&e, "{\"mode\": \"dry_run\"}", &r);
+	body = json_string(title);
+	quoted = json_dumps(body, JSON_ENCODE_ANY);
+	json_decref(body);
+	fprintf(stderr, "dry run: %s\n", strstr(r.err, "title:") ? strstr(r.err,
+	    "title:") : r.err);
+	assert_non_null(strstr(r.err, quoted));
+	assert_non_null(strstr(r.err, "\\n\\nSecond \xe2\x80\x93 line.\""));
+	free(quoted);
+	h_run_free(&r);
+	task(&e, "process_queue");
+	it = item_of(&e, 2);
+	assert_string_equal(json_string_value(json_object_get(it, "title")),
+	    title);
+	assert_string_equal(json_string_value(json_object_get(it, "summary")),
+	    "First \xe2\x80\x9cparagraph\xe2\x80\x9d.\n\nSecond \xe2\x80\x93 "
+	    "line.");
+	json_decref(it);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -318,6 +369,7 @@ main(void)
 		    test_truesync__rename_requeues_and_dry_run_writes_nothing),
 		cmocka_unit_test(
 		    test_truesync__automatic_reconcile_restores_plex_edits),
+		cmocka_unit_test(test_truesync__text_as_written),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
