@@ -45,9 +45,9 @@ struct s2p_stash {
 	"  updated_at\n" \
 	"  files { path }\n" \
 	"  paths { screenshot }\n" \
-	"  studio { name }\n" \
-	"  performers { name }\n" \
-	"  tags { name }\n" \
+	"  studio { id name }\n" \
+	"  performers { id name }\n" \
+	"  tags { id name }\n" \
 	"}\n"
 
 static const char DOC_PLUGIN_SETTINGS[] =
@@ -108,6 +108,18 @@ static const char DOC_IDS_BY_PATH[] =
     "  }\n"
     "}\n";
 
+#define DOC_NAME_OF(op, field) \
+	"query " op "($id: ID!) {\n" \
+	"  " field "(id: $id) {\n" \
+	"    name\n" \
+	"  }\n" \
+	"}\n"
+
+static const char DOC_PERFORMER_NAME[] =
+    DOC_NAME_OF("PerformerName", "findPerformer");
+static const char DOC_STUDIO_NAME[] = DOC_NAME_OF("StudioName", "findStudio");
+static const char DOC_TAG_NAME[] = DOC_NAME_OF("TagName", "findTag");
+
 static const struct s2p_gql_doc DOCS[] = {
 	{ "PluginSettings", DOC_PLUGIN_SETTINGS },
 	{ "FindScene", DOC_FIND_SCENE },
@@ -116,6 +128,9 @@ static const struct s2p_gql_doc DOCS[] = {
 	{ "SceneIdsByStudio", DOC_IDS_BY_STUDIO },
 	{ "SceneIdsByTag", DOC_IDS_BY_TAG },
 	{ "SceneIdsByPath", DOC_IDS_BY_PATH },
+	{ "PerformerName", DOC_PERFORMER_NAME },
+	{ "StudioName", DOC_STUDIO_NAME },
+	{ "TagName", DOC_TAG_NAME },
 	{ NULL, NULL },
 };
 
@@ -440,6 +455,21 @@ parse_id(const json_t *v, int64_t *out)
 	return S2P_OK;
 }
 
+/* Append "kind\tid\tname" for an {id, name} object with both present. */
+static void
+collect_refs(struct s2p_strv *sv, const json_t *o, const char *kind)
+{
+	const json_t *id = json_object_get(o, "id");
+	char *name;
+
+	if (!json_is_string(id) || !json_is_string(json_object_get(o, "name")))
+		return;
+	name = s2p_json_text(o, "name");
+	s2p_strv_push_take(sv, s2p_xasprintf("%s\t%s\t%s", kind,
+	    json_string_value(id), name));
+	free(name);
+}
+
 void
 s2p_scene_free(struct s2p_scene *sc)
 {
@@ -458,6 +488,7 @@ s2p_scene_free(struct s2p_scene *sc)
 	s2p_strv_free(&sc->files);
 	s2p_strv_free(&sc->performers);
 	s2p_strv_free(&sc->tags);
+	s2p_strv_free(&sc->refs);
 	memset(sc, 0, sizeof(*sc));
 	sc->rating100 = -1;
 }
@@ -467,6 +498,7 @@ static int
 parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
 {
 	const json_t *v;
+	size_t i;
 
 	if (parse_id(json_object_get(o, "id"), &out->id) != S2P_OK)
 		return s2p_error_set(err, S2P_EPARSE,
@@ -488,6 +520,11 @@ parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
 	s2p_json_collect(&out->files, o, "files", "path");
 	s2p_json_collect(&out->performers, o, "performers", "name");
 	s2p_json_collect(&out->tags, o, "tags", "name");
+	collect_refs(&out->refs, json_object_get(o, "studio"), "studio");
+	json_array_foreach(json_object_get(o, "performers"), i, v)
+		collect_refs(&out->refs, v, "performer");
+	json_array_foreach(json_object_get(o, "tags"), i, v)
+		collect_refs(&out->refs, v, "tag");
 	return S2P_OK;
 }
 
@@ -686,5 +723,51 @@ s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
 out:
 	s2p_http_resp_free(&resp);
 	free(target);
+	return rc;
+}
+
+int
+s2p_stash_object_name(struct s2p_stash *s, const char *kind,
+    const char *object_id, char **name, struct s2p_error *err)
+{
+	json_t *vars = NULL, *data = NULL;
+	const json_t *obj, *v;
+	const char *op, *doc, *field;
+	int rc;
+
+	*name = NULL;
+	if (kind != NULL && strcmp(kind, "performer") == 0) {
+		op = "PerformerName";
+		doc = DOC_PERFORMER_NAME;
+		field = "findPerformer";
+	} else if (kind != NULL && strcmp(kind, "studio") == 0) {
+		op = "StudioName";
+		doc = DOC_STUDIO_NAME;
+		field = "findStudio";
+	} else if (kind != NULL && strcmp(kind, "tag") == 0) {
+		op = "TagName";
+		doc = DOC_TAG_NAME;
+		field = "findTag";
+	} else {
+		return s2p_error_set(err, S2P_EINVAL,
+		    "unknown Stash object kind \"%.32s\"", kind ? kind : "");
+	}
+	vars = json_pack("{s:s}", "id", object_id ? object_id : "");
+	rc = s2p_stash_gql(s, op, doc, vars, &data, err);
+	if (rc != S2P_OK)
+		goto out;
+	obj = json_object_get(data, field);
+	v = json_object_get(obj, "name");
+	if (obj == NULL || json_is_null(obj))
+		rc = s2p_error_set(err, S2P_ENOTFOUND, "Stash has no %s %.32s",
+		    kind, object_id);
+	else if (!json_is_string(v))
+		rc = s2p_error_set(err, S2P_EPARSE, "Stash %s: name is not a "
+		    "string", op);
+	else
+		*name = s2p_json_value_text(v);
+out:
+	json_decref(vars);
+	json_decref(data);
 	return rc;
 }

@@ -63,6 +63,8 @@ struct s2p_scene {
 	struct s2p_strv files; /* files[].path */
 	struct s2p_strv performers;
 	struct s2p_strv tags;
+	struct s2p_strv refs; /* "kind\tid\tname" of its studio, performers
+			       * and tags (for rename detection) */
 };
 
 /* findScene(id). S2P_ENOTFOUND when Stash returns null. Caller frees out. */
@@ -83,6 +85,11 @@ int s2p_stash_scene_ids(struct s2p_stash *s, const char *updated_since,
 int s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
     const char *object_id, int64_t **ids, size_t *nids,
     struct s2p_error *err) S2P_NODISCARD;
+
+/* The current name of a performer / studio / tag (kind as above); *name is
+ * new. S2P_ENOTFOUND when Stash has no such object. */
+int s2p_stash_object_name(struct s2p_stash *s, const char *kind,
+    const char *object_id, char **name, struct s2p_error *err) S2P_NODISCARD;
 
 /* Ids of scenes (at most a few) with a file at exactly this path. */
 int s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,

@@ -89,7 +89,12 @@ static const char *const migrations[] = {
 	"INSERT OR REPLACE INTO kv (key, value) SELECT name, CAST(value AS TEXT)"
 	"  FROM counter WHERE name GLOB 'pindex_updated_at:*';"
 	"DELETE FROM counter WHERE name GLOB 'pindex_updated_at:*';",
-	/* 5: ... append new migrations here ... */
+	/* 5: the name last seen per performer, studio and tag, so a save
+	 * that did not rename fans out nothing (store/syncstate.c). */
+	"CREATE TABLE IF NOT EXISTS seen_name (kind TEXT NOT NULL,"
+	"  object_id TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (kind, object_id)) STRICT,"
+	"  WITHOUT ROWID;",
+	/* 6: ... append new migrations here ... */
 };
 
 int

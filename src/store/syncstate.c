@@ -5,7 +5,10 @@
 #include "syncstate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/xalloc.h"
 
 int
 s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
@@ -219,4 +222,86 @@ s2p_kv_put(struct s2p_db *db, const char *key, const char *value,
 	rc = s2p_db_step_done(db, st, "write kv", err);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int
+s2p_seen_name_get(struct s2p_db *db, const char *kind,
+    const char *object_id, char **name, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st, "SELECT name FROM seen_name WHERE "
+	    "kind = ?1 AND object_id = ?2", err);
+
+	*name = NULL;
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*name = s2p_xstrdup((const char *)sqlite3_column_text(st, 0));
+		rc = S2P_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = S2P_ENOTFOUND;
+	} else {
+		rc = s2p_db_error(db, rc, "read seen name", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Store one name; ignore_known keeps a name already stored. */
+static int
+seen_put(struct s2p_db *db, const char *kind, const char *object_id,
+    const char *name, int ignore_known, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = s2p_db_prepare(db, &st, ignore_known
+		? "INSERT OR IGNORE INTO seen_name (kind, object_id, name) "
+		  "VALUES (?1, ?2, ?3)"
+		: "INSERT OR REPLACE INTO seen_name (kind, object_id, name) "
+		  "VALUES (?1, ?2, ?3)", err);
+
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	rc = s2p_db_step_done(db, st, "remember name", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_seen_name_put(struct s2p_db *db, const char *kind,
+    const char *object_id, const char *name, struct s2p_error *err)
+{
+	return seen_put(db, kind, object_id, name, 0, err);
+}
+
+int
+s2p_seen_names_note(struct s2p_db *db, const struct s2p_strv *refs,
+    struct s2p_error *err)
+{
+	size_t i;
+	int rc;
+
+	if (refs->n == 0)
+		return S2P_OK;
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	for (i = 0; i < refs->n && rc == S2P_OK; i++) {
+		char *kind = s2p_xstrdup(refs->v[i]);
+		char *id = strchr(kind, '\t');
+		char *name = id ? strchr(id + 1, '\t') : NULL;
+
+		if (name != NULL) {
+			*id++ = '\0';
+			*name++ = '\0';
+			rc = seen_put(db, kind, id, name, 1, err);
+		}
+		free(kind);
+	}
+	return s2p_db_tx_end(db, rc, err);
 }

@@ -16,6 +16,7 @@
 
 #include "core/compat.h"
 #include "core/err.h"
+#include "core/strv.h"
 #include "store/db.h"
 
 struct s2p_sync_state {
@@ -54,6 +55,20 @@ int s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len,
 
 /* Number of recorded renames not yet expanded. */
 long s2p_fanout_pending(struct s2p_db *db);
+/* The name last seen for a performer/studio/tag: *name is new, or NULL
+ * (S2P_ENOTFOUND) when it was never seen. */
+int s2p_seen_name_get(struct s2p_db *db, const char *kind,
+    const char *object_id, char **name, struct s2p_error *err) S2P_NODISCARD;
+/* Remember name as the one last seen (replacing any earlier one). */
+int s2p_seen_name_put(struct s2p_db *db, const char *kind,
+    const char *object_id, const char *name, struct s2p_error *err)
+    S2P_NODISCARD;
+/* Remember the names of a scene's refs ("kind\tid\tname", see
+ * struct s2p_scene) that were never seen; names already known are left
+ * alone (only a fan-out moves them, so a rename is never missed because a
+ * scene sync saw the new name first). One transaction. */
+int s2p_seen_names_note(struct s2p_db *db, const struct s2p_strv *refs,
+    struct s2p_error *err) S2P_NODISCARD;
 
 /* Small persistent settings: S2P_ENOTFOUND when key is absent. */
 int s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,

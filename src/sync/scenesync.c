@@ -187,6 +187,13 @@ read_scene(struct job *j, struct s2p_sync_result *res, int *done,
 	}
 	if (rc != S2P_OK)
 		return rc;
+	/* First sight of a performer/studio/tag name: the baseline a later
+	 * save is compared with (worker.c, rename fan-out). */
+	if (!j->dry) {
+		rc = s2p_seen_names_note(j->ctx->db, &j->sc.refs, err);
+		if (rc != S2P_OK)
+			return rc;
+	}
 	snprintf(res->title, sizeof(res->title), "%s",
 	    j->sc.title && *j->sc.title ? j->sc.title : "(untitled)");
 	if (j->sc.files.n == 0) {

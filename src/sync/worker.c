@@ -401,36 +401,81 @@ ramp_gate(struct run *r)
 	return 1;
 }
 
-/* Expand one recorded rename into jobs for the scenes that carry the
- * object. Returns 1 when it did something. */
+/* A recorded save of a performer/studio/tag: compare its name in Stash
+ * (*now_name, new) with the one last seen. 1 when it really changed (or
+ * was never seen), 0 when not, -1 when Stash could not say (*e set;
+ * S2P_ENOTFOUND: the object is gone). */
+static int
+name_changed(struct run *r, const char *kind, const char *id,
+    char **now_name, struct s2p_error *e)
+{
+	char *seen = NULL;
+	int rc, changed;
+
+	rc = s2p_stash_object_name(r->ctx->stash, kind, id, now_name, e);
+	if (rc != S2P_OK)
+		return -1;
+	rc = s2p_seen_name_get(r->ctx->db, kind, id, &seen, e);
+	if (rc != S2P_OK && rc != S2P_ENOTFOUND)
+		return -1;
+	s2p_error_clear(e);
+	changed = seen == NULL || strcmp(seen, *now_name) != 0;
+	if (!changed)
+		s2p_info("%s %s saved without a new name (\"%s\"): no scene "
+			 "queued", kind, id, *now_name);
+	free(seen);
+	return changed;
+}
+
+/* Expand one recorded save of a performer/studio/tag into jobs for the
+ * scenes that carry it, when its name really changed. Returns 1 when it
+ * did something. */
 static int
 fanout(struct run *r)
 {
 	struct s2p_ctx *ctx = r->ctx;
 	struct s2p_error e;
 	char kind[16], id[64];
+	char *name = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0;
 	long created = 0;
+	int ch;
 
 	s2p_error_clear(&e);
 	if (s2p_fanout_take(ctx->db, kind, sizeof(kind), id, sizeof(id), &e) !=
 	    S2P_OK)
 		return 0;
-	if (s2p_stash_scene_ids_by(ctx->stash, kind, id, &ids, &n, &e) !=
+	ch = name_changed(r, kind, id, &name, &e);
+	if (ch == 0) {
+		free(name);
+		return 1;
+	}
+	if (ch < 0 && e.code == S2P_ENOTFOUND) {
+		s2p_info("%s %s no longer exists in Stash: no scene queued",
+		    kind, id);
+		free(name);
+		return 1;
+	}
+	if (ch < 0 ||
+	    s2p_stash_scene_ids_by(ctx->stash, kind, id, &ids, &n, &e) !=
 		S2P_OK ||
 	    (n > 0 && s2p_queue_enqueue_many(ctx->db, ids, n, S2P_REASON_FANOUT,
-			  now_of(r), &created, &e) != S2P_OK)) {
+			  now_of(r), &created, &e) != S2P_OK) ||
+	    s2p_seen_name_put(ctx->db, kind, id, name, &e) != S2P_OK) {
 		s2p_warn("cannot re-queue the scenes of %s %s: %s; will retry",
 		    kind, id, e.msg);
 		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) != S2P_OK)
 			s2p_errorf("lost the rename of %s %s", kind, id);
 		free(ids);
+		free(name);
 		s2p_ctx_sleep(ctx, 2.0);
 		return 1;
 	}
-	s2p_info("%s %s was renamed: %zu scene(s) queued", kind, id, n);
+	s2p_info("%s %s was renamed to \"%s\": %zu scene(s) queued", kind, id,
+	    name, n);
 	free(ids);
+	free(name);
 	return 1;
 }
 

@@ -358,6 +358,86 @@ test_truesync__text_as_written(void **state)
 	h_stop(&e);
 }
 
+/* Fire Tag.Update.Post as Stash's UI does: the whole form is saved, so
+ * inputFields lists name even when only the description changed. */
+static void
+tag_saved(struct h_env *e, long id, const char *name)
+{
+	struct h_run r;
+	char body[640];
+
+	snprintf(body, sizeof(body),
+	    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %ld, \"type\": "
+	    "\"Tag.Update.Post\", \"input\": {\"id\": \"%ld\", \"name\": "
+	    "\"%s\", \"description\": \"new words\", \"aliases\": []}, "
+	    "\"inputFields\": [\"id\", \"name\", \"sort_name\", "
+	    "\"description\", \"aliases\", \"ignore_auto_tag\", "
+	    "\"parent_ids\", \"child_ids\"]}}", id, id, name);
+	run(e, body, &r);
+	h_run_free(&r);
+}
+
+/* Rename fan-out only on a real rename (issue 10, item 4): saving a tag
+ * carried by 500 scenes with a new description queues nothing; renaming it
+ * queues exactly those 500. */
+static void
+test_truesync__fanout_only_on_real_rename(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	json_t *st, *t;
+	long i, tag = 0;
+	size_t k;
+	char path[64];
+	const char *line;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 520, 37, NULL, NULL), 0);
+	for (i = 1; i <= 500; i++) {
+		snprintf(path, sizeof(path), "/scene/%ld", i);
+		assert_int_equal(h_post(e.stash_ctl, path,
+				     "{\"tags\": [\"Shared Tag\"]}"), 200);
+	}
+	task(&e, "all");
+	task(&e, "process_queue");
+	st = h_get(e.stash_ctl, "/state");
+	json_array_foreach(json_object_get(st, "tags"), k, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")),
+			"Shared Tag") == 0)
+			tag = strtol(json_string_value(json_object_get(t, "id")),
+			    NULL, 10);
+	json_decref(st);
+	assert_true(tag > 0);
+
+	/* A new description: the hook records the save, the worker finds
+	 * the name unchanged and queues nothing. */
+	tag_saved(&e, tag, "Shared Tag");
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM fanout"), 1);
+	h_delete(e.plex_ctl, "/requests");
+	run(&e, "{\"mode\": \"process_queue\"}", &r);
+	line = strstr(r.err, "saved without a new name");
+	assert_non_null(line);
+	fprintf(stderr, "description edit: ...%.*s\n",
+	    (int)strcspn(line, "\n"), line);
+	assert_null(strstr(r.err, "scene(s) queued"));
+	h_run_free(&r);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
+
+	/* A real rename: exactly the 500 scenes. */
+	assert_int_equal(h_post(e.stash_ctl, "/rename", "{\"kind\": \"tag\", "
+	    "\"from\": \"Shared Tag\", \"to\": \"Common Tag\"}"), 200);
+	tag_saved(&e, tag, "Common Tag");
+	run(&e, "{\"mode\": \"process_queue\"}", &r);
+	line = strstr(r.err, "was renamed to \"Common Tag\": ");
+	assert_non_null(line);
+	fprintf(stderr, "rename: ...%.*s\n", (int)strcspn(line, "\n"), line);
+	assert_non_null(strstr(line, ": 500 scene(s) queued"));
+	h_run_free(&r);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -370,6 +450,7 @@ main(void)
 		cmocka_unit_test(
 		    test_truesync__automatic_reconcile_restores_plex_edits),
 		cmocka_unit_test(test_truesync__text_as_written),
+		cmocka_unit_test(test_truesync__fanout_only_on_real_rename),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -565,7 +565,7 @@ test_stash__documents_are_listed(void **state)
 		snprintf(head, sizeof(head), "query %s(", d[n].name);
 		assert_non_null(strstr(d[n].query, head));
 	}
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 10);
 	assert_null(d[n].query);
 }
 
