@@ -689,6 +689,34 @@ url_path(const char *url)
 	return h;
 }
 
+/* The part of a URL path Stash itself serves. Stash builds image URLs
+ * from external_host when one is set, and that may carry a reverse proxy's
+ * prefix ("/stash/scene/12/screenshot"); Stash's own routes start at
+ * "/<object>/<id>/", so everything before the first such segment is
+ * dropped. A path without one is returned as it is. */
+static const char *
+stash_route(const char *path)
+{
+	static const char *const roots[] = { "/scene/", "/image/",
+		"/performer/", "/studio/", "/tag/", "/group/", "/movie/",
+		"/gallery/" };
+	const char *p, *end = path + strcspn(path, "?#");
+	size_t i;
+
+	for (p = path; p < end; p = p + 1 + strcspn(p + 1, "/?#")) {
+		if (*p != '/')
+			break;
+		for (i = 0; i < S2P_ARRAY_LEN(roots); i++) {
+			size_t n = strlen(roots[i]);
+
+			if (strncmp(p, roots[i], n) == 0 &&
+			    p[n] >= '0' && p[n] <= '9')
+				return p;
+		}
+	}
+	return path;
+}
+
 int
 s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
     struct s2p_buf *out, struct s2p_error *err)
@@ -703,6 +731,11 @@ s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
 	path = url == NULL ? NULL : url[0] == '/' ? url : url_path(url);
 	if (path == NULL) {
 		rc = s2p_error_set(err, S2P_EINVAL, "not an absolute URL");
+		goto out;
+	}
+	path = stash_route(path);
+	if (*path != '/' && *path != '\0') {
+		rc = s2p_error_set(err, S2P_EINVAL, "not a Stash path");
 		goto out;
 	}
 	/* Stash builds these URLs from the Host header or external_host;

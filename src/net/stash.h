@@ -98,8 +98,10 @@ int s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,
 /* GET a Stash URL (e.g. a screenshot) with the same authentication, body
  * capped at max_bytes (0: 64 MiB). Stash builds such URLs from the request's
  * Host header or external_host, so only the path and query are used: they are
- * always fetched from the configured Stash URL and the credentials never go
- * to another host. A path starting with '/' is accepted too. out is
+ * always fetched from the configured Stash URL (server_connection) and the
+ * credentials never go to another host. A reverse proxy's path prefix from
+ * external_host ("/stash/scene/12/...") is dropped: only the part from
+ * Stash's own route ("/scene/12/...") is requested. A path starting with '/' is accepted too. out is
  * initialised here, never freed first (like every out struct of this
  * module: pass a fresh or freed one); the caller frees it. */
 int s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,

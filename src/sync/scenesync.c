@@ -24,18 +24,25 @@ s2p_sync_result_free(struct s2p_sync_result *res)
 	s2p_strv_free(&res->changed);
 }
 
-/* 1 when the bytes look like an image we can give Plex (JPEG, PNG, WebP,
- * GIF): Stash's preview is an MP4 and must never become a background. */
-static int
-is_image(const struct s2p_buf *b)
+/* The media type of bytes that look like an image we can give Plex
+ * (JPEG, PNG, WebP, GIF), or NULL: Stash's preview is an MP4 and must
+ * never become a background. The upload's Content-Type is this. */
+static const char *
+image_type(const struct s2p_buf *b)
 {
 	const unsigned char *p = (const unsigned char *)b->data;
 
 	if (b->len < 12)
-		return 0;
-	return (p[0] == 0xFF && p[1] == 0xD8) ||
-	    memcmp(p, "\x89PNG", 4) == 0 || memcmp(p, "GIF8", 4) == 0 ||
-	    (memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0);
+		return NULL;
+	if (p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+		return "image/jpeg";
+	if (memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	if (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0)
+		return "image/gif";
+	if (memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
+		return "image/webp";
+	return NULL;
 }
 
 /* Upload the cover when its bytes differ from the last upload. */
@@ -45,6 +52,7 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want,
     struct s2p_sync_result *res, struct s2p_error *err)
 {
 	struct s2p_buf img;
+	const char *type;
 	char hex[17];
 	int rc = S2P_OK;
 
@@ -61,7 +69,8 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want,
 		rc = S2P_OK;
 		goto out;
 	}
-	if (!is_image(&img)) {
+	type = image_type(&img);
+	if (type == NULL) {
 		s2p_warn("scene cover at %s is not an image; not uploaded",
 		    want->image_url);
 		goto out;
@@ -75,10 +84,10 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want,
 		res->plex_reached = 1;
 		if (ctx->cfg.sync_poster)
 			rc = s2p_plex_upload_image(ctx->plex, rk, "posters",
-			    img.data, img.len, NULL, err);
+			    img.data, img.len, type, err);
 		if (rc == S2P_OK && ctx->cfg.sync_background)
 			rc = s2p_plex_upload_image(ctx->plex, rk, "arts",
-			    img.data, img.len, NULL, err);
+			    img.data, img.len, type, err);
 	}
 	if (rc == S2P_OK)
 		snprintf(st->image_hash, sizeof(st->image_hash), "%s", hex);

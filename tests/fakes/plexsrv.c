@@ -2367,7 +2367,26 @@ select_cand(struct cands *c, size_t idx)
 		c->v[i].selected = i == idx;
 }
 
-/* Upload (body bytes, else url=) a poster (k=0) or art (k=1). */
+/* The image type the bytes' signature names ("image/png", ...), or NULL. */
+static const char *
+sniff_image(const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+		return "image/jpeg";
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4)
+	    == 0)
+		return "image/webp";
+	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 ||
+	    memcmp(p, "GIF89a", 6) == 0))
+		return "image/gif";
+	return NULL;
+}
+
+/* Upload (body bytes, else url=) a poster (k=0) or art (k=1). Stricter
+ * than Plex is known to be: uploaded bytes must be an image whose type
+ * the Content-Type names (400 otherwise). */
 static void
 image_upload(struct fake_plex *p, const struct fake_req *req,
     struct fake_resp *resp, struct item *it, int k)
@@ -2383,8 +2402,16 @@ image_upload(struct fake_plex *p, const struct fake_req *req,
 		return;
 	}
 	if (req->body_len > 0) {
+		const char *ct = fake_req_header(req, "Content-Type");
+		const char *is = sniff_image((const unsigned char *)req->body,
+		    req->body_len);
 		char hex[41];
 
+		if (is == NULL || ct == NULL ||
+		    strncasecmp(ct, is, strlen(is)) != 0) {
+			pms_error(resp, 400);
+			return;
+		}
 		fake_sha1_hex(req->body, req->body_len, hex);
 		rk = s2p_xasprintf("upload://%s/%s", k ? "art" : "posters",
 		    hex);

@@ -93,6 +93,7 @@ struct scene {
 	char *created_at;
 	char *updated_at;
 	long cover_version;
+	int cover_format;      /* 0 JPEG, 1 PNG, 2 WebP, 3 GIF */
 };
 
 struct fake_stash {
@@ -113,6 +114,7 @@ struct fake_stash {
 	long dblocked;         /* requests left to fail; < 0 forever */
 	char *dblock_msg;
 	double fixed_clock;    /* > 0: pinned now */
+	char *external_host;   /* NULL: URLs on the request's Host */
 	unsigned long request_serial;
 	/* the request being served */
 	const struct fake_req *req;
@@ -397,6 +399,7 @@ fake_stash_free(struct fake_stash *st)
 	s2p_strv_free(&st->cookies);
 	free(st->cookie_base);
 	free(st->dblock_msg);
+	free(st->external_host);
 	free(st);
 }
 
@@ -780,7 +783,9 @@ parse_id(const char *s, long *out, char **err)
 	return 0;
 }
 
-/* "http://<Host>" of the request being served. */
+/* "http://<Host>" of the request being served, or external_host when
+ * configured (Stash's BaseURL middleware: it may carry a reverse proxy's
+ * path prefix that Stash itself does not serve). */
 static char *
 base_url(const struct fake_stash *st)
 {
@@ -788,6 +793,8 @@ base_url(const struct fake_stash *st)
 	const char *proto = st->req ? fake_req_header(st->req,
 	    "X-Forwarded-Proto") : NULL;
 
+	if (st->external_host != NULL)
+		return s2p_xstrdup(st->external_host);
 	return s2p_xasprintf("%s://%s", proto && strcmp(proto, "https") == 0
 	    ? "https" : "http", host ? host : "127.0.0.1");
 }
@@ -2021,6 +2028,29 @@ cover_bytes(const struct scene *sc, struct s2p_buf *b)
 
 	n = snprintf(text, sizeof(text), "fake-stash scene %ld cover %ld ",
 	    sc->id, sc->cover_version);
+	if (sc->cover_format == 1) { /* PNG signature, then text */
+		bput(b, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+		bput(b, text, (size_t)n);
+		return;
+	}
+	if (sc->cover_format == 2) { /* RIFF....WEBPVP8 */
+		unsigned char sz[4];
+		unsigned long l = (unsigned long)n + 8;
+
+		sz[0] = (unsigned char)(l & 0xFF);
+		sz[1] = (unsigned char)((l >> 8) & 0xFF);
+		sz[2] = sz[3] = 0;
+		bput(b, "RIFF", 4);
+		bput(b, sz, 4);
+		bput(b, "WEBPVP8 ", 8);
+		bput(b, text, (size_t)n);
+		return;
+	}
+	if (sc->cover_format == 3) {
+		bput(b, "GIF89a\x01\0\x01\0\0\0\0", 13);
+		bput(b, text, (size_t)n);
+		return;
+	}
 	bput(b, soi_app0, sizeof(soi_app0));
 	com[0] = 0xFF;
 	com[1] = 0xFE;
@@ -2039,6 +2069,9 @@ cover_bytes(const struct scene *sc, struct s2p_buf *b)
 	}
 	bput(b, eoi, sizeof(eoi));
 }
+
+static const char *const cover_types[] = { "image/jpeg", "image/png",
+	"image/webp", "image/gif" };
 
 /* GET /scene/{id}/screenshot: the current cover bytes. */
 static void
@@ -2061,7 +2094,7 @@ handle_screenshot(struct fake_stash *st, const struct fake_req *req,
 	}
 	s2p_buf_init(&b, 0);
 	cover_bytes(sc, &b);
-	fake_resp_set(resp, 200, "image/jpeg", NULL);
+	fake_resp_set(resp, 200, cover_types[sc->cover_format], NULL);
 	fake_resp_body(resp, b.data, b.len);
 	fake_resp_header(resp, "Cache-Control", "max-age=604800000");
 	s2p_buf_free(&b);
@@ -2237,7 +2270,7 @@ set_names(struct entset *es, json_t *v, struct ent ***list, size_t *n)
 
 static const char *const patch_keys[] = { "title", "details", "code",
 	"director", "date", "rating100", "organized", "studio", "performers",
-	"tags", "urls", "files", "cover", "bump", NULL };
+	"tags", "urls", "files", "cover", "cover_format", "bump", NULL };
 
 /* Apply a control patch to sc. Returns NULL or an error message. */
 static const char *
@@ -2338,6 +2371,18 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 		} else if (strcmp(k, "cover") == 0) {
 			if (json_is_true(v))
 				sc->cover_version++;
+		} else if (strcmp(k, "cover_format") == 0) {
+			const char *f = json_string_value(v);
+			int x;
+
+			for (x = 0; x < 4 && (f == NULL ||
+			    strcmp(cover_types[x] + 6, f) != 0); x++)
+				;
+			if (x == 4)
+				return "cover_format takes jpeg, png, webp or "
+				       "gif";
+			sc->cover_format = x;
+			sc->cover_version++;
 		}
 	}
 	if (!json_is_false(json_object_get(p, "bump")))
@@ -2461,6 +2506,14 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		} else {
 			ctl_error(resp, 405, "method not allowed");
 		}
+	} else if (post && strcmp(req->path, "/external_host") == 0) {
+		json_t *u = json_object_get(b, "url");
+
+		free(st->external_host);
+		st->external_host = json_is_string(u) && *json_string_value(u)
+		    ? s2p_xstrdup(json_string_value(u)) : NULL;
+		fake_resp_json(resp, 200, json_pack("{s:s?}", "external_host",
+		    st->external_host));
 	} else if (post && strcmp(req->path, "/rename") == 0) {
 		ctl_rename(st, b, resp);
 	} else if (post && strcmp(req->path, "/dblocked") == 0) {

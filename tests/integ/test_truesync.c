@@ -438,6 +438,60 @@ test_truesync__fanout_only_on_real_rename(void **state)
 	h_stop(&e);
 }
 
+/* Covers behind a reverse proxy (issue 10, item 7): with external_host
+ * "https://media.example.net/stash", paths.screenshot carries a prefix
+ * Stash does not serve; covers are fetched from server_connection's
+ * address with only Stash's own path, and each upload's Content-Type is
+ * the image's real type (the fake Plex refuses a mismatch). */
+static void
+test_truesync__cover_behind_reverse_proxy(void **state)
+{
+	static const char *const fmt[] = { "png", "webp", "gif", "jpeg" };
+	struct h_env e;
+	json_t *reqs, *rq, *it;
+	char path[64], body[96];
+	size_t i;
+	int shots = 0, prefixed = 0;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 6, 41, NULL, NULL), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/external_host",
+			     "{\"url\": \"https://media.example.net/stash\"}"),
+	    200);
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "/scene/%zu", i + 1);
+		snprintf(body, sizeof(body), "{\"cover_format\": \"%s\"}",
+		    fmt[i]);
+		assert_int_equal(h_post(e.stash_ctl, path, body), 200);
+	}
+	h_delete(e.stash_ctl, "/requests");
+	task(&e, "all");
+	task(&e, "process_queue");
+	reqs = h_get(e.stash_ctl, "/requests");
+	json_array_foreach(reqs, i, rq) {
+		const char *p = json_string_value(json_object_get(rq, "path"));
+
+		if (p != NULL && strstr(p, "/screenshot") != NULL) {
+			shots += json_integer_value(json_object_get(rq,
+			    "status")) == 200;
+			prefixed += strncmp(p, "/stash/", 7) == 0;
+			if (shots == 1)
+				fprintf(stderr, "cover fetched as GET %s -> "
+				    "%lld\n", p, json_integer_value(
+				    json_object_get(rq, "status")));
+		}
+	}
+	json_decref(reqs);
+	assert_int_equal(prefixed, 0);
+	assert_true(shots >= 6);
+	for (i = 1; i <= 6; i++) {
+		it = item_of(&e, (long)i);
+		assert_true(json_is_string(json_object_get(it, "thumbSha1")));
+		json_decref(it);
+	}
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -451,6 +505,7 @@ main(void)
 		    test_truesync__automatic_reconcile_restores_plex_edits),
 		cmocka_unit_test(test_truesync__text_as_written),
 		cmocka_unit_test(test_truesync__fanout_only_on_real_rename),
+		cmocka_unit_test(test_truesync__cover_behind_reverse_proxy),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

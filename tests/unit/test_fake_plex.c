@@ -480,17 +480,28 @@ test_fake_plex__rating(void **st)
 static void
 test_fake_plex__poster_upload(void **st)
 {
+	static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR";
 	struct fx *f = *st;
 	json_t *s, *doc, *mc, *md;
 	char hex[41], *before, *want;
 
 	fake_sha1_hex("abc", 3, hex);
 	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	/* Not an image, or a Content-Type naming another type: 400. */
+	assert_int_equal(rq(f, "POST", 0, "/library/metadata/1003/posters",
+	    TOKEN_HDR, "Content-Type: image/jpeg", "abc", 3), CURLE_OK);
+	assert_int_equal(f->status, 400);
+	assert_int_equal(rq(f, "POST", 0, "/library/metadata/1003/posters",
+	    TOKEN_HDR, "Content-Type: image/jpeg", png, sizeof(png) - 1),
+	    CURLE_OK);
+	assert_int_equal(f->status, 400);
+	fake_sha1_hex(png, sizeof(png) - 1, hex);
 	s = state(f);
 	before = s2p_xstrdup(sv(st_item(s, "1003"), "thumb"));
 	json_decref(s);
 	assert_int_equal(rq(f, "POST", 0, "/library/metadata/1003/posters",
-	    TOKEN_HDR, "Content-Type: image/jpeg", "abc", 3), CURLE_OK);
+	    TOKEN_HDR, "Content-Type: image/png", png, sizeof(png) - 1),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 	s = state(f);
 	assert_string_equal(sv(st_item(s, "1003"), "thumbSha1"), hex);
@@ -521,6 +532,10 @@ test_fake_plex__poster_upload(void **st)
 	assert_int_equal(f->status, 400);
 	assert_int_equal(rq(f, "POST", 0, "/library/metadata/1003/art",
 	    TOKEN_HDR, NULL, "xyz", 3), CURLE_OK);
+	assert_int_equal(f->status, 400);
+	assert_int_equal(rq(f, "POST", 0, "/library/metadata/1003/art",
+	    TOKEN_HDR, "Content-Type: image/gif", "GIF89a\x01\0\x01\0", 10),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 	s = state(f);
 	assert_true(has(json_object_get(st_item(s, "1003"), "locked"), "art"));
