@@ -76,6 +76,21 @@ idle_exit(void)
 	return (*end == '\0' && d >= 0 && d <= 3600) ? d : 10.0;
 }
 
+/* Seconds between the background worker's looks at Stash's settings
+ * (STASH2PLEX_SETTINGS_POLL, 1-3600, default 60; tests shorten it). */
+static double
+settings_poll(void)
+{
+	const char *v = getenv("STASH2PLEX_SETTINGS_POLL");
+	char *end;
+	double d;
+
+	if (v == NULL)
+		return 60.0;
+	d = strtod(v, &end);
+	return (*end == '\0' && d >= 1 && d <= 3600) ? d : 60.0;
+}
+
 /* What the background worker knows of the settings it runs with. */
 struct watch {
 	struct s2p_app *app;
@@ -124,7 +139,7 @@ settings_changed(void *arg)
 	w->sb = sb;
 	ask_stash = app->ctx.stash_url != NULL && now >= w->next_stash;
 	if (ask_stash)
-		w->next_stash = now + 60.0;
+		w->next_stash = now + settings_poll();
 	if (file_changed || ask_stash) {
 		s2p_ctx_init(&tmp);
 		tmp.clock = app->ctx.clock;
@@ -357,6 +372,22 @@ resident_end(struct resident *r)
 	s2p_exe_watch_free(&r->exe);
 }
 
+/* "Enabled" is off in Stash's settings: say so, with what stays queued. */
+static void
+disabled(struct s2p_app *app)
+{
+	struct s2p_queue_counts c;
+
+	memset(&c, 0, sizeof(c));
+	if (s2p_ctx_db(&app->ctx, NULL) == S2P_OK)
+		(void)!s2p_queue_counts(app->ctx.db,
+		    s2p_clock_now(app->ctx.clock), &c, NULL);
+	s2p_warn("Stash2Plex is switched off (Enabled is off in its "
+		 "settings): the background worker stops; %ld job(s) stay "
+		 "queued until it is switched on and a task runs",
+	    c.pending + c.running);
+}
+
 int
 s2p_background_worker(struct s2p_app *app, int lock_fd)
 {
@@ -396,8 +427,21 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 			w.json = settings_text(&ctx->cfg);
 			if (stat(path, &w.sb) != 0)
 				memset(&w.sb, 0, sizeof(w.sb));
-			w.next_stash = s2p_clock_now(ctx->clock) + 60.0;
+			w.next_stash = s2p_clock_now(ctx->clock) +
+			    settings_poll();
 			free(path);
+			if (!ctx->cfg.enabled) {
+				disabled(app);
+				if (!res.on)
+					break;
+				/* Resident: exiting would leave a zombie under
+				 * PID 1, so wait as after a failed run. */
+				rc = s2p_error_set(&err, S2P_EINVAL,
+				    "Stash2Plex is switched off in its settings");
+				if (resident_after_run(app, &res, &rc, err.msg))
+					continue;
+				break;
+			}
 			rc = s2p_worker_run(ctx, &o, &st, &err);
 		}
 		reloading = rc == S2P_OK && st.reload;

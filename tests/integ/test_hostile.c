@@ -899,6 +899,68 @@ test_hostile__worker_picks_up_fixed_settings(void **state)
 	h_stop(&e);
 }
 
+/*
+ * Issue 10, item 6. A running background worker follows the settings in
+ * Stash without any task run: a fixed plex_url saved in Stash is picked up
+ * and the queue drains; switching "Enabled" off stops the worker with the
+ * queue kept; the hooks' cached copy (settings.json) follows both, so the
+ * next hook says "disabled".
+ */
+static void
+test_hostile__running_worker_follows_stash_settings(void **state)
+{
+	static const char *const bg[] = { "STASH2PLEX_IDLE_EXIT=60",
+		"STASH2PLEX_SETTINGS_POLL=1", "STASH2PLEX_FOLLOW_STALL=3",
+		NULL };
+	struct h_env e;
+	struct h_run r;
+	char *cache, *log, want[64];
+	double end;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 6, 53, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e, "\"plex_url\": \"http://127.0.0.1:1\""),
+	    0);
+	run_task(&e, "all", NULL, &r);
+	h_run_free(&r);
+	run_bounded(&e, "{\"mode\": \"process_queue\"}", bg, 60, &r);
+	h_run_free(&r);
+	assert_int_equal(h_wait_log(&e, "Plex health check failed", 1, 60), 0);
+
+	/* Fixed in Stash only: no task runs. */
+	assert_int_equal(h_settings(&e, NULL), 0);
+	assert_int_equal(h_wait_log(&e, "Settings changed; reloading them", 1,
+			     30), 0);
+	end = h_mono() + 60;
+	while (h_db_long(&e, "SELECT count(*) FROM job") != 0 && h_mono() < end)
+		h_sleep(0.2);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	cache = h_read_data(&e, "settings.json");
+	snprintf(want, sizeof(want), "127.0.0.1:%d", e.plex_port);
+	assert_non_null(strstr(cache, want));
+	free(cache);
+
+	/* Switched off in Stash while the worker idles: it stops, and the
+	 * hooks' copy says so. */
+	assert_int_equal(h_settings(&e, "\"enabled\": false"), 0);
+	assert_int_equal(h_wait_log(&e, "Stash2Plex is switched off", 1, 30),
+	    0);
+	assert_int_equal(h_wait_worker(&e, 30), 0);
+	log = h_read_data(&e, "stash2plex.log");
+	fprintf(stderr, "%.*s\n", (int)strcspn(strstr(log,
+	    "Stash2Plex is switched off"), "\n"), strstr(log,
+	    "Stash2Plex is switched off"));
+	free(log);
+	cache = h_read_data(&e, "settings.json");
+	assert_non_null(strstr(cache, "\"enabled\":false"));
+	free(cache);
+	hook(&e, 2, &r);
+	assert_non_null(strstr(r.out, "disabled"));
+	h_run_free(&r);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -915,6 +977,8 @@ main(void)
 		cmocka_unit_test(test_hostile__corrupt_database_is_replaced),
 		cmocka_unit_test(
 		    test_hostile__worker_picks_up_fixed_settings),
+		cmocka_unit_test(
+		    test_hostile__running_worker_follows_stash_settings),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
