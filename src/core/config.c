@@ -100,7 +100,6 @@ static const struct setting settings[] = {
 	BOOL(sync_master, "true", "Field sync master switch"),
 	BOOL(sync_studio, "true", "Sync the studio"),
 	BOOL(sync_summary, "true", "Sync details as the summary"),
-	BOOL(sync_tagline, "true", "Sync the tagline"),
 	BOOL(sync_date, "true", "Sync the release date"),
 	BOOL(sync_performers, "true", "Sync performers as actors"),
 	BOOL(sync_tags, "true", "Sync tags as genres"),
@@ -113,15 +112,13 @@ static const struct setting settings[] = {
 	BOOL(skip_not_found, "false",
 	    "Drop jobs whose file Plex does not know instead of retrying"),
 	BOOL(debug_logging, "false", "Verbose logging"),
-	BOOL(obfuscate_paths, "false", "Replace file paths in logs by words"),
+	BOOL(obfuscate_paths, "false",
+	    "Replace each file path segment in logs, task output and dead "
+	    "letters by a stable word"),
 	ENUM(reconcile_interval, "never", reconcile_intervals,
 	    "How often a task run also reconciles automatically"),
 	ENUM(reconcile_scope, "24h", reconcile_scopes,
 	    "Scope of automatic reconciliation"),
-	BOOL(reconcile_missing, "true",
-	    "Reconciliation also looks for scenes missing from Plex"),
-	STRING(plex_unmatched_path_map,
-	    "Plex-to-Stash prefixes for unmatched items: /plex=>/stash;..."),
 	STRING(path_map,
 	    "Stash-to-Plex path prefixes: /stash/prefix=>/plex/prefix;..."),
 	ENUM(list_mode, "replace", list_modes,
@@ -161,6 +158,22 @@ static char *const *
 cstr_field(const struct s2p_config *cfg, const struct setting *s)
 {
 	return (char *const *)(const void *)((const char *)cfg + s->off);
+}
+
+/* Keys of settings that did nothing and were removed. Old configurations
+ * still carry them: they are accepted and ignored without a word. */
+static const char *const retired[] = { "sync_tagline", "reconcile_missing",
+	"plex_unmatched_path_map" };
+
+static int
+is_retired(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < S2P_ARRAY_LEN(retired); i++)
+		if (strcmp(retired[i], key) == 0)
+			return 1;
+	return 0;
 }
 
 /* The table entry for key, or NULL. */
@@ -612,8 +625,9 @@ s2p_config_apply_json(struct s2p_config *cfg, const json_t *obj,
 		const struct setting *s = find_setting(key);
 
 		if (s == NULL) {
-			s2p_debug("config: ignoring unknown setting %.64s",
-			    key);
+			if (!is_retired(key))
+				s2p_debug("config: ignoring unknown setting "
+					  "%.64s", key);
 			continue;
 		}
 		rc = apply_value(cfg, s, v, err);
@@ -637,6 +651,8 @@ s2p_config_set(struct s2p_config *cfg, const char *key, const char *value,
 		name[i] = key[i] == '-' ? '_' : key[i];
 	name[i] = '\0';
 	s = key[i] == '\0' ? find_setting(name) : NULL;
+	if (s == NULL && key[i] == '\0' && is_retired(name))
+		return S2P_OK;
 	if (s == NULL)
 		return s2p_error_set(err, S2P_EINVAL, "unknown setting %.64s",
 		    key);

@@ -35,7 +35,6 @@ struct s2p_config {
 	int sync_master;
 	int sync_studio;
 	int sync_summary;
-	int sync_tagline;
 	int sync_date;
 	int sync_performers;
 	int sync_tags;
@@ -49,8 +48,6 @@ struct s2p_config {
 	int obfuscate_paths;
 	char *reconcile_interval; /* never|hourly|daily|weekly */
 	char *reconcile_scope;    /* all|24h|7days */
-	int reconcile_missing;
-	char *plex_unmatched_path_map;
 	char *path_map;   /* "/stash/prefix=>/plex/prefix;..." */
 	char *list_mode;  /* replace|merge */
 	char *stash_api_key; /* optional; secret */

@@ -27,5 +27,6 @@
 #define S2P_OUTAGE_FILE "outage_history.json"
 /* Post-outage recovery ramp (sync/ratelimit.c). */
 #define S2P_RECOVERY_FILE "recovery_state.json"
+#define S2P_OBF_KEY_FILE "obfuscate.key"
 
 #endif

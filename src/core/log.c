@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "obfuscate.h"
 #include "xalloc.h"
 
 #define MAX_SECRETS 16
@@ -97,6 +98,12 @@ s2p_log_redact(const char *s)
 			free(out);
 			out = n;
 		}
+	}
+	if (s2p_obf_enabled()) {
+		char *o = s2p_obf_text(out);
+
+		free(out);
+		out = o;
 	}
 	return out;
 }
@@ -209,7 +216,8 @@ s2p_log(enum s2p_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg + (shift ? 8 : 0), sizeof(msg) - (shift ? 8 : 0), fmt, ap);
 	va_end(ap);
-	clean = L.nsecrets ? s2p_log_redact(msg) : s2p_xstrdup(msg);
+	clean = L.nsecrets || s2p_obf_enabled() ? s2p_log_redact(msg)
+						 : s2p_xstrdup(msg);
 	/* Every line of a multi-line message gets its own prefix. Control
 	 * characters other than newline are replaced so that no byte can be
 	 * mistaken for a prefix. */

@@ -12,6 +12,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/obfuscate.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 
@@ -239,9 +240,40 @@ register_userinfo(const char *url)
 	free(ui);
 }
 
+/* The obfuscation key (S2P_OBF_KEY_FILE, 16 random bytes, 0600), created
+ * on first use. 0 when it can be neither read nor made. */
+static int
+obf_key(const struct s2p_ctx *ctx, unsigned char key[16])
+{
+	char *path;
+	struct s2p_buf b;
+	int fd, ok = 0;
+
+	if (ctx->data_dir == NULL)
+		return 0;
+	path = s2p_ctx_path(ctx, S2P_OBF_KEY_FILE);
+	s2p_buf_init(&b, 64);
+	if (s2p_read_file(path, &b, NULL) == S2P_OK && b.len == 16) {
+		memcpy(key, b.data, 16);
+		ok = 1;
+	} else {
+		fd = open("/dev/urandom", O_RDONLY);
+		if (fd >= 0 && read(fd, key, 16) == 16 &&
+		    s2p_mkdir_p(ctx->data_dir, 0700, NULL) == S2P_OK &&
+		    s2p_write_atomic(path, key, 16, 0600, NULL) == S2P_OK)
+			ok = 1;
+		if (fd >= 0)
+			close(fd);
+	}
+	s2p_buf_free(&b);
+	free(path);
+	return ok;
+}
+
 void
 s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 {
+	unsigned char key[16];
 	size_t i;
 
 	for (i = 0; i < s2p_config_count(); i++)
@@ -249,6 +281,15 @@ s2p_ctx_register_secrets(const struct s2p_ctx *ctx)
 	s2p_log_secret(ctx->session_cookie);
 	register_userinfo(ctx->cfg.plex_url);
 	register_userinfo(ctx->stash_url);
+	/* obfuscate_paths: from now on every log line, task output and
+	 * dead-letter message goes through the path obfuscator. */
+	if (ctx->cfg.obfuscate_paths) {
+		if (!obf_key(ctx, key)) /* still words; not stable */
+			memset(key, 0x5a, sizeof(key));
+		s2p_obf_set_key(key);
+	} else {
+		s2p_obf_set_key(NULL);
+	}
 }
 
 /* Apply settings.json. An absent file is fine; one that is not a JSON

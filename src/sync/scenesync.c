@@ -12,6 +12,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/obfuscate.h"
 #include "core/xalloc.h"
 #include "store/syncstate.h"
 #include "sync/fields.h"
@@ -185,6 +186,7 @@ read_scene(struct job *j, struct s2p_sync_result *res, int *done,
     struct s2p_error *err)
 {
 	int rc = s2p_stash_find_scene(j->ctx->stash, j->id, &j->sc, err);
+	size_t i;
 
 	*done = 1;
 	if (rc == S2P_ENOTFOUND) {
@@ -196,6 +198,8 @@ read_scene(struct job *j, struct s2p_sync_result *res, int *done,
 	}
 	if (rc != S2P_OK)
 		return rc;
+	for (i = 0; i < j->sc.files.n; i++)
+		s2p_obf_known_path(j->sc.files.v[i]);
 	/* First sight of a performer/studio/tag name: the baseline a later
 	 * save is compared with (worker.c, rename fan-out). */
 	if (!j->dry) {

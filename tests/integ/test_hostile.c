@@ -961,6 +961,55 @@ test_hostile__running_worker_follows_stash_settings(void **state)
 	h_stop(&e);
 }
 
+/*
+ * Issue 10, item 9. obfuscate_paths: a scene whose file (in a folder with
+ * a private name) Plex does not have fails; no log line of the task, no
+ * line of its output, no stored error or dead letter, shows the folder or
+ * file name, and the same folder gets the same word every time.
+ */
+static void
+test_hostile__obfuscate_paths(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	char *txt, *dlq, *log;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 59, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e, "\"obfuscate_paths\": true, "
+	    "\"max_retries\": 1"), 0);
+	assert_int_equal(h_post(e.stash_ctl, "/scene", "{\"title\": \"t\", "
+	    "\"files\": [\"/data/videos/Private Folder/Secret Name.mp4\"]}"),
+	    200);
+	run_task(&e, "all", NULL, &r);
+	h_run_free(&r);
+	run_task(&e, "process_queue", NULL, &r);
+	printf("stderr: %s\nstdout: %s\n", r.err, r.out);
+	assert_null(strstr(r.err, "Private"));
+	assert_null(strstr(r.err, "Secret"));
+	assert_null(strstr(r.out, "Private"));
+	assert_non_null(strstr(r.err, ".mp4"));
+	h_run_free(&r);
+	txt = h_db_text(&e, "SELECT group_concat(last_error, '|') FROM job");
+	dlq = h_db_text(&e, "SELECT group_concat(message, '|') FROM "
+	    "dead_letter");
+	printf("job errors: %s\ndead letters: %s\n", txt ? txt : "",
+	    dlq ? dlq : "");
+	assert_true((txt && *txt) || (dlq && *dlq));
+	assert_true(txt == NULL || strstr(txt, "Private") == NULL);
+	assert_true(dlq == NULL || strstr(dlq, "Private") == NULL);
+	free(txt);
+	free(dlq);
+	run_task(&e, "queue_status", NULL, &r);
+	assert_null(strstr(r.out, "Private"));
+	assert_null(strstr(r.err, "Private"));
+	h_run_free(&r);
+	log = h_read_data(&e, "stash2plex.log");
+	assert_null(strstr(log, "Private"));
+	free(log);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -979,6 +1028,7 @@ main(void)
 		    test_hostile__worker_picks_up_fixed_settings),
 		cmocka_unit_test(
 		    test_hostile__running_worker_follows_stash_settings),
+		cmocka_unit_test(test_hostile__obfuscate_paths),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -19,9 +19,13 @@
 
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <dirent.h>
+
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/fsutil.h"
+#include "core/xalloc.h"
 
 #define MAX_ENTRIES 40
 #define MAX_SETTINGS 80
@@ -786,6 +790,99 @@ test_manifest__checker_rejects_mistakes(void **state)
 	free(text);
 }
 
+/* Append every .c file under dir (recursively) to all. */
+static void
+read_sources(const char *dir, struct s2p_buf *all)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		fail_msg("cannot open %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+		size_t n = strlen(de->d_name);
+		struct s2p_buf b;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (n > 2 && strcmp(de->d_name + n - 2, ".c") == 0) {
+			/* The settings table itself does not count as use. */
+			if (strstr(path, "/core/config.c") != NULL)
+				continue;
+			s2p_buf_init(&b, 16 * 1024 * 1024);
+			if (s2p_read_file(path, &b, NULL) != S2P_OK)
+				fail_msg("cannot read %s", path);
+			assert_int_equal(s2p_buf_add(all, b.data, b.len), S2P_OK);
+			s2p_buf_free(&b);
+		} else if (strchr(de->d_name, '.') == NULL) {
+			read_sources(path, all);
+		}
+	}
+	closedir(d);
+}
+
+/* 1 when text reads the setting: "cfg.KEY" or "cfg->KEY", not followed by
+ * more of an identifier. */
+static int
+reads_setting(const char *text, const char *key)
+{
+	static const char *const via[] = { "cfg.", "cfg->" };
+	size_t i, kl = strlen(key);
+
+	for (i = 0; i < 2; i++) {
+		char *pat = s2p_xasprintf("%s%s", via[i], key);
+		const char *p = text;
+
+		while ((p = strstr(p, pat)) != NULL) {
+			char c = p[strlen(pat)];
+
+			if (!isalnum((unsigned char)c) && c != '_') {
+				free(pat);
+				return 1;
+			}
+			p += strlen(via[i]) + kl;
+		}
+		free(pat);
+	}
+	return 0;
+}
+
+/* Every setting the manifest shows is read somewhere outside the settings
+ * table: a setting that does nothing must not be offered. */
+static void
+test_manifest__every_setting_is_read(void **state)
+{
+	char *text = load_manifest(), path[4096], *slash;
+	struct manifest *m = parse_or_fail(text);
+	struct s2p_buf src;
+	size_t i;
+	int unread = 0;
+
+	(void)state;
+	manifest_path(path, sizeof(path));
+	slash = strrchr(path, '/');
+	assert_non_null(slash);
+	snprintf(slash, sizeof(path) - (size_t)(slash - path), "/src");
+	s2p_buf_init(&src, 0);
+	read_sources(path, &src);
+	assert_int_equal(s2p_buf_add(&src, "", 1), S2P_OK);
+	assert_true(src.len > 100000);
+	for (i = 0; i < m->nsettings; i++)
+		if (!reads_setting(src.data, m->settings[i].key)) {
+			fprintf(stderr, "setting %s is shown in Stash but the "
+			    "code never reads it\n", m->settings[i].key);
+			unread++;
+		}
+	assert_int_equal(unread, 0);
+	/* The check itself can fail. */
+	assert_false(reads_setting(src.data, "sync_tagline"));
+	assert_true(reads_setting(src.data, "plex_url"));
+	s2p_buf_free(&src);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -795,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_manifest__tasks),
 		cmocka_unit_test(test_manifest__hooks),
 		cmocka_unit_test(test_manifest__checker_rejects_mistakes),
+		cmocka_unit_test(test_manifest__every_setting_is_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
