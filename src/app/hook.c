@@ -97,6 +97,8 @@ s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
 		(void)!s2p_buf_adds(msg, "ok (no synced field changed)");
 		return S2P_OK;
 	}
+	/* A fresh session for a worker whose own one expired. */
+	s2p_ctx_save_cookie(&app->ctx);
 	s2p_ctx_load_cached_settings(&app->ctx);
 	if (!app->ctx.cfg.enabled) {
 		(void)!s2p_buf_adds(msg, "disabled");

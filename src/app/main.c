@@ -110,6 +110,7 @@ plugin_main(struct s2p_app *app)
 		rc = s2p_error_set(&err, S2P_EINVAL,
 		    "no task mode in args (expected args.mode)");
 	} else {
+		s2p_ctx_save_cookie(&app->ctx);
 		rc = s2p_task_run(app, in.mode, &msg, &err);
 	}
 	if (rc != S2P_OK) {

@@ -28,5 +28,7 @@
 /* Post-outage recovery ramp (sync/ratelimit.c). */
 #define S2P_RECOVERY_FILE "recovery_state.json"
 #define S2P_OBF_KEY_FILE "obfuscate.key"
+/* The newest Stash session cookie a hook or task was handed (0600). */
+#define S2P_COOKIE_FILE "session_cookie"
 
 #endif

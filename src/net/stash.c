@@ -218,6 +218,14 @@ s2p_stash_free(struct s2p_stash *s)
 	free(s);
 }
 
+void
+s2p_stash_set_cookie(struct s2p_stash *s, const char *value)
+{
+	free(s->cookie);
+	s->cookie = value != NULL && *value != '\0' ? s2p_xstrdup(value)
+						     : NULL;
+}
+
 const char *
 s2p_stash_cookie(const struct s2p_stash *s)
 {

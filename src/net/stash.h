@@ -107,6 +107,9 @@ int s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,
 int s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
     struct s2p_buf *out, struct s2p_error *err) S2P_NODISCARD;
 
+/* Send value (a fresh session handed to a later hook or task run) from now
+ * on; NULL or "" sends none. */
+void s2p_stash_set_cookie(struct s2p_stash *s, const char *value);
 /* The latest session cookie value (refreshed from Set-Cookie), borrowed. */
 const char *s2p_stash_cookie(const struct s2p_stash *s);
 

@@ -444,3 +444,54 @@ s2p_ctx_sleep(struct s2p_ctx *ctx, double secs)
 		secs -= slice;
 	}
 }
+
+char *
+s2p_ctx_saved_cookie(const struct s2p_ctx *ctx)
+{
+	char *path;
+	struct s2p_buf b;
+	char *v = NULL;
+
+	if (ctx->data_dir == NULL)
+		return NULL;
+	path = s2p_ctx_path(ctx, S2P_COOKIE_FILE);
+	s2p_buf_init(&b, 8192);
+	if (s2p_read_file(path, &b, NULL) == S2P_OK && b.len > 0 &&
+	    memchr(b.data, '\0', b.len) == NULL)
+		v = s2p_xstrndup(b.data, b.len);
+	s2p_buf_free(&b);
+	free(path);
+	return v;
+}
+
+void
+s2p_ctx_save_cookie(struct s2p_ctx *ctx)
+{
+	char *old, *path, *tmp;
+	size_t n;
+	int fd;
+
+	if (ctx->session_cookie == NULL || ctx->data_dir == NULL)
+		return;
+	old = s2p_ctx_saved_cookie(ctx);
+	if (old != NULL && strcmp(old, ctx->session_cookie) == 0) {
+		free(old);
+		return;
+	}
+	free(old);
+	if (s2p_ctx_make_data_dir(ctx, NULL) != S2P_OK)
+		return;
+	path = s2p_ctx_path(ctx, S2P_COOKIE_FILE);
+	tmp = s2p_xasprintf("%s.%ld.tmp", path, (long)getpid());
+	n = strlen(ctx->session_cookie);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		int ok = write(fd, ctx->session_cookie, n) == (ssize_t)n;
+
+		close(fd);
+		if (!ok || rename(tmp, path) != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}

@@ -67,6 +67,13 @@ void s2p_ctx_load_cached_settings(struct s2p_ctx *ctx);
  * cookie, credentials in plex_url or the Stash URL) with the logger, which
  * masks them from then on. The one place secrets are registered. */
 void s2p_ctx_register_secrets(const struct s2p_ctx *ctx);
+/* Keep the session cookie this run was handed (the newest one) in
+ * S2P_COOKIE_FILE, 0600, so a long-running worker whose own session expired
+ * can pick it up. Written with a rename (no fsync: losing it costs nothing)
+ * and only when it changed. Errors are ignored. */
+void s2p_ctx_save_cookie(struct s2p_ctx *ctx);
+/* The cookie kept by s2p_ctx_save_cookie (new string), or NULL. */
+char *s2p_ctx_saved_cookie(const struct s2p_ctx *ctx);
 /* 1 when the stop flag is set. */
 int s2p_ctx_stopping(const struct s2p_ctx *ctx);
 /* Sleep up to secs in short slices, returning early on stop. */

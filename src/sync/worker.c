@@ -41,6 +41,7 @@ struct run {
 	double idle_since;
 	double stash_pause; /* growing pause while Stash is unreachable */
 	char fatal[256];    /* why the run had to stop */
+	char *cookie_seen;  /* the newest handed-over session we know of */
 	double progress_at; /* last progress report */
 };
 
@@ -181,6 +182,45 @@ stash_answers(struct run *r)
 
 	free(ids);
 	return rc == S2P_OK;
+}
+
+/* Stash answered 401. Without an API key that means our session expired
+ * (it lasts max_session_age, an hour by default, unless a request renews
+ * it; a long Plex outage leaves it unused). A later hook or task run may
+ * have left a fresh one in the data directory: switch to it and return 1.
+ * Otherwise say that the queue is paused, set r->fatal, and return 0. */
+static int
+fresh_session(struct run *r)
+{
+	struct s2p_ctx *ctx = r->ctx;
+	char *c;
+	struct s2p_queue_counts n;
+
+	if (ctx->cfg.stash_api_key != NULL && ctx->cfg.stash_api_key[0])
+		return 0; /* the key itself was refused: not a session */
+	c = s2p_ctx_saved_cookie(ctx);
+	if (c != NULL && (r->cookie_seen == NULL ||
+			     strcmp(c, r->cookie_seen) != 0)) {
+		s2p_log_secret(c);
+		s2p_stash_set_cookie(ctx->stash, c);
+		free(r->cookie_seen);
+		r->cookie_seen = c;
+		s2p_info("Stash session expired; continuing with the fresh "
+			 "session handed to the latest hook or task run");
+		return 1;
+	}
+	free(c);
+	memset(&n, 0, sizeof(n));
+	(void)!s2p_queue_counts(ctx->db, now_of(r), &n, NULL);
+	s2p_warn("Stash no longer accepts this worker's session (a session "
+		 "lasts an hour after the hook or task that handed it over) "
+		 "and no fresh one has arrived: the queue is paused with %ld "
+		 "job(s) kept until the next hook or task run from Stash "
+		 "brings one (or set stash_api_key)",
+	    n.pending + n.running);
+	snprintf(r->fatal, sizeof(r->fatal), "queue paused: the Stash "
+	    "session expired and no fresh one has arrived");
+	return 0;
 }
 
 /* Give a job back untouched; a queue error is only logged. */
@@ -346,6 +386,15 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 		bad_scene_data(r, job, rc, e);
 		return S2P_OK;
 	}
+	if (rc == S2P_EAUTH && !plex_side && !(r->ctx->cfg.stash_api_key !=
+	    NULL && r->ctx->cfg.stash_api_key[0])) {
+		/* Our Stash session expired: go on with a fresh one, or
+		 * pause the queue. */
+		int again = fresh_session(r);
+
+		release(r, job);
+		return again ? S2P_OK : S2P_EAUTH;
+	}
 	if (rc == S2P_EAUTH || rc == S2P_ETLS ||
 	    (!plex_side && cls == S2P_CLASS_PERMANENT))
 		return stop_run(r, job, rc, e, plex_side);
@@ -429,7 +478,9 @@ name_changed(struct run *r, const char *kind, const char *id,
 
 /* Expand one recorded save of a performer/studio/tag into jobs for the
  * scenes that carry it, when its name really changed. Returns 1 when it
- * did something. */
+ * did something, 0 when there was nothing to expand, -1 when the Stash
+ * session expired with no fresh one (r->fatal says so; the record is
+ * kept). */
 static int
 fanout(struct run *r)
 {
@@ -450,6 +501,12 @@ fanout(struct run *r)
 	if (ch == 0) {
 		free(name);
 		return 1;
+	}
+	if (ch < 0 && e.code == S2P_EAUTH) {
+		free(name);
+		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) != S2P_OK)
+			s2p_errorf("lost the rename of %s %s", kind, id);
+		return fresh_session(r) ? 1 : -1;
 	}
 	if (ch < 0 && e.code == S2P_ENOTFOUND) {
 		s2p_info("%s %s no longer exists in Stash: no scene queued",
@@ -634,6 +691,8 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 	int rc;
 
 	s2p_probe_init(&r->probe);
+	r->cookie_seen = ctx->session_cookie != NULL
+	    ? s2p_xstrdup(ctx->session_cookie) : NULL;
 	rc = s2p_ctx_connect(ctx, err);
 	if (rc == S2P_OK)
 		rc = s2p_matcher_init(&r->matcher, ctx->db, ctx->plex,
@@ -690,7 +749,15 @@ turn(struct run *r, int *code, struct s2p_error *err)
 		while_open(r);
 		return TURN_AGAIN;
 	}
-	if (ramp_gate(r) || fanout(r))
+	if (ramp_gate(r))
+		return TURN_AGAIN;
+	rc = fanout(r);
+	if (rc < 0) { /* Stash session expired, queue paused */
+		s2p_error_set(err, S2P_EAUTH, "%s", r->fatal);
+		*code = S2P_EAUTH;
+		return TURN_FAIL;
+	}
+	if (rc > 0)
 		return TURN_AGAIN;
 	rc = s2p_queue_claim(r->ctx->db, now_of(r),
 	    r->opts->lease > 0 ? r->opts->lease : DEFAULT_LEASE, &job, &e);
@@ -718,7 +785,8 @@ turn(struct run *r, int *code, struct s2p_error *err)
 	if (rc == S2P_EDISK || rc == S2P_ECORRUPT)
 		s2p_error_set(err, rc, "%s", r->fatal);
 	else if (rc != S2P_OK)
-		s2p_error_set(err, rc, "worker stopped with the queue kept: %s",
+		s2p_error_set(err, rc, "%s%s", strncmp(r->fatal, "queue paused",
+		    12) == 0 ? "" : "worker stopped with the queue kept: ",
 		    r->fatal);
 	if (rc != S2P_OK) {
 		*code = rc;
@@ -752,5 +820,6 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 	s2p_breaker_free(&r.breaker);
 	free(r.outage_path);
 	free(r.recovery_path);
+	free(r.cookie_seen);
 	return rc;
 }

@@ -107,7 +107,8 @@ struct fake_stash {
 	/* authentication */
 	int require_auth;
 	char *api_key;         /* NULL: no key */
-	struct s2p_strv cookies; /* valid session values, newest last */
+	struct s2p_strv cookies; /* session values issued, newest last */
+	double *born;          /* cookies.v[i] was issued at born[i] */
 	char *cookie_base;
 	long cookie_serial;
 	/* switches */
@@ -324,6 +325,27 @@ scene_append(struct fake_stash *st, struct scene *sc)
 		st->next_scene_id = sc->id;
 }
 
+/* Record a session value issued now (takes v). */
+static void
+cookie_issue(struct fake_stash *st, char *v)
+{
+	st->born = s2p_xrealloc(st->born, (st->cookies.n + 1) *
+	    sizeof(*st->born));
+	st->born[st->cookies.n] = now_epoch(st);
+	s2p_strv_push_take(&st->cookies, v);
+}
+
+/* 1 when v is a session value Stash still accepts: issued and younger
+ * than max_session_age on the fake's clock (Stash's signed timestamp;
+ * protocol §5.4). */
+static int
+cookie_valid(const struct fake_stash *st, const char *v)
+{
+	long i = s2p_strv_find(&st->cookies, v);
+
+	return i >= 0 && now_epoch(st) - st->born[i] < MAX_SESSION_AGE;
+}
+
 /* Build the model from the synthetic library (see header). */
 void
 fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
@@ -370,11 +392,11 @@ fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
 	st->require_auth = o->require_auth;
 	st->api_key = o->api_key && *o->api_key ? s2p_xstrdup(o->api_key)
 	    : NULL;
+	st->fixed_clock = o->fixed_clock;
 	if (o->session_cookie && *o->session_cookie) {
 		st->cookie_base = s2p_xstrdup(o->session_cookie);
-		s2p_strv_push(&st->cookies, o->session_cookie);
+		cookie_issue(st, s2p_xstrdup(o->session_cookie));
 	}
-	st->fixed_clock = o->fixed_clock;
 	st->dblock_msg = s2p_xstrdup("database is locked");
 	*out = st;
 }
@@ -397,6 +419,7 @@ fake_stash_free(struct fake_stash *st)
 	json_decref(st->plugins);
 	free(st->api_key);
 	s2p_strv_free(&st->cookies);
+	free(st->born);
 	free(st->cookie_base);
 	free(st->dblock_msg);
 	free(st->external_host);
@@ -1793,7 +1816,7 @@ authenticate(struct fake_stash *st, const struct fake_req *req,
 			user = 1;
 	} else {
 		cookie = session_cookie(req);
-		if (cookie && s2p_strv_find(&st->cookies, cookie) >= 0) {
+		if (cookie && cookie_valid(st, cookie)) {
 			char *fresh, *hdr, expires[64];
 			time_t t = (time_t)now_epoch(st) + MAX_SESSION_AGE;
 			struct tm tm;
@@ -1808,7 +1831,7 @@ authenticate(struct fake_stash *st, const struct fake_req *req,
 			    "Max-Age=%d; HttpOnly", fresh, expires,
 			    MAX_SESSION_AGE);
 			fake_resp_header(resp, "Set-Cookie", hdr);
-			s2p_strv_push_take(&st->cookies, fresh);
+			cookie_issue(st, fresh);
 			free(hdr);
 		}
 		if (st->require_auth && !user)
@@ -2506,6 +2529,14 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		} else {
 			ctl_error(resp, 405, "method not allowed");
 		}
+	} else if (post && strcmp(req->path, "/session") == 0) {
+		/* What Stash does for every plugin run: a new session for the
+		 * user, valid for max_session_age from now. */
+		char *v = s2p_xasprintf("%s-p%ld", st->cookie_base ?
+		    st->cookie_base : "session", ++st->cookie_serial);
+
+		cookie_issue(st, v);
+		fake_resp_json(resp, 200, json_pack("{s:s}", "value", v));
 	} else if (post && strcmp(req->path, "/external_host") == 0) {
 		json_t *u = json_object_get(b, "url");
 
@@ -2549,9 +2580,11 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		} else if (exp && strcmp(exp, "old") == 0 && st->cookies.n) {
 			char *keep = s2p_xstrdup(st->cookies.v[st->cookies.n
 			    - 1]);
+			double born = st->born[st->cookies.n - 1];
 
 			s2p_strv_free(&st->cookies);
 			s2p_strv_push_take(&st->cookies, keep);
+			st->born[0] = born;
 		}
 		if (json_is_string(k) || json_is_null(k)) {
 			free(st->api_key);

@@ -227,6 +227,26 @@ h_post(int port, const char *path, const char *json)
 }
 
 int
+h_fresh_session(struct h_env *e)
+{
+	char *body = NULL;
+	json_t *j = NULL;
+	const char *v;
+	int rc = -1;
+
+	if (request(e->stash_ctl, "POST", "/session", "{}", &body) == 200)
+		j = json_loads(body, 0, NULL);
+	v = json_string_value(json_object_get(j, "value"));
+	if (v != NULL && strlen(v) < sizeof(e->cookie)) {
+		snprintf(e->cookie, sizeof(e->cookie), "%s", v);
+		rc = 0;
+	}
+	json_decref(j);
+	free(body);
+	return rc;
+}
+
+int
 h_delete(int port, const char *path)
 {
 	return request(port, "DELETE", path, NULL, NULL);
@@ -373,10 +393,11 @@ h_spawn_plugin(struct h_env *e, const char *args_json,
 {
 	char *doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": "
 	    "\"http\", \"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\": "
-	    "{\"Name\": \"session\", \"Value\": \"sess-cookie-77e1\", "
+	    "{\"Name\": \"session\", \"Value\": \"%s\", "
 	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
 	    "\"%s\"}, \"args\": %s}",
-	    e->stash_port, e->dir, e->dir, args_json);
+	    e->stash_port, e->cookie[0] ? e->cookie : "sess-cookie-77e1",
+	    e->dir, e->dir, args_json);
 	int rc = spawn_doc(e, doc, NULL, env, tag, gate_fd, p);
 
 	free(doc);

@@ -19,6 +19,7 @@ struct h_env {
 	int stash_port;
 	int stash_ctl;
 	char token[64];
+	char cookie[128];   /* session handed to runs ("" = a fixed one) */
 };
 
 struct h_run {
@@ -38,6 +39,9 @@ void h_stop(struct h_env *e);
 json_t *h_get(int port, const char *path);
 /* HTTP status of a GET (0 when nothing answered); any port. */
 int h_status(int port, const char *path);
+/* Have fake Stash issue a new session (as Stash does for every plugin run)
+ * and hand it to every later run. 0 on success. */
+int h_fresh_session(struct h_env *e);
 /* POST/DELETE JSON to a control path; HTTP status. */
 int h_post(int port, const char *path, const char *json);
 int h_delete(int port, const char *path);

@@ -1010,6 +1010,102 @@ test_hostile__obfuscate_paths(void **state)
 	h_stop(&e);
 }
 
+/* A title-edit hook for scene id, started with env (autodrain on). */
+static void
+hook_env(struct h_env *e, long id, const char *const *env)
+{
+	struct h_run r;
+	char *args = s2p_xasprintf("{\"hookContext\": {\"id\": %ld, "
+	    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": \"%ld\", "
+	    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
+	    id, id);
+
+	run_args(e, args, env, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	free(args);
+}
+
+/* Wait (max secs) until the queue is empty. */
+static void
+wait_drained(struct h_env *e, double secs)
+{
+	double end = h_mono() + secs;
+
+	while (h_db_long(e, "SELECT count(*) FROM job") != 0 && h_mono() < end)
+		h_sleep(0.1);
+	assert_int_equal(h_db_long(e, "SELECT count(*) FROM job"), 0);
+}
+
+/*
+ * Issue 10, item 5. Stash's session expires (max_session_age, an hour) on
+ * the fake's clock. A background worker that sat 90 minutes without talking
+ * to Stash gets 401; it picks up the fresh session the next hook handed
+ * over (kept in the data directory, 0600) and goes on. When no fresh one
+ * has arrived it pauses the queue, says exactly that, and the next hook
+ * with a fresh session resumes it.
+ */
+static void
+test_hostile__expired_stash_session(void **state)
+{
+	static const char *const bg[] = { "STASH2PLEX_IDLE_EXIT=120", NULL };
+	struct h_env e;
+	struct h_run r;
+	struct stat sb;
+	char path[512], *log, *kept;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 3, 61, NULL,
+	    "--require-auth --session-cookie sess-cookie-77e1"), 0);
+	assert_int_equal(h_fresh_session(&e), 0);
+	run_task(&e, "all", NULL, &r);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	/* A hook starts the background worker; it drains and idles. */
+	hook_env(&e, 1, bg);
+	wait_drained(&e, 60);
+	snprintf(path, sizeof(path), "%s/data/session_cookie", e.dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	/* 90 minutes pass (compressed: the fake's clock). Every session
+	 * the worker holds has expired; a hook hands over a fresh one. */
+	assert_int_equal(h_post(e.stash_ctl, "/clock", "{\"advance\": 5400}"),
+	    200);
+	assert_int_equal(h_fresh_session(&e), 0);
+	hook_env(&e, 2, bg);
+	kept = h_read_data(&e, "session_cookie");
+	assert_string_equal(kept, e.cookie);
+	free(kept);
+	assert_int_equal(h_wait_log(&e, "continuing with the fresh session",
+			     1, 30), 0);
+	wait_drained(&e, 30);
+
+	/* Two more hours, and a job arrives with no fresh session (the hook
+	 * repeats the old one): the queue pauses and says so. */
+	assert_int_equal(h_post(e.stash_ctl, "/clock", "{\"advance\": 7200}"),
+	    200);
+	hook_env(&e, 3, bg);
+	assert_int_equal(h_wait_log(&e, "the queue is paused with 1 job(s) "
+					"kept", 1, 30), 0);
+	assert_int_equal(h_wait_worker(&e, 30), 0);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 1);
+	log = h_read_data(&e, "stash2plex.log");
+	fprintf(stderr, "%.*s\n", (int)strcspn(strstr(log, "Stash no longer"),
+	    "\n"), strstr(log, "Stash no longer"));
+	/* The cookie is a secret: never in the log. */
+	assert_null(strstr(log, e.cookie));
+	assert_null(strstr(log, "sess-cookie-77e1"));
+	free(log);
+
+	/* The next hook brings a fresh session: a new worker drains. */
+	assert_int_equal(h_fresh_session(&e), 0);
+	hook_env(&e, 1, bg);
+	wait_drained(&e, 30);
+	assert_int_equal(h_unsynced(&e, 0), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -1029,6 +1125,7 @@ main(void)
 		cmocka_unit_test(
 		    test_hostile__running_worker_follows_stash_settings),
 		cmocka_unit_test(test_hostile__obfuscate_paths),
+		cmocka_unit_test(test_hostile__expired_stash_session),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
