@@ -92,8 +92,8 @@ static const char *const migrations[] = {
 	/* 5: the name last seen per performer, studio and tag, so a save
 	 * that did not rename fans out nothing (store/syncstate.c). */
 	"CREATE TABLE IF NOT EXISTS seen_name (kind TEXT NOT NULL,"
-	"  object_id TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (kind, object_id)) STRICT,"
-	"  WITHOUT ROWID;",
+	"  object_id TEXT NOT NULL, name TEXT NOT NULL,"
+	"  PRIMARY KEY (kind, object_id)) STRICT, WITHOUT ROWID;",
 	/* 6: ... append new migrations here ... */
 };
 
