@@ -388,6 +388,21 @@ disabled(struct s2p_app *app)
 	    c.pending + c.running);
 }
 
+/* Enabled is off: say so. A resident worker then waits as after a failed
+ * run (exiting would leave a zombie under PID 1) and returns 1 when work
+ * arrives; otherwise 0: the worker stops. */
+static int
+switched_off(struct s2p_app *app, struct resident *res, int *rc,
+    struct s2p_error *err)
+{
+	disabled(app);
+	if (!res->on)
+		return 0;
+	*rc = s2p_error_set(err, S2P_EINVAL,
+	    "Stash2Plex is switched off in its settings");
+	return resident_after_run(app, res, rc, err->msg);
+}
+
 int
 s2p_background_worker(struct s2p_app *app, int lock_fd)
 {
@@ -431,14 +446,7 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 			    settings_poll();
 			free(path);
 			if (!ctx->cfg.enabled) {
-				disabled(app);
-				if (!res.on)
-					break;
-				/* Resident: exiting would leave a zombie under
-				 * PID 1, so wait as after a failed run. */
-				rc = s2p_error_set(&err, S2P_EINVAL,
-				    "Stash2Plex is switched off in its settings");
-				if (resident_after_run(app, &res, &rc, err.msg))
+				if (switched_off(app, &res, &rc, &err))
 					continue;
 				break;
 			}
