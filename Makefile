@@ -4,6 +4,8 @@ BUILD ?= build
 SANITIZE ?= 0
 WERROR ?= $(if $(CI),1,0)
 JOBS ?= 2
+# make static: which targets (build/static/<arch>/stash2plex).
+ARCHES ?= x86_64 aarch64 armv7
 
 ifeq ($(SANITIZE),1)
 BUILD := build-asan
@@ -12,7 +14,7 @@ endif
 CMAKE_FLAGS = -DS2P_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
               -DS2P_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
-.PHONY: all deps configure test demo bench install dist clean format fuzz
+.PHONY: all deps configure test demo bench install dist clean format fuzz static static-deps
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -24,6 +26,8 @@ configure: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 test: all
+	@test -x build/static/x86_64/stash2plex || \
+	  echo "NOTICE: no static build (build/static/<arch>/stash2plex): the empty-root tests will be SKIPPED. Run 'make static' first (.ci/run does)."
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: all
@@ -31,6 +35,16 @@ demo: all
 
 bench: all
 	scripts/bench.sh $(BUILD)
+
+# Fully static musl binaries for Stash's Docker image (x86_64, aarch64,
+# armv7), built from pinned Debian source packages; dependencies are cached
+# in $$S2P_STATIC_CACHE (default /var/cache/stash2plex-static). See
+# scripts/static/build.sh.
+static-deps:
+	@scripts/static/install-deps.sh --check 2>/dev/null || scripts/static/install-deps.sh
+
+static: static-deps
+	JOBS=$(JOBS) scripts/static/build.sh build $(ARCHES)
 
 # Stash's package layout: bin/stash2plex-<arch>, the launcher stash2plex,
 # Stash2Plex.yml, README.md, LICENSE, THIRD-PARTY (scripts/dist.sh).

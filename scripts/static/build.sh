@@ -7,8 +7,8 @@
 #    fetches every package of scripts/static/pins with `apt-get source`
 #    into the cache, and generates SQLite's amalgamation once.
 # 2. Dependencies per target: built by deps.sh into
-#    $S2P_STATIC_CACHE/<arch>-<key>/, key = hash of the pins, deps.sh and
-#    the compiler's version. A prefix without its .complete stamp is rebuilt.
+#    $S2P_STATIC_CACHE/<arch>-<key>/, key = hash of the pins, deps.sh, the
+#    toolchain file and the compiler's version. A prefix without its .complete stamp is rebuilt.
 # 3. The product: CMake with cmake/static-<arch>.cmake and S2P_STATIC=ON,
 #    linked -static against that prefix.
 set -eu
@@ -103,7 +103,8 @@ key() {
 	armv7) cc_id=$(arm-linux-gnueabihf-gcc --version | head -n 1) ;;
 	*) die "unknown arch $1 (x86_64, aarch64, armv7)" ;;
 	esac
-	{ echo "$1"; echo "$cc_id"; pins; cat "$HERE/deps.sh"; } |
+	{ echo "$1"; echo "$cc_id"; pins; cat "$HERE/deps.sh" \
+	    "$ROOT/cmake/static-$1.cmake"; } |
 	    sha256sum | cut -c1-16
 }
 
@@ -132,3 +133,23 @@ for arch in $ARCHES; do
 	mv "$out/stash2plex.tmp" "$out/stash2plex"
 	echo "static[$arch]: $out/stash2plex ($(wc -c <"$out/stash2plex") bytes)"
 done
+
+# The full licence texts of what the binaries contain, from the very sources
+# they were built from (THIRD-PARTY lists the components); shipped with them.
+{
+	echo "Licences of the third-party code in the static stash2plex binaries"
+	echo "(see THIRD-PARTY). Stash2Plex itself: LICENSE (MIT)."
+	for f in musl/COPYRIGHT curl/COPYING mbedtls/LICENSE jansson/LICENSE \
+	    utf8proc/LICENSE.md zlib/LICENSE; do
+		printf '\n\n==== %s (%s) ====\n\n' "${f%%/*}" \
+		    "$(basename "$(readlink "$CACHE/src/${f%%/*}")")"
+		cat "$CACHE/src/$f"
+	done
+	printf '\n\n==== sqlite3 ====\n\n'
+	sed -n '/The author disclaims/,/^\*\*\*\*\*\*/p' \
+	    "$CACHE/src/sqlite3-amalgamation/sqlite3.h" | head -n 8
+	printf '\n\n==== libgcc ====\n\n'
+	echo "libgcc is under GPL-3.0 with the GCC Runtime Library Exception"
+	echo "3.1, which allows combining it with code under any licence."
+} >"$BUILD/static/LICENSES.txt"
+

@@ -11,6 +11,7 @@
 set -eu
 ARCH=$1 P=$2 SRC=$3 W=$4
 JOBS=${JOBS:-2}
+TOOLCHAIN=$(cd "$(dirname "$0")/../../cmake" && pwd)/static-$ARCH.cmake
 CFLAGS_DEP="-O2 -ffunction-sections -fdata-sections"
 
 case $ARCH in
@@ -28,7 +29,8 @@ say() { echo "static[$ARCH]: $*"; }
 # A fresh copy of one unpacked source tree in WORKDIR; prints its path.
 tree() {
 	rm -rf "${W:?}/$1"
-	cp -a "$SRC/$1" "$W/$1"
+	mkdir -p "$W/$1"
+	cp -a "$SRC/$1/." "$W/$1/"
 	echo "$W/$1"
 }
 
@@ -111,14 +113,18 @@ build_sqlite() {
 	cp "$SRC/sqlite3-amalgamation/sqlite3.h" "$P/include/"
 }
 
+# jansson's Debian source has no configure script: CMake, with the same
+# toolchain file as the product.
 build_jansson() {
 	say "jansson"
 	d=$(tree jansson)
-	(cd "$d" && ./configure --host="$HOST" --build=x86_64-pc-linux-gnu \
-	    --prefix="$P" CC="$CC" CFLAGS="$CFLAGS_DEP" --disable-shared \
-	    --enable-static --disable-dependency-tracking >/dev/null &&
-	    make -j"$JOBS" -C src install >/dev/null &&
-	    make install-data >/dev/null 2>&1 || true)
+	S2P_STATIC_PREFIX=$P cmake -S "$d" -B "$d/b" \
+	    -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" -DCMAKE_BUILD_TYPE=Release \
+	    -DCMAKE_C_FLAGS_RELEASE="$CFLAGS_DEP" -DCMAKE_INSTALL_PREFIX="$P" \
+	    -DJANSSON_BUILD_SHARED_LIBS=OFF -DJANSSON_BUILD_DOCS=OFF \
+	    -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_EXAMPLES=OFF >/dev/null &&
+	    cmake --build "$d/b" -j"$JOBS" >/dev/null &&
+	    cmake --install "$d/b" >/dev/null
 	test -f "$P/lib/libjansson.a" && test -f "$P/include/jansson.h"
 }
 

@@ -2,7 +2,9 @@
  * bench.c - `make bench`: performance figures, printed, never asserted.
  * 1. Hook cost: the whole stash2plex process as Stash runs it (spawn, read
  *    stdin, enqueue, exit), median and p90 over many runs, beside the cost
- *    of starting the same binary to print its version (process baseline).
+ *    of starting the same binary to print its version (process baseline);
+ *    then the same for the static x86_64 binary of `make static` when it
+ *    was built (third argument), for comparison.
  * 2. A large library against the fakes: first full sync, an unchanged
  *    re-sync, and a one-tag change, with wall time, Plex request counts and
  *    the worker's peak memory.
@@ -19,6 +21,7 @@
 #include "harness.h"
 
 static const char *const env[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *bin = S2P_BIN; /* the binary hooks() measures */
 
 static double
 mono(void)
@@ -58,7 +61,7 @@ version_ms(void)
 	if (pid == 0) {
 		if (freopen("/dev/null", "w", stdout) == NULL)
 			_exit(127);
-		execl(S2P_BIN, S2P_BIN, "version", (char *)NULL);
+		execl(bin, bin, "version", (char *)NULL);
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
@@ -228,6 +231,7 @@ main(int argc, char **argv)
 {
 	int scenes = argc > 1 ? atoi(argv[1]) : 5000;
 	int runs = argc > 2 ? atoi(argv[2]) : 200;
+	const char *static_bin = argc > 3 ? argv[3] : NULL;
 	struct h_env e;
 	double t;
 
@@ -240,6 +244,20 @@ main(int argc, char **argv)
 	fflush(stdout);
 	hooks(&e, runs);
 	task(&e, "clear_queue");
+	if (static_bin != NULL && access(static_bin, X_OK) == 0) {
+		printf("\n== Hook cost, static x86_64 binary (%s), %d runs each\n",
+		    static_bin, runs);
+		fflush(stdout);
+		bin = static_bin;
+		h_set_plugin_bin(static_bin);
+		hooks(&e, runs);
+		task(&e, "clear_queue");
+		bin = S2P_BIN;
+		h_set_plugin_bin(NULL);
+	} else if (static_bin != NULL) {
+		printf("\n(no static build at %s: run `make static` to compare "
+		       "its hook cost)\n", static_bin);
+	}
 	printf("\n== Library of %d scenes (Plex starts with other metadata)\n",
 	    scenes);
 	h_delete(e.plex_ctl, "/requests");

@@ -332,6 +332,26 @@ slurp(const char *path)
 	return s2p_buf_take(&b);
 }
 
+static const char *plugin_bin = S2P_BIN;
+static const char *chroot_root;
+static const char *const *chroot_argv;
+static const char *chroot_plugin_dir;
+
+void
+h_set_plugin_bin(const char *path)
+{
+	plugin_bin = path ? path : S2P_BIN;
+}
+
+void
+h_set_chroot(const char *root, const char *const *argv,
+    const char *plugin_dir)
+{
+	chroot_root = root;
+	chroot_argv = root ? argv : NULL;
+	chroot_plugin_dir = root ? plugin_dir : NULL;
+}
+
 /* Start stash2plex with doc on stdin and argv (NULL: none) as its
  * arguments; see h_spawn_plugin. */
 static int
@@ -372,16 +392,22 @@ spawn_doc(struct h_env *e, const char *doc, const char *const *argv,
 		dup2(open(p->err, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
 		for (i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
+		if (chroot_root != NULL) {
+			if (chroot(chroot_root) != 0 || chdir("/") != 0)
+				_exit(126);
+			execv(chroot_argv[0], (char *const *)chroot_argv);
+			_exit(127);
+		}
 		if (argv != NULL) {
 			const char *av[32];
 
-			av[0] = S2P_BIN;
+			av[0] = plugin_bin;
 			for (i = 0; argv[i] && i < 30; i++)
 				av[i + 1] = argv[i];
 			av[i + 1] = NULL;
-			execv(S2P_BIN, (char *const *)av);
+			execv(plugin_bin, (char *const *)av);
 		}
-		execl(S2P_BIN, S2P_BIN, (char *)NULL);
+		execl(plugin_bin, plugin_bin, (char *)NULL);
 		_exit(127);
 	}
 	return 0;
@@ -397,7 +423,8 @@ h_spawn_plugin(struct h_env *e, const char *args_json,
 	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
 	    "\"%s\"}, \"args\": %s}",
 	    e->stash_port, e->cookie[0] ? e->cookie : "sess-cookie-77e1",
-	    e->dir, e->dir, args_json);
+	    chroot_root ? "/" : e->dir,
+	    chroot_root ? chroot_plugin_dir : e->dir, args_json);
 	int rc = spawn_doc(e, doc, NULL, env, tag, gate_fd, p);
 
 	free(doc);

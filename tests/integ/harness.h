@@ -61,6 +61,18 @@ int h_run_stdin(struct h_env *e, const char *doc, const char *const *env,
 int h_run_cli(struct h_env *e, const char *const *argv,
     const char *const *env, struct h_run *r);
 
+/* Run this plugin binary instead of S2P_BIN (NULL: S2P_BIN again), e.g.
+ * the static build for `make bench`. The string must outlive the runs. */
+void h_set_plugin_bin(const char *path);
+
+/* Run the plugin in an empty root instead of S2P_BIN: each run chroots into
+ * root, then execs argv (a path inside root, e.g. {"/plugin/stash2plex"} or
+ * {"/qemu-aarch64-static", "/plugin/stash2plex"}); plugin_dir is the
+ * PluginDir sent on stdin (a path inside root). root NULL restores the
+ * default. The strings must outlive the runs. */
+void h_set_chroot(const char *root, const char *const *argv,
+    const char *plugin_dir);
+
 /* A plugin run in progress (see h_spawn_plugin). */
 struct h_proc {
 	pid_t pid;
