@@ -46,6 +46,12 @@ build_musl() {
 	    CROSS_COMPILE="$CROSS" CC="${CROSS}gcc" --disable-shared \
 	    --enable-wrapper=gcc >/dev/null &&
 	    make -j"$JOBS" >/dev/null && make install >/dev/null)
+	# The cross gcc's libgcc.a (ARM: __aeabi_ldiv0) calls raise() from
+	# libc, but the link line ends with libgcc after -lc: add one more -lc
+	# after it, so static links resolve it.
+	sed -i 's/^libgcc\.a%s %:if-exists(libgcc_eh\.a%s)$/& -lc/' \
+	    "$P/lib/musl-gcc.specs"
+	grep -q '^libgcc\.a%s.* -lc$' "$P/lib/musl-gcc.specs"
 	CC="$P/bin/musl-gcc"
 }
 
@@ -74,7 +80,7 @@ build_curl() {
 	d=$(tree curl)
 	(cd "$d" && ./configure --host="$HOST" --build=x86_64-pc-linux-gnu \
 	    --prefix="$P" CC="$CC" CFLAGS="$CFLAGS_DEP" \
-	    CPPFLAGS="-I$P/include" LDFLAGS="-L$P/lib" \
+	    CPPFLAGS="-I$P/include" LDFLAGS="-static -L$P/lib" \
 	    --disable-shared --enable-static --disable-dependency-tracking \
 	    --with-mbedtls="$P" --with-zlib="$P" \
 	    --without-ca-bundle --without-ca-path --without-ca-fallback \

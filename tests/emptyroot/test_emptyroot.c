@@ -11,7 +11,8 @@
  * syncs a generated library until Plex matches Stash, drains a hook through
  * its detached worker, and says plainly when the root has no CA bundle.
  * Exit 77 with a loud notice when the binary was not built, when not root,
- * or when qemu is missing.
+ * or when qemu is missing. S2P_EMPTYROOT_NO_BINFMT=1 forces the explicit
+ * emulator (the fallback) even where binfmt_misc works.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -323,7 +324,9 @@ main(int argc, char **argv)
 		if (access(host_q, X_OK) != 0)
 			skip_loudly("qemu-user-static is not installed "
 			     "(scripts/static/install-deps.sh installs it)");
-		if (binfmt_ready(qname)) {
+		/* S2P_EMPTYROOT_NO_BINFMT=1 tries the fallback on purpose. */
+		if (getenv("S2P_EMPTYROOT_NO_BINFMT") == NULL &&
+		    binfmt_ready(qname)) {
 			mode = "qemu-user through binfmt_misc";
 		} else {
 			snprintf(qemu_in_root, sizeof(qemu_in_root), "%s", qbin);
