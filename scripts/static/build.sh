@@ -121,6 +121,9 @@ for arch in $ARCHES; do
 		echo "static[$arch]: dependencies took $(($(date +%s) - t0)) s"
 	fi
 	out=$BUILD/static/$arch
+	# A build directory made for another prefix (or compiler) starts over.
+	grep -qx "S2P_STATIC_PREFIX:PATH=$prefix" "$out/cmake/CMakeCache.txt" \
+	    2>/dev/null || rm -rf "$out/cmake"
 	S2P_STATIC_PREFIX=$prefix
 	export S2P_STATIC_PREFIX
 	cmake -S "$ROOT" -B "$out/cmake" -DS2P_STATIC=ON \
@@ -142,7 +145,7 @@ done
 	for f in musl/COPYRIGHT curl/COPYING mbedtls/LICENSE jansson/LICENSE \
 	    utf8proc/LICENSE.md zlib/LICENSE; do
 		printf '\n\n==== %s (%s) ====\n\n' "${f%%/*}" \
-		    "$(basename "$(readlink "$CACHE/src/${f%%/*}")")"
+		    "$(basename "$(dirname "$(readlink "$CACHE/src/${f%%/*}")")")"
 		cat "$CACHE/src/$f"
 	done
 	printf '\n\n==== sqlite3 ====\n\n'

@@ -8,7 +8,7 @@
 set -eu
 PKGS="gcc make cmake dpkg-dev musl-tools tcl gcc-aarch64-linux-gnu
 binutils-aarch64-linux-gnu gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
-qemu-user-static ca-certificates xz-utils bzip2 file"
+qemu-user-static ca-certificates xz-utils bzip2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
