@@ -3,8 +3,8 @@
  * 1. Hook cost: the whole stash2plex process as Stash runs it (spawn, read
  *    stdin, enqueue, exit), median and p90 over many runs, beside the cost
  *    of starting the same binary to print its version (process baseline);
- *    then the same for the static x86_64 binary of `make static` when it
- *    was built (third argument), for comparison.
+ *    the static x86_64 binary of `make static`, when built (third
+ *    argument), is measured in the same rounds for comparison.
  * 2. A large library against the fakes: first full sync, an unchanged
  *    re-sync, and a one-tag change, with wall time, Plex request counts and
  *    the worker's peak memory.
@@ -21,7 +21,7 @@
 #include "harness.h"
 
 static const char *const env[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
-static const char *bin = S2P_BIN; /* the binary hooks() measures */
+static const char *bin = S2P_BIN; /* the binary version_ms() starts */
 
 static double
 mono(void)
@@ -68,64 +68,84 @@ version_ms(void)
 	return (mono() - t0) * 1000;
 }
 
-static void
-hooks(struct h_env *e, int n)
+/* Figures of one binary (see hooks). */
+struct hookfig {
+	const char *label;
+	const char *path;
+	double *base, *enq, *ign, *cover;
+};
+
+/* Run as the plugin with args; whole-process milliseconds. */
+static double
+run_ms(struct h_env *e, const char *path, const char *args)
 {
-	double *base = calloc((size_t)n, sizeof(double));
-	double *enq = calloc((size_t)n, sizeof(double));
-	double *ign = calloc((size_t)n, sizeof(double));
-	double *cover = calloc((size_t)n, sizeof(double));
+	struct h_run r;
+	double ms;
+
+	bin = path;
+	h_set_plugin_bin(path);
+	h_run_plugin(e, args, env, &r);
+	ms = r.ms;
+	h_run_free(&r);
+	return ms;
+}
+
+/* Hook costs of each binary in f[0..nf). The binaries take turns within
+ * every round, so a machine busy with something else slows them alike and
+ * the comparison stays fair. */
+static void
+hooks(struct h_env *e, int n, struct hookfig *f, int nf)
+{
 	char args[512];
-	int i;
+	size_t big = 4 * 1024 * 1024;
+	char *doc = malloc(big + 512);
+	int i, j, k;
 
+	/* A cover set in the UI: the hook input carries the image. */
+	k = snprintf(doc, 512, "{\"mode\": \"hook\", \"hookContext\":"
+	    " {\"id\": 3, \"type\": \"Scene.Update.Post\", \"input\":"
+	    " {\"id\": \"3\", \"cover_image\": \"data:image/jpeg;"
+	    "base64,");
+	memset(doc + k, 'Q', big);
+	snprintf(doc + k + big, 512, "\"}, \"inputFields\": [\"id\","
+	    " \"cover_image\"]}}");
+	for (j = 0; j < nf; j++) {
+		f[j].base = calloc((size_t)n, sizeof(double));
+		f[j].enq = calloc((size_t)n, sizeof(double));
+		f[j].ign = calloc((size_t)n, sizeof(double));
+		f[j].cover = calloc((size_t)n, sizeof(double));
+	}
 	for (i = 0; i < n; i++) {
-		struct h_run r;
-
-		base[i] = version_ms();
 		snprintf(args, sizeof(args),
 		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, \"type\":"
 		    " \"Scene.Update.Post\", \"input\": {\"id\": \"%d\", "
 		    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
 		    1 + i % 50, 1 + i % 50);
-		h_run_plugin(e, args, env, &r);
-		enq[i] = r.ms;
-		h_run_free(&r);
-		h_run_plugin(e,
-		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
-		    "\"type\": \"Scene.Update.Post\", \"input\": null}}",
-		    env, &r);
-		ign[i] = r.ms;
-		h_run_free(&r);
-	}
-	{
-		/* A cover set in the UI: the hook input carries the image. */
-		size_t big = 4 * 1024 * 1024;
-		char *doc = malloc(big + 512);
-		int k = snprintf(doc, 512, "{\"mode\": \"hook\", \"hookContext\":"
-		    " {\"id\": 3, \"type\": \"Scene.Update.Post\", \"input\":"
-		    " {\"id\": \"3\", \"cover_image\": \"data:image/jpeg;"
-		    "base64,");
-
-		memset(doc + k, 'Q', big);
-		snprintf(doc + k + big, 512, "\"}, \"inputFields\": [\"id\","
-		    " \"cover_image\"]}}");
-		for (i = 0; i < n; i++) {
-			struct h_run r;
-
-			h_run_plugin(e, doc, env, &r);
-			cover[i] = r.ms;
-			h_run_free(&r);
+		for (j = 0; j < nf; j++) {
+			bin = f[j].path;
+			f[j].base[i] = version_ms();
+			f[j].enq[i] = run_ms(e, f[j].path, args);
+			f[j].ign[i] = run_ms(e, f[j].path,
+			    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
+			    "\"type\": \"Scene.Update.Post\", \"input\": null}}");
+			f[j].cover[i] = run_ms(e, f[j].path, doc);
 		}
-		free(doc);
 	}
-	stats("process start only (stash2plex version)", base, n);
-	stats("hook: Scene.Update.Post, enqueue", enq, n);
-	stats("hook: scan noise, ignored", ign, n);
-	stats("hook: new cover (4 MiB image in the input)", cover, n);
-	free(base);
-	free(enq);
-	free(ign);
-	free(cover);
+	for (j = 0; j < nf; j++) {
+		printf("-- %s (%s)\n", f[j].label, f[j].path);
+		stats("process start only (stash2plex version)", f[j].base, n);
+		stats("hook: Scene.Update.Post, enqueue", f[j].enq, n);
+		stats("hook: scan noise, ignored", f[j].ign, n);
+		stats("hook: new cover (4 MiB image in the input)", f[j].cover,
+		    n);
+		free(f[j].base);
+		free(f[j].enq);
+		free(f[j].ign);
+		free(f[j].cover);
+	}
+	free(doc);
+	bin = S2P_BIN;
+	h_set_plugin_bin(NULL);
 }
 
 static void
@@ -240,23 +260,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench: cannot start the fakes\n");
 		return 1;
 	}
-	printf("== Hook cost, whole process, %d runs each\n", runs);
-	fflush(stdout);
-	hooks(&e, runs);
-	task(&e, "clear_queue");
-	if (static_bin != NULL && access(static_bin, X_OK) == 0) {
-		printf("\n== Hook cost, static x86_64 binary (%s), %d runs each\n",
-		    static_bin, runs);
+	{
+		struct hookfig f[2] = {
+			{ "dynamic build", S2P_BIN, NULL, NULL, NULL, NULL },
+			{ "static x86_64 build (make static)", static_bin, NULL,
+			    NULL, NULL, NULL },
+		};
+		int nf = static_bin != NULL && access(static_bin, X_OK) == 0 ?
+		    2 : 1;
+
+		printf("== Hook cost, whole process, %d runs each\n", runs);
 		fflush(stdout);
-		bin = static_bin;
-		h_set_plugin_bin(static_bin);
-		hooks(&e, runs);
+		hooks(&e, runs, f, nf);
+		if (nf == 1 && static_bin != NULL)
+			printf("(no static build at %s: run `make static` to "
+			       "compare its hook cost)\n", static_bin);
 		task(&e, "clear_queue");
-		bin = S2P_BIN;
-		h_set_plugin_bin(NULL);
-	} else if (static_bin != NULL) {
-		printf("\n(no static build at %s: run `make static` to compare "
-		       "its hook cost)\n", static_bin);
 	}
 	printf("\n== Library of %d scenes (Plex starts with other metadata)\n",
 	    scenes);
