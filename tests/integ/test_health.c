@@ -272,6 +272,64 @@ test_health__plex_refuses_connections(void **state)
 	h_stop(&e);
 }
 
+/* An https Plex URL with a CA bundle that cannot be read: the check says
+ * so in one line naming the setting, and the probe fails with the same
+ * reason instead of an obscure TLS error. A readable bundle is named. */
+static void
+test_health__https_without_ca_bundle(void **state)
+{
+	static const struct want w[] = {
+		{ 'i', "=== Plex Health Check ===" },
+		{ 'i', "Circuit Breaker State: CLOSED (no state file)" },
+		{ 'e', "FAIL: no CA certificates for HTTPS: plex_ca_file="
+		       "/nonexistent/s2p-ca.pem cannot be read (*)" },
+		{ 'w', "FAIL: Plex is UNREACHABLE (*plex_ca_file="
+		       "/nonexistent/s2p-ca.pem cannot be read*)" },
+		{ 'i', "Verify Plex URL and network connectivity" },
+		{ 'i', "Queue: empty" },
+		{ 'i', "=== Health Check Complete ===" },
+	};
+	struct h_env e;
+	struct h_run r;
+	char *body, *msg, *pem;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 5, 1, NULL, NULL), 0);
+	body = s2p_xasprintf("{\"plex_url\": \"https://127.0.0.1:%d\", "
+	    "\"plex_token\": \"%s\", \"plex_ca_file\": "
+	    "\"/nonexistent/s2p-ca.pem\"}", e.plex_port, e.token);
+	assert_int_equal(h_post(e.stash_ctl, "/settings", body), 200);
+	free(body);
+	run_health(&e, &r);
+	msg = check_common(&e, &r, NULL);
+	assert_string_equal(msg, "Plex is not healthy");
+	expect_lines(&r, w, sizeof(w) / sizeof(w[0]));
+	free(msg);
+	h_run_free(&r);
+	/* Nothing reached the fake Plex: the request stopped before I/O. */
+	assert_int_equal(h_count_requests(&e, "GET", "/"), 0);
+
+	pem = s2p_xasprintf("%s/ca.pem", e.dir);
+	{
+		FILE *f = fopen(pem, "w");
+
+		assert_non_null(f);
+		fputs("not parsed by the check\n", f);
+		assert_int_equal(fclose(f), 0);
+	}
+	body = s2p_xasprintf("{\"plex_url\": \"https://127.0.0.1:%d\", "
+	    "\"plex_token\": \"%s\", \"plex_ca_file\": \"%s\"}",
+	    e.plex_port, e.token, pem);
+	assert_int_equal(h_post(e.stash_ctl, "/settings", body), 200);
+	free(body);
+	run_health(&e, &r);
+	assert_non_null(find_line(&r, "TLS: CA certificates from */ca.pem"));
+	assert_null(find_line(&r, "*no CA cert*"));
+	h_run_free(&r);
+	free(pem);
+	h_stop(&e);
+}
+
 static void
 test_health__plex_accepts_and_never_answers(void **state)
 {
@@ -550,6 +608,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_health__healthy_no_state_file),
 		cmocka_unit_test(test_health__plex_refuses_connections),
+		cmocka_unit_test(test_health__https_without_ca_bundle),
 		cmocka_unit_test(test_health__plex_accepts_and_never_answers),
 		cmocka_unit_test(test_health__token_rejected),
 		cmocka_unit_test(test_health__corrupt_state_file),
