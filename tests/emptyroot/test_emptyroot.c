@@ -9,7 +9,9 @@
  * emulator copied into the root and named explicitly. Against the real
  * fakes over loopback the binary answers hooks, passes the Health Check,
  * syncs a generated library until Plex matches Stash, drains a hook through
- * its detached worker, and says plainly when the root has no CA bundle.
+ * its detached worker, completes a verified TLS handshake with a local
+ * openssl s_server (CA from plex_ca_file, then SSL_CERT_FILE; refused with
+ * the wrong CA), and says plainly when the root has no CA bundle.
  * Exit 77 with a loud notice when the binary was not built, when not root,
  * or when qemu is missing. S2P_EMPTYROOT_NO_BINFMT=1 forces the explicit
  * emulator (the fallback) even where binfmt_misc works.
@@ -25,8 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -194,6 +200,170 @@ run_ok(struct h_env *e, const char *args, const char *const *env,
 	return out;
 }
 
+/* A free loopback TCP port (bound once, then released). */
+static int
+free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* The TLS server, stopped at exit even when an assertion ends the test. */
+static pid_t tls_pid;
+
+static void
+stop_tls_server(void)
+{
+	int st;
+
+	if (tls_pid > 0) {
+		kill(tls_pid, SIGTERM);
+		waitpid(tls_pid, &st, 0);
+		tls_pid = 0;
+	}
+}
+
+/* A TLS server on 127.0.0.1:port (openssl s_server) with a fresh
+ * self-signed certificate for "localhost", serving the files of dir (so
+ * GET /identity returns dir/identity). The certificate is dir/cert.pem.
+ * Returns the server's pid once it accepts connections. */
+static pid_t
+start_tls_server(const char *dir, int port)
+{
+	char cmd[1200], acc[64];
+	pid_t pid;
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl req -x509 -newkey "
+	    "rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj "
+	    "/CN=localhost -addext subjectAltName=DNS:localhost "
+	    ">/dev/null 2>&1", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(acc, sizeof(acc), "127.0.0.1:%d", port);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (chdir(dir) != 0)
+			_exit(126);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("openssl", "openssl", "s_server", "-accept", acc,
+		    "-cert", "cert.pem", "-key", "key.pem", "-WWW", "-quiet",
+		    (char *)NULL);
+		_exit(127);
+	}
+	tls_pid = pid;
+	atexit(stop_tls_server);
+	for (i = 0; i < 200; i++) {
+		struct sockaddr_in a;
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_port = htons((unsigned short)port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok)
+			return pid;
+		h_sleep(0.05);
+	}
+	fail_msg("openssl s_server did not start on %s", acc);
+	return -1;
+}
+
+/* Point the fake Stash's plugin settings at an https Plex URL. */
+static void
+https_settings(struct h_env *e, int port, const char *ca_file)
+{
+	char body[400];
+
+	snprintf(body, sizeof(body), "{\"plex_url\": \"https://localhost:%d\", "
+	    "\"plex_token\": \"%s\"%s%s%s}", port, e->token,
+	    ca_file ? ", \"plex_ca_file\": \"" : "", ca_file ? ca_file : "",
+	    ca_file ? "\"" : "");
+	assert_int_equal(h_post(e->stash_ctl, "/settings", body), 200);
+}
+
+/* HTTPS from inside the root: a real TLS handshake (mbedTLS, entropy
+ * without /dev) against a server whose certificate is trusted through
+ * plex_ca_file, then through SSL_CERT_FILE; refused with the wrong CA. */
+static void
+check_tls(struct h_env *e)
+{
+	char dir[500], p[700];
+	const char *const via_env[] = { "STASH2PLEX_AUTODRAIN=0",
+		"SSL_CERT_FILE=/tmp/plex-ca.pem", NULL };
+	struct h_run r;
+	json_t *out;
+	pid_t srv;
+	int port = free_port();
+
+	snprintf(dir, sizeof(dir), "%s/tls", e->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(p, sizeof(p), "%s/identity", dir);
+	assert_int_equal(write_file(p, "{\"MediaContainer\": {\"size\": 0, "
+	    "\"machineIdentifier\": \"tls-in-empty-root\", \"version\": "
+	    "\"1.40.0\"}}"), 0);
+	srv = start_tls_server(dir, port);
+	snprintf(p, sizeof(p), "%s/cert.pem", dir);
+	{
+		char in_root[600];
+
+		snprintf(in_root, sizeof(in_root), "%s/tmp/plex-ca.pem", root);
+		assert_int_equal(copy_file(p, in_root, 0644), 0);
+	}
+
+	/* Trusted through the setting: /identity answers over TLS, the
+	 * library check then fails (this server knows no sections). */
+	https_settings(e, port, "/tmp/plex-ca.pem");
+	out = run_ok(e, "{\"mode\": \"health_check\"}", no_autodrain, &r);
+	if (strstr(r.err, "answered /identity") == NULL)
+		fprintf(stderr, "stderr: %s\n", r.err);
+	assert_non_null(strstr(r.err, "TLS: CA certificates from "
+				      "/tmp/plex-ca.pem"));
+	assert_non_null(strstr(r.err, "Plex answered /identity"));
+	json_decref(out);
+	h_run_free(&r);
+
+	/* Trusted through SSL_CERT_FILE. */
+	https_settings(e, port, NULL);
+	out = run_ok(e, "{\"mode\": \"health_check\"}", via_env, &r);
+	assert_non_null(strstr(r.err, "TLS: CA certificates from "
+				      "/tmp/plex-ca.pem"));
+	assert_non_null(strstr(r.err, "Plex answered /identity"));
+	json_decref(out);
+	h_run_free(&r);
+
+	/* The root's system bundle does not vouch for this server. */
+	out = run_ok(e, "{\"mode\": \"health_check\"}", no_autodrain, &r);
+	assert_non_null(strstr(r.err, "TLS: CA certificates from "
+				      "/etc/ssl/certs/ca-certificates.crt"));
+	assert_non_null(strstr(r.err, "Plex is UNREACHABLE"));
+	assert_null(strstr(r.err, "answered /identity"));
+	json_decref(out);
+	h_run_free(&r);
+
+	assert_int_equal(srv, tls_pid);
+	stop_tls_server();
+	printf("[%s] HTTPS: TLS handshake and certificate check work in the "
+	       "root\n", arch);
+}
+
 static void
 test_emptyroot__hook_health_sync_and_ca(void **state)
 {
@@ -267,6 +437,8 @@ test_emptyroot__hook_health_sync_and_ca(void **state)
 	assert_int_equal(h_wait_worker(&e, 120), 0);
 	assert_int_equal(h_unsynced(&e, 0), 0);
 	printf("[%s] Plex matches Stash for all %d scenes\n", arch, SCENES);
+
+	check_tls(&e);
 
 	/* No CA bundle in the root and an https Plex URL: one plain line. */
 	snprintf(p, sizeof(p), "%s/etc/ssl/certs/ca-certificates.crt", root);
