@@ -68,6 +68,13 @@ build_zlib() {
 build_mbedtls() {
 	say "mbedtls"
 	d=$(tree mbedtls)
+	# mbedTLS takes its entropy from getrandom() only on glibc and falls
+	# back to /dev/urandom elsewhere: a static binary in a root without
+	# /dev could not seed TLS. musl has the same syscall(): use it too.
+	sed -i 's/^#if ((defined(__linux__) && defined(__GLIBC__)) || defined(__midipix__))$/#if defined(__linux__) || defined(__midipix__)/' \
+	    "$d/library/entropy_poll.c"
+	grep -q '^#if defined(__linux__) || defined(__midipix__)$' \
+	    "$d/library/entropy_poll.c"
 	(cd "$d/library" && make -j"$JOBS" CC="$CC" AR="$AR" \
 	    CFLAGS="$CFLAGS_DEP -I../include -D_FILE_OFFSET_BITS=64" \
 	    libmbedcrypto.a libmbedx509.a libmbedtls.a >/dev/null)
@@ -106,12 +113,15 @@ build_curl() {
 
 # SQLite: the amalgamation (sqlite3.c, generated once on the build host by
 # build.sh) compiled for the target. No extension loading: there is no
-# dynamic loader in a static binary.
+# dynamic loader in a static binary. The HAVE_* flags are what SQLite's
+# configure finds on Linux (pread/pwrite: one syscall per WAL frame read
+# instead of two).
 build_sqlite() {
 	say "sqlite3"
 	$CC $CFLAGS_DEP -DSQLITE_THREADSAFE=1 -DSQLITE_OMIT_LOAD_EXTENSION \
 	    -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 -DHAVE_USLEEP=1 \
 	    -DHAVE_FDATASYNC=1 -DHAVE_LOCALTIME_R=1 -DHAVE_GMTIME_R=1 \
+	    -DHAVE_PREAD=1 -DHAVE_PWRITE=1 -DHAVE_STRCHRNUL=1 \
 	    -D_FILE_OFFSET_BITS=64 \
 	    -c "$SRC/sqlite3-amalgamation/sqlite3.c" -o "$W/sqlite3.o"
 	rm -f "$P/lib/libsqlite3.a"

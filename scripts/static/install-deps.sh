@@ -4,7 +4,8 @@
 # itself is built for them from Debian's source), dpkg-dev for apt-get source,
 # tcl to generate SQLite's amalgamation, qemu-user-static for the empty-root
 # tests of the ARM binaries and openssl for their TLS server. Kept apart so
-# that plain `make test` stays light. `--check` only reports whether anything is missing (exit 1).
+# that plain `make test` stays light. `--check` only reports whether
+# anything is missing (exit 1).
 set -eu
 PKGS="gcc make cmake dpkg-dev musl-tools tcl gcc-aarch64-linux-gnu
 binutils-aarch64-linux-gnu gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
