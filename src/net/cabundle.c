@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 const char *const s2p_ca_default_paths[] = {
-	"/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine */
-	"/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL, CentOS */
-	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+ */
-	"/etc/ssl/ca-bundle.pem",               /* openSUSE */
-	"/etc/pki/tls/cacert.pem",              /* OpenELEC */
-	"/etc/ssl/cert.pem",                    /* Alpine, BSDs, macOS */
-	NULL,
+    "/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Alpine */
+    "/etc/pki/tls/certs/ca-bundle.crt",   /* Fedora, RHEL, CentOS */
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+ */
+    "/etc/ssl/ca-bundle.pem",                            /* openSUSE */
+    "/etc/pki/tls/cacert.pem",                           /* OpenELEC */
+    "/etc/ssl/cert.pem", /* Alpine, BSDs, macOS */
+    NULL,
 };
 
 /* 0 when path is a readable regular file, else an errno value. */
@@ -85,7 +85,8 @@ s2p_ca_find(const char *configured, const char *const *paths,
 		e = readable_file(configured);
 		if (e == 0 && take(out, S2P_CA_FILE, configured))
 			return;
-		named_bad(out, "plex_ca_file", configured, e ? e : ENAMETOOLONG);
+		named_bad(out, "plex_ca_file", configured,
+		    e ? e : ENAMETOOLONG);
 		return;
 	}
 	env = getenv("SSL_CERT_FILE");
@@ -111,5 +112,6 @@ s2p_ca_find(const char *configured, const char *const *paths,
 	snprintf(out->msg, sizeof(out->msg),
 	    "no CA certificate bundle found for HTTPS (looked in %s and the "
 	    "other usual paths); set SSL_CERT_FILE or the plex_ca_file "
-	    "setting to a PEM bundle", paths[0] ? paths[0] : "(none)");
+	    "setting to a PEM bundle",
+	    paths[0] ? paths[0] : "(none)");
 }

@@ -42,16 +42,17 @@
 static const char *arch, *binary;
 static char root[400], bin_in_root[] = "/plugin/stash2plex";
 static char qemu_in_root[64];
-static const char *argv_native[] = { bin_in_root, NULL };
-static const char *argv_qemu[] = { qemu_in_root, bin_in_root, NULL };
+static const char *argv_native[] = {bin_in_root, NULL};
+static const char *argv_qemu[] = {qemu_in_root, bin_in_root, NULL};
 static const char *mode = "native";
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 static void
 skip_loudly(const char *why)
 {
 	fprintf(stderr,
-	    "\n*** SKIPPED: empty-root test of the static %s binary: %s ***\n\n",
+	    "\n*** SKIPPED: empty-root test of the static %s binary: %s "
+	    "***\n\n",
 	    arch, why);
 	printf("SKIPPED: %s\n", why);
 	exit(77);
@@ -122,7 +123,8 @@ binfmt_ready(const char *qname)
 		NULL) != 0)
 		return 0;
 	if (access(path, F_OK) != 0) {
-		snprintf(conf, sizeof(conf), "/usr/lib/binfmt.d/%s.conf", qname);
+		snprintf(conf, sizeof(conf), "/usr/lib/binfmt.d/%s.conf",
+		    qname);
 		t = read_text(conf);
 		if (t == NULL ||
 		    write_file("/proc/sys/fs/binfmt_misc/register", t) != 0)
@@ -245,10 +247,12 @@ start_tls_server(const char *dir, int port)
 	pid_t pid;
 	int i;
 
-	snprintf(cmd, sizeof(cmd), "cd '%s' && openssl req -x509 -newkey "
+	snprintf(cmd, sizeof(cmd),
+	    "cd '%s' && openssl req -x509 -newkey "
 	    "rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj "
 	    "/CN=localhost -addext subjectAltName=DNS:localhost "
-	    ">/dev/null 2>&1", dir);
+	    ">/dev/null 2>&1",
+	    dir);
 	assert_int_equal(system(cmd), 0);
 	snprintf(acc, sizeof(acc), "127.0.0.1:%d", port);
 	pid = fork();
@@ -293,9 +297,10 @@ https_settings(struct h_env *e, int port, const char *ca_file)
 {
 	char body[400];
 
-	snprintf(body, sizeof(body), "{\"plex_url\": \"https://localhost:%d\", "
-	    "\"plex_token\": \"%s\", \"plex_ca_file\": \"%s\"}", port,
-	    e->token, ca_file ? ca_file : "");
+	snprintf(body, sizeof(body),
+	    "{\"plex_url\": \"https://localhost:%d\", "
+	    "\"plex_token\": \"%s\", \"plex_ca_file\": \"%s\"}",
+	    port, e->token, ca_file ? ca_file : "");
 	assert_int_equal(h_post(e->stash_ctl, "/settings", body), 200);
 }
 
@@ -306,8 +311,8 @@ static void
 check_tls(struct h_env *e)
 {
 	char dir[500], p[700];
-	const char *const via_env[] = { "STASH2PLEX_AUTODRAIN=0",
-		"SSL_CERT_FILE=/tmp/plex-ca.pem", NULL };
+	const char *const via_env[] = {"STASH2PLEX_AUTODRAIN=0",
+	    "SSL_CERT_FILE=/tmp/plex-ca.pem", NULL};
 	struct h_run r;
 	json_t *out;
 	pid_t srv;
@@ -316,9 +321,12 @@ check_tls(struct h_env *e)
 	snprintf(dir, sizeof(dir), "%s/tls", e->dir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(p, sizeof(p), "%s/identity", dir);
-	assert_int_equal(write_file(p, "{\"MediaContainer\": {\"size\": 0, "
-	    "\"machineIdentifier\": \"tls-in-empty-root\", \"version\": "
-	    "\"1.40.0\"}}"), 0);
+	assert_int_equal(write_file(p,
+			     "{\"MediaContainer\": {\"size\": 0, "
+			     "\"machineIdentifier\": \"tls-in-empty-root\", "
+			     "\"version\": "
+			     "\"1.40.0\"}}"),
+	    0);
 	srv = start_tls_server(dir, port);
 	snprintf(p, sizeof(p), "%s/cert.pem", dir);
 	{
@@ -334,8 +342,9 @@ check_tls(struct h_env *e)
 	out = run_ok(e, "{\"mode\": \"health_check\"}", no_autodrain, &r);
 	if (strstr(r.err, "UNREACHABLE") != NULL)
 		fprintf(stderr, "stderr: %s\n", r.err);
-	assert_non_null(strstr(r.err, "TLS: CA certificates from "
-				      "/tmp/plex-ca.pem"));
+	assert_non_null(strstr(r.err,
+	    "TLS: CA certificates from "
+	    "/tmp/plex-ca.pem"));
 	assert_null(strstr(r.err, "UNREACHABLE"));
 	json_decref(out);
 	h_run_free(&r);
@@ -343,16 +352,18 @@ check_tls(struct h_env *e)
 	/* Trusted through SSL_CERT_FILE. */
 	https_settings(e, port, NULL);
 	out = run_ok(e, "{\"mode\": \"health_check\"}", via_env, &r);
-	assert_non_null(strstr(r.err, "TLS: CA certificates from "
-				      "/tmp/plex-ca.pem"));
+	assert_non_null(strstr(r.err,
+	    "TLS: CA certificates from "
+	    "/tmp/plex-ca.pem"));
 	assert_null(strstr(r.err, "UNREACHABLE"));
 	json_decref(out);
 	h_run_free(&r);
 
 	/* The root's system bundle does not vouch for this server. */
 	out = run_ok(e, "{\"mode\": \"health_check\"}", no_autodrain, &r);
-	assert_non_null(strstr(r.err, "TLS: CA certificates from "
-				      "/etc/ssl/certs/ca-certificates.crt"));
+	assert_non_null(strstr(r.err,
+	    "TLS: CA certificates from "
+	    "/etc/ssl/certs/ca-certificates.crt"));
 	assert_non_null(strstr(r.err, "Plex is UNREACHABLE"));
 	assert_non_null(strstr(r.err, "verify failed"));
 	json_decref(out);
@@ -361,7 +372,8 @@ check_tls(struct h_env *e)
 	assert_int_equal(srv, tls_pid);
 	stop_tls_server();
 	printf("[%s] HTTPS: TLS handshake and certificate check work in the "
-	       "root\n", arch);
+	       "root\n",
+	    arch);
 }
 
 static void
@@ -379,7 +391,8 @@ test_emptyroot__hook_health_sync_and_ca(void **state)
 
 	/* A hook: queued, no network. */
 	assert_int_equal(h_post(e.stash_ctl, "/scene/3",
-			     "{\"title\": \"Edited in an empty root\"}"), 200);
+			     "{\"title\": \"Edited in an empty root\"}"),
+	    200);
 	h_delete(e.plex_ctl, "/requests");
 	out = run_ok(&e,
 	    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 3, \"type\": "
@@ -393,7 +406,8 @@ test_emptyroot__hook_health_sync_and_ca(void **state)
 	assert_int_equal(h_count_requests(&e, "GET", "/"), 0);
 	out = run_ok(&e,
 	    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 4, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": null}}", no_autodrain, &r);
+	    "\"Scene.Update.Post\", \"input\": null}}",
+	    no_autodrain, &r);
 	assert_null(strstr(r.out, "queued"));
 	printf("[%s] ignored hook: %.1f ms\n", arch, r.ms);
 	json_decref(out);
@@ -420,15 +434,17 @@ test_emptyroot__hook_health_sync_and_ca(void **state)
 
 	/* A hook with autodrain on: its detached worker drains the edit. */
 	assert_int_equal(h_post(e.stash_ctl, "/scene/7",
-			     "{\"title\": \"Drained by the worker\"}"), 200);
+			     "{\"title\": \"Drained by the worker\"}"),
+	    200);
 	{
-		const char *const env[] = { "STASH2PLEX_IDLE_EXIT=0.5", NULL };
+		const char *const env[] = {"STASH2PLEX_IDLE_EXIT=0.5", NULL};
 
 		out = run_ok(&e,
 		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
 		    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": "
 		    "\"7\", \"title\": \"Drained by the worker\"}, "
-		    "\"inputFields\": [\"title\"]}}", env, &r);
+		    "\"inputFields\": [\"title\"]}}",
+		    env, &r);
 		json_decref(out);
 		h_run_free(&r);
 	}
@@ -446,7 +462,8 @@ test_emptyroot__hook_health_sync_and_ca(void **state)
 	{
 		char body[300];
 
-		snprintf(body, sizeof(body), "{\"plex_url\": "
+		snprintf(body, sizeof(body),
+		    "{\"plex_url\": "
 		    "\"https://127.0.0.1:%d\", \"plex_token\": \"%s\"}",
 		    e.plex_port, e.token);
 		assert_int_equal(h_post(e.stash_ctl, "/settings", body), 200);
@@ -468,7 +485,7 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_emptyroot__hook_health_sync_and_ca),
+	    cmocka_unit_test(test_emptyroot__hook_health_sync_and_ca),
 	};
 	const char *qname = NULL, *qbin = NULL;
 	char host_q[64];
@@ -480,8 +497,9 @@ main(int argc, char **argv)
 	arch = argv[1];
 	binary = argv[2];
 	if (access(binary, X_OK) != 0)
-		skip_loudly("no static build here (run `make static`, as .ci/run "
-		     "does, to build build/static/<arch>/stash2plex)");
+		skip_loudly(
+		    "no static build here (run `make static`, as .ci/run "
+		    "does, to build build/static/<arch>/stash2plex)");
 	if (geteuid() != 0)
 		skip_loudly("chroot needs root");
 	if (strcmp(arch, "aarch64") == 0) {
@@ -494,14 +512,16 @@ main(int argc, char **argv)
 	if (qname != NULL) {
 		snprintf(host_q, sizeof(host_q), "/usr/bin%s", qbin);
 		if (access(host_q, X_OK) != 0)
-			skip_loudly("qemu-user-static is not installed "
-			     "(scripts/static/install-deps.sh installs it)");
+			skip_loudly(
+			    "qemu-user-static is not installed "
+			    "(scripts/static/install-deps.sh installs it)");
 		/* S2P_EMPTYROOT_NO_BINFMT=1 tries the fallback on purpose. */
 		if (getenv("S2P_EMPTYROOT_NO_BINFMT") == NULL &&
 		    binfmt_ready(qname)) {
 			mode = "qemu-user through binfmt_misc";
 		} else {
-			snprintf(qemu_in_root, sizeof(qemu_in_root), "%s", qbin);
+			snprintf(qemu_in_root, sizeof(qemu_in_root), "%s",
+			    qbin);
 			mode = "qemu-user copied into the root";
 		}
 	}

@@ -58,7 +58,7 @@ teardown(void **state)
 	return 0;
 }
 
-static const char *const no_paths[] = { "/nonexistent/s2p/ca.crt", NULL };
+static const char *const no_paths[] = {"/nonexistent/s2p/ca.crt", NULL};
 
 static void
 test_cabundle__setting_wins_over_environment(void **state)
@@ -80,7 +80,8 @@ test_cabundle__unreadable_setting_is_named(void **state)
 	(void)state;
 	s2p_ca_find("/nonexistent/plex-ca.pem", s2p_ca_default_paths, &ca);
 	assert_int_equal(ca.kind, S2P_CA_NONE);
-	assert_non_null(strstr(ca.msg, "plex_ca_file=/nonexistent/plex-ca.pem"));
+	assert_non_null(
+	    strstr(ca.msg, "plex_ca_file=/nonexistent/plex-ca.pem"));
 	assert_non_null(strstr(ca.msg, "cannot be read"));
 }
 
@@ -124,7 +125,7 @@ static void
 test_cabundle__search_list_in_order(void **state)
 {
 	struct fx *f = *state;
-	const char *paths[] = { "/nonexistent/a.crt", f->dir, f->pem, NULL };
+	const char *paths[] = {"/nonexistent/a.crt", f->dir, f->pem, NULL};
 	struct s2p_ca ca;
 
 	/* A directory in the file list is skipped, the file after it taken. */
@@ -143,8 +144,8 @@ test_cabundle__search_list_in_order(void **state)
 static void
 test_cabundle__default_paths_cover_the_distributions(void **state)
 {
-	const char *want[] = { "/etc/ssl/certs/ca-certificates.crt",
-		"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem", NULL };
+	const char *want[] = {"/etc/ssl/certs/ca-certificates.crt",
+	    "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem", NULL};
 	size_t i, j;
 
 	(void)state;
@@ -161,10 +162,10 @@ test_cabundle__default_paths_cover_the_distributions(void **state)
 static void
 test_cabundle__https_request_without_bundle_says_so(void **state)
 {
-	struct s2p_http_opts o = { 500, 1000, 0, "/nonexistent/plex-ca.pem" };
-	const char *const hdrs[] = { NULL };
-	struct s2p_http_req req = { "GET", "https://127.0.0.1:1/identity",
-		hdrs, NULL, 0, 0, 0 };
+	struct s2p_http_opts o = {500, 1000, 0, "/nonexistent/plex-ca.pem"};
+	const char *const hdrs[] = {NULL};
+	struct s2p_http_req req = {"GET", "https://127.0.0.1:1/identity", hdrs,
+	    NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	struct s2p_error err;
 	struct s2p_http *h;
@@ -172,7 +173,8 @@ test_cabundle__https_request_without_bundle_says_so(void **state)
 	(void)state;
 	assert_int_equal(s2p_http_new(&h, &o, &err), S2P_OK);
 	assert_int_equal(s2p_http_do(h, &req, &resp, &err), S2P_EDOWN);
-	assert_non_null(strstr(err.msg, "plex_ca_file=/nonexistent/plex-ca.pem"));
+	assert_non_null(
+	    strstr(err.msg, "plex_ca_file=/nonexistent/plex-ca.pem"));
 	assert_non_null(strstr(err.msg, "https://127.0.0.1:1/identity"));
 	assert_int_equal(resp.status, 0);
 	s2p_http_resp_free(&resp);
@@ -190,10 +192,10 @@ static void
 test_cabundle__https_request_with_bundle_connects(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_http_opts o = { 500, 1000, 0, NULL };
-	const char *const hdrs[] = { NULL };
-	struct s2p_http_req req = { "GET", "https://127.0.0.1:1/identity",
-		hdrs, NULL, 0, 0, 0 };
+	struct s2p_http_opts o = {500, 1000, 0, NULL};
+	const char *const hdrs[] = {NULL};
+	struct s2p_http_req req = {"GET", "https://127.0.0.1:1/identity", hdrs,
+	    NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	struct s2p_error err;
 	struct s2p_http *h;
@@ -211,25 +213,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__setting_wins_over_environment, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__unreadable_setting_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__ssl_cert_file_then_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__missing_env_file_is_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__search_list_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__default_paths_cover_the_distributions, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__https_request_without_bundle_says_so, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_cabundle__https_request_with_bundle_connects, setup,
-		    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__setting_wins_over_environment, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__unreadable_setting_is_named, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__ssl_cert_file_then_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__missing_env_file_is_named, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cabundle__search_list_in_order,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__default_paths_cover_the_distributions, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__https_request_without_bundle_says_so, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_cabundle__https_request_with_bundle_connects, setup,
+		teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
