@@ -13,7 +13,7 @@
 
 struct s2p_app {
 	struct s2p_ctx ctx;
-	int plugin_mode;           /* run by Stash: Stash log format, JSON out */
+	int plugin_mode; /* run by Stash: Stash log format, JSON out */
 	struct s2p_strv overrides; /* "key=value" settings from the CLI */
 	json_t *args;              /* task arguments (borrowed) */
 	int resident;              /* a worker started now stays resident
@@ -39,8 +39,8 @@ int s2p_task_run(struct s2p_app *app, const char *mode, struct s2p_buf *msg,
 int s2p_ensure_worker(struct s2p_app *app, int *started_out,
     struct s2p_error *err) S2P_NODISCARD;
 /* Hand an already held worker lock to a detached worker process. */
-int s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_spawn_worker(struct s2p_app *app, int lock_fd,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Run the background worker in this process, holding lock_fd (closed on
  * return): until the queue has been idle for a while, or, when app->resident,
  * until the program file is replaced or a stop signal arrives. */

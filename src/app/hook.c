@@ -31,7 +31,8 @@ enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
 		return rc;
 	rc = s2p_ensure_worker(app, &started, err);
 	if (rc != S2P_OK)
-		s2p_warn("scene %lld queued, but no worker could be started: %s",
+		s2p_warn("scene %lld queued, but no worker could be started: "
+			 "%s",
 		    (long long)id, err ? err->msg : "");
 	(void)!s2p_buf_addf(msg, "queued scene %lld%s", (long long)id,
 	    created ? "" : " (already queued)");
@@ -48,8 +49,8 @@ renamed(const struct s2p_input *in)
 	if (!json_is_array(in->hook_fields))
 		return 1;
 	for (i = 0; i < json_array_size(in->hook_fields); i++) {
-		const char *f =
-		    json_string_value(json_array_get(in->hook_fields, i));
+		const char *f = json_string_value(
+		    json_array_get(in->hook_fields, i));
 
 		if (f != NULL && strcmp(f, "name") == 0)
 			return 1;
@@ -113,7 +114,8 @@ s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
 		int rc = s2p_ctx_db(&app->ctx, err);
 
 		if (rc == S2P_OK)
-			rc = s2p_syncstate_delete(app->ctx.db, in->hook_id, err);
+			rc = s2p_syncstate_delete(app->ctx.db, in->hook_id,
+			    err);
 		s2p_ctx_close_handles(&app->ctx);
 		if (rc == S2P_OK)
 			(void)!s2p_buf_adds(msg, "forgot deleted scene");

@@ -22,13 +22,24 @@
  * Plex, or that change how the scene is matched (its files). organized,
  * groups/movies, play counts and stash_ids are not synced. */
 static const char *const synced_fields[] = {
-	"title", "code", "details", "director", "date", "rating100",
-	"studio_id", "performer_ids", "tag_ids", "cover_image", "urls", "url",
-	"files", "primary_file_id",
+    "title",
+    "code",
+    "details",
+    "director",
+    "date",
+    "rating100",
+    "studio_id",
+    "performer_ids",
+    "tag_ids",
+    "cover_image",
+    "urls",
+    "url",
+    "files",
+    "primary_file_id",
 };
 
 /* Fields every update input carries that say nothing about a change. */
-static const char *const neutral_fields[] = { "id", "clientMutationId" };
+static const char *const neutral_fields[] = {"id", "clientMutationId"};
 
 static int
 in_list(const char *s, const char *const *list, size_t n)
@@ -45,14 +56,20 @@ static const char *
 json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
 	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
+	case JSON_REAL:
+		return "a number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
 	}
 	return "unknown";
 }
@@ -80,8 +97,8 @@ field_error(struct s2p_error *err, const char *field, const char *what,
 /* Optional string member: absent or null leaves *out NULL. A string with an
  * embedded NUL is rejected (we hand these on as C strings). */
 static int
-get_string(const json_t *obj, const char *key, const char *field,
-    char **out, struct s2p_error *err)
+get_string(const json_t *obj, const char *key, const char *field, char **out,
+    struct s2p_error *err)
 {
 	const json_t *v = json_object_get(obj, key);
 
@@ -193,11 +210,14 @@ parse_cookie(struct s2p_input *out, const json_t *v, struct s2p_error *err)
 	if (out->session_cookie == NULL)
 		return S2P_OK;
 	if (strlen(out->session_cookie) > 4096)
-		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		return s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: "
 		    "server_connection.SessionCookie.Value: too long (%zu "
-		    "bytes, at most 4096)", strlen(out->session_cookie));
+		    "bytes, at most 4096)",
+		    strlen(out->session_cookie));
 	if (!cookie_ok(out->session_cookie))
-		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		return s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: "
 		    "server_connection.SessionCookie.Value: invalid "
 		    "characters");
 	return S2P_OK;
@@ -206,8 +226,7 @@ parse_cookie(struct s2p_input *out, const json_t *v, struct s2p_error *err)
 /* server_connection -> stash_url, session_cookie, stash_dir, plugin_dir. An
  * absent or null object gives http://127.0.0.1:9999. */
 static int
-parse_connection(struct s2p_input *out, const json_t *sc,
-    struct s2p_error *err)
+parse_connection(struct s2p_input *out, const json_t *sc, struct s2p_error *err)
 {
 	const json_t *v;
 	char *scheme = NULL, *host = NULL, *chost = NULL, *p;
@@ -217,14 +236,15 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 	/* Stash always sends it; without it we would talk to whatever
 	 * listens on the default port. */
 	if (sc == NULL || json_is_null(sc))
-		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		return s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: "
 		    "server_connection is missing (Stash sends Scheme, Host, "
-		    "Port, SessionCookie and PluginDir there; outside Stash use "
+		    "Port, SessionCookie and PluginDir there; outside Stash "
+		    "use "
 		    "the command line: stash2plex help)");
 	if (!json_is_object(sc))
 		return field_error(err, "server_connection", "an object", sc);
-	rc = get_string(sc, "Scheme", "server_connection.Scheme", &scheme,
-	    err);
+	rc = get_string(sc, "Scheme", "server_connection.Scheme", &scheme, err);
 	if (rc != S2P_OK)
 		goto out;
 	if (scheme == NULL || *scheme == '\0') {
@@ -234,7 +254,8 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 	for (p = scheme; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		rc = s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: "
 		    "server_connection.Scheme: expected http or https");
 		goto out;
 	}
@@ -244,7 +265,8 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 		goto out;
 	chost = connect_host(host ? host : "");
 	if (chost == NULL) {
-		rc = s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: "
 		    "server_connection.Host: not a host name or address");
 		goto out;
 	}
@@ -257,7 +279,8 @@ parse_connection(struct s2p_input *out, const json_t *sc,
 			goto out;
 		}
 		if (port < 1 || port > 65535) {
-			rc = s2p_error_set(err, S2P_EPARSE, "invalid input: "
+			rc = s2p_error_set(err, S2P_EPARSE,
+			    "invalid input: "
 			    "server_connection.Port: %lld is not 1-65535",
 			    port);
 			goto out;
@@ -304,8 +327,10 @@ parse_hook(struct s2p_input *out, json_t *hc, struct s2p_error *err)
 			return field_error(err, "args.hookContext.id",
 			    "a whole number", v);
 		if (id < 0)
-			return s2p_error_set(err, S2P_EPARSE, "invalid input: "
-			    "args.hookContext.id: %lld is negative", id);
+			return s2p_error_set(err, S2P_EPARSE,
+			    "invalid input: "
+			    "args.hookContext.id: %lld is negative",
+			    id);
 	}
 	out->hook_id = id;
 
@@ -314,7 +339,8 @@ parse_hook(struct s2p_input *out, json_t *hc, struct s2p_error *err)
 	if (rc != S2P_OK)
 		return rc;
 	if (out->hook_type == NULL || *out->hook_type == '\0')
-		return s2p_error_set(err, S2P_EPARSE, "invalid input: "
+		return s2p_error_set(err, S2P_EPARSE,
+		    "invalid input: "
 		    "args.hookContext.type: missing");
 
 	out->hook_input = json_object_get(hc, "input");
@@ -364,9 +390,10 @@ s2p_input_parse(struct s2p_input *out, const char *json, size_t len,
 	root = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		strip_near(jerr.text);
-		rc = s2p_error_set(err, S2P_EPARSE, "invalid JSON input at "
-		    "line %d, column %d: %s", jerr.line, jerr.column,
-		    jerr.text);
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "invalid JSON input at "
+		    "line %d, column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
 	if (!json_is_object(root)) {
@@ -444,8 +471,10 @@ s2p_input_read(struct s2p_input *out, int fd, struct s2p_error *err)
 	s2p_buf_init(&b, S2P_STDIN_MAX);
 	rc = s2p_buf_read_fd(&b, fd);
 	if (rc == S2P_EPARSE) {
-		rc = s2p_error_set(err, S2P_EPARSE, "input on stdin is larger "
-		    "than %u MiB", S2P_STDIN_MAX / (1024 * 1024));
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "input on stdin is larger "
+		    "than %u MiB",
+		    S2P_STDIN_MAX / (1024 * 1024));
 		goto out;
 	}
 	if (rc != S2P_OK) {
@@ -484,10 +513,8 @@ object_touches(const json_t *obj)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v)
-		if (!json_is_null(v) &&
-		    in_list(key, synced_fields, S2P_ARRAY_LEN(synced_fields)))
-			return 1;
+	json_object_foreach((json_t *)obj, key, v) if (!json_is_null(v) &&
+	    in_list(key, synced_fields, S2P_ARRAY_LEN(synced_fields))) return 1;
 	return 0;
 }
 
@@ -515,11 +542,12 @@ s2p_input_touches_synced_field(const struct s2p_input *in)
 			const char *f = json_string_value(
 			    json_array_get(in->hook_fields, i));
 
-			if (f == NULL || in_list(f, neutral_fields,
-			    S2P_ARRAY_LEN(neutral_fields)))
+			if (f == NULL ||
+			    in_list(f, neutral_fields,
+				S2P_ARRAY_LEN(neutral_fields)))
 				continue;
 			if (in_list(f, synced_fields,
-			    S2P_ARRAY_LEN(synced_fields)))
+				S2P_ARRAY_LEN(synced_fields)))
 				return 1;
 		}
 		return 0;

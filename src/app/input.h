@@ -17,24 +17,25 @@
 
 struct s2p_input {
 	/* server_connection */
-	char *stash_url;      /* "<Scheme>://<host>:<Port>", 0.0.0.0 -> 127.0.0.1 */
+	char *stash_url; /* "<Scheme>://<host>:<Port>", 0.0.0.0 -> 127.0.0.1 */
 	char *session_cookie; /* SessionCookie.Value, or NULL */
 	char *stash_dir;      /* Dir */
 	char *plugin_dir;     /* PluginDir */
 	/* args */
-	char *mode;           /* args.mode, or NULL */
-	json_t *args;         /* the whole args object (new reference; an
-	                       * empty object when args is absent or null) */
+	char *mode;   /* args.mode, or NULL */
+	json_t *args; /* the whole args object (new reference; an
+		       * empty object when args is absent or null) */
 	/* args.hookContext, when present */
 	int is_hook;
-	char *hook_type;      /* "Scene.Update.Post", ... */
-	int64_t hook_id;      /* hookContext.id (0 when absent) */
-	json_t *hook_input;   /* borrowed from args; may be NULL or json null */
-	json_t *hook_fields;  /* borrowed: inputFields array, or NULL */
+	char *hook_type;     /* "Scene.Update.Post", ... */
+	int64_t hook_id;     /* hookContext.id (0 when absent) */
+	json_t *hook_input;  /* borrowed from args; may be NULL or json null */
+	json_t *hook_fields; /* borrowed: inputFields array, or NULL */
 };
 
 /* Parse a document. Errors: S2P_EPARSE (empty, not JSON, not an object,
- * no server_connection, wrong types, Port outside 1-65535, unusable Host) with a message fit for
+ * no server_connection, wrong types, Port outside 1-65535, unusable Host) with
+ * a message fit for
  * {"error": ...} that never quotes the cookie or raw input. Host wildcards
  * map to loopback ("", 0.0.0.0 -> 127.0.0.1; :: -> [::1]); IPv6 literals get
  * brackets. Port and hookContext.id may also be numeric strings. On success
@@ -42,8 +43,8 @@ struct s2p_input {
 int s2p_input_parse(struct s2p_input *out, const char *json, size_t len,
     struct s2p_error *err) S2P_NODISCARD;
 /* Read fd to EOF (capped at S2P_STDIN_MAX) and parse it. */
-int s2p_input_read(struct s2p_input *out, int fd, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_input_read(struct s2p_input *out, int fd,
+    struct s2p_error *err) S2P_NODISCARD;
 void s2p_input_free(struct s2p_input *in);
 
 /* 1 when the hook's inputFields (or, lacking them, the input object's

@@ -127,20 +127,26 @@ plugin_main(struct s2p_app *app)
 static void
 usage(FILE *f)
 {
-	fputs("usage: stash2plex                      (run by Stash: JSON on stdin)\n"
-	      "       stash2plex task MODE [options]  run a task (all, recent,\n"
-	      "             process_queue, queue_status, health_check, ...)\n"
-	      "       stash2plex worker [options]     drain the queue, exit when idle\n"
-	      "       stash2plex sync --dry-run [options]  show what a sync would\n"
-	      "             change in Plex, write nothing\n"
-	      "       stash2plex version | help\n"
-	      "options:\n"
-	      "  --data-dir DIR        state directory (or STASH2PLEX_DATA_DIR)\n"
-	      "  --stash-url URL       Stash server, e.g. http://127.0.0.1:9999\n"
-	      "  --SETTING=VALUE       any plugin setting, e.g. --plex_url=...\n"
-	      "                        (secrets are better passed as environment\n"
-	      "                        variables STASH2PLEX_PLEX_TOKEN, ...)\n"
-	      "settings:\n", f);
+	fputs(
+	    "usage: stash2plex                      (run by Stash: JSON on "
+	    "stdin)\n"
+	    "       stash2plex task MODE [options]  run a task (all, recent,\n"
+	    "             process_queue, queue_status, health_check, ...)\n"
+	    "       stash2plex worker [options]     drain the queue, exit when "
+	    "idle\n"
+	    "       stash2plex sync --dry-run [options]  show what a sync "
+	    "would\n"
+	    "             change in Plex, write nothing\n"
+	    "       stash2plex version | help\n"
+	    "options:\n"
+	    "  --data-dir DIR        state directory (or STASH2PLEX_DATA_DIR)\n"
+	    "  --stash-url URL       Stash server, e.g. http://127.0.0.1:9999\n"
+	    "  --SETTING=VALUE       any plugin setting, e.g. --plex_url=...\n"
+	    "                        (secrets are better passed as "
+	    "environment\n"
+	    "                        variables STASH2PLEX_PLEX_TOKEN, ...)\n"
+	    "settings:\n",
+	    f);
 	fflush(f);
 	if (f == stdout)
 		s2p_config_print_help();
@@ -165,8 +171,8 @@ cli_options(struct s2p_app *app, int argc, char **argv, int i)
 			key = s2p_xstrdup(a);
 			val = s2p_xstrdup(argv[++i]);
 		} else {
-			fprintf(stderr, "stash2plex: option --%s needs a value\n",
-			    a);
+			fprintf(stderr,
+			    "stash2plex: option --%s needs a value\n", a);
 			return -1;
 		}
 		for (p = key; *p; p++)
@@ -215,14 +221,14 @@ cli_main(struct s2p_app *app, int argc, char **argv)
 		/* `stash2plex sync --dry-run` is the dry_run task. */
 		if (argc < 3 || strcmp(argv[2], "--dry-run") != 0) {
 			fputs("stash2plex: use `sync --dry-run`, or `task all` "
-			      "then `worker`\n", stderr);
+			      "then `worker`\n",
+			    stderr);
 			return 2;
 		}
 		argv[2] = (char *)"dry_run";
 		cmd = "task";
 	}
-	first = cli_options(app, argc, argv,
-	    strcmp(cmd, "task") == 0 ? 3 : 2);
+	first = cli_options(app, argc, argv, strcmp(cmd, "task") == 0 ? 3 : 2);
 	if (first < 0)
 		return 2;
 	if (first < argc || (strcmp(cmd, "task") == 0 && argc < 3)) {

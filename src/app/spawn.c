@@ -147,7 +147,8 @@ settings_changed(void *arg)
 		if (ask_stash) {
 			tmp.stash_url = s2p_xstrdup(app->ctx.stash_url);
 			tmp.session_cookie = app->ctx.session_cookie
-			    ? s2p_xstrdup(app->ctx.session_cookie) : NULL;
+			    ? s2p_xstrdup(app->ctx.session_cookie)
+			    : NULL;
 		}
 		s2p_error_clear(&e);
 		if (s2p_ctx_load_settings(&tmp, &app->overrides, &e) ==
@@ -208,8 +209,7 @@ resident_wanted(void)
 static void
 note_run(struct s2p_ctx *ctx, const char *msg)
 {
-	char *v = msg ? s2p_xasprintf("%.3f %s", s2p_clock_now(ctx->clock),
-			    msg)
+	char *v = msg ? s2p_xasprintf("%.3f %s", s2p_clock_now(ctx->clock), msg)
 		      : s2p_xstrdup("");
 
 	if (s2p_ctx_db(ctx, NULL) == S2P_OK &&
@@ -323,7 +323,8 @@ resident_start(struct s2p_app *app, struct resident *r)
 		s2p_exe_watch_init(&r->exe);
 		if (s2p_wake_listen(&r->bell, wakepath, &e) != S2P_OK)
 			s2p_warn("No doorbell (%s); checking the queue every "
-				 "second instead", e.msg);
+				 "second instead",
+			    e.msg);
 		s2p_info("Background worker is resident (pid %d): Stash is "
 			 "PID 1 and would not reap an exited worker",
 		    (int)getpid());
@@ -457,10 +458,10 @@ s2p_background_worker(struct s2p_app *app, int lock_fd)
 			/* Same lock, fresh settings and connections. */
 			free(old_url);
 			free(old_token);
-			old_url = s2p_xstrdup(ctx->cfg.plex_url ?
-			    ctx->cfg.plex_url : "");
-			old_token = s2p_xstrdup(ctx->cfg.plex_token ?
-			    ctx->cfg.plex_token : "");
+			old_url = s2p_xstrdup(
+			    ctx->cfg.plex_url ? ctx->cfg.plex_url : "");
+			old_token = s2p_xstrdup(
+			    ctx->cfg.plex_token ? ctx->cfg.plex_token : "");
 			s2p_ctx_close_handles(ctx);
 			s2p_config_free(&ctx->cfg);
 			s2p_config_init(&ctx->cfg);
@@ -551,8 +552,7 @@ s2p_spawn_worker(struct s2p_app *app, int lock_fd, struct s2p_error *err)
 }
 
 int
-s2p_ensure_worker(struct s2p_app *app, int *started_out,
-    struct s2p_error *err)
+s2p_ensure_worker(struct s2p_app *app, int *started_out, struct s2p_error *err)
 {
 	char *path;
 	int fd = -1, rc;

@@ -29,8 +29,8 @@ worker_running(struct s2p_app *app)
 	return held;
 }
 
-typedef int (*task_fn)(struct s2p_app *app, struct s2p_buf *msg,
-    struct s2p_error *err);
+typedef int (
+    *task_fn)(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err);
 
 static double
 now_of(struct s2p_app *app)
@@ -49,8 +49,7 @@ stash_time(double t, char *buf, size_t len)
 /* Queue every scene (since: only those updated after it). */
 static int
 enqueue_scenes(struct s2p_app *app, const char *since,
-    enum s2p_job_reason reason,
-    struct s2p_buf *msg, struct s2p_error *err)
+    enum s2p_job_reason reason, struct s2p_buf *msg, struct s2p_error *err)
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	long count = 0, created = 0, total_created = 0, seen = 0;
@@ -62,13 +61,14 @@ enqueue_scenes(struct s2p_app *app, const char *since,
 	if (rc != S2P_OK)
 		return rc;
 	s2p_info(since ? "Fetching scenes updated since %s..."
-		       : "Fetching all scenes...%s", since ? since : "");
+		       : "Fetching all scenes...%s",
+	    since ? since : "");
 	for (page = 1;; page++) {
 		int64_t *ids = NULL;
 		size_t n = 0;
 
-		rc = s2p_stash_scene_ids(ctx->stash, since, page, 1000, &ids, &n,
-		    &count, err);
+		rc = s2p_stash_scene_ids(ctx->stash, since, page, 1000, &ids,
+		    &n, &count, err);
 		if (rc != S2P_OK)
 			return rc;
 		if (n > 0)
@@ -177,7 +177,8 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 	if (rc != S2P_OK)
 		return rc;
 	s2p_info("The background worker is draining the queue (%ld pending); "
-		 "following its progress", first.pending + first.running);
+		 "following its progress",
+	    first.pending + first.running);
 	seen = first;
 	for (;;) {
 		rc = s2p_queue_counts(ctx->db, now_of(app), &c, err);
@@ -190,19 +191,24 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 			seen = c;
 			moved_at = now_of(app);
 		} else if (now_of(app) - moved_at >= stall) {
-			s2p_warn("The background worker has made no progress for "
-				 "%.0f s (%ld job(s) waiting; Plex or Stash may be "
-				 "unreachable: see Health Check). It keeps the "
-				 "jobs and goes on by itself; stopped following "
-				 "it.", stall, c.pending + c.running);
-			(void)!s2p_buf_addf(msg, "stopped following the "
+			s2p_warn(
+			    "The background worker has made no progress for "
+			    "%.0f s (%ld job(s) waiting; Plex or Stash may be "
+			    "unreachable: see Health Check). It keeps the "
+			    "jobs and goes on by itself; stopped following "
+			    "it.",
+			    stall, c.pending + c.running);
+			(void)!s2p_buf_addf(msg,
+			    "stopped following the "
 			    "background worker: no progress for %.0f s, %ld "
-			    "job(s) waiting", stall, c.pending + c.running);
+			    "job(s) waiting",
+			    stall, c.pending + c.running);
 			return S2P_OK;
 		}
 		if (c.done - first.done + c.pending + c.running > 0)
 			s2p_log_progress((double)(c.done - first.done) /
-			    (double)(c.done - first.done + c.pending + c.running));
+			    (double)(c.done - first.done + c.pending +
+				c.running));
 		if (now_of(app) - last_log >= 10) {
 			s2p_info("Progress: %ld processed, %ld remaining",
 			    c.done - first.done, c.pending + c.running);
@@ -211,12 +217,15 @@ follow(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 		if (!worker_running(app))
 			break;
 		if (s2p_worker_failure(app, since, why, sizeof(why)))
-			return s2p_error_set(err, S2P_EIO, "the background "
-			    "worker cannot drain the queue: %s", why);
+			return s2p_error_set(err, S2P_EIO,
+			    "the background "
+			    "worker cannot drain the queue: %s",
+			    why);
 		s2p_ctx_sleep(ctx, 1.0);
 	}
-	(void)!s2p_buf_addf(msg, "queue drained by the background worker: %ld "
-				 "processed, %ld waiting for retry",
+	(void)!s2p_buf_addf(msg,
+	    "queue drained by the background worker: %ld "
+	    "processed, %ld waiting for retry",
 	    c.done - first.done, c.pending);
 	return S2P_OK;
 }
@@ -254,12 +263,14 @@ task_process_queue(struct s2p_app *app, struct s2p_buf *msg,
 	s2p_info("Batch complete: %ld updated, %ld unchanged, %ld skipped, "
 		 "%ld retried, %ld dead-lettered",
 	    st.updated, st.unchanged, st.skipped, st.retried, st.dead);
-	(void)!s2p_buf_addf(msg, "processed %ld: %ld updated, %ld unchanged, "
-				 "%ld skipped, %ld dead-lettered",
+	(void)!s2p_buf_addf(msg,
+	    "processed %ld: %ld updated, %ld unchanged, "
+	    "%ld skipped, %ld dead-lettered",
 	    st.processed, st.updated, st.unchanged, st.skipped, st.dead);
 	if (st.waiting > 0 && s2p_autodrain_enabled()) {
 		s2p_info("%ld job(s) wait for a retry or for Plex; the "
-			 "background worker takes them over", st.waiting);
+			 "background worker takes them over",
+		    st.waiting);
 		(void)!s2p_buf_addf(msg, "; %ld waiting (background worker)",
 		    st.waiting);
 		return s2p_spawn_worker(app, fd, err);
@@ -345,8 +356,9 @@ task_queue_status(struct s2p_app *app, struct s2p_buf *msg,
 	s2p_info("Background worker: %s",
 	    worker_running(app) ? "running" : "not running");
 	log_tail(app, 15);
-	(void)!s2p_buf_addf(msg, "%ld pending, %ld in progress, %ld dead, %ld "
-				 "completed",
+	(void)!s2p_buf_addf(msg,
+	    "%ld pending, %ld in progress, %ld dead, %ld "
+	    "completed",
 	    c.pending, c.running, c.dead, c.done);
 	return S2P_OK;
 }
@@ -368,8 +380,7 @@ task_clear_queue(struct s2p_app *app, struct s2p_buf *msg,
 }
 
 static int
-task_clear_dlq(struct s2p_app *app, struct s2p_buf *msg,
-    struct s2p_error *err)
+task_clear_dlq(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
 	long n = 0;
 	int rc = s2p_ctx_db(&app->ctx, err);
@@ -384,8 +395,7 @@ task_clear_dlq(struct s2p_app *app, struct s2p_buf *msg,
 }
 
 static int
-task_purge_dlq(struct s2p_app *app, struct s2p_buf *msg,
-    struct s2p_error *err)
+task_purge_dlq(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
 	long n = 0, days = app->ctx.cfg.dlq_retention_days;
 	json_t *d = app->args ? json_object_get(app->args, "days") : NULL;
@@ -400,11 +410,12 @@ task_purge_dlq(struct s2p_app *app, struct s2p_buf *msg,
 		    "argument days: expected 1-3650");
 	rc = s2p_ctx_db(&app->ctx, err);
 	if (rc == S2P_OK)
-		rc = s2p_dlq_purge(app->ctx.db, now_of(app) - (double)days * 86400,
-		    &n, err);
+		rc = s2p_dlq_purge(app->ctx.db,
+		    now_of(app) - (double)days * 86400, &n, err);
 	if (rc != S2P_OK)
 		return rc;
-	s2p_info("Removed %ld dead-letter entries older than %ld days", n, days);
+	s2p_info("Removed %ld dead-letter entries older than %ld days", n,
+	    days);
 	(void)!s2p_buf_addf(msg, "removed %ld old dead-letter entries", n);
 	return S2P_OK;
 }
@@ -419,8 +430,7 @@ auto_reconcile(struct s2p_app *app)
 	static const struct {
 		const char *name;
 		double secs;
-	} every[] = { { "hourly", 3600 }, { "daily", 86400 },
-		{ "weekly", 7 * 86400 } };
+	} every[] = {{"hourly", 3600}, {"daily", 86400}, {"weekly", 7 * 86400}};
 	const struct s2p_config *cfg = &app->ctx.cfg;
 	double interval = 0, now = now_of(app), last = 0;
 	char buf[64], since[32];
@@ -447,9 +457,9 @@ auto_reconcile(struct s2p_app *app)
 	snprintf(buf, sizeof(buf), "%.3f", now);
 	if (s2p_kv_put(app->ctx.db, "last_auto_reconcile", buf, NULL) != S2P_OK)
 		return;
-	stash_time(now - (strcmp(cfg->reconcile_scope, "7days") == 0
-			     ? 7 * 86400
-			     : 86400),
+	stash_time(now -
+		(strcmp(cfg->reconcile_scope, "7days") == 0 ? 7 * 86400
+							    : 86400),
 	    since, sizeof(since));
 	s2p_info("Automatic reconcile (%s, scope %s)", cfg->reconcile_interval,
 	    cfg->reconcile_scope);
@@ -469,20 +479,20 @@ struct task {
 };
 
 static const struct task tasks[] = {
-	{ "all", task_all, 1 },
-	{ "recent", task_recent, 1 },
-	{ "process_queue", task_process_queue, 1 },
-	{ "queue_status", task_queue_status, 0 },
-	{ "clear_queue", task_clear_queue, 0 },
-	{ "clear_dlq", task_clear_dlq, 0 },
-	{ "purge_dlq", task_purge_dlq, 0 },
-	{ "reconcile_all", task_reconcile_all, 1 },
-	{ "reconcile_recent", task_reconcile_recent, 1 },
-	{ "reconcile_7days", task_reconcile_7days, 1 },
-	{ "dry_run", s2p_task_dry_run, 1 },
-	{ "health_check", s2p_task_health_check, 0 },
-	{ "outage_summary", s2p_task_outage_summary, 0 },
-	{ "recover_outage_jobs", s2p_task_recover_outage_jobs, 1 },
+    {"all", task_all, 1},
+    {"recent", task_recent, 1},
+    {"process_queue", task_process_queue, 1},
+    {"queue_status", task_queue_status, 0},
+    {"clear_queue", task_clear_queue, 0},
+    {"clear_dlq", task_clear_dlq, 0},
+    {"purge_dlq", task_purge_dlq, 0},
+    {"reconcile_all", task_reconcile_all, 1},
+    {"reconcile_recent", task_reconcile_recent, 1},
+    {"reconcile_7days", task_reconcile_7days, 1},
+    {"dry_run", s2p_task_dry_run, 1},
+    {"health_check", s2p_task_health_check, 0},
+    {"outage_summary", s2p_task_outage_summary, 0},
+    {"recover_outage_jobs", s2p_task_recover_outage_jobs, 1},
 };
 
 int

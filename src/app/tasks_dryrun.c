@@ -29,10 +29,12 @@ arg_ids(struct s2p_app *app, int64_t **ids)
 	if (!json_is_array(a))
 		return 0;
 	*ids = s2p_xcalloc(json_array_size(a) + 1, sizeof(**ids));
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		long long id = json_is_integer(v) ? json_integer_value(v)
-		    : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10)
-					: 0;
+		    : json_is_string(v)
+		    ? strtoll(json_string_value(v), NULL, 10)
+		    : 0;
 
 		if (id > 0)
 			(*ids)[n++] = id;
@@ -107,8 +109,8 @@ s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
 			if (count > 0)
 				s2p_log_progress((double)seen / (double)count);
 		}
-		if (n < PAGE || (app->args &&
-				    json_object_get(app->args, "scene_ids")))
+		if (n < PAGE ||
+		    (app->args && json_object_get(app->args, "scene_ids")))
 			break;
 	}
 	free(ids);
@@ -116,7 +118,8 @@ s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
 	if (rc != S2P_OK)
 		return rc;
 	s2p_info("Dry run complete: %ld scene(s) checked, %ld would change, "
-		 "%ld could not be checked", seen, changed, failed);
+		 "%ld could not be checked",
+	    seen, changed, failed);
 	(void)!s2p_buf_addf(msg, "%ld scene(s) would change (of %ld checked)",
 	    changed, seen);
 	return S2P_OK;

@@ -20,7 +20,6 @@
 #include "sync/breaker.h"
 #include "sync/outage.h"
 
-
 static double
 now_of(struct s2p_app *app)
 {
@@ -40,19 +39,21 @@ report_breaker(struct s2p_app *app)
 	free(path);
 	rc = s2p_breaker_load(&br, &exists, NULL);
 	if (rc == S2P_EPARSE) {
-		s2p_warn("Circuit Breaker State: UNKNOWN (corrupted state file)");
+		s2p_warn(
+		    "Circuit Breaker State: UNKNOWN (corrupted state file)");
 	} else if (rc != S2P_OK) {
 		s2p_errorf("Circuit Breaker State: UNKNOWN (cannot read the "
 			   "state file)");
 	} else if (!exists) {
 		s2p_info("Circuit Breaker State: CLOSED (no state file)");
 	} else {
-		enum s2p_breaker_state st =
-		    s2p_breaker_effective_state(&br, now_of(app));
+		enum s2p_breaker_state st = s2p_breaker_effective_state(&br,
+		    now_of(app));
 
-		s2p_info("Circuit Breaker State: %s", s2p_breaker_state_name(st));
-		/* Past the recovery timeout a stored OPEN is HALF_OPEN: jobs run
-		 * as trials, so nothing "waits for Plex" any more. */
+		s2p_info("Circuit Breaker State: %s",
+		    s2p_breaker_state_name(st));
+		/* Past the recovery timeout a stored OPEN is HALF_OPEN: jobs
+		 * run as trials, so nothing "waits for Plex" any more. */
 		if (st == S2P_BREAKER_OPEN && br.opened_at > 0) {
 			s2p_info("Circuit opened %s ago",
 			    s2p_format_duration(now_of(app) - br.opened_at, dur,
@@ -108,13 +109,15 @@ report_plex(struct s2p_app *app)
 		    &err);
 	if (rc == S2P_EAUTH) {
 		s2p_warn("FAIL: Plex is reachable but REJECTED the token "
-			 "(HTTP %ld)", err.http_status);
+			 "(HTTP %ld)",
+		    err.http_status);
 		s2p_info("Check the plex_token setting");
 		return 0;
 	}
 	if (rc != S2P_OK) {
 		s2p_warn("FAIL: Plex answered /identity but not the library "
-			 "(%s)", err.msg);
+			 "(%s)",
+		    err.msg);
 		return 0;
 	}
 	s2p_info("OK: Plex is HEALTHY (responded in %.0fms)", id.latency_ms);
@@ -152,10 +155,10 @@ s2p_task_health_check(struct s2p_app *app, struct s2p_buf *msg,
 			    c.pending + c.running);
 	}
 	s2p_info("=== Health Check Complete ===");
-	(void)!s2p_buf_adds(msg, healthy ? "Plex is healthy" : "Plex is not healthy");
+	(void)!s2p_buf_adds(msg,
+	    healthy ? "Plex is healthy" : "Plex is not healthy");
 	return S2P_OK;
 }
-
 
 int
 s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
@@ -181,13 +184,16 @@ s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
 	}
 	s2p_outage_compute_stats(&l, &st);
 	s2p_info("=== Outage Summary Report ===");
-	s2p_info("Outages tracked: %zu (%zu completed)", st.count, st.completed);
+	s2p_info("Outages tracked: %zu (%zu completed)", st.count,
+	    st.completed);
 	s2p_info("Total downtime: %s",
 	    s2p_format_duration(st.total_downtime, a, sizeof(a)));
 	if (st.completed > 0)
-		s2p_info("MTTR: %s", s2p_format_duration(st.mttr, a, sizeof(a)));
+		s2p_info("MTTR: %s",
+		    s2p_format_duration(st.mttr, a, sizeof(a)));
 	if (st.have_mtbf)
-		s2p_info("MTBF: %s", s2p_format_duration(st.mtbf, a, sizeof(a)));
+		s2p_info("MTBF: %s",
+		    s2p_format_duration(st.mtbf, a, sizeof(a)));
 	if (st.availability >= 0)
 		s2p_info("Availability: %.2f%%", st.availability);
 	else
@@ -199,12 +205,13 @@ s2p_task_outage_summary(struct s2p_app *app, struct s2p_buf *msg,
 	for (i = l.n; i > 0 && shown < 10; i--, shown++) {
 		const struct s2p_outage *o = &l.v[i - 1];
 
-		s2p_format_local(o->started_at, "%Y-%m-%d %H:%M:%S", b, sizeof(b));
+		s2p_format_local(o->started_at, "%Y-%m-%d %H:%M:%S", b,
+		    sizeof(b));
 		if (o->ongoing)
 			s2p_info("%zu. %s - ONGOING", shown + 1, b);
 		else
-			s2p_info("%zu. %s - %s, jobs waiting: %ld", shown + 1, b,
-			    s2p_format_duration(o->duration, a, sizeof(a)),
+			s2p_info("%zu. %s - %s, jobs waiting: %ld", shown + 1,
+			    b, s2p_format_duration(o->duration, a, sizeof(a)),
 			    o->jobs_waited);
 	}
 	s2p_info("=== End Report ===");
@@ -232,7 +239,8 @@ recover_stash_jobs(struct s2p_app *app)
 	}
 	if (n > 0)
 		s2p_info("Re-queued %ld job(s) dead-lettered while Stash was "
-			 "unreachable", n);
+			 "unreachable",
+		    n);
 	return n;
 }
 
@@ -264,7 +272,8 @@ recover_plex_jobs(struct s2p_app *app, struct s2p_error *err)
 	}
 	rc = s2p_ctx_plex(&app->ctx, err);
 	if (rc == S2P_OK)
-		rc = s2p_plex_identity(app->ctx.plex, S2P_PROBE_TIMEOUT_MS, &id, err);
+		rc = s2p_plex_identity(app->ctx.plex, S2P_PROBE_TIMEOUT_MS, &id,
+		    err);
 	if (rc != S2P_OK) {
 		s2p_warn("Plex is not healthy (%s); recover later", err->msg);
 		s2p_outage_list_free(&l);

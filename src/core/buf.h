@@ -24,8 +24,8 @@ void s2p_buf_init(struct s2p_buf *b, size_t limit);
  * (the buffer is left unchanged). */
 int s2p_buf_add(struct s2p_buf *b, const void *p, size_t n) S2P_NODISCARD;
 int s2p_buf_adds(struct s2p_buf *b, const char *s) S2P_NODISCARD;
-int s2p_buf_addf(struct s2p_buf *b, const char *fmt, ...) S2P_PRINTF(2, 3)
-    S2P_NODISCARD;
+int s2p_buf_addf(struct s2p_buf *b, const char *fmt, ...)
+    S2P_PRINTF(2, 3) S2P_NODISCARD;
 void s2p_buf_reset(struct s2p_buf *b);
 /* Hand the content to the caller (who frees it) and reset the buffer. Never
  * returns NULL: an empty buffer gives "". */

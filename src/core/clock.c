@@ -30,7 +30,7 @@ sys_sleep(void *payload, double secs)
 		;
 }
 
-static const struct s2p_clock system_clock = { sys_now, sys_sleep, NULL };
+static const struct s2p_clock system_clock = {sys_now, sys_sleep, NULL};
 
 const struct s2p_clock *
 s2p_clock_system(void)

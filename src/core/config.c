@@ -45,7 +45,7 @@ struct setting {
 	double min, max;            /* T_INT, T_DOUBLE */
 	const char *const *allowed; /* T_ENUM, NULL-terminated, lower case */
 	int secret;
-	int required;               /* checked by s2p_config_validate */
+	int required; /* checked by s2p_config_validate */
 	s2p_setting_check_fn *check;
 	const char *desc;
 };
@@ -54,79 +54,85 @@ static s2p_setting_check_fn check_url;
 static s2p_setting_check_fn check_token;
 static s2p_setting_check_fn check_header_safe;
 
-static const char *const reconcile_intervals[] = {
-	"never", "hourly", "daily", "weekly", NULL
-};
-static const char *const reconcile_scopes[] = { "all", "24h", "7days", NULL };
-static const char *const list_modes[] = { "replace", "merge", NULL };
+static const char *const reconcile_intervals[] = {"never", "hourly", "daily",
+    "weekly", NULL};
+static const char *const reconcile_scopes[] = {"all", "24h", "7days", NULL};
+static const char *const list_modes[] = {"replace", "merge", NULL};
 
 #define OFF(field) offsetof(struct s2p_config, field)
-#define BOOL(k, d, text) \
-	{ #k, T_BOOL, OFF(k), d, 0, 0, NULL, 0, 0, NULL, text }
-#define INT(k, d, lo, hi, text) \
-	{ #k, T_INT, OFF(k), d, lo, hi, NULL, 0, 0, NULL, text }
-#define DOUBLE(k, d, lo, hi, text) \
-	{ #k, T_DOUBLE, OFF(k), d, lo, hi, NULL, 0, 0, NULL, text }
-#define STRING(k, text) \
-	{ #k, T_STRING, OFF(k), "", 0, 0, NULL, 0, 0, NULL, text }
-#define ENUM(k, d, vals, text) \
-	{ #k, T_ENUM, OFF(k), d, 0, 0, vals, 0, 0, NULL, text }
+#define BOOL(k, d, text)                                                       \
+	{                                                                      \
+#k, T_BOOL, OFF(k), d, 0, 0, NULL, 0, 0, NULL, text            \
+	}
+#define INT(k, d, lo, hi, text)                                                \
+	{                                                                      \
+#k, T_INT, OFF(k), d, lo, hi, NULL, 0, 0, NULL, text           \
+	}
+#define DOUBLE(k, d, lo, hi, text)                                             \
+	{                                                                      \
+#k, T_DOUBLE, OFF(k), d, lo, hi, NULL, 0, 0, NULL, text        \
+	}
+#define STRING(k, text)                                                        \
+	{                                                                      \
+#k, T_STRING, OFF(k), "", 0, 0, NULL, 0, 0, NULL, text         \
+	}
+#define ENUM(k, d, vals, text)                                                 \
+	{                                                                      \
+#k, T_ENUM, OFF(k), d, 0, 0, vals, 0, 0, NULL, text            \
+	}
 
 static const struct setting settings[] = {
-	{ "plex_url", T_STRING, OFF(plex_url), "", 0, 0, NULL, 0, 1,
-	    check_url, "Plex server URL, e.g. http://192.168.1.10:32400" },
-	{ "plex_token", T_STRING, OFF(plex_token), "", 0, 0, NULL, 1, 1,
-	    check_token, "Plex authentication token (X-Plex-Token)" },
-	STRING(plex_library,
-	    "Plex library section names, comma-separated (empty: all video)"),
-	STRING(plex_ca_file,
-	    "PEM CA bundle for an https Plex URL (empty: SSL_CERT_FILE, "
-	    "then the usual system paths)"),
-	BOOL(plex_tls_insecure, "false",
-	    "https Plex: do not check the server's certificate (unsafe)"),
-	BOOL(enabled, "true", "Master switch; false makes every run a no-op"),
-	INT(max_retries, "5", 1, 20,
-	    "Transient failures before a job is dead-lettered"),
-	DOUBLE(poll_interval, "1.0", 0.1, 60,
-	    "Seconds between queue polls while Plex is unavailable"),
-	BOOL(strict_matching, "true",
-	    "Skip a scene when several Plex items match it equally"),
-	BOOL(preserve_plex_edits, "false",
-	    "Only fill Plex fields that are empty"),
-	DOUBLE(connect_timeout, "5", 1, 30,
-	    "Plex connect timeout in seconds"),
-	DOUBLE(read_timeout, "30", 5, 120, "Plex read timeout in seconds"),
-	INT(max_tags, "100", 10, 500, "Most tags (genres) written per item"),
-	BOOL(sync_master, "true", "Field sync master switch"),
-	BOOL(sync_studio, "true", "Sync the studio"),
-	BOOL(sync_summary, "true", "Sync details as the summary"),
-	BOOL(sync_date, "true", "Sync the release date"),
-	BOOL(sync_performers, "true", "Sync performers as actors"),
-	BOOL(sync_tags, "true", "Sync tags as genres"),
-	BOOL(sync_poster, "true", "Sync the screenshot as the poster"),
-	BOOL(sync_background, "true", "Sync the background image"),
-	BOOL(sync_collection, "true", "Add items to a collection per studio"),
-	BOOL(sync_rating, "true", "Sync rating100 as the user rating"),
-	BOOL(trigger_plex_scan, "false",
-	    "Ask Plex to scan the folder of a newly created scene"),
-	BOOL(skip_not_found, "false",
-	    "Drop jobs whose file Plex does not know instead of retrying"),
-	BOOL(debug_logging, "false", "Verbose logging"),
-	BOOL(obfuscate_paths, "false",
-	    "Replace each file path segment in logs, task output and dead "
-	    "letters by a stable word"),
-	ENUM(reconcile_interval, "never", reconcile_intervals,
-	    "How often a task run also reconciles automatically"),
-	ENUM(reconcile_scope, "24h", reconcile_scopes,
-	    "Scope of automatic reconciliation"),
-	STRING(path_map,
-	    "Stash-to-Plex path prefixes: /stash/prefix=>/plex/prefix;..."),
-	ENUM(list_mode, "replace", list_modes,
-	    "Performers/tags: replace Plex's list or merge into it"),
-	{ "stash_api_key", T_STRING, OFF(stash_api_key), "", 0, 0, NULL, 1, 0,
-	    check_header_safe, "Stash API key (only if Stash needs a login)" },
-	INT(dlq_retention_days, "30", 1, 365,
-	    "Days dead-lettered jobs are kept"),
+    {"plex_url", T_STRING, OFF(plex_url), "", 0, 0, NULL, 0, 1, check_url,
+	"Plex server URL, e.g. http://192.168.1.10:32400"},
+    {"plex_token", T_STRING, OFF(plex_token), "", 0, 0, NULL, 1, 1, check_token,
+	"Plex authentication token (X-Plex-Token)"},
+    STRING(plex_library,
+	"Plex library section names, comma-separated (empty: all video)"),
+    STRING(plex_ca_file,
+	"PEM CA bundle for an https Plex URL (empty: SSL_CERT_FILE, "
+	"then the usual system paths)"),
+    BOOL(plex_tls_insecure, "false",
+	"https Plex: do not check the server's certificate (unsafe)"),
+    BOOL(enabled, "true", "Master switch; false makes every run a no-op"),
+    INT(max_retries, "5", 1, 20,
+	"Transient failures before a job is dead-lettered"),
+    DOUBLE(poll_interval, "1.0", 0.1, 60,
+	"Seconds between queue polls while Plex is unavailable"),
+    BOOL(strict_matching, "true",
+	"Skip a scene when several Plex items match it equally"),
+    BOOL(preserve_plex_edits, "false", "Only fill Plex fields that are empty"),
+    DOUBLE(connect_timeout, "5", 1, 30, "Plex connect timeout in seconds"),
+    DOUBLE(read_timeout, "30", 5, 120, "Plex read timeout in seconds"),
+    INT(max_tags, "100", 10, 500, "Most tags (genres) written per item"),
+    BOOL(sync_master, "true", "Field sync master switch"),
+    BOOL(sync_studio, "true", "Sync the studio"),
+    BOOL(sync_summary, "true", "Sync details as the summary"),
+    BOOL(sync_date, "true", "Sync the release date"),
+    BOOL(sync_performers, "true", "Sync performers as actors"),
+    BOOL(sync_tags, "true", "Sync tags as genres"),
+    BOOL(sync_poster, "true", "Sync the screenshot as the poster"),
+    BOOL(sync_background, "true", "Sync the background image"),
+    BOOL(sync_collection, "true", "Add items to a collection per studio"),
+    BOOL(sync_rating, "true", "Sync rating100 as the user rating"),
+    BOOL(trigger_plex_scan, "false",
+	"Ask Plex to scan the folder of a newly created scene"),
+    BOOL(skip_not_found, "false",
+	"Drop jobs whose file Plex does not know instead of retrying"),
+    BOOL(debug_logging, "false", "Verbose logging"),
+    BOOL(obfuscate_paths, "false",
+	"Replace each file path segment in logs, task output and dead "
+	"letters by a stable word"),
+    ENUM(reconcile_interval, "never", reconcile_intervals,
+	"How often a task run also reconciles automatically"),
+    ENUM(reconcile_scope, "24h", reconcile_scopes,
+	"Scope of automatic reconciliation"),
+    STRING(path_map,
+	"Stash-to-Plex path prefixes: /stash/prefix=>/plex/prefix;..."),
+    ENUM(list_mode, "replace", list_modes,
+	"Performers/tags: replace Plex's list or merge into it"),
+    {"stash_api_key", T_STRING, OFF(stash_api_key), "", 0, 0, NULL, 1, 0,
+	check_header_safe, "Stash API key (only if Stash needs a login)"},
+    INT(dlq_retention_days, "30", 1, 365, "Days dead-lettered jobs are kept"),
 };
 
 #undef OFF
@@ -162,8 +168,8 @@ cstr_field(const struct s2p_config *cfg, const struct setting *s)
 
 /* Keys of settings that did nothing and were removed. Old configurations
  * still carry them: they are accepted and ignored without a word. */
-static const char *const retired[] = { "sync_tagline", "reconcile_missing",
-	"plex_unmatched_path_map" };
+static const char *const retired[] = {"sync_tagline", "reconcile_missing",
+    "plex_unmatched_path_map"};
 
 static int
 is_retired(const char *key)
@@ -347,8 +353,8 @@ static int
 apply_bool(struct s2p_config *cfg, const struct setting *s, const json_t *v,
     struct s2p_error *err)
 {
-	static const char *const yes[] = { "true", "1", "yes", "on" };
-	static const char *const no[] = { "false", "0", "no", "off" };
+	static const char *const yes[] = {"true", "1", "yes", "on"};
+	static const char *const no[] = {"false", "0", "no", "off"};
 	const char *str;
 	char *t;
 	size_t i;
@@ -388,8 +394,8 @@ out:
 /* Numbers: JSON integers and reals, or numeric strings; 0 and "" give the
  * default (Stash shows an unset NUMBER as 0). */
 static int
-apply_number(struct s2p_config *cfg, const struct setting *s,
-    const json_t *v, struct s2p_error *err)
+apply_number(struct s2p_config *cfg, const struct setting *s, const json_t *v,
+    struct s2p_error *err)
 {
 	double d;
 	const char *what = s->type == T_INT ? "a whole number" : "a number";
@@ -412,8 +418,8 @@ apply_number(struct s2p_config *cfg, const struct setting *s,
 	}
 	if (!(d >= s->min && d <= s->max))
 		return s2p_error_set(err, S2P_EINVAL,
-		    "setting %s: %g is out of range (%g-%g)", s->key, d,
-		    s->min, s->max);
+		    "setting %s: %g is out of range (%g-%g)", s->key, d, s->min,
+		    s->max);
 	if (s->type == T_INT) {
 		if (d != (double)(long)d)
 			return type_error(s, what, v, err);
@@ -456,8 +462,8 @@ max_len(const struct setting *s)
  * and must be one of the allowed values; numbers are accepted as text for
  * plain strings (a library called 2024). */
 static int
-apply_string(struct s2p_config *cfg, const struct setting *s,
-    const json_t *v, struct s2p_error *err)
+apply_string(struct s2p_config *cfg, const struct setting *s, const json_t *v,
+    struct s2p_error *err)
 {
 	char *val = NULL;
 	char *p;
@@ -481,8 +487,8 @@ apply_string(struct s2p_config *cfg, const struct setting *s,
 	}
 	if (strlen(val) > max_len(s)) {
 		rc = s2p_error_set(err, S2P_EINVAL,
-		    "setting %s: too long (%zu characters, at most %zu)", s->key,
-		    strlen(val), max_len(s));
+		    "setting %s: too long (%zu characters, at most %zu)",
+		    s->key, strlen(val), max_len(s));
 		goto out;
 	}
 	if (s->type == T_ENUM) {
@@ -557,8 +563,7 @@ check_url(const struct setting *s, char **val, struct s2p_error *err)
 
 /* Secrets sent in HTTP headers: printable, no white space. */
 static int
-check_header_safe(const struct setting *s, char **val,
-    struct s2p_error *err)
+check_header_safe(const struct setting *s, char **val, struct s2p_error *err)
 {
 	const unsigned char *p;
 
@@ -566,7 +571,8 @@ check_header_safe(const struct setting *s, char **val,
 		if (isspace(*p) || iscntrl(*p))
 			return s2p_error_set(err, S2P_EINVAL,
 			    "setting %s: invalid value (must not contain "
-			    "spaces or control characters)", s->key);
+			    "spaces or control characters)",
+			    s->key);
 	return S2P_OK;
 }
 
@@ -577,7 +583,8 @@ check_token(const struct setting *s, char **val, struct s2p_error *err)
 	if (strlen(*val) < 8)
 		return s2p_error_set(err, S2P_EINVAL,
 		    "setting %s: invalid value (too short: a Plex token has "
-		    "at least 8 characters)", s->key);
+		    "at least 8 characters)",
+		    s->key);
 	return check_header_safe(s, val, err);
 }
 
@@ -621,13 +628,15 @@ s2p_config_apply_json(struct s2p_config *cfg, const json_t *obj,
 	if (!json_is_object(obj))
 		return s2p_error_set(err, S2P_EINVAL,
 		    "plugin settings: expected an object");
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		const struct setting *s = find_setting(key);
 
 		if (s == NULL) {
 			if (!is_retired(key))
 				s2p_debug("config: ignoring unknown setting "
-					  "%.64s", key);
+					  "%.64s",
+				    key);
 			continue;
 		}
 		rc = apply_value(cfg, s, v, err);
@@ -685,8 +694,8 @@ s2p_config_apply_env(struct s2p_config *cfg, struct s2p_error *err)
 	static const struct {
 		const char *var, *key;
 	} fallback[] = {
-		{ "PLEX_URL", "plex_url" },
-		{ "PLEX_TOKEN", "plex_token" },
+	    {"PLEX_URL", "plex_url"},
+	    {"PLEX_TOKEN", "plex_token"},
 	};
 	char var[80];
 	const char *val;
@@ -739,7 +748,8 @@ s2p_config_validate(const struct s2p_config *cfg, struct s2p_error *err)
 			if (s->required)
 				return s2p_error_set(err, S2P_EINVAL,
 				    "setting %s is required (Settings > "
-				    "Plugins > " S2P_PLUGIN_ID ")", s->key);
+				    "Plugins > " S2P_PLUGIN_ID ")",
+				    s->key);
 			continue;
 		}
 		if (s->check == NULL)
@@ -776,8 +786,8 @@ s2p_config_to_json(const struct s2p_config *cfg)
 			break;
 		case T_STRING:
 		case T_ENUM:
-			v = json_string(*cstr_field(cfg, s) ?
-			    *cstr_field(cfg, s) : "");
+			v = json_string(
+			    *cstr_field(cfg, s) ? *cstr_field(cfg, s) : "");
 			break;
 		}
 		json_object_set_new(o, s->key, v ? v : json_null());
@@ -813,8 +823,9 @@ s2p_config_help_text(void)
 			free(list);
 			break;
 		case T_STRING:
-			rc |= s2p_buf_adds(&b, s->required ? "string, required"
-			    : "string, default empty");
+			rc |= s2p_buf_adds(&b,
+			    s->required ? "string, required"
+					: "string, default empty");
 			break;
 		}
 		rc |= s2p_buf_addf(&b, "%s): %s\n", s->secret ? ", secret" : "",

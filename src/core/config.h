@@ -19,13 +19,14 @@
 #define S2P_PLUGIN_ID "Stash2Plex"
 
 struct s2p_config {
-	char *plex_url;      /* required; http(s)://, trailing '/' stripped */
-	char *plex_token;    /* required; secret */
-	char *plex_library;  /* comma-separated section names; "" = all video */
-	char *plex_ca_file;  /* PEM CA bundle for https Plex; "" = search */
-	int plex_tls_insecure; /* skip the certificate check (warned each run) */
+	char *plex_url;     /* required; http(s)://, trailing '/' stripped */
+	char *plex_token;   /* required; secret */
+	char *plex_library; /* comma-separated section names; "" = all video */
+	char *plex_ca_file; /* PEM CA bundle for https Plex; "" = search */
+	int plex_tls_insecure; /* skip the certificate check (warned each run)
+				*/
 	int enabled;
-	int max_retries;     /* transient attempts before dead-lettering */
+	int max_retries; /* transient attempts before dead-lettering */
 	double poll_interval;
 	int strict_matching;
 	int preserve_plex_edits;
@@ -48,9 +49,9 @@ struct s2p_config {
 	int obfuscate_paths;
 	char *reconcile_interval; /* never|hourly|daily|weekly */
 	char *reconcile_scope;    /* all|24h|7days */
-	char *path_map;   /* "/stash/prefix=>/plex/prefix;..." */
-	char *list_mode;  /* replace|merge */
-	char *stash_api_key; /* optional; secret */
+	char *path_map;           /* "/stash/prefix=>/plex/prefix;..." */
+	char *list_mode;          /* replace|merge */
+	char *stash_api_key;      /* optional; secret */
 	int dlq_retention_days;
 };
 
@@ -78,16 +79,16 @@ int s2p_config_set(struct s2p_config *cfg, const char *key, const char *value,
  * PLEX_URL / PLEX_TOKEN fill plex_url / plex_token only while those are
  * still empty, as the reference's fallback does, so STASH2PLEX_PLEX_URL and
  * the Stash setting both win over them. Errors name the variable. */
-int s2p_config_apply_env(struct s2p_config *cfg, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_config_apply_env(struct s2p_config *cfg,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Every source checks non-empty plex_url (http(s)://host, trailing '/'
  * stripped, no query) and plex_token (>= 8 chars, no white space) as it is
  * applied. Registering secret values with the logger is the settings
  * loader's job (s2p_ctx_register_secrets). */
 /* Check what only makes sense once all sources are in: plex_url and
  * plex_token present and well formed. */
-int s2p_config_validate(const struct s2p_config *cfg, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_config_validate(const struct s2p_config *cfg,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Every setting as a JSON object (secrets included: store it 0600). New
  * reference. */
 json_t *s2p_config_to_json(const struct s2p_config *cfg);

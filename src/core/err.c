@@ -26,8 +26,8 @@ s2p_error_set(struct s2p_error *err, int code, const char *fmt, ...)
 void
 s2p_assert_fail(const char *what, const char *file, int line)
 {
-	fprintf(stderr, "stash2plex: %s:%d: assertion failed: %s\n", file,
-	    line, what);
+	fprintf(stderr, "stash2plex: %s:%d: assertion failed: %s\n", file, line,
+	    what);
 	abort();
 }
 
@@ -42,20 +42,34 @@ const char *
 s2p_status_name(int code)
 {
 	switch (code) {
-	case S2P_OK: return "ok";
-	case S2P_EINVAL: return "invalid";
-	case S2P_EPARSE: return "parse";
-	case S2P_EIO: return "io";
-	case S2P_EDOWN: return "down";
-	case S2P_ETEMP: return "temporary";
-	case S2P_ENOTFOUND: return "not_found";
-	case S2P_EAUTH: return "auth";
-	case S2P_EPERM: return "permanent";
-	case S2P_EBUSY: return "busy";
-	case S2P_ESTOP: return "stopped";
-	case S2P_EDISK: return "disk";
-	case S2P_ECORRUPT: return "corrupt";
-	case S2P_ETLS: return "tls";
+	case S2P_OK:
+		return "ok";
+	case S2P_EINVAL:
+		return "invalid";
+	case S2P_EPARSE:
+		return "parse";
+	case S2P_EIO:
+		return "io";
+	case S2P_EDOWN:
+		return "down";
+	case S2P_ETEMP:
+		return "temporary";
+	case S2P_ENOTFOUND:
+		return "not_found";
+	case S2P_EAUTH:
+		return "auth";
+	case S2P_EPERM:
+		return "permanent";
+	case S2P_EBUSY:
+		return "busy";
+	case S2P_ESTOP:
+		return "stopped";
+	case S2P_EDISK:
+		return "disk";
+	case S2P_ECORRUPT:
+		return "corrupt";
+	case S2P_ETLS:
+		return "tls";
 	}
 	return "unknown";
 }
@@ -76,9 +90,10 @@ s2p_status_class(int code)
 	case S2P_ENOTFOUND:
 		return S2P_CLASS_NOTFOUND;
 	default:
-		/* EINVAL, EPARSE, EAUTH, EPERM, EDISK, ECORRUPT, ETLS and anything
-		 * unknown. A reply we cannot parse will not parse better on
-		 * retry; a full disk or a corrupt database stops the run. */
+		/* EINVAL, EPARSE, EAUTH, EPERM, EDISK, ECORRUPT, ETLS and
+		 * anything unknown. A reply we cannot parse will not parse
+		 * better on retry; a full disk or a corrupt database stops the
+		 * run. */
 		return S2P_CLASS_PERMANENT;
 	}
 }

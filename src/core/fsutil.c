@@ -126,7 +126,8 @@ s2p_lock_try(const char *path, int *fd_out, struct s2p_error *err)
 
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return s2p_error_set(err, S2P_EBUSY, "%s is held", path);
+			return s2p_error_set(err, S2P_EBUSY, "%s is held",
+			    path);
 		return s2p_error_set(err, S2P_EIO, "cannot lock %s: %s", path,
 		    strerror(e));
 	}

@@ -13,8 +13,8 @@
 #include "err.h"
 
 /* Create path and its parents with mode (existing directories are fine). */
-int s2p_mkdir_p(const char *path, mode_t mode, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_mkdir_p(const char *path, mode_t mode,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Write data to path atomically (temp file in the same directory, fsync,
  * rename) with the given mode. */
 int s2p_write_atomic(const char *path, const void *data, size_t len,
@@ -26,8 +26,8 @@ int s2p_read_file(const char *path, struct s2p_buf *out,
 /* Try to take an exclusive flock on path without blocking. On success *fd_out
  * holds the open descriptor (close it to release). S2P_EBUSY when another
  * process holds it. */
-int s2p_lock_try(const char *path, int *fd_out, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_lock_try(const char *path, int *fd_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* 1 when some process holds the lock on path, else 0. */
 int s2p_lock_held(const char *path);
 

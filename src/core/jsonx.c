@@ -91,9 +91,10 @@ s2p_json_collect(struct s2p_strv *sv, const json_t *o, const char *arr,
 
 	if (!json_is_array(a))
 		return;
-	json_array_foreach(a, i, e) {
-		char *s = s2p_json_value_text(key != NULL ? json_object_get(e, key)
-							  : e);
+	json_array_foreach(a, i, e)
+	{
+		char *s = s2p_json_value_text(
+		    key != NULL ? json_object_get(e, key) : e);
 
 		if (s != NULL)
 			s2p_strv_push_take(sv, s);

@@ -29,7 +29,7 @@ static struct {
 	char *secrets[MAX_SECRETS];
 	size_t nsecrets;
 	int debug_as_info;
-} L = { S2P_LOGFMT_PLAIN, 1, NULL, 0, S2P_LOG_INFO, { NULL }, 0, 0 };
+} L = {S2P_LOGFMT_PLAIN, 1, NULL, 0, S2P_LOG_INFO, {NULL}, 0, 0};
 
 void
 s2p_log_debug_as_info(int on)
@@ -111,8 +111,8 @@ s2p_log_redact(const char *s)
 static const char *
 level_name(enum s2p_log_level lvl)
 {
-	static const char *names[] = { "TRACE", "DEBUG", "INFO", "WARN",
-		"ERROR" };
+	static const char *names[] = {"TRACE", "DEBUG", "INFO", "WARN",
+	    "ERROR"};
 
 	return names[lvl];
 }
@@ -120,7 +120,7 @@ level_name(enum s2p_log_level lvl)
 static char
 level_char(enum s2p_log_level lvl)
 {
-	static const char chars[] = { 't', 'd', 'i', 'w', 'e' };
+	static const char chars[] = {'t', 'd', 'i', 'w', 'e'};
 
 	return chars[lvl];
 }
@@ -167,8 +167,8 @@ file_line(const char *msg, enum s2p_log_level lvl)
 	n = snprintf(line, sizeof(line), "%s %d %s %s\n", ts, (int)getpid(),
 	    level_name(lvl), msg);
 	if (n > 0)
-		write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n
-							     : sizeof(line) - 1);
+		write_all(fd, line,
+		    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	close(fd);
 }
 
@@ -187,8 +187,9 @@ emit(enum s2p_log_level lvl, const char *msg)
 			n = snprintf(line, sizeof(line), "%s: %s\n",
 			    level_name(lvl), msg);
 		if (n > 0) {
-			size_t len = (size_t)n < sizeof(line) ? (size_t)n
-							      : sizeof(line) - 1;
+			size_t len = (size_t)n < sizeof(line)
+			    ? (size_t)n
+			    : sizeof(line) - 1;
 
 			line[len - 1] = '\n';
 			write_all(2, line, len);
@@ -214,10 +215,11 @@ s2p_log(enum s2p_log_level lvl, const char *fmt, ...)
 	if (shift)
 		memcpy(msg, "[DEBUG] ", 8);
 	va_start(ap, fmt);
-	vsnprintf(msg + (shift ? 8 : 0), sizeof(msg) - (shift ? 8 : 0), fmt, ap);
+	vsnprintf(msg + (shift ? 8 : 0), sizeof(msg) - (shift ? 8 : 0), fmt,
+	    ap);
 	va_end(ap);
 	clean = L.nsecrets || s2p_obf_enabled() ? s2p_log_redact(msg)
-						 : s2p_xstrdup(msg);
+						: s2p_xstrdup(msg);
 	/* Every line of a multi-line message gets its own prefix. Control
 	 * characters other than newline are replaced so that no byte can be
 	 * mistaken for a prefix. */

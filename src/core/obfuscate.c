@@ -20,28 +20,137 @@ static struct {
 } O;
 
 static const char *const adjectives[64] = {
-	"amber", "brisk", "calm", "dusty", "eager", "faint", "gentle",
-	"hollow", "icy", "jolly", "keen", "lunar", "misty", "noble", "olive",
-	"pale", "quiet", "rapid", "sandy", "tidal", "umber", "vivid", "windy",
-	"young", "zesty", "bold", "crisp", "deep", "early", "fuzzy", "golden",
-	"hazy", "ivory", "jade", "kind", "lively", "mellow", "narrow", "open",
-	"plain", "quick", "rosy", "silver", "tall", "upper", "velvet", "warm",
-	"yellow", "azure", "bright", "cozy", "dim", "even", "fresh", "grand",
-	"humble", "inky", "lofty", "merry", "neat", "proud", "round", "sharp",
-	"tender",
+    "amber",
+    "brisk",
+    "calm",
+    "dusty",
+    "eager",
+    "faint",
+    "gentle",
+    "hollow",
+    "icy",
+    "jolly",
+    "keen",
+    "lunar",
+    "misty",
+    "noble",
+    "olive",
+    "pale",
+    "quiet",
+    "rapid",
+    "sandy",
+    "tidal",
+    "umber",
+    "vivid",
+    "windy",
+    "young",
+    "zesty",
+    "bold",
+    "crisp",
+    "deep",
+    "early",
+    "fuzzy",
+    "golden",
+    "hazy",
+    "ivory",
+    "jade",
+    "kind",
+    "lively",
+    "mellow",
+    "narrow",
+    "open",
+    "plain",
+    "quick",
+    "rosy",
+    "silver",
+    "tall",
+    "upper",
+    "velvet",
+    "warm",
+    "yellow",
+    "azure",
+    "bright",
+    "cozy",
+    "dim",
+    "even",
+    "fresh",
+    "grand",
+    "humble",
+    "inky",
+    "lofty",
+    "merry",
+    "neat",
+    "proud",
+    "round",
+    "sharp",
+    "tender",
 };
 
 static const char *const nouns[64] = {
-	"otter", "heron", "maple", "cedar", "river", "meadow", "falcon",
-	"harbor", "island", "lantern", "marble", "nectar", "orchid", "pebble",
-	"quarry", "raven", "saddle", "thistle", "valley", "willow", "badger",
-	"canyon", "dune", "ember", "fern", "glacier", "hazel", "iris",
-	"juniper", "kettle", "lagoon", "mesa", "nutmeg", "oak", "prairie",
-	"quill", "reef", "spruce", "tundra", "upland", "violet", "walnut",
-	"yarrow", "zephyr", "acorn", "brook", "comet", "delta", "finch",
-	"grove", "hollow", "inlet", "jasper", "knoll", "lichen", "moss",
-	"nebula", "orbit", "pine", "ridge", "summit", "tulip", "vale",
-	"wren",
+    "otter",
+    "heron",
+    "maple",
+    "cedar",
+    "river",
+    "meadow",
+    "falcon",
+    "harbor",
+    "island",
+    "lantern",
+    "marble",
+    "nectar",
+    "orchid",
+    "pebble",
+    "quarry",
+    "raven",
+    "saddle",
+    "thistle",
+    "valley",
+    "willow",
+    "badger",
+    "canyon",
+    "dune",
+    "ember",
+    "fern",
+    "glacier",
+    "hazel",
+    "iris",
+    "juniper",
+    "kettle",
+    "lagoon",
+    "mesa",
+    "nutmeg",
+    "oak",
+    "prairie",
+    "quill",
+    "reef",
+    "spruce",
+    "tundra",
+    "upland",
+    "violet",
+    "walnut",
+    "yarrow",
+    "zephyr",
+    "acorn",
+    "brook",
+    "comet",
+    "delta",
+    "finch",
+    "grove",
+    "hollow",
+    "inlet",
+    "jasper",
+    "knoll",
+    "lichen",
+    "moss",
+    "nebula",
+    "orbit",
+    "pine",
+    "ridge",
+    "summit",
+    "tulip",
+    "vale",
+    "wren",
 };
 
 static uint64_t
@@ -61,12 +170,22 @@ le64(const unsigned char *p)
 	return v;
 }
 
-#define SIPROUND                                                        \
-	do {                                                            \
-		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32); \
-		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                  \
-		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                  \
-		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32); \
+#define SIPROUND                                                               \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = rotl(v1, 13);                                             \
+		v1 ^= v0;                                                      \
+		v0 = rotl(v0, 32);                                             \
+		v2 += v3;                                                      \
+		v3 = rotl(v3, 16);                                             \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = rotl(v3, 21);                                             \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = rotl(v1, 17);                                             \
+		v1 ^= v2;                                                      \
+		v2 = rotl(v2, 32);                                             \
 	} while (0)
 
 uint64_t
@@ -131,8 +250,8 @@ s2p_obf_known_path(const char *path)
 			return;
 	if (O.nknown == MAX_KNOWN) {
 		free(O.known[0]);
-		memmove(O.known, O.known + 1, (MAX_KNOWN - 1) *
-		    sizeof(O.known[0]));
+		memmove(O.known, O.known + 1,
+		    (MAX_KNOWN - 1) * sizeof(O.known[0]));
 		O.nknown--;
 	}
 	O.known[O.nknown++] = s2p_xstrdup(path);
@@ -221,8 +340,9 @@ blank_joined(const char *s)
 		const char *t = s + l + 1;
 		size_t tl = strcspn(t, DELIMS);
 
-		if (tl == 0 || (memchr(t, '/', tl) == NULL &&
-		    memchr(t, '\\', tl) == NULL && !has_ext(t, tl)))
+		if (tl == 0 ||
+		    (memchr(t, '/', tl) == NULL &&
+			memchr(t, '\\', tl) == NULL && !has_ext(t, tl)))
 			break;
 		l += 1 + tl;
 	}
@@ -250,8 +370,8 @@ path_len(const char *s)
 static int
 path_start(const char *s, size_t i)
 {
-	static const char *const api[] = { "/library/", "/scene/", "/graphql",
-		"/:/", "/identity", "/status/", "/photo/", "/web/" };
+	static const char *const api[] = {"/library/", "/scene/", "/graphql",
+	    "/:/", "/identity", "/status/", "/photo/", "/web/"};
 	char prev = i > 0 ? s[i - 1] : ' ';
 	const char *p = s + i;
 	size_t k;
@@ -268,8 +388,8 @@ path_start(const char *s, size_t i)
 	}
 	if (p[0] == '\\' && p[1] == '\\' && p[2] != '\0')
 		return 1;
-	return ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z'))
-	    && p[1] == ':' && is_sep(p[2]);
+	return ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) &&
+	    p[1] == ':' && is_sep(p[2]);
 }
 
 char *

@@ -12,7 +12,8 @@
 #include "buf.h"
 #include "xalloc.h"
 
-#define ACCEPTED "http://HOST:32400 or https://HOST:32400, e.g. " \
+#define ACCEPTED                                                               \
+	"http://HOST:32400 or https://HOST:32400, e.g. "                       \
 	"http://192.168.1.10:32400"
 
 /* Check the port after a ':' (n digits at p): 1..65535. */
@@ -44,7 +45,8 @@ host_port(const char *hp, size_t n, size_t *host_len, int *has_port,
 		const char *close = memchr(hp, ']', n);
 
 		if (close == NULL || close == hp + 1)
-			return s2p_error_set(err, S2P_EINVAL, "setting "
+			return s2p_error_set(err, S2P_EINVAL,
+			    "setting "
 			    "plex_url: bad IPv6 address (use " ACCEPTED ")");
 		*host_len = (size_t)(close - hp) + 1;
 	} else {
@@ -59,7 +61,8 @@ host_port(const char *hp, size_t n, size_t *host_len, int *has_port,
 		return S2P_OK; /* "host" or "host:" */
 	if (hp[*host_len] != ':' ||
 	    !port_ok(hp + *host_len + 1, n - *host_len - 1))
-		return s2p_error_set(err, S2P_EINVAL, "setting plex_url: bad "
+		return s2p_error_set(err, S2P_EINVAL,
+		    "setting plex_url: bad "
 		    "port (use " ACCEPTED ")");
 	*has_port = 1;
 	return S2P_OK;
@@ -74,14 +77,17 @@ s2p_plex_url_normalize(const char *in, char **out, struct s2p_error *err)
 	int https, has_port = 0, rc;
 
 	*out = NULL;
-	if (sep == NULL || !((sep - in == 4 && strncasecmp(in, "http", 4) ==
-	    0) || (sep - in == 5 && strncasecmp(in, "https", 5) == 0)))
-		return s2p_error_set(err, S2P_EINVAL, "setting plex_url: must "
+	if (sep == NULL ||
+	    !((sep - in == 4 && strncasecmp(in, "http", 4) == 0) ||
+		(sep - in == 5 && strncasecmp(in, "https", 5) == 0)))
+		return s2p_error_set(err, S2P_EINVAL,
+		    "setting plex_url: must "
 		    "be the address of your Plex server as " ACCEPTED);
 	for (i = 0; in[i] != '\0'; i++)
 		if (isspace((unsigned char)in[i]) ||
 		    iscntrl((unsigned char)in[i]))
-			return s2p_error_set(err, S2P_EINVAL, "setting "
+			return s2p_error_set(err, S2P_EINVAL,
+			    "setting "
 			    "plex_url: must not contain spaces (use " ACCEPTED
 			    ")");
 	https = sep - in == 5;
@@ -97,9 +103,10 @@ s2p_plex_url_normalize(const char *in, char **out, struct s2p_error *err)
 		return rc;
 	if (hlen == strlen("app.plex.tv") &&
 	    strncasecmp(hp, "app.plex.tv", hlen) == 0)
-		return s2p_error_set(err, S2P_EINVAL, "setting plex_url: "
-		    "app.plex.tv is Plex's web app, not your server (use "
-		    ACCEPTED ")");
+		return s2p_error_set(err, S2P_EINVAL,
+		    "setting plex_url: "
+		    "app.plex.tv is Plex's web app, not your server "
+		    "(use " ACCEPTED ")");
 	/* the path: up to the query or fragment; Plex Web's /web... goes */
 	p = auth + alen;
 	plen = strcspn(p, "?#");
@@ -121,7 +128,8 @@ s2p_plex_url_normalize(const char *in, char **out, struct s2p_error *err)
 		rc = s2p_buf_add(&b, p, plen);
 	if (rc != S2P_OK) {
 		s2p_buf_free(&b);
-		return s2p_error_set(err, S2P_EINVAL, "setting plex_url: "
+		return s2p_error_set(err, S2P_EINVAL,
+		    "setting plex_url: "
 		    "too long");
 	}
 	*out = s2p_buf_take(&b);

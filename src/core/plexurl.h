@@ -20,7 +20,7 @@
  * stripped; ":32400" added when no port is given. S2P_EINVAL (message
  * never quoting in, which may hold a token) for another scheme, white space,
  * no host or a bad port. */
-int s2p_plex_url_normalize(const char *in, char **out, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_plex_url_normalize(const char *in, char **out,
+    struct s2p_error *err) S2P_NODISCARD;
 
 #endif

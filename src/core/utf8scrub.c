@@ -62,7 +62,8 @@ s2p_utf8_scrub_json(const char *json, size_t n, struct s2p_buf *out)
 
 		if (!in_str || c < 0x80) {
 			if (in_str && c == '\\' && i + 1 < n)
-				i++; /* the escaped character is ASCII or bad JSON */
+				i++; /* the escaped character is ASCII or bad
+					JSON */
 			else if (c == '"')
 				in_str = !in_str;
 			i++;

@@ -28,14 +28,14 @@ sym(const char *name)
 }
 
 /* Fill the static pointer fn from libcurl once, or goto missing. */
-#define RESOLVE(fn, name)                                        \
-	do {                                                     \
-		if (fn == NULL) {                                \
-			void *p_ = sym(name);                    \
-			if (p_ == NULL)                          \
-				goto missing;                    \
-			*(void **)(&fn) = p_;                    \
-		}                                                \
+#define RESOLVE(fn, name)                                                      \
+	do {                                                                   \
+		if (fn == NULL) {                                              \
+			void *p_ = sym(name);                                  \
+			if (p_ == NULL)                                        \
+				goto missing;                                  \
+			*(void **)(&fn) = p_;                                  \
+		}                                                              \
 	} while (0)
 
 typedef CURLcode (*global_init_fn)(long);

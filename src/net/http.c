@@ -255,9 +255,8 @@ s2p_url_redact(const char *url)
 
 /* Map a failed transfer onto a status code with a message. */
 static int
-transport_error(struct s2p_http *h, const struct s2p_http_req *req,
-    CURLcode cc, const struct xfer *x, long timeout_ms,
-    struct s2p_error *err)
+transport_error(struct s2p_http *h, const struct s2p_http_req *req, CURLcode cc,
+    const struct xfer *x, long timeout_ms, struct s2p_error *err)
 {
 	char url[URL_IN_MSG + 8];
 	const char *reason = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);

@@ -23,19 +23,19 @@ struct s2p_http;
 
 struct s2p_http_opts {
 	long connect_timeout_ms; /* default S2P_HTTP_CONNECT_TIMEOUT_MS */
-	long timeout_ms;         /* whole request, default S2P_HTTP_TIMEOUT_MS */
-	int insecure_tls;        /* skip certificate checks (Stash on loopback) */
-	const char *ca_file;     /* plex_ca_file or NULL; read by s2p_http_new */
+	long timeout_ms;     /* whole request, default S2P_HTTP_TIMEOUT_MS */
+	int insecure_tls;    /* skip certificate checks (Stash on loopback) */
+	const char *ca_file; /* plex_ca_file or NULL; read by s2p_http_new */
 };
 
 struct s2p_http_req {
-	const char *method;            /* "GET", "PUT", "POST", "HEAD", "DELETE" */
-	const char *url;               /* must never embed a secret */
-	const char *const *headers;    /* NULL-terminated "Name: value" list */
-	const void *body;              /* may be NULL */
+	const char *method;         /* "GET", "PUT", "POST", "HEAD", "DELETE" */
+	const char *url;            /* must never embed a secret */
+	const char *const *headers; /* NULL-terminated "Name: value" list */
+	const void *body;           /* may be NULL */
 	size_t body_len;
-	long timeout_ms;               /* 0: the handle's default */
-	size_t max_body;               /* 0: 64 MiB */
+	long timeout_ms; /* 0: the handle's default */
+	size_t max_body; /* 0: 64 MiB */
 };
 
 struct s2p_http_resp {

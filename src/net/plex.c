@@ -29,20 +29,20 @@
 
 struct s2p_plex {
 	struct s2p_http *http;
-	char *url;              /* base URL without a trailing slash */
-	struct s2p_strv hdrs;   /* token header first, then the others */
+	char *url;            /* base URL without a trailing slash */
+	struct s2p_strv hdrs; /* token header first, then the others */
 	long timeout_ms;
 };
 
 /* One request as the helpers below describe it. */
 struct preq {
 	const char *method;
-	const char *path;   /* absolute path with query, e.g. "/identity" */
+	const char *path; /* absolute path with query, e.g. "/identity" */
 	const char *extra[MAX_EXTRA_HEADERS + 1]; /* NULL-terminated */
 	const void *body;
 	size_t body_len;
 	long timeout_ms;
-	int anonymous;      /* send no token */
+	int anonymous; /* send no token */
 };
 
 int
@@ -61,10 +61,11 @@ s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
 		return s2p_error_set(err, S2P_EINVAL, "Plex token is not set");
 
 	memset(&ho, 0, sizeof(ho));
-	ho.connect_timeout_ms = opts->connect_timeout_ms > 0 ?
-	    opts->connect_timeout_ms : S2P_HTTP_CONNECT_TIMEOUT_MS;
-	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
-	    S2P_HTTP_TIMEOUT_MS;
+	ho.connect_timeout_ms = opts->connect_timeout_ms > 0
+	    ? opts->connect_timeout_ms
+	    : S2P_HTTP_CONNECT_TIMEOUT_MS;
+	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
+					     : S2P_HTTP_TIMEOUT_MS;
 	ho.ca_file = opts->ca_file;
 	ho.insecure_tls = opts->tls_insecure;
 
@@ -85,8 +86,9 @@ s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
 	    s2p_xasprintf("X-Plex-Token: %s", opts->token));
 	s2p_strv_push(&p->hdrs, "Accept: application/json");
 	if (opts->client_id != NULL && opts->client_id[0] != '\0')
-		s2p_strv_push_take(&p->hdrs, s2p_xasprintf(
-		    "X-Plex-Client-Identifier: %s", opts->client_id));
+		s2p_strv_push_take(&p->hdrs,
+		    s2p_xasprintf("X-Plex-Client-Identifier: %s",
+			opts->client_id));
 	s2p_strv_push(&p->hdrs, "X-Plex-Product: Stash2Plex");
 	s2p_strv_push(&p->hdrs, "X-Plex-Version: " S2P_VERSION);
 	s2p_strv_push(&p->hdrs, "X-Plex-Device-Name: Stash2Plex");
@@ -121,8 +123,8 @@ ip_host(const char *url, char *dashed, size_t dlen, char *port, size_t plen)
 		h = at + 1;
 	c = h[0] == '[' ? memchr(h, ']', (size_t)(end - h)) : h;
 	c = c != NULL ? memchr(c, ':', (size_t)(end - c)) : NULL;
-	snprintf(port, plen, "%.*s", c ? (int)(end - c - 1) : 0, c ? c + 1 :
-	    "");
+	snprintf(port, plen, "%.*s", c ? (int)(end - c - 1) : 0,
+	    c ? c + 1 : "");
 	n = (size_t)((c ? c : end) - h);
 	if (n > 0 && h[0] == '[') {
 		snprintf(dashed, dlen, "%.*s", (int)n, h);
@@ -159,15 +161,19 @@ tls_advice(const struct s2p_plex *p, struct s2p_error *err)
 	reason[strnlen(why, sizeof(reason) - 1)] = '\0';
 	if (ip_host(p->url, dashed, sizeof(dashed), port, sizeof(port)) &&
 	    dashed[0] != '[')
-		s2p_error_set(err, S2P_ETLS, "Plex's certificate is not "
+		s2p_error_set(err, S2P_ETLS,
+		    "Plex's certificate is not "
 		    "accepted: it names *.plex.direct hosts, never an IP "
-		    "address; set plex_url to https://%s.<server id>.plex.direct"
-		    ":%s or turn on plex_tls_insecure", dashed,
-		    port[0] ? port : "32400");
+		    "address; set plex_url to https://%s.<server "
+		    "id>.plex.direct"
+		    ":%s or turn on plex_tls_insecure",
+		    dashed, port[0] ? port : "32400");
 	else
-		s2p_error_set(err, S2P_ETLS, "Plex's certificate is not "
+		s2p_error_set(err, S2P_ETLS,
+		    "Plex's certificate is not "
 		    "accepted (%.90s); set plex_ca_file to the CA that issued "
-		    "it, or turn on plex_tls_insecure", reason);
+		    "it, or turn on plex_tls_insecure",
+		    reason);
 }
 
 /* Perform one request; resp is filled on S2P_OK (a 2xx reply) and freed by
@@ -319,18 +325,20 @@ collect_files(struct s2p_strv *sv, const json_t *item, unsigned char **bad)
 	if (!json_is_array(media))
 		return;
 	json_array_foreach(media, i, m)
-		most += json_array_size(json_object_get(m, "Part"));
-	json_array_foreach(media, i, m) {
+	    most += json_array_size(json_object_get(m, "Part"));
+	json_array_foreach(media, i, m)
+	{
 		parts = json_object_get(m, "Part");
 		if (!json_is_array(parts))
 			continue;
-		json_array_foreach(parts, j, pt) {
+		json_array_foreach(parts, j, pt)
+		{
 			f = json_object_get(pt, "file");
 			if (!json_is_string(f))
 				continue;
-			s2p_strv_push_take(sv, s2p_utf8_nul_lossy(
-			    json_string_value(f), json_string_length(f),
-			    &lossy));
+			s2p_strv_push_take(sv,
+			    s2p_utf8_nul_lossy(json_string_value(f),
+				json_string_length(f), &lossy));
 			if (!lossy || bad == NULL)
 				continue;
 			if (*bad == NULL)
@@ -353,8 +361,7 @@ int
 s2p_plex_identity(struct s2p_plex *p, long timeout_ms,
     struct s2p_plex_identity *out, struct s2p_error *err)
 {
-	struct preq r = { "GET", "/identity", { NULL }, NULL, 0, timeout_ms,
-		1 };
+	struct preq r = {"GET", "/identity", {NULL}, NULL, 0, timeout_ms, 1};
 	struct s2p_http_resp resp;
 	json_t *root = NULL, *mc;
 	char *mid = NULL, *ver = NULL;
@@ -386,13 +393,11 @@ out:
 }
 
 int
-s2p_plex_check_token(struct s2p_plex *p, long timeout_ms,
-    struct s2p_error *err)
+s2p_plex_check_token(struct s2p_plex *p, long timeout_ms, struct s2p_error *err)
 {
-	struct preq r = { "GET", "/library/sections",
-		{ "X-Plex-Container-Start: 0", "X-Plex-Container-Size: 0",
-		    NULL },
-		NULL, 0, timeout_ms, 0 };
+	struct preq r = {"GET", "/library/sections",
+	    {"X-Plex-Container-Start: 0", "X-Plex-Container-Size: 0", NULL},
+	    NULL, 0, timeout_ms, 0};
 	struct s2p_http_resp resp;
 	int rc;
 
@@ -422,7 +427,7 @@ int
 s2p_plex_sections(struct s2p_plex *p, struct s2p_plex_sections *out,
     struct s2p_error *err)
 {
-	struct preq r = { "GET", "/library/sections", { NULL }, NULL, 0, 0, 0 };
+	struct preq r = {"GET", "/library/sections", {NULL}, NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	json_t *root = NULL, *mc, *dirs, *d;
 	size_t i;
@@ -439,7 +444,8 @@ s2p_plex_sections(struct s2p_plex *p, struct s2p_plex_sections *out,
 	if (!json_is_array(dirs))
 		goto out;
 	out->v = s2p_xcalloc(json_array_size(dirs) + 1, sizeof(*out->v));
-	json_array_foreach(dirs, i, d) {
+	json_array_foreach(dirs, i, d)
+	{
 		struct s2p_plex_section *s = &out->v[out->n];
 
 		s->key = s2p_json_text(d, "key");
@@ -480,7 +486,7 @@ s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
     const char *sort, const char *file_hint, long start, long size,
     struct s2p_plex_page *out, struct s2p_error *err)
 {
-	struct preq r = { "GET", NULL, { NULL }, NULL, 0, 0, 0 };
+	struct preq r = {"GET", NULL, {NULL}, NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	struct s2p_buf path;
 	char hstart[64], hsize[64];
@@ -537,7 +543,8 @@ s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
 	if (md == NULL)
 		goto out;
 	out->v = s2p_xcalloc(json_array_size(md) + 1, sizeof(*out->v));
-	json_array_foreach(md, i, it) {
+	json_array_foreach(md, i, it)
+	{
 		struct s2p_plex_entry *en = &out->v[out->n];
 
 		en->rating_key = s2p_json_text(it, "ratingKey");
@@ -608,7 +615,8 @@ parse_item(struct s2p_plex_item *out, const json_t *m, const json_t *mc)
 	out->tagline = s2p_json_text(m, "tagline");
 	out->studio = s2p_json_text(m, "studio");
 	out->content_rating = s2p_json_text(m, "contentRating");
-	out->originally_available_at = s2p_json_text(m, "originallyAvailableAt");
+	out->originally_available_at = s2p_json_text(m,
+	    "originallyAvailableAt");
 	out->year = jlong(m, "year", -1);
 	out->user_rating = jdouble(m, "userRating", -1);
 	out->thumb = s2p_json_text(m, "thumb");
@@ -620,7 +628,8 @@ parse_item(struct s2p_plex_item *out, const json_t *m, const json_t *mc)
 	s2p_json_collect(&out->collections, m, "Collection", "tag");
 	s2p_json_collect(&out->labels, m, "Label", "tag");
 	if (json_is_array(fields)) {
-		json_array_foreach(fields, i, f) {
+		json_array_foreach(fields, i, f)
+		{
 			char *name = s2p_json_text(f, "name");
 
 			if (name != NULL && jbool(f, "locked"))
@@ -636,7 +645,7 @@ int
 s2p_plex_get_item(struct s2p_plex *p, const char *rating_key,
     struct s2p_plex_item *out, struct s2p_error *err)
 {
-	struct preq r = { "GET", NULL, { NULL }, NULL, 0, 0, 0 };
+	struct preq r = {"GET", NULL, {NULL}, NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	json_t *root = NULL, *mc;
 	const json_t *md;
@@ -784,7 +793,7 @@ s2p_plex_apply_edit(struct s2p_plex *p, const char *section_id, int type,
     const char *rating_key, const struct s2p_plex_edit *e,
     struct s2p_error *err)
 {
-	struct preq r = { "PUT", NULL, { NULL }, NULL, 0, 0, 0 };
+	struct preq r = {"PUT", NULL, {NULL}, NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	char *sid = NULL, *rk = NULL, *path = NULL;
 	int rc;
@@ -824,7 +833,7 @@ int
 s2p_plex_rate(struct s2p_plex *p, const char *rating_key, double rating,
     struct s2p_error *err)
 {
-	struct preq r = { "PUT", NULL, { NULL }, NULL, 0, 0, 0 };
+	struct preq r = {"PUT", NULL, {NULL}, NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	char num[32];
 	char *rk = NULL, *path = NULL;
@@ -845,8 +854,10 @@ s2p_plex_rate(struct s2p_plex *p, const char *rating_key, double rating,
 			num[n - 2] = '\0';
 	}
 	rk = s2p_url_escape(rating_key);
-	path = s2p_xasprintf("/:/rate?key=%s"
-	    "&identifier=com.plexapp.plugins.library&rating=%s", rk, num);
+	path =
+	    s2p_xasprintf("/:/rate?key=%s"
+			  "&identifier=com.plexapp.plugins.library&rating=%s",
+		rk, num);
 	r.path = path;
 	rc = plex_do(p, &r, &resp, err);
 out:
@@ -861,7 +872,7 @@ s2p_plex_upload_image(struct s2p_plex *p, const char *rating_key,
     const char *kind, const void *data, size_t len, const char *content_type,
     struct s2p_error *err)
 {
-	struct preq r = { "POST", NULL, { NULL }, data, len, 0, 0 };
+	struct preq r = {"POST", NULL, {NULL}, data, len, 0, 0};
 	struct s2p_http_resp resp;
 	char *rk = NULL, *path = NULL, *ct = NULL;
 	int rc;
@@ -880,8 +891,8 @@ s2p_plex_upload_image(struct s2p_plex *p, const char *rating_key,
 	rk = s2p_url_escape(rating_key);
 	path = s2p_xasprintf("/library/metadata/%s/%s", rk, kind);
 	ct = s2p_xasprintf("Content-Type: %s",
-	    content_type != NULL && content_type[0] != '\0' ? content_type :
-	    "image/jpeg");
+	    content_type != NULL && content_type[0] != '\0' ? content_type
+							    : "image/jpeg");
 	r.path = path;
 	r.extra[0] = ct;
 	rc = plex_do(p, &r, &resp, err);
@@ -894,10 +905,10 @@ out:
 }
 
 int
-s2p_plex_scan_path(struct s2p_plex *p, const char *section_key,
-    const char *dir, struct s2p_error *err)
+s2p_plex_scan_path(struct s2p_plex *p, const char *section_key, const char *dir,
+    struct s2p_error *err)
 {
-	struct preq r = { "GET", NULL, { NULL }, NULL, 0, 0, 0 };
+	struct preq r = {"GET", NULL, {NULL}, NULL, 0, 0, 0};
 	struct s2p_http_resp resp;
 	char *sk = NULL, *d = NULL, *path = NULL;
 	int rc;
@@ -929,9 +940,15 @@ s2p_plex_type_number(const char *type)
 		const char *name;
 		int num;
 	} types[] = {
-		{ "movie", 1 }, { "show", 2 }, { "season", 3 },
-		{ "episode", 4 }, { "artist", 8 }, { "album", 9 },
-		{ "track", 10 }, { "photo", 13 }, { "collection", 18 },
+	    {"movie", 1},
+	    {"show", 2},
+	    {"season", 3},
+	    {"episode", 4},
+	    {"artist", 8},
+	    {"album", 9},
+	    {"track", 10},
+	    {"photo", 13},
+	    {"collection", 18},
 	};
 	size_t i;
 

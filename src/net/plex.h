@@ -19,13 +19,13 @@
 struct s2p_plex;
 
 struct s2p_plex_opts {
-	const char *url;        /* "http://host:32400", no trailing slash needed */
+	const char *url; /* "http://host:32400", no trailing slash needed */
 	const char *token;
-	const char *client_id;  /* persisted UUID */
+	const char *client_id; /* persisted UUID */
 	long connect_timeout_ms;
 	long timeout_ms;
-	const char *ca_file;    /* plex_ca_file, or NULL (see net/cabundle.h) */
-	int tls_insecure;       /* plex_tls_insecure: no certificate check */
+	const char *ca_file; /* plex_ca_file, or NULL (see net/cabundle.h) */
+	int tls_insecure;    /* plex_tls_insecure: no certificate check */
 };
 
 int s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
@@ -49,7 +49,7 @@ int s2p_plex_check_token(struct s2p_plex *p, long timeout_ms,
 
 struct s2p_plex_section {
 	char *key;
-	char *type;  /* "movie", "show", ... */
+	char *type; /* "movie", "show", ... */
 	char *title;
 	struct s2p_strv locations;
 };
@@ -99,7 +99,7 @@ void s2p_plex_page_free(struct s2p_plex_page *pg);
 struct s2p_plex_item {
 	char *rating_key;
 	char *section_id;
-	char *type;       /* "movie", "episode", ... */
+	char *type; /* "movie", "episode", ... */
 	char *title;
 	char *title_sort;
 	char *summary;

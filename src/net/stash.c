@@ -24,30 +24,30 @@
 
 struct s2p_stash {
 	struct s2p_http *http;
-	char *url;      /* base URL without a trailing slash */
-	char *gql_url;  /* url + "/graphql" */
-	char *cookie;   /* session cookie value, or NULL */
-	char *api_key;  /* NULL when not configured */
+	char *url;     /* base URL without a trailing slash */
+	char *gql_url; /* url + "/graphql" */
+	char *cookie;  /* session cookie value, or NULL */
+	char *api_key; /* NULL when not configured */
 };
 
-#define SCENE_FRAGMENT \
-	"fragment SceneSync on Scene {\n" \
-	"  id\n" \
-	"  title\n" \
-	"  code\n" \
-	"  details\n" \
-	"  director\n" \
-	"  date\n" \
-	"  rating100\n" \
-	"  organized\n" \
-	"  urls\n" \
-	"  created_at\n" \
-	"  updated_at\n" \
-	"  files { path }\n" \
-	"  paths { screenshot }\n" \
-	"  studio { id name }\n" \
-	"  performers { id name }\n" \
-	"  tags { id name }\n" \
+#define SCENE_FRAGMENT                                                         \
+	"fragment SceneSync on Scene {\n"                                      \
+	"  id\n"                                                               \
+	"  title\n"                                                            \
+	"  code\n"                                                             \
+	"  details\n"                                                          \
+	"  director\n"                                                         \
+	"  date\n"                                                             \
+	"  rating100\n"                                                        \
+	"  organized\n"                                                        \
+	"  urls\n"                                                             \
+	"  created_at\n"                                                       \
+	"  updated_at\n"                                                       \
+	"  files { path }\n"                                                   \
+	"  paths { screenshot }\n"                                             \
+	"  studio { id name }\n"                                               \
+	"  performers { id name }\n"                                           \
+	"  tags { id name }\n"                                                 \
 	"}\n"
 
 static const char DOC_PLUGIN_SETTINGS[] =
@@ -57,13 +57,12 @@ static const char DOC_PLUGIN_SETTINGS[] =
     "  }\n"
     "}\n";
 
-static const char DOC_FIND_SCENE[] =
-    "query FindScene($id: ID!) {\n"
-    "  findScene(id: $id) {\n"
-    "    ...SceneSync\n"
-    "  }\n"
-    "}\n"
-    "\n" SCENE_FRAGMENT;
+static const char DOC_FIND_SCENE[] = "query FindScene($id: ID!) {\n"
+				     "  findScene(id: $id) {\n"
+				     "    ...SceneSync\n"
+				     "  }\n"
+				     "}\n"
+				     "\n" SCENE_FRAGMENT;
 
 static const char DOC_SCENE_IDS[] =
     "query SceneIds($page: Int!, $per_page: Int!,"
@@ -78,21 +77,21 @@ static const char DOC_SCENE_IDS[] =
     "  }\n"
     "}\n";
 
-#define DOC_IDS_BY(op, field) \
-	"query " op "($id: ID!) {\n" \
-	"  findScenes(\n" \
-	"    scene_filter: {\n" \
-	"      " field ": { value: [$id], modifier: INCLUDES }\n" \
-	"    }\n" \
-	"    filter: { per_page: -1, sort: \"id\", direction: ASC }\n" \
-	"  ) {\n" \
-	"    count\n" \
-	"    scenes { id }\n" \
-	"  }\n" \
+#define DOC_IDS_BY(op, field)                                                  \
+	"query " op "($id: ID!) {\n"                                           \
+	"  findScenes(\n"                                                      \
+	"    scene_filter: {\n"                                                \
+	"      " field ": { value: [$id], modifier: INCLUDES }\n"              \
+	"    }\n"                                                              \
+	"    filter: { per_page: -1, sort: \"id\", direction: ASC }\n"         \
+	"  ) {\n"                                                              \
+	"    count\n"                                                          \
+	"    scenes { id }\n"                                                  \
+	"  }\n"                                                                \
 	"}\n"
 
-static const char DOC_IDS_BY_PERFORMER[] =
-    DOC_IDS_BY("SceneIdsByPerformer", "performers");
+static const char DOC_IDS_BY_PERFORMER[] = DOC_IDS_BY("SceneIdsByPerformer",
+    "performers");
 static const char DOC_IDS_BY_STUDIO[] = DOC_IDS_BY("SceneIdsByStudio",
     "studios");
 static const char DOC_IDS_BY_TAG[] = DOC_IDS_BY("SceneIdsByTag", "tags");
@@ -108,30 +107,30 @@ static const char DOC_IDS_BY_PATH[] =
     "  }\n"
     "}\n";
 
-#define DOC_NAME_OF(op, field) \
-	"query " op "($id: ID!) {\n" \
-	"  " field "(id: $id) {\n" \
-	"    name\n" \
-	"  }\n" \
+#define DOC_NAME_OF(op, field)                                                 \
+	"query " op "($id: ID!) {\n"                                           \
+	"  " field "(id: $id) {\n"                                             \
+	"    name\n"                                                           \
+	"  }\n"                                                                \
 	"}\n"
 
-static const char DOC_PERFORMER_NAME[] =
-    DOC_NAME_OF("PerformerName", "findPerformer");
+static const char DOC_PERFORMER_NAME[] = DOC_NAME_OF("PerformerName",
+    "findPerformer");
 static const char DOC_STUDIO_NAME[] = DOC_NAME_OF("StudioName", "findStudio");
 static const char DOC_TAG_NAME[] = DOC_NAME_OF("TagName", "findTag");
 
 static const struct s2p_gql_doc DOCS[] = {
-	{ "PluginSettings", DOC_PLUGIN_SETTINGS },
-	{ "FindScene", DOC_FIND_SCENE },
-	{ "SceneIds", DOC_SCENE_IDS },
-	{ "SceneIdsByPerformer", DOC_IDS_BY_PERFORMER },
-	{ "SceneIdsByStudio", DOC_IDS_BY_STUDIO },
-	{ "SceneIdsByTag", DOC_IDS_BY_TAG },
-	{ "SceneIdsByPath", DOC_IDS_BY_PATH },
-	{ "PerformerName", DOC_PERFORMER_NAME },
-	{ "StudioName", DOC_STUDIO_NAME },
-	{ "TagName", DOC_TAG_NAME },
-	{ NULL, NULL },
+    {"PluginSettings", DOC_PLUGIN_SETTINGS},
+    {"FindScene", DOC_FIND_SCENE},
+    {"SceneIds", DOC_SCENE_IDS},
+    {"SceneIdsByPerformer", DOC_IDS_BY_PERFORMER},
+    {"SceneIdsByStudio", DOC_IDS_BY_STUDIO},
+    {"SceneIdsByTag", DOC_IDS_BY_TAG},
+    {"SceneIdsByPath", DOC_IDS_BY_PATH},
+    {"PerformerName", DOC_PERFORMER_NAME},
+    {"StudioName", DOC_STUDIO_NAME},
+    {"TagName", DOC_TAG_NAME},
+    {NULL, NULL},
 };
 
 const struct s2p_gql_doc *
@@ -147,7 +146,7 @@ static int
 is_loopback(const char *url)
 {
 	const char *h = strstr(url, "://");
-	static const char *const names[] = { "127.", "localhost", "[::1]" };
+	static const char *const names[] = {"127.", "localhost", "[::1]"};
 	size_t i;
 
 	if (h == NULL)
@@ -158,7 +157,7 @@ is_loopback(const char *url)
 
 		if (strncmp(h, names[i], n) == 0 &&
 		    (names[i][n - 1] == '.' || h[n] == '\0' || h[n] == ':' ||
-		    h[n] == '/'))
+			h[n] == '/'))
 			return 1;
 	}
 	return 0;
@@ -179,8 +178,8 @@ s2p_stash_new(struct s2p_stash **out, const struct s2p_stash_opts *opts,
 		return s2p_error_set(err, S2P_EINVAL, "Stash URL is not set");
 	memset(&ho, 0, sizeof(ho));
 	ho.connect_timeout_ms = S2P_HTTP_CONNECT_TIMEOUT_MS;
-	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
-	    S2P_HTTP_TIMEOUT_MS;
+	ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
+					     : S2P_HTTP_TIMEOUT_MS;
 	ho.insecure_tls = is_loopback(opts->url);
 
 	s = s2p_xcalloc(1, sizeof(*s));
@@ -222,8 +221,7 @@ void
 s2p_stash_set_cookie(struct s2p_stash *s, const char *value)
 {
 	free(s->cookie);
-	s->cookie = value != NULL && *value != '\0' ? s2p_xstrdup(value)
-						     : NULL;
+	s->cookie = value != NULL && *value != '\0' ? s2p_xstrdup(value) : NULL;
 }
 
 const char *
@@ -283,8 +281,8 @@ sanitise(char *dst, size_t dstlen, const char *src)
 	size_t i = 0;
 
 	for (; *src != '\0' && i + 1 < dstlen; src++)
-		dst[i++] = ((unsigned char)*src < 0x20 || *src == 0x7f) ? ' ' :
-		    *src;
+		dst[i++] = ((unsigned char)*src < 0x20 || *src == 0x7f) ? ' '
+									: *src;
 	dst[i] = '\0';
 }
 
@@ -332,8 +330,8 @@ s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
 	memset(&resp, 0, sizeof(resp));
 	/* "o" steals the reference, even when packing fails. */
 	req = json_pack("{s:s, s:s, s:o}", "operationName", operation, "query",
-	    query, "variables", variables != NULL ? json_incref(variables) :
-	    json_object());
+	    query, "variables",
+	    variables != NULL ? json_incref(variables) : json_object());
 	if (req == NULL) {
 		rc = s2p_error_set(err, S2P_EINVAL,
 		    "Stash %s: cannot build the request", operation);
@@ -348,8 +346,8 @@ s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
 	if (resp.status == 401 || resp.status == 403) {
 		rc = s2p_error_set(err, S2P_EAUTH,
 		    "Stash rejected the request to %s (HTTP %ld): check the "
-		    "Stash API key setting (stash_api_key)", operation,
-		    resp.status);
+		    "Stash API key setting (stash_api_key)",
+		    operation, resp.status);
 		rc = set_status_err(err, rc, resp.status, &resp);
 		goto out;
 	}
@@ -383,8 +381,8 @@ s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
 	}
 	first_error(emsg, sizeof(emsg), root);
 	if (emsg[0] != '\0') {
-		rc = strstr(emsg, "database is locked") != NULL ? S2P_ETEMP :
-		    S2P_EPERM;
+		rc = strstr(emsg, "database is locked") != NULL ? S2P_ETEMP
+								: S2P_EPERM;
 		rc = s2p_error_set(err, rc, "Stash %s: %s", operation, emsg);
 		goto out;
 	}
@@ -432,11 +430,14 @@ s2p_stash_plugin_settings(struct s2p_stash *s, const char *plugin_id,
 		goto out;
 	}
 	if (mine != NULL && !json_is_null(mine) && !json_is_object(mine)) {
-		rc = s2p_error_set(err, S2P_EINVAL, "the settings Stash holds "
+		rc = s2p_error_set(err, S2P_EINVAL,
+		    "the settings Stash holds "
 		    "for plugin %s are %s, not an object of settings: save "
-		    "them again in Settings > Plugins", plugin_id,
-		    json_is_array(mine) ? "an array" : json_is_string(mine)
-			? "a string" : "not an object");
+		    "them again in Settings > Plugins",
+		    plugin_id,
+		    json_is_array(mine)        ? "an array"
+			: json_is_string(mine) ? "a string"
+					       : "not an object");
 		goto out;
 	}
 	if (json_is_object(mine))
@@ -473,8 +474,8 @@ collect_refs(struct s2p_strv *sv, const json_t *o, const char *kind)
 	if (!json_is_string(id) || !json_is_string(json_object_get(o, "name")))
 		return;
 	name = s2p_json_text(o, "name");
-	s2p_strv_push_take(sv, s2p_xasprintf("%s\t%s\t%s", kind,
-	    json_string_value(id), name));
+	s2p_strv_push_take(sv,
+	    s2p_xasprintf("%s\t%s\t%s", kind, json_string_value(id), name));
 	free(name);
 }
 
@@ -523,16 +524,17 @@ parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
 	out->studio = s2p_json_text(json_object_get(o, "studio"), "name");
 	out->created_at = s2p_json_text(o, "created_at");
 	out->updated_at = s2p_json_text(o, "updated_at");
-	out->screenshot = s2p_json_text(json_object_get(o, "paths"), "screenshot");
+	out->screenshot = s2p_json_text(json_object_get(o, "paths"),
+	    "screenshot");
 	s2p_json_collect(&out->urls, o, "urls", NULL);
 	s2p_json_collect(&out->files, o, "files", "path");
 	s2p_json_collect(&out->performers, o, "performers", "name");
 	s2p_json_collect(&out->tags, o, "tags", "name");
 	collect_refs(&out->refs, json_object_get(o, "studio"), "studio");
 	json_array_foreach(json_object_get(o, "performers"), i, v)
-		collect_refs(&out->refs, v, "performer");
+	    collect_refs(&out->refs, v, "performer");
 	json_array_foreach(json_object_get(o, "tags"), i, v)
-		collect_refs(&out->refs, v, "tag");
+	    collect_refs(&out->refs, v, "tag");
 	return S2P_OK;
 }
 
@@ -588,7 +590,8 @@ parse_ids(const json_t *data, const char *op, int64_t **ids, size_t *nids,
 		    "Stash %s: reply has no findScenes.scenes", op);
 	n = json_array_size(scenes);
 	*ids = s2p_xreallocarray(*ids, *nids + n + 1, sizeof(**ids));
-	json_array_foreach(scenes, i, e) {
+	json_array_foreach(scenes, i, e)
+	{
 		int64_t id;
 
 		if (parse_id(json_object_get(e, "id"), &id) != S2P_OK) {
@@ -599,26 +602,26 @@ parse_ids(const json_t *data, const char *op, int64_t **ids, size_t *nids,
 		(*ids)[(*nids)++] = id;
 	}
 	if (count_out != NULL)
-		*count_out = json_is_integer(json_object_get(fs, "count")) ?
-		    (long)json_integer_value(json_object_get(fs, "count")) :
-		    (long)n;
+		*count_out = json_is_integer(json_object_get(fs, "count"))
+		    ? (long)json_integer_value(json_object_get(fs, "count"))
+		    : (long)n;
 	return S2P_OK;
 }
 
 int
-s2p_stash_scene_ids(struct s2p_stash *s, const char *updated_since,
-    int page, int per_page, int64_t **ids, size_t *nids, long *count_out,
+s2p_stash_scene_ids(struct s2p_stash *s, const char *updated_since, int page,
+    int per_page, int64_t **ids, size_t *nids, long *count_out,
     struct s2p_error *err)
 {
 	json_t *vars, *data = NULL;
 	int rc;
 
-	vars = json_pack("{s:i, s:i}", "page", page < 1 ? 1 : page,
-	    "per_page", per_page);
+	vars = json_pack("{s:i, s:i}", "page", page < 1 ? 1 : page, "per_page",
+	    per_page);
 	if (updated_since != NULL && updated_since[0] != '\0')
-		json_object_set_new(vars, "scene_filter", json_pack(
-		    "{s:{s:s, s:s}}", "updated_at", "value", updated_since,
-		    "modifier", "GREATER_THAN"));
+		json_object_set_new(vars, "scene_filter",
+		    json_pack("{s:{s:s, s:s}}", "updated_at", "value",
+			updated_since, "modifier", "GREATER_THAN"));
 	rc = s2p_stash_gql(s, "SceneIds", DOC_SCENE_IDS, vars, &data, err);
 	if (rc != S2P_OK)
 		goto out;
@@ -631,8 +634,7 @@ out:
 
 int
 s2p_stash_scene_ids_by(struct s2p_stash *s, const char *kind,
-    const char *object_id, int64_t **ids, size_t *nids,
-    struct s2p_error *err)
+    const char *object_id, int64_t **ids, size_t *nids, struct s2p_error *err)
 {
 	json_t *vars = NULL, *data = NULL;
 	const char *op, *doc;
@@ -671,7 +673,8 @@ int
 s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,
     int64_t **ids, size_t *nids, struct s2p_error *err)
 {
-	json_t *vars = json_pack("{s:s}", "path", path ? path : ""), *data = NULL;
+	json_t *vars = json_pack("{s:s}", "path", path ? path : ""),
+	       *data = NULL;
 	int rc;
 
 	rc = s2p_stash_gql(s, "SceneIdsByPath", DOC_IDS_BY_PATH, vars, &data,
@@ -705,9 +708,8 @@ url_path(const char *url)
 static const char *
 stash_route(const char *path)
 {
-	static const char *const roots[] = { "/scene/", "/image/",
-		"/performer/", "/studio/", "/tag/", "/group/", "/movie/",
-		"/gallery/" };
+	static const char *const roots[] = {"/scene/", "/image/", "/performer/",
+	    "/studio/", "/tag/", "/group/", "/movie/", "/gallery/"};
 	const char *p, *end = path + strcspn(path, "?#");
 	size_t i;
 
@@ -717,8 +719,8 @@ stash_route(const char *path)
 		for (i = 0; i < S2P_ARRAY_LEN(roots); i++) {
 			size_t n = strlen(roots[i]);
 
-			if (strncmp(p, roots[i], n) == 0 &&
-			    p[n] >= '0' && p[n] <= '9')
+			if (strncmp(p, roots[i], n) == 0 && p[n] >= '0' &&
+			    p[n] <= '9')
 				return p;
 		}
 	}
@@ -803,8 +805,10 @@ s2p_stash_object_name(struct s2p_stash *s, const char *kind,
 		rc = s2p_error_set(err, S2P_ENOTFOUND, "Stash has no %s %.32s",
 		    kind, object_id);
 	else if (!json_is_string(v))
-		rc = s2p_error_set(err, S2P_EPARSE, "Stash %s: name is not a "
-		    "string", op);
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash %s: name is not a "
+		    "string",
+		    op);
 	else
 		*name = s2p_json_value_text(v);
 out:

@@ -35,9 +35,8 @@ void s2p_stash_free(struct s2p_stash *s);
  * non-empty "errors" array S2P_EPERM, except "database is locked" which is
  * S2P_ETEMP; 5xx S2P_EDOWN (an outage, like an unreachable Stash); a reply
  * that is not the expected JSON S2P_EPARSE. */
-int s2p_stash_gql(struct s2p_stash *s, const char *operation,
-    const char *query, json_t *variables, json_t **data_out,
-    struct s2p_error *err) S2P_NODISCARD;
+int s2p_stash_gql(struct s2p_stash *s, const char *operation, const char *query,
+    json_t *variables, json_t **data_out, struct s2p_error *err) S2P_NODISCARD;
 
 /* configuration { plugins(include: [id]) } -> the plugin's settings object
  * (a new reference; an empty object when the user never saved settings). */
@@ -68,8 +67,8 @@ struct s2p_scene {
 };
 
 /* findScene(id). S2P_ENOTFOUND when Stash returns null. Caller frees out. */
-int s2p_stash_find_scene(struct s2p_stash *s, int64_t id,
-    struct s2p_scene *out, struct s2p_error *err) S2P_NODISCARD;
+int s2p_stash_find_scene(struct s2p_stash *s, int64_t id, struct s2p_scene *out,
+    struct s2p_error *err) S2P_NODISCARD;
 void s2p_scene_free(struct s2p_scene *sc);
 
 /* One page of scene ids sorted by id ascending (page from 1). With
@@ -101,9 +100,9 @@ int s2p_stash_scene_ids_by_path(struct s2p_stash *s, const char *path,
  * always fetched from the configured Stash URL (server_connection) and the
  * credentials never go to another host. A reverse proxy's path prefix from
  * external_host ("/stash/scene/12/...") is dropped: only the part from
- * Stash's own route ("/scene/12/...") is requested. A path starting with '/' is accepted too. out is
- * initialised here, never freed first (like every out struct of this
- * module: pass a fresh or freed one); the caller frees it. */
+ * Stash's own route ("/scene/12/...") is requested. A path starting with '/' is
+ * accepted too. out is initialised here, never freed first (like every out
+ * struct of this module: pass a fresh or freed one); the caller frees it. */
 int s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
     struct s2p_buf *out, struct s2p_error *err) S2P_NODISCARD;
 

@@ -34,67 +34,67 @@ struct s2p_db {
  * reorder a migration that has shipped: append a new one instead.
  */
 static const char *const migrations[] = {
-	/* 1: job queue, dead letters, summary counters. */
-	"CREATE TABLE job ("
-	"  id INTEGER PRIMARY KEY,"
-	"  scene_id INTEGER NOT NULL UNIQUE,"
-	"  state TEXT NOT NULL CHECK (state IN ('pending', 'running')),"
-	"  dirty INTEGER NOT NULL DEFAULT 0 CHECK (dirty IN (0, 1)),"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  not_before REAL NOT NULL,"
-	"  lease_until REAL,"
-	"  enqueued_at REAL NOT NULL,"
-	"  updated_at REAL NOT NULL,"
-	"  reason TEXT NOT NULL,"
-	"  error_class TEXT NOT NULL DEFAULT '',"
-	"  last_error TEXT NOT NULL DEFAULT ''"
-	") STRICT;"
-	"CREATE INDEX job_claim ON job (state, not_before, id);"
-	"CREATE TABLE dead_letter ("
-	"  id INTEGER PRIMARY KEY,"
-	"  scene_id INTEGER NOT NULL,"
-	"  attempts INTEGER NOT NULL,"
-	"  failed_at REAL NOT NULL,"
-	"  error_class TEXT NOT NULL,"
-	"  message TEXT NOT NULL,"
-	"  reason TEXT NOT NULL"
-	") STRICT;"
-	"CREATE INDEX dead_letter_failed_at ON dead_letter (failed_at);"
-	"CREATE TABLE counter ("
-	"  name TEXT PRIMARY KEY,"
-	"  value INTEGER NOT NULL"
-	") STRICT;",
-	/* 2: the Plex path index (store/pindex.c). */
-	"CREATE TABLE plex_section (key TEXT PRIMARY KEY, title TEXT NOT NULL,"
-	"  type TEXT NOT NULL, locations TEXT NOT NULL,"
-	"  indexed_at REAL NOT NULL DEFAULT 0) STRICT;"
-	"CREATE TABLE plex_part (file_key TEXT NOT NULL, file TEXT NOT NULL,"
-	"  base_key TEXT NOT NULL, rating_key TEXT NOT NULL,"
-	"  section_key TEXT NOT NULL, part_no INTEGER NOT NULL,"
-	"  PRIMARY KEY (file_key, rating_key)) STRICT, WITHOUT ROWID;"
-	"CREATE INDEX plex_part_base ON plex_part (base_key);"
-	"CREATE INDEX plex_part_rk ON plex_part (rating_key);",
-	/* 3: what we last wrote per scene (store/syncstate.c), and requests
-	 * to re-queue the scenes of a renamed performer/studio/tag. */
-	"CREATE TABLE sync_state (scene_id INTEGER PRIMARY KEY,"
-	"  rating_key TEXT NOT NULL, values_hash TEXT NOT NULL,"
-	"  image_url TEXT NOT NULL DEFAULT '', image_hash TEXT NOT NULL DEFAULT '',"
-	"  collection TEXT NOT NULL DEFAULT '', synced_at REAL NOT NULL) STRICT;"
-	"CREATE INDEX sync_state_rk ON sync_state (rating_key);"
-	"CREATE TABLE fanout (kind TEXT NOT NULL, object_id TEXT NOT NULL,"
-	"  queued_at REAL NOT NULL, PRIMARY KEY (kind, object_id)) STRICT;"
-	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
-	/* 4: the path index's per-section updatedAt marks join the other
-	 * timestamps in kv (they were counter rows). */
-	"INSERT OR REPLACE INTO kv (key, value) SELECT name, CAST(value AS TEXT)"
-	"  FROM counter WHERE name GLOB 'pindex_updated_at:*';"
-	"DELETE FROM counter WHERE name GLOB 'pindex_updated_at:*';",
-	/* 5: the name last seen per performer, studio and tag, so a save
-	 * that did not rename fans out nothing (store/syncstate.c). */
-	"CREATE TABLE IF NOT EXISTS seen_name (kind TEXT NOT NULL,"
-	"  object_id TEXT NOT NULL, name TEXT NOT NULL,"
-	"  PRIMARY KEY (kind, object_id)) STRICT, WITHOUT ROWID;",
-	/* 6: ... append new migrations here ... */
+    /* 1: job queue, dead letters, summary counters. */
+    "CREATE TABLE job ("
+    "  id INTEGER PRIMARY KEY,"
+    "  scene_id INTEGER NOT NULL UNIQUE,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'running')),"
+    "  dirty INTEGER NOT NULL DEFAULT 0 CHECK (dirty IN (0, 1)),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  not_before REAL NOT NULL,"
+    "  lease_until REAL,"
+    "  enqueued_at REAL NOT NULL,"
+    "  updated_at REAL NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  error_class TEXT NOT NULL DEFAULT '',"
+    "  last_error TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX job_claim ON job (state, not_before, id);"
+    "CREATE TABLE dead_letter ("
+    "  id INTEGER PRIMARY KEY,"
+    "  scene_id INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL,"
+    "  failed_at REAL NOT NULL,"
+    "  error_class TEXT NOT NULL,"
+    "  message TEXT NOT NULL,"
+    "  reason TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX dead_letter_failed_at ON dead_letter (failed_at);"
+    "CREATE TABLE counter ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ") STRICT;",
+    /* 2: the Plex path index (store/pindex.c). */
+    "CREATE TABLE plex_section (key TEXT PRIMARY KEY, title TEXT NOT NULL,"
+    "  type TEXT NOT NULL, locations TEXT NOT NULL,"
+    "  indexed_at REAL NOT NULL DEFAULT 0) STRICT;"
+    "CREATE TABLE plex_part (file_key TEXT NOT NULL, file TEXT NOT NULL,"
+    "  base_key TEXT NOT NULL, rating_key TEXT NOT NULL,"
+    "  section_key TEXT NOT NULL, part_no INTEGER NOT NULL,"
+    "  PRIMARY KEY (file_key, rating_key)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX plex_part_base ON plex_part (base_key);"
+    "CREATE INDEX plex_part_rk ON plex_part (rating_key);",
+    /* 3: what we last wrote per scene (store/syncstate.c), and requests
+     * to re-queue the scenes of a renamed performer/studio/tag. */
+    "CREATE TABLE sync_state (scene_id INTEGER PRIMARY KEY,"
+    "  rating_key TEXT NOT NULL, values_hash TEXT NOT NULL,"
+    "  image_url TEXT NOT NULL DEFAULT '', image_hash TEXT NOT NULL DEFAULT '',"
+    "  collection TEXT NOT NULL DEFAULT '', synced_at REAL NOT NULL) STRICT;"
+    "CREATE INDEX sync_state_rk ON sync_state (rating_key);"
+    "CREATE TABLE fanout (kind TEXT NOT NULL, object_id TEXT NOT NULL,"
+    "  queued_at REAL NOT NULL, PRIMARY KEY (kind, object_id)) STRICT;"
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    /* 4: the path index's per-section updatedAt marks join the other
+     * timestamps in kv (they were counter rows). */
+    "INSERT OR REPLACE INTO kv (key, value) SELECT name, CAST(value AS TEXT)"
+    "  FROM counter WHERE name GLOB 'pindex_updated_at:*';"
+    "DELETE FROM counter WHERE name GLOB 'pindex_updated_at:*';",
+    /* 5: the name last seen per performer, studio and tag, so a save
+     * that did not rename fans out nothing (store/syncstate.c). */
+    "CREATE TABLE IF NOT EXISTS seen_name (kind TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, object_id)) STRICT, WITHOUT ROWID;",
+    /* 6: ... append new migrations here ... */
 };
 
 int
@@ -104,12 +104,11 @@ s2p_db_schema_version(void)
 }
 
 int
-s2p_db_error(struct s2p_db *db, int rc, const char *what,
-    struct s2p_error *err)
+s2p_db_error(struct s2p_db *db, int rc, const char *what, struct s2p_error *err)
 {
 	int prim = rc & 0xff;
 	int code = (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? S2P_EBUSY
-								   : S2P_EIO;
+								  : S2P_EIO;
 	const char *detail = sqlite3_errstr(rc);
 
 	/* The handle's message is more precise, but only if it belongs to
@@ -120,23 +119,28 @@ s2p_db_error(struct s2p_db *db, int rc, const char *what,
 	/* Failures that no retry cures: one line saying what to do. */
 	switch (prim) {
 	case SQLITE_FULL:
-		return s2p_error_set(err, S2P_EDISK, "database: cannot %s: %s: "
+		return s2p_error_set(err, S2P_EDISK,
+		    "database: cannot %s: %s: "
 		    "the disk holding the data directory is full; free some "
-		    "space, then run Process Queue (the queue is kept)", what,
-		    detail);
+		    "space, then run Process Queue (the queue is kept)",
+		    what, detail);
 	case SQLITE_READONLY:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
 	case SQLITE_IOERR:
-		return s2p_error_set(err, S2P_EDISK, "database: cannot %s: %s: "
+		return s2p_error_set(err, S2P_EDISK,
+		    "database: cannot %s: %s: "
 		    "make the data directory and stash2plex.db writable by the "
 		    "user running Stash (and check the disk), then run Process "
-		    "Queue", what, detail);
+		    "Queue",
+		    what, detail);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		return s2p_error_set(err, S2P_ECORRUPT, "database: cannot %s: "
+		return s2p_error_set(err, S2P_ECORRUPT,
+		    "database: cannot %s: "
 		    "%s: the database file is corrupt; run Process Queue to "
-		    "move it aside and start a fresh one", what, detail);
+		    "move it aside and start a fresh one",
+		    what, detail);
 	}
 	return s2p_error_set(err, code, "database: cannot %s: %s", what,
 	    detail);
@@ -158,10 +162,14 @@ s2p_db_check(struct s2p_db *db, struct s2p_error *err)
 	} else {
 		res = sqlite3_column_text(st, 0);
 		if (res == NULL || strcmp((const char *)res, "ok") != 0)
-			rc = s2p_error_set(err, S2P_ECORRUPT, "database: "
-			    "integrity check failed (%.100s): the database file "
-			    "is corrupt; run Process Queue to move it aside and "
-			    "start a fresh one", res ? (const char *)res : "");
+			rc = s2p_error_set(err, S2P_ECORRUPT,
+			    "database: "
+			    "integrity check failed (%.100s): the database "
+			    "file "
+			    "is corrupt; run Process Queue to move it aside "
+			    "and "
+			    "start a fresh one",
+			    res ? (const char *)res : "");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -171,7 +179,7 @@ int
 s2p_db_quarantine(const char *path, double now, char *aside, size_t len,
     struct s2p_error *err)
 {
-	static const char *const side[] = { "-wal", "-shm" };
+	static const char *const side[] = {"-wal", "-shm"};
 	char stamp[32];
 	time_t t = (time_t)now;
 	struct tm tm;
@@ -181,8 +189,10 @@ s2p_db_quarantine(const char *path, double now, char *aside, size_t len,
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(aside, len, "%s.corrupt-%s", path, stamp);
 	if (rename(path, aside) != 0)
-		return s2p_error_set(err, S2P_EIO, "database: cannot move %s "
-		    "aside: %s", path, strerror(errno));
+		return s2p_error_set(err, S2P_EIO,
+		    "database: cannot move %s "
+		    "aside: %s",
+		    path, strerror(errno));
 	for (i = 0; i < S2P_ARRAY_LEN(side); i++) {
 		char *from = s2p_xasprintf("%s%s", path, side[i]);
 		char *to = s2p_xasprintf("%s%s", aside, side[i]);
@@ -277,8 +287,8 @@ s2p_db_commit(struct s2p_db *db, struct s2p_error *err)
 	if (db->depth <= 0)
 		return s2p_error_set(err, S2P_EINVAL,
 		    "database: commit without a transaction");
-	rc = s2p_db_exec(db,
-	    db->depth == 1 ? "COMMIT" : "RELEASE s2p_nested", err);
+	rc = s2p_db_exec(db, db->depth == 1 ? "COMMIT" : "RELEASE s2p_nested",
+	    err);
 	if (rc == S2P_OK)
 		db->depth--;
 	return rc;
@@ -428,8 +438,7 @@ out:
 /* Bring the schema up to version target (normally the latest). A database
  * from a newer program is refused, untouched, rather than half understood. */
 static int
-migrate(struct s2p_db *db, const char *path, int target,
-    struct s2p_error *err)
+migrate(struct s2p_db *db, const char *path, int target, struct s2p_error *err)
 {
 	int i, rc, version = 0, latest = s2p_db_schema_version();
 
@@ -519,8 +528,11 @@ create_private(const char *path, struct s2p_error *err)
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, DB_FILE_MODE);
 	if (fd < 0)
-		return s2p_error_set(err, errno == ENOSPC || errno == EACCES ||
-			errno == EROFS || errno == EPERM ? S2P_EDISK : S2P_EIO,
+		return s2p_error_set(err,
+		    errno == ENOSPC || errno == EACCES || errno == EROFS ||
+			    errno == EPERM
+			? S2P_EDISK
+			: S2P_EIO,
 		    "database: cannot open %s: %s: make the data directory "
 		    "writable by the user running Stash (and check the disk)",
 		    path, strerror(errno));
@@ -537,7 +549,7 @@ create_private(const char *path, struct s2p_error *err)
 static void
 secure_side_files(const char *path)
 {
-	static const char *const suffix[] = { "-wal", "-shm" };
+	static const char *const suffix[] = {"-wal", "-shm"};
 	size_t i;
 
 	for (i = 0; i < S2P_ARRAY_LEN(suffix); i++) {

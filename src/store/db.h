@@ -19,8 +19,8 @@ struct s2p_db;
 
 /* Open (creating if needed) the database at path and migrate it to the latest
  * schema. *out is owned by the caller (s2p_db_close). Errors: S2P_EIO. */
-int s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_db_open(struct s2p_db **out, const char *path,
+    struct s2p_error *err) S2P_NODISCARD;
 /* As s2p_db_open, but migrate no further than schema version (tests build
  * the database an older program left behind this way). */
 int s2p_db_open_at(struct s2p_db **out, const char *path, int version,
@@ -29,8 +29,8 @@ void s2p_db_close(struct s2p_db *db);
 /* The raw handle, borrowed, for modules that run their own statements. */
 sqlite3 *s2p_db_handle(struct s2p_db *db);
 /* Run SQL without results. Errors: S2P_EIO (S2P_EBUSY when locked). */
-int s2p_db_exec(struct s2p_db *db, const char *sql, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_db_exec(struct s2p_db *db, const char *sql,
+    struct s2p_error *err) S2P_NODISCARD;
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK helpers.
  *
  * They nest: s2p_db_begin inside an open s2p_db_begin starts a SAVEPOINT, so
@@ -60,8 +60,8 @@ int s2p_db_step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
     struct s2p_error *err) S2P_NODISCARD;
 /* Finish a transaction opened with s2p_db_begin: commit when rc is S2P_OK,
  * else (or when the commit fails) roll back. Returns the final status. */
-int s2p_db_tx_end(struct s2p_db *db, int rc, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_db_tx_end(struct s2p_db *db, int rc,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Copy text column col of st into dst (len bytes, always terminated; NULL
  * reads as ""). */
 void s2p_db_copy_col(sqlite3_stmt *st, int col, char *dst, size_t len);

@@ -16,8 +16,8 @@
 
 /* Lowest section key first, numerically ("2" before "10"), as Plex keys are
  * numbers; then the item, the same way. */
-#define HIT_ORDER \
-	" ORDER BY CAST(section_key AS INTEGER), section_key," \
+#define HIT_ORDER                                                              \
+	" ORDER BY CAST(section_key AS INTEGER), section_key,"                 \
 	" CAST(rating_key AS INTEGER), rating_key, part_no"
 
 struct s2p_pindex_writer {
@@ -113,13 +113,16 @@ s2p_pindex_put_sections(struct s2p_db *db, const struct s2p_pindex_section *v,
 	    " ON CONFLICT(key) DO UPDATE SET title=excluded.title,"
 	    " type=excluded.type, indexed_at=CASE WHEN"
 	    " locations=excluded.locations THEN indexed_at ELSE 0 END,"
-	    " locations=excluded.locations", err);
+	    " locations=excluded.locations",
+	    err);
 	if (rc == S2P_OK)
-		rc = s2p_db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS seen(key TEXT);"
-		    "DELETE FROM seen;", err);
-	if (rc == S2P_OK)
-		rc = s2p_db_prepare(db, &keep, "INSERT INTO seen(key) VALUES(?)",
+		rc = s2p_db_exec(db,
+		    "CREATE TEMP TABLE IF NOT EXISTS seen(key TEXT);"
+		    "DELETE FROM seen;",
 		    err);
+	if (rc == S2P_OK)
+		rc = s2p_db_prepare(db, &keep,
+		    "INSERT INTO seen(key) VALUES(?)", err);
 	for (i = 0; i < n && rc == S2P_OK; i++)
 		rc = put_section(db, ins, keep, &v[i], err);
 	if (rc == S2P_OK)
@@ -127,26 +130,29 @@ s2p_pindex_put_sections(struct s2p_db *db, const struct s2p_pindex_section *v,
 		    "DELETE FROM plex_part WHERE section_key NOT IN"
 		    " (SELECT key FROM seen);"
 		    "DELETE FROM plex_section WHERE key NOT IN"
-		    " (SELECT key FROM seen);", err);
+		    " (SELECT key FROM seen);",
+		    err);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(keep);
 	return s2p_db_tx_end(db, rc, err);
 }
 
 int
-s2p_pindex_get_sections(struct s2p_db *db, s2p_pindex_section_fn fn,
-    void *arg, struct s2p_error *err)
+s2p_pindex_get_sections(struct s2p_db *db, s2p_pindex_section_fn fn, void *arg,
+    struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	rc = s2p_db_prepare(db, &st, "SELECT key,title,type,locations"
-	    " FROM plex_section ORDER BY key", err);
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT key,title,type,locations"
+	    " FROM plex_section ORDER BY key",
+	    err);
 	if (rc != S2P_OK)
 		return rc;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		struct s2p_pindex_section s;
-		struct s2p_strv locations = { 0 };
+		struct s2p_strv locations = {0};
 		json_t *locs;
 		size_t i;
 
@@ -157,7 +163,8 @@ s2p_pindex_get_sections(struct s2p_db *db, s2p_pindex_section_fn fn,
 		locs = json_loads((const char *)sqlite3_column_text(st, 3), 0,
 		    NULL);
 		for (i = 0; locs && i < json_array_size(locs); i++) {
-			const char *l = json_string_value(json_array_get(locs, i));
+			const char *l = json_string_value(
+			    json_array_get(locs, i));
 
 			if (l != NULL)
 				s2p_strv_push(&locations, l);
@@ -185,12 +192,14 @@ s2p_pindex_indexed_at(struct s2p_db *db, const char *section_key)
 }
 
 int
-s2p_pindex_set_indexed_at(struct s2p_db *db, const char *section_key,
-    double t, struct s2p_error *err)
+s2p_pindex_set_indexed_at(struct s2p_db *db, const char *section_key, double t,
+    struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = prep2(db, &st, "UPDATE plex_section SET indexed_at=?2"
-	    " WHERE key=?1", section_key, NULL, err);
+	int rc = prep2(db, &st,
+	    "UPDATE plex_section SET indexed_at=?2"
+	    " WHERE key=?1",
+	    section_key, NULL, err);
 
 	if (rc == S2P_OK) {
 		sqlite3_bind_double(st, 2, t);
@@ -226,12 +235,12 @@ s2p_pindex_set_mark(struct s2p_db *db, const char *section_key, long t,
 		return S2P_OK;
 	name = s2p_xasprintf(MARK_PREFIX "%s", section_key);
 	snprintf(value, sizeof(value), "%ld", t);
-	rc = run2(db, raise
-		? "INSERT INTO kv(key,value) VALUES(?1,?2) ON CONFLICT(key)"
-		  " DO UPDATE SET value=excluded.value WHERE"
-		  " CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)"
-		: "INSERT INTO kv(key,value) VALUES(?1,?2) ON CONFLICT(key)"
-		  " DO UPDATE SET value=excluded.value",
+	rc = run2(db,
+	    raise ? "INSERT INTO kv(key,value) VALUES(?1,?2) ON CONFLICT(key)"
+		    " DO UPDATE SET value=excluded.value WHERE"
+		    " CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)"
+		  : "INSERT INTO kv(key,value) VALUES(?1,?2) ON CONFLICT(key)"
+		    " DO UPDATE SET value=excluded.value",
 	    name, value, "store section mark", err);
 	free(name);
 	return rc;
@@ -257,9 +266,10 @@ s2p_pindex_same_files(struct s2p_db *db, const char *section_key,
 	size_t n = 0;
 	int same = 1;
 
-	if (prep2(db, &st, "SELECT file FROM plex_part WHERE rating_key=? AND"
-		" section_key=? ORDER BY part_no", rating_key, section_key,
-		NULL) != S2P_OK)
+	if (prep2(db, &st,
+		"SELECT file FROM plex_part WHERE rating_key=? AND"
+		" section_key=? ORDER BY part_no",
+		rating_key, section_key, NULL) != S2P_OK)
 		return 0;
 	while (same && sqlite3_step(st) == SQLITE_ROW) {
 		const char *f = (const char *)sqlite3_column_text(st, 0);
@@ -279,9 +289,11 @@ s2p_pindex_writer_open(struct s2p_db *db, struct s2p_pindex_writer **out,
 	int rc;
 
 	w->db = db;
-	rc = s2p_db_prepare(db, &w->ins, "INSERT OR REPLACE INTO plex_part"
+	rc = s2p_db_prepare(db, &w->ins,
+	    "INSERT OR REPLACE INTO plex_part"
 	    "(file_key,file,base_key,rating_key,section_key,part_no)"
-	    " VALUES(?,?,?,?,?,?)", err);
+	    " VALUES(?,?,?,?,?,?)",
+	    err);
 	if (rc == S2P_OK)
 		rc = s2p_db_prepare(db, &w->drop_item,
 		    "DELETE FROM plex_part WHERE rating_key=?", err);
@@ -323,8 +335,8 @@ drop(struct s2p_pindex_writer *w, sqlite3_stmt *st, const char *key,
 }
 
 int
-s2p_pindex_writer_drop_item(struct s2p_pindex_writer *w,
-    const char *rating_key, struct s2p_error *err)
+s2p_pindex_writer_drop_item(struct s2p_pindex_writer *w, const char *rating_key,
+    struct s2p_error *err)
 {
 	return drop(w, w->drop_item, rating_key, err);
 }
@@ -355,11 +367,11 @@ s2p_pindex_lookup(struct s2p_db *db, const char *key, int base,
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	rc = prep2(db, &st, base
-		? "SELECT rating_key,section_key,file,part_no FROM plex_part"
-		  " WHERE base_key=?" HIT_ORDER
-		: "SELECT rating_key,section_key,file,part_no FROM plex_part"
-		  " WHERE file_key=?" HIT_ORDER,
+	rc = prep2(db, &st,
+	    base ? "SELECT rating_key,section_key,file,part_no FROM plex_part"
+		   " WHERE base_key=?" HIT_ORDER
+		 : "SELECT rating_key,section_key,file,part_no FROM plex_part"
+		   " WHERE file_key=?" HIT_ORDER,
 	    key, NULL, err);
 	if (rc != S2P_OK)
 		return rc;
@@ -371,8 +383,8 @@ s2p_pindex_lookup(struct s2p_db *db, const char *key, int base,
 			continue;
 		out->v = s2p_xreallocarray(out->v, out->n + 1, sizeof(*out->v));
 		h = &out->v[out->n++];
-		h->rating_key =
-		    s2p_xstrdup((const char *)sqlite3_column_text(st, 0));
+		h->rating_key = s2p_xstrdup(
+		    (const char *)sqlite3_column_text(st, 0));
 		h->section_key = s2p_xstrdup(sec);
 		h->file = s2p_xstrdup((const char *)sqlite3_column_text(st, 2));
 		h->part_no = sqlite3_column_int(st, 3);

@@ -57,8 +57,8 @@ struct s2p_pindex_part {
  * of sections that are gone are dropped, and a section whose folders
  * changed counts as never indexed. */
 int s2p_pindex_put_sections(struct s2p_db *db,
-    const struct s2p_pindex_section *v, size_t n, struct s2p_error *err)
-    S2P_NODISCARD;
+    const struct s2p_pindex_section *v, size_t n,
+    struct s2p_error *err) S2P_NODISCARD;
 int s2p_pindex_get_sections(struct s2p_db *db, s2p_pindex_section_fn fn,
     void *arg, struct s2p_error *err) S2P_NODISCARD;
 /* When the section was last fully listed (0: never, or unreadable). */

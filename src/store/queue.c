@@ -24,13 +24,13 @@
 #define CLASS_MAX (sizeof(((struct s2p_job *)0)->error_class) - 1)
 
 static const char *const reason_names[] = {
-	[S2P_REASON_HOOK] = "hook",
-	[S2P_REASON_CREATE] = "create",
-	[S2P_REASON_ALL] = "all",
-	[S2P_REASON_RECENT] = "recent",
-	[S2P_REASON_RECONCILE] = "reconcile",
-	[S2P_REASON_FANOUT] = "rename",
-	[S2P_REASON_RETRY] = "dlq",
+    [S2P_REASON_HOOK] = "hook",
+    [S2P_REASON_CREATE] = "create",
+    [S2P_REASON_ALL] = "all",
+    [S2P_REASON_RECENT] = "recent",
+    [S2P_REASON_RECONCILE] = "reconcile",
+    [S2P_REASON_FANOUT] = "rename",
+    [S2P_REASON_RETRY] = "dlq",
 };
 
 const char *
@@ -159,9 +159,10 @@ enq_one(struct s2p_db *db, struct enq *e, int64_t scene_id, int *created,
 
 int
 s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
-    enum s2p_job_reason reason, double now, long *created_out, struct s2p_error *err)
+    enum s2p_job_reason reason, double now, long *created_out,
+    struct s2p_error *err)
 {
-	struct enq e = { NULL, NULL };
+	struct enq e = {NULL, NULL};
 	long created = 0;
 	size_t i;
 	int rc, one;
@@ -189,7 +190,8 @@ s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
 
 int
 s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
-    enum s2p_job_reason reason, double now, int *created_out, struct s2p_error *err)
+    enum s2p_job_reason reason, double now, int *created_out,
+    struct s2p_error *err)
 {
 	long created = 0;
 	int rc;
@@ -252,7 +254,8 @@ s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
 		out->enqueued_at = sqlite3_column_double(st, 4);
 		out->reason = s2p_job_reason_parse(
 		    (const char *)sqlite3_column_text(st, 5));
-		s2p_db_copy_col(st, 6, out->error_class, sizeof(out->error_class));
+		s2p_db_copy_col(st, 6, out->error_class,
+		    sizeof(out->error_class));
 		src = sqlite3_step(st);
 	}
 	if (src != SQLITE_DONE) {
@@ -272,8 +275,8 @@ out:
 /* Run one statement with job_id bound to ?1 and now (if not NULL) to ?2,
  * and fail with S2P_ENOTFOUND when it changed no row. */
 static int
-exec_job(struct s2p_db *db, const char *sql, int64_t job_id,
-    const double *now, const char *what, struct s2p_error *err)
+exec_job(struct s2p_db *db, const char *sql, int64_t job_id, const double *now,
+    const char *what, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -435,8 +438,7 @@ s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
 /* Insert the dead-letter record for row. */
 static int
 insert_dead(struct s2p_db *db, const struct job_row *row,
-    const char *error_class, const char *msg, double now,
-    struct s2p_error *err)
+    const char *error_class, const char *msg, double now, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -471,8 +473,7 @@ out:
 
 int
 s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
-    const char *error_class, const char *msg, double now,
-    struct s2p_error *err)
+    const char *error_class, const char *msg, double now, struct s2p_error *err)
 {
 	char *clean = s2p_log_redact(msg != NULL ? msg : "");
 	struct job_row row;
@@ -499,8 +500,8 @@ out:
 /* Run sql (with ?1 bound to a if has_a) and report the number of changed
  * rows in *n_out (may be NULL). */
 static int
-exec_count(struct s2p_db *db, const char *sql, int has_a, double a,
-    long *n_out, const char *what, struct s2p_error *err)
+exec_count(struct s2p_db *db, const char *sql, int has_a, double a, long *n_out,
+    const char *what, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -626,7 +627,8 @@ s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
 		job.scene_id = sqlite3_column_int64(st, 1);
 		job.attempts = sqlite3_column_int(st, 2);
 		job.failed_at = sqlite3_column_double(st, 3);
-		s2p_db_copy_col(st, 4, job.error_class, sizeof(job.error_class));
+		s2p_db_copy_col(st, 4, job.error_class,
+		    sizeof(job.error_class));
 		s2p_db_copy_col(st, 5, job.message, sizeof(job.message));
 		rc = fn(&job, payload);
 		if (rc != 0)
@@ -641,8 +643,8 @@ out:
 }
 
 /* The dead rows a requeue selects: ?1 from, ?2 to, ?3 class or NULL. */
-#define DLQ_WINDOW \
-	" WHERE failed_at >= ?1 AND failed_at <= ?2" \
+#define DLQ_WINDOW                                                             \
+	" WHERE failed_at >= ?1 AND failed_at <= ?2"                           \
 	" AND (?3 IS NULL OR error_class = ?3)"
 
 /* Bind the requeue window to st. Returns an SQLite code. */
@@ -686,7 +688,8 @@ requeue_where(struct s2p_db *db, const char *where, bind_fn bind,
 	    " enqueued_at, updated_at, reason)"
 	    " SELECT scene_id, 'pending', 0, 0, ?9, ?9, ?9, 'dlq'"
 	    " FROM dead_letter%s ORDER BY failed_at, id"
-	    " ON CONFLICT (scene_id) DO NOTHING", where);
+	    " ON CONFLICT (scene_id) DO NOTHING",
+	    where);
 	rc = s2p_db_prepare(db, &ins, sql, err);
 	free(sql);
 	if (rc == S2P_OK) {
@@ -736,7 +739,7 @@ int
 s2p_dlq_requeue(struct s2p_db *db, double from, double to,
     const char *error_class, double now, long *n_out, struct s2p_error *err)
 {
-	struct window w = { from, to, error_class };
+	struct window w = {from, to, error_class};
 
 	return requeue_where(db, DLQ_WINDOW, bind_win, &w, now, n_out, err);
 }
@@ -767,13 +770,12 @@ s2p_dlq_purge(struct s2p_db *db, double before, long *n_out,
 	if (before <= 0)
 		return exec_count(db, "DELETE FROM dead_letter", 0, 0, n_out,
 		    "purge dead letters", err);
-	return exec_count(db, "DELETE FROM dead_letter WHERE failed_at < ?1",
-	    1, before, n_out, "purge dead letters", err);
+	return exec_count(db, "DELETE FROM dead_letter WHERE failed_at < ?1", 1,
+	    before, n_out, "purge dead letters", err);
 }
 
 int
-s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len,
-    struct s2p_error *err)
+s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len, struct s2p_error *err)
 {
 	struct s2p_buf b;
 	sqlite3_stmt *st = NULL;

@@ -40,28 +40,28 @@ enum s2p_job_reason s2p_job_reason_parse(const char *name);
 struct s2p_job {
 	int64_t id;
 	int64_t scene_id;
-	int attempts;       /* failed attempts counted so far */
-	double not_before;  /* epoch seconds */
-	double enqueued_at; /* first enqueue of this row */
+	int attempts;               /* failed attempts counted so far */
+	double not_before;          /* epoch seconds */
+	double enqueued_at;         /* first enqueue of this row */
 	enum s2p_job_reason reason; /* what queued it */
-	char error_class[24]; /* class of the last failure, "" if none */
+	char error_class[24];       /* class of the last failure, "" if none */
 };
 
 struct s2p_queue_counts {
-	long pending;  /* waiting rows, due or not (a running row whose lease
-			* expired is waiting again and counts here) */
-	long due;      /* pending with not_before <= now */
-	long running;  /* claimed, lease not expired */
-	long dead;     /* rows in the dead-letter table */
-	long done;     /* jobs acknowledged since the database was created */
+	long pending;    /* waiting rows, due or not (a running row whose lease
+			  * expired is waiting again and counts here) */
+	long due;        /* pending with not_before <= now */
+	long running;    /* claimed, lease not expired */
+	long dead;       /* rows in the dead-letter table */
+	long done;       /* jobs acknowledged since the database was created */
 	double next_due; /* earliest not_before among pending, 0 if none */
 };
 
 /* Queue scene_id. Coalesces as described above. *created_out (may be NULL) is
  * 1 when a new row was inserted, 0 when it merged into an existing one. */
 int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
-    enum s2p_job_reason reason,
-    double now, int *created_out, struct s2p_error *err) S2P_NODISCARD;
+    enum s2p_job_reason reason, double now, int *created_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Queue every scene of ids[0..n) like s2p_queue_enqueue, in one transaction
  * (all or nothing). *created_out (may be NULL) gets how many rows were new. */
 int s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
@@ -107,8 +107,8 @@ int s2p_queue_counts(struct s2p_db *db, double now,
 int s2p_queue_has_work(struct s2p_db *db, int *any_out,
     struct s2p_error *err) S2P_NODISCARD;
 /* Delete every pending row (running rows are left alone). */
-int s2p_queue_clear(struct s2p_db *db, long *n_out, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_queue_clear(struct s2p_db *db, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 
 /* One dead-letter row, as listed by s2p_dlq_list. */
 struct s2p_dead_job {
@@ -129,8 +129,8 @@ int s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
  * NULL, that class; scenes already queued are not duplicated. The requeued
  * dead rows are deleted. *n_out gets how many were queued. */
 int s2p_dlq_requeue(struct s2p_db *db, double from, double to,
-    const char *error_class, double now, long *n_out, struct s2p_error *err)
-    S2P_NODISCARD;
+    const char *error_class, double now, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Re-queue dead rows that failed because Stash was unreachable or answered
  * 5xx (an earlier version dead-lettered those; now they wait). */
 int s2p_dlq_requeue_stash_outage(struct s2p_db *db, double now, long *n_out,

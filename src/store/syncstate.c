@@ -20,17 +20,22 @@ s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
 	memset(out, 0, sizeof(*out));
 	rc = s2p_db_prepare(db, &st,
 	    "SELECT rating_key, values_hash, image_url, image_hash, collection,"
-	    " synced_at FROM sync_state WHERE scene_id = ?", err);
+	    " synced_at FROM sync_state WHERE scene_id = ?",
+	    err);
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, scene_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		s2p_db_copy_col(st, 0, out->rating_key, sizeof(out->rating_key));
-		s2p_db_copy_col(st, 1, out->values_hash, sizeof(out->values_hash));
+		s2p_db_copy_col(st, 0, out->rating_key,
+		    sizeof(out->rating_key));
+		s2p_db_copy_col(st, 1, out->values_hash,
+		    sizeof(out->values_hash));
 		s2p_db_copy_col(st, 2, out->image_url, sizeof(out->image_url));
-		s2p_db_copy_col(st, 3, out->image_hash, sizeof(out->image_hash));
-		s2p_db_copy_col(st, 4, out->collection, sizeof(out->collection));
+		s2p_db_copy_col(st, 3, out->image_hash,
+		    sizeof(out->image_hash));
+		s2p_db_copy_col(st, 4, out->collection,
+		    sizeof(out->collection));
 		out->synced_at = sqlite3_column_double(st, 5);
 		rc = S2P_OK;
 	} else if (rc == SQLITE_DONE) {
@@ -52,7 +57,8 @@ s2p_syncstate_put(struct s2p_db *db, int64_t scene_id,
 	rc = s2p_db_prepare(db, &st,
 	    "INSERT OR REPLACE INTO sync_state (scene_id, rating_key,"
 	    " values_hash, image_url, image_hash, collection, synced_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?)", err);
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    err);
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, scene_id);
@@ -87,8 +93,7 @@ delete_by(struct s2p_db *db, const char *sql, const char *text, int64_t num,
 }
 
 int
-s2p_syncstate_delete(struct s2p_db *db, int64_t scene_id,
-    struct s2p_error *err)
+s2p_syncstate_delete(struct s2p_db *db, int64_t scene_id, struct s2p_error *err)
 {
 	return delete_by(db, "DELETE FROM sync_state WHERE scene_id = ?", NULL,
 	    scene_id, err);
@@ -110,8 +115,10 @@ s2p_syncstate_owner(struct s2p_db *db, const char *rating_key,
 	int rc, src;
 
 	*owner = 0;
-	rc = s2p_db_prepare(db, &st, "SELECT scene_id FROM sync_state WHERE "
-	    "rating_key = ?1 AND scene_id != ?2 ORDER BY scene_id LIMIT 1", err);
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT scene_id FROM sync_state WHERE "
+	    "rating_key = ?1 AND scene_id != ?2 ORDER BY scene_id LIMIT 1",
+	    err);
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, rating_key, -1, SQLITE_STATIC);
@@ -132,7 +139,8 @@ s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
 	sqlite3_stmt *st = NULL;
 	int rc = s2p_db_prepare(db, &st,
 	    "INSERT OR IGNORE INTO fanout (kind, object_id, queued_at)"
-	    " VALUES (?, ?, ?)", err);
+	    " VALUES (?, ?, ?)",
+	    err);
 
 	if (rc != S2P_OK)
 		return rc;
@@ -145,13 +153,14 @@ s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
 }
 
 int
-s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len,
-    char *object_id, size_t id_len, struct s2p_error *err)
+s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len, char *object_id,
+    size_t id_len, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = s2p_db_prepare(db, &st,
 	    "DELETE FROM fanout WHERE rowid = (SELECT rowid FROM fanout"
-	    " ORDER BY queued_at LIMIT 1) RETURNING kind, object_id", err);
+	    " ORDER BY queued_at LIMIT 1) RETURNING kind, object_id",
+	    err);
 
 	if (rc != S2P_OK)
 		return rc;
@@ -225,12 +234,14 @@ s2p_kv_put(struct s2p_db *db, const char *key, const char *value,
 }
 
 int
-s2p_seen_name_get(struct s2p_db *db, const char *kind,
-    const char *object_id, char **name, struct s2p_error *err)
+s2p_seen_name_get(struct s2p_db *db, const char *kind, const char *object_id,
+    char **name, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st, "SELECT name FROM seen_name WHERE "
-	    "kind = ?1 AND object_id = ?2", err);
+	int rc = s2p_db_prepare(db, &st,
+	    "SELECT name FROM seen_name WHERE "
+	    "kind = ?1 AND object_id = ?2",
+	    err);
 
 	*name = NULL;
 	if (rc != S2P_OK)
@@ -256,11 +267,13 @@ seen_put(struct s2p_db *db, const char *kind, const char *object_id,
     const char *name, int ignore_known, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st, ignore_known
+	int rc = s2p_db_prepare(db, &st,
+	    ignore_known
 		? "INSERT OR IGNORE INTO seen_name (kind, object_id, name) "
 		  "VALUES (?1, ?2, ?3)"
 		: "INSERT OR REPLACE INTO seen_name (kind, object_id, name) "
-		  "VALUES (?1, ?2, ?3)", err);
+		  "VALUES (?1, ?2, ?3)",
+	    err);
 
 	if (rc != S2P_OK)
 		return rc;
@@ -273,8 +286,8 @@ seen_put(struct s2p_db *db, const char *kind, const char *object_id,
 }
 
 int
-s2p_seen_name_put(struct s2p_db *db, const char *kind,
-    const char *object_id, const char *name, struct s2p_error *err)
+s2p_seen_name_put(struct s2p_db *db, const char *kind, const char *object_id,
+    const char *name, struct s2p_error *err)
 {
 	return seen_put(db, kind, object_id, name, 0, err);
 }

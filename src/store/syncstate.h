@@ -43,8 +43,7 @@ int s2p_syncstate_forget_item(struct s2p_db *db, const char *rating_key,
 /* The scene other than except_scene that the Plex item was last synced
  * for, in *owner (0 when none). */
 int s2p_syncstate_owner(struct s2p_db *db, const char *rating_key,
-    int64_t except_scene, int64_t *owner, struct s2p_error *err)
-    S2P_NODISCARD;
+    int64_t except_scene, int64_t *owner, struct s2p_error *err) S2P_NODISCARD;
 
 /* Record that the scenes of a renamed object must be re-queued. */
 int s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
@@ -61,8 +60,8 @@ int s2p_seen_name_get(struct s2p_db *db, const char *kind,
     const char *object_id, char **name, struct s2p_error *err) S2P_NODISCARD;
 /* Remember name as the one last seen (replacing any earlier one). */
 int s2p_seen_name_put(struct s2p_db *db, const char *kind,
-    const char *object_id, const char *name, struct s2p_error *err)
-    S2P_NODISCARD;
+    const char *object_id, const char *name,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Remember the names of a scene's refs ("kind\tid\tname", see
  * struct s2p_scene) that were never seen; names already known are left
  * alone (only a fan-out moves them, so a rename is never missed because a

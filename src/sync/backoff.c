@@ -31,14 +31,14 @@ s2p_backoff_delay(int attempt, double base, double cap, struct s2p_rng *rng)
 struct s2p_retry_policy
 s2p_retry_policy_for(enum s2p_err_class cls, int max_retries)
 {
-	struct s2p_retry_policy p = { 0.0, 0.0, 1 };
+	struct s2p_retry_policy p = {0.0, 0.0, 1};
 
 	switch (cls) {
 	case S2P_CLASS_TRANSIENT:
 		p.base = 5.0;
 		p.cap = 80.0;
-		p.max_attempts =
-		    max_retries > 0 ? max_retries : S2P_DEFAULT_MAX_RETRIES;
+		p.max_attempts = max_retries > 0 ? max_retries
+						 : S2P_DEFAULT_MAX_RETRIES;
 		break;
 	case S2P_CLASS_NOTFOUND:
 		p.base = 30.0;

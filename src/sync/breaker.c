@@ -17,7 +17,7 @@
 #include "core/xalloc.h"
 #include "sync/statefile.h"
 
-static const char *const state_keys[] = { "closed", "open", "half_open" };
+static const char *const state_keys[] = {"closed", "open", "half_open"};
 
 void
 s2p_breaker_init(struct s2p_breaker *b, const char *path)
@@ -74,15 +74,19 @@ parse_doc(struct s2p_breaker *b, const json_t *doc, struct s2p_error *err)
 	    successes < 0 || successes > 1000000000 ||
 	    s2p_json_time(opened, &b->opened_at) < 0 ||
 	    s2p_json_time(changed, &b->changed_at) < 0)
-		return s2p_error_set(err, S2P_EPARSE, "%s: corrupted state "
-		    "file (a value is out of range)", b->path);
+		return s2p_error_set(err, S2P_EPARSE,
+		    "%s: corrupted state "
+		    "file (a value is out of range)",
+		    b->path);
 	b->state = (enum s2p_breaker_state)found;
 	b->failures = (int)failures;
 	b->successes = (int)successes;
 	/* OPEN or HALF_OPEN without an opening time cannot be timed out. */
 	if (b->state != S2P_BREAKER_CLOSED && !(b->opened_at > 0))
-		return s2p_error_set(err, S2P_EPARSE, "%s: corrupted state "
-		    "file (open without opened_at)", b->path);
+		return s2p_error_set(err, S2P_EPARSE,
+		    "%s: corrupted state "
+		    "file (open without opened_at)",
+		    b->path);
 	if (b->changed_at == 0.0)
 		b->changed_at = b->opened_at;
 	return S2P_OK;
@@ -191,8 +195,8 @@ trial_result(struct s2p_breaker *b, int success, double now, int *dirty)
 }
 
 enum s2p_breaker_transition
-s2p_breaker_apply(struct s2p_breaker *b, enum s2p_breaker_event ev,
-    double now, int *dirty)
+s2p_breaker_apply(struct s2p_breaker *b, enum s2p_breaker_event ev, double now,
+    int *dirty)
 {
 	enum s2p_breaker_transition t, r = S2P_BREAKER_TR_NONE;
 	int success = ev == S2P_BREAKER_EV_SUCCESS;
@@ -268,7 +272,7 @@ static int
 run_event(struct s2p_breaker *b, enum s2p_breaker_event ev, double now,
     enum s2p_breaker_transition *tr, struct s2p_error *err)
 {
-	struct op op = { b, ev, now, S2P_BREAKER_TR_NONE, 0 };
+	struct op op = {b, ev, now, S2P_BREAKER_TR_NONE, 0};
 	int dirty = 0;
 	int rc = s2p_statefile_update(b->path, update_fn, &op, err);
 
@@ -330,9 +334,12 @@ const char *
 s2p_breaker_state_name(enum s2p_breaker_state st)
 {
 	switch (st) {
-	case S2P_BREAKER_CLOSED: return "CLOSED";
-	case S2P_BREAKER_OPEN: return "OPEN";
-	case S2P_BREAKER_HALF_OPEN: return "HALF_OPEN";
+	case S2P_BREAKER_CLOSED:
+		return "CLOSED";
+	case S2P_BREAKER_OPEN:
+		return "OPEN";
+	case S2P_BREAKER_HALF_OPEN:
+		return "HALF_OPEN";
 	}
 	return "UNKNOWN";
 }
@@ -341,11 +348,16 @@ const char *
 s2p_breaker_transition_name(enum s2p_breaker_transition tr)
 {
 	switch (tr) {
-	case S2P_BREAKER_TR_NONE: return "none";
-	case S2P_BREAKER_TR_OPENED: return "opened";
-	case S2P_BREAKER_TR_HALF_OPENED: return "half_opened";
-	case S2P_BREAKER_TR_CLOSED: return "closed";
-	case S2P_BREAKER_TR_REOPENED: return "reopened";
+	case S2P_BREAKER_TR_NONE:
+		return "none";
+	case S2P_BREAKER_TR_OPENED:
+		return "opened";
+	case S2P_BREAKER_TR_HALF_OPENED:
+		return "half_opened";
+	case S2P_BREAKER_TR_CLOSED:
+		return "closed";
+	case S2P_BREAKER_TR_REOPENED:
+		return "reopened";
 	}
 	return "unknown";
 }

@@ -107,9 +107,11 @@ s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err)
 	free(path);
 	if (rc != S2P_OK)
 		return rc;
-	return s2p_error_set(err, S2P_ECORRUPT, "The database was corrupt: "
+	return s2p_error_set(err, S2P_ECORRUPT,
+	    "The database was corrupt: "
 	    "moved it aside as %.600s and started a fresh one. Run \"Sync All "
-	    "Scenes to Plex\" to queue every scene again.", aside);
+	    "Scenes to Plex\" to queue every scene again.",
+	    aside);
 }
 
 int
@@ -121,7 +123,8 @@ s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
 		return S2P_OK;
 	if (ctx->stash_url == NULL)
 		return s2p_error_set(err, S2P_EINVAL,
-		    "no Stash connection (run from Stash, or pass --stash-url)");
+		    "no Stash connection (run from Stash, or pass "
+		    "--stash-url)");
 	memset(&o, 0, sizeof(o));
 	o.url = ctx->stash_url;
 	o.session_cookie = ctx->session_cookie;
@@ -149,7 +152,8 @@ client_id(struct s2p_ctx *ctx)
 	}
 	fd = open("/dev/urandom", O_RDONLY);
 	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
-		uint64_t a = s2p_rng_next(&ctx->rng), c = s2p_rng_next(&ctx->rng);
+		uint64_t a = s2p_rng_next(&ctx->rng),
+			 c = s2p_rng_next(&ctx->rng);
 
 		memcpy(raw, &a, 8);
 		memcpy(raw + 8, &c, 8);
@@ -159,9 +163,10 @@ client_id(struct s2p_ctx *ctx)
 	raw[6] = (unsigned char)((raw[6] & 0x0f) | 0x40);
 	raw[8] = (unsigned char)((raw[8] & 0x3f) | 0x80);
 	id = s2p_xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3], raw[4],
-	    raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11], raw[12],
-	    raw[13], raw[14], raw[15]);
+			   "%02x%02x%02x%02x%02x%02x",
+	    raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7],
+	    raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14],
+	    raw[15]);
 	if (s2p_write_atomic(path, id, strlen(id), 0600, NULL) != S2P_OK)
 		s2p_warn("cannot save the Plex client id in %s", path);
 out:
@@ -189,10 +194,11 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	o.ca_file = ctx->cfg.plex_ca_file;
 	o.tls_insecure = ctx->cfg.plex_tls_insecure;
 	if (o.tls_insecure && strncasecmp(o.url, "https://", 8) == 0)
-		s2p_warn("plex_tls_insecure is on: Plex's certificate is not "
-			 "checked, so anyone on the network path can pose as "
-			 "the server and read the token; prefer plex_ca_file or "
-			 "the plex.direct URL");
+		s2p_warn(
+		    "plex_tls_insecure is on: Plex's certificate is not "
+		    "checked, so anyone on the network path can pose as "
+		    "the server and read the token; prefer plex_ca_file or "
+		    "the plex.direct URL");
 	o.client_id = id;
 	o.connect_timeout_ms = (long)(ctx->cfg.connect_timeout * 1000);
 	o.timeout_ms = (long)(ctx->cfg.read_timeout * 1000);
@@ -307,15 +313,19 @@ cached_settings(struct s2p_ctx *ctx, struct s2p_error *err)
 		j = json_loadb(b.data ? b.data : "", b.len, JSON_DECODE_ANY,
 		    NULL);
 		if (j == NULL)
-			rc = s2p_error_set(err, S2P_EINVAL, "settings file %s "
+			rc = s2p_error_set(err, S2P_EINVAL,
+			    "settings file %s "
 			    "is not JSON; delete it and run a task from Stash",
 			    path);
 		else if (!json_is_object(j))
-			rc = s2p_error_set(err, S2P_EINVAL, "settings file %s "
+			rc = s2p_error_set(err, S2P_EINVAL,
+			    "settings file %s "
 			    "holds %s, not an object of settings; delete it "
-			    "and run a task from Stash", path,
-			    json_is_array(j) ? "an array" : json_is_string(j)
-				? "a string" : "a single value");
+			    "and run a task from Stash",
+			    path,
+			    json_is_array(j)        ? "an array"
+				: json_is_string(j) ? "a string"
+						    : "a single value");
 		else
 			rc = s2p_config_apply_json(&ctx->cfg, j, err);
 	}
@@ -364,7 +374,7 @@ apply_overrides(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
 	int rc = S2P_OK;
 
 	for (i = 0; overrides != NULL && i < overrides->n && rc == S2P_OK;
-	    i++) {
+	     i++) {
 		char *kv = s2p_xstrdup(overrides->v[i]);
 		char *eq = strchr(kv, '=');
 
@@ -400,7 +410,8 @@ apply_stash_settings(struct s2p_ctx *ctx, int *from_stash,
 	}
 	if (rc == S2P_EDOWN || rc == S2P_ETEMP) {
 		s2p_warn("cannot read settings from Stash (%s); using the last "
-		    "saved copy", err ? err->msg : "");
+			 "saved copy",
+		    err ? err->msg : "");
 		s2p_ctx_load_cached_settings(ctx);
 		return S2P_OK;
 	}

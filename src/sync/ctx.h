@@ -40,8 +40,8 @@ void s2p_ctx_close_handles(struct s2p_ctx *ctx);
 /* "<data_dir>/<name>", new string. */
 char *s2p_ctx_path(const struct s2p_ctx *ctx, const char *name);
 /* Create the data directory (0700). */
-int s2p_ctx_make_data_dir(struct s2p_ctx *ctx, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_ctx_make_data_dir(struct s2p_ctx *ctx,
+    struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* The database is corrupt: close it, move it aside and open a fresh one.
  * err (may be NULL) gets the one line telling the user what happened and
@@ -50,8 +50,7 @@ int s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err);
 int s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* All three: the database, the Stash client and the Plex client. */
-int s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* The one settings loader. Sources, later ones winning: the defaults, the
  * plugin settings from Stash (when connected; else, or when Stash cannot be
  * reached, the copy cached in S2P_SETTINGS_FILE), the environment, then

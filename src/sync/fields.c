@@ -25,8 +25,8 @@ static int has_name(const struct s2p_strv *v, const char *name);
 static int
 calendar_day(int y, int m, int d)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31};
 
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
 		return 0;
@@ -61,7 +61,8 @@ plex_date(const char *d, long long scene_id)
 		return out;
 	free(out);
 	s2p_warn("Scene %lld: date \"%.40s\" is not a calendar date; the "
-		 "date is cleared in Plex", scene_id, d);
+		 "date is cleared in Plex",
+	    scene_id, d);
 	return s2p_xstrdup("");
 }
 
@@ -113,8 +114,8 @@ s2p_fields_desired(const struct s2p_config *cfg, const struct s2p_scene *sc,
 		out->studio = s2p_text_clean(sc->studio, MAX_NAME, 0);
 	if (cfg->sync_tags) {
 		out->want_genres = 1;
-		if (clean_list(&sc->tags, (size_t)cfg->max_tags,
-			&out->genres) > 0)
+		if (clean_list(&sc->tags, (size_t)cfg->max_tags, &out->genres) >
+		    0)
 			s2p_warn("Scene %lld has %zu tags; only the first %d "
 				 "are written to Plex (setting max_tags)",
 			    (long long)sc->id, sc->tags.n, cfg->max_tags);
@@ -131,7 +132,8 @@ s2p_fields_desired(const struct s2p_config *cfg, const struct s2p_scene *sc,
 
 		if (r > 100) {
 			s2p_warn("Scene %lld: rating100 %d is above 100; "
-				 "using 100", (long long)sc->id, r);
+				 "using 100",
+			    (long long)sc->id, r);
 			r = 100;
 		}
 		out->rating = r < 0 ? -1.0 : (double)r / 10.0;
@@ -176,9 +178,9 @@ scalar(const struct s2p_config *cfg, const struct s2p_plex_item *it,
 		have = "";
 	if (cfg->preserve_plex_edits && *have != '\0')
 		return 0;
-	same = cmp_len ? strncmp(want, have, cmp_len) == 0 &&
-		    strlen(want) <= cmp_len
-		       : strcmp(want, have) == 0;
+	same = cmp_len
+	    ? strncmp(want, have, cmp_len) == 0 && strlen(want) <= cmp_len
+	    : strcmp(want, have) == 0;
 	if (same && is_locked(it, field))
 		return 0;
 	s2p_plex_edit_field(e, field, want, 1);
@@ -188,8 +190,8 @@ scalar(const struct s2p_config *cfg, const struct s2p_plex_item *it,
 		/* The exact text, quoted: a dry run shows what is written. */
 		char *qh = s2p_text_quote(have), *qw = s2p_text_quote(want);
 
-		s2p_strv_push_take(changed, s2p_xasprintf("%s: %s -> %s",
-		    field, qh, qw));
+		s2p_strv_push_take(changed,
+		    s2p_xasprintf("%s: %s -> %s", field, qh, qw));
 		free(qh);
 		free(qw);
 	}
@@ -265,8 +267,9 @@ taglist(const struct s2p_config *cfg, const struct s2p_plex_item *it,
 	if (final.n == 0)
 		s2p_plex_edit_lock(e, tag);
 	if (changed != NULL)
-		s2p_strv_push_take(changed, s2p_xasprintf("%s: [%s] -> [%s]",
-		    tag, joined(have), joined(&final)));
+		s2p_strv_push_take(changed,
+		    s2p_xasprintf("%s: [%s] -> [%s]", tag, joined(have),
+			joined(&final)));
 	s2p_strv_free(&final);
 	s2p_strv_free(&extra);
 	return 1;
@@ -346,8 +349,8 @@ s2p_fields_digest(const struct s2p_desired *d, const struct s2p_scene *sc,
 	s2p_hash_hex(h, out);
 }
 
-static const char *const part_names[S2P_FIELD_PARTS] = { "title",
-	"summary", "date", "studio", "genres", "actors", "collection" };
+static const char *const part_names[S2P_FIELD_PARTS] = {"title", "summary",
+    "date", "studio", "genres", "actors", "collection"};
 
 const char *
 s2p_fields_part_name(int part)
@@ -370,10 +373,9 @@ s2p_fields_not_for_episodes(const struct s2p_desired *d)
 }
 
 int
-s2p_fields_diff_part(const struct s2p_config *cfg,
-    const struct s2p_desired *d, const struct s2p_plex_item *it,
-    const char *prev_collection, int part, struct s2p_plex_edit *e,
-    struct s2p_strv *changed)
+s2p_fields_diff_part(const struct s2p_config *cfg, const struct s2p_desired *d,
+    const struct s2p_plex_item *it, const char *prev_collection, int part,
+    struct s2p_plex_edit *e, struct s2p_strv *changed)
 {
 	int n = 0, episode = s2p_fields_is_episode(it);
 
@@ -405,10 +407,12 @@ s2p_fields_diff_part(const struct s2p_config *cfg,
 		    it->studio, 0);
 	case 4:
 		return d->want_genres ? taglist(cfg, it, e, changed, "genre",
-		    &d->genres, &it->genres) : 0;
+					    &d->genres, &it->genres)
+				      : 0;
 	case 5:
 		return d->want_actors ? taglist(cfg, it, e, changed, "actor",
-		    &d->actors, &it->actors) : 0;
+					    &d->actors, &it->actors)
+				      : 0;
 	case 6:
 		return collection(cfg, d, it, prev_collection, e, changed);
 	}

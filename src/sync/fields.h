@@ -25,9 +25,9 @@ struct s2p_desired {
 	struct s2p_strv genres;
 	int want_actors;
 	struct s2p_strv actors;
-	char *collection;  /* studio collection; "" leaves ours; NULL: off */
-	double rating;     /* 0-10, -1 to clear, S2P_RATING_KEEP when off */
-	char *image_url;   /* cover to use as poster/background, or NULL */
+	char *collection; /* studio collection; "" leaves ours; NULL: off */
+	double rating;    /* 0-10, -1 to clear, S2P_RATING_KEEP when off */
+	char *image_url;  /* cover to use as poster/background, or NULL */
 };
 
 #define S2P_RATING_KEEP (-2.0)

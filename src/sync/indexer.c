@@ -78,17 +78,18 @@ insert_entry(struct s2p_pindex_writer *w, const char *section_key,
 	p.section_key = section_key;
 	for (i = 0; i < e->files.n && rc == S2P_OK; i++) {
 		int bad = e->file_bad != NULL && e->file_bad[i];
-		char *key = bad ? s2p_xasprintf("\xFF%zu", i) :
-		    s2p_path_key(e->files.v[i]);
-		char *base = bad ? s2p_xasprintf("\xFF%zu", i) :
-		    s2p_path_basename_key(e->files.v[i]);
+		char *key = bad ? s2p_xasprintf("\xFF%zu", i)
+				: s2p_path_key(e->files.v[i]);
+		char *base = bad ? s2p_xasprintf("\xFF%zu", i)
+				 : s2p_path_basename_key(e->files.v[i]);
 
 		if (bad)
 			s2p_warn("Plex item %s (\"%.80s\"): its file path is "
 				 "not valid UTF-8 (%s); no scene is matched "
 				 "to it (rename the file as UTF-8 and let Plex "
-				 "rescan)", e->rating_key,
-			    e->title ? e->title : "", e->files.v[i]);
+				 "rescan)",
+			    e->rating_key, e->title ? e->title : "",
+			    e->files.v[i]);
 		p.file = e->files.v[i];
 		p.file_key = key;
 		p.base_key = base;
@@ -105,11 +106,11 @@ struct pass {
 	struct s2p_db *db;
 	struct s2p_pindex_writer *w;
 	const char *section_key;
-	long count;         /* incremental passes: entries (re)indexed */
-	long top;           /* newest updatedAt seen */
-	long mark;          /* updated pass: where to stop */
-	long stop_at;       /* added pass: addedAt of the first known item */
-	int seen_known;     /* added pass */
+	long count;     /* incremental passes: entries (re)indexed */
+	long top;       /* newest updatedAt seen */
+	long mark;      /* updated pass: where to stop */
+	long stop_at;   /* added pass: addedAt of the first known item */
+	int seen_known; /* added pass */
 };
 
 /* Called by walk() with each listed entry, and with e == NULL when a page
@@ -133,8 +134,8 @@ walk(struct pass *p, struct s2p_plex *plex, int type, const char *sort,
 		size_t i;
 
 		s2p_plex_page_free(&pg);
-		rc = s2p_plex_list(plex, p->section_key, type, sort, NULL, start,
-		    page_size, &pg, err);
+		rc = s2p_plex_list(plex, p->section_key, type, sort, NULL,
+		    start, page_size, &pg, err);
 		if (rc != S2P_OK)
 			break;
 		rc = s2p_db_begin(p->db, err);
@@ -162,9 +163,9 @@ full_entry(struct pass *p, const struct s2p_plex_entry *e, long start,
 {
 	(void)stop;
 	if (e == NULL)
-		return start == 0 ? s2p_pindex_writer_drop_section(p->w,
-					p->section_key, err)
-				  : S2P_OK;
+		return start == 0
+		    ? s2p_pindex_writer_drop_section(p->w, p->section_key, err)
+		    : S2P_OK;
 	if (e->updated_at > p->top)
 		p->top = e->updated_at;
 	return insert_entry(p->w, p->section_key, e, err);
@@ -278,7 +279,8 @@ s2p_indexer_incremental(struct s2p_db *db, struct s2p_plex *plex,
 		rc = walk(&upd, plex, type, sort, PAGE_INCR, updated_entry,
 		    err);
 		if (rc == S2P_OK)
-			rc = s2p_pindex_set_mark(db, section_key, upd.top, 1, err);
+			rc = s2p_pindex_set_mark(db, section_key, upd.top, 1,
+			    err);
 	}
 	s2p_pindex_writer_close(add.w);
 	if (added_out != NULL)

@@ -23,14 +23,14 @@ int s2p_indexer_load_sections(struct s2p_db *db, struct s2p_plex_sections *out,
     struct s2p_error *err) S2P_NODISCARD;
 /* Re-list a whole section (type: Plex type number) and replace its files. */
 int s2p_indexer_full(struct s2p_db *db, struct s2p_plex *plex,
-    const char *section_key, int type, double now, struct s2p_error *err)
-    S2P_NODISCARD;
+    const char *section_key, int type, double now,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Add items newer (addedAt) than the first known one, going on through
  * items added in that same second; then re-index items whose files changed
  * (updatedAt newer than the section's mark, which a full listing sets).
  * *added_out gets how many items were added or re-indexed. */
 int s2p_indexer_incremental(struct s2p_db *db, struct s2p_plex *plex,
-    const char *section_key, int type, long *added_out, struct s2p_error *err)
-    S2P_NODISCARD;
+    const char *section_key, int type, long *added_out,
+    struct s2p_error *err) S2P_NODISCARD;
 
 #endif

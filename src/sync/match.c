@@ -15,9 +15,9 @@
 #include "store/syncstate.h"
 #include "sync/indexer.h"
 
-#define SECTIONS_TTL 600.0  /* re-read the section list at most this often */
-#define INCR_MIN_GAP 20.0   /* incremental refreshes per section, at most */
-#define FULL_TTL 86400.0    /* re-list a section fully after a day */
+#define SECTIONS_TTL 600.0 /* re-read the section list at most this often */
+#define INCR_MIN_GAP 20.0  /* incremental refreshes per section, at most */
+#define FULL_TTL 86400.0   /* re-list a section fully after a day */
 
 static char *
 fold(const char *s)
@@ -135,8 +135,8 @@ sections(struct s2p_matcher *m, int force, struct s2p_plex_sections *out,
 		    S2P_OK)
 			m->sections_at = strtod(buf, NULL);
 	}
-	if (force || m->sections_at == 0 || now - m->sections_at > SECTIONS_TTL ||
-	    now < m->sections_at) {
+	if (force || m->sections_at == 0 ||
+	    now - m->sections_at > SECTIONS_TTL || now < m->sections_at) {
 		struct s2p_plex_sections fresh;
 		char buf[64];
 
@@ -290,7 +290,8 @@ exact(struct s2p_matcher *m, const struct s2p_plex_sections *secs,
 	for (i = 0; i < cands->n; i++) {
 		double now = s2p_clock_now(m->clock);
 		double *at = incr_slot(m, cands->v[i]);
-		const struct s2p_plex_section *s = find_section(secs, cands->v[i]);
+		const struct s2p_plex_section *s = find_section(secs,
+		    cands->v[i]);
 		long added = 0;
 
 		if (now - *at < INCR_MIN_GAP)
@@ -304,9 +305,11 @@ exact(struct s2p_matcher *m, const struct s2p_plex_sections *secs,
 			/* Plex refused the sorted listing (or sent one we
 			 * cannot read): the full listing still finds the
 			 * file, at a higher cost. */
-			s2p_warn("Plex library \"%s\": the listing of new items "
+			s2p_warn("Plex library \"%s\": the listing of new "
+				 "items "
 				 "failed (%s); listing the whole library "
-				 "instead", s->title, err ? err->msg : "");
+				 "instead",
+			    s->title, err ? err->msg : "");
 			s2p_error_clear(err);
 			rc = s2p_indexer_full(m->db, m->plex, s->key,
 			    section_type(s), now, err);
@@ -345,7 +348,7 @@ excluded_title(const struct s2p_plex_sections *secs, const char *key)
 static void
 dedupe_files(struct s2p_pindex_hits *h)
 {
-	struct s2p_strv keys = { 0 };
+	struct s2p_strv keys = {0};
 	size_t i, n = 0;
 
 	for (i = 0; i < h->n; i++) {
@@ -455,8 +458,10 @@ ambiguous_error(const struct s2p_pindex_hits *h, struct s2p_error *err,
 		suf--;
 
 	s2p_buf_init(&b, 0);
-	snprintf(num, sizeof(num), "ambiguous match: %zu Plex items have the "
-				   "file name \"", h->n);
+	snprintf(num, sizeof(num),
+	    "ambiguous match: %zu Plex items have the "
+	    "file name \"",
+	    h->n);
 	put(&b, num, strlen(num));
 	put_clipped(&b, base, strlen(base), 60);
 	put(&b, "\":", 2);
@@ -578,9 +583,11 @@ drop_unsafe(struct s2p_matcher *m, struct s2p_pindex_hits *h,
 			i++;
 			continue;
 		}
-		s2p_warn("Scene %lld: not matching %s by file name to Plex item "
-			 "%s (%s): %s", (long long)m->scene_id, stash_file,
-		    h->v[i].rating_key, h->v[i].file, why);
+		s2p_warn("Scene %lld: not matching %s by file name to Plex "
+			 "item "
+			 "%s (%s): %s",
+		    (long long)m->scene_id, stash_file, h->v[i].rating_key,
+		    h->v[i].file, why);
 		drop_hit(h, i);
 	}
 	if (cands == NULL || h->n == 0)
@@ -597,10 +604,12 @@ drop_unsafe(struct s2p_matcher *m, struct s2p_pindex_hits *h,
 			i++;
 			continue;
 		}
-		s2p_warn("Scene %lld: not matching %s by file name to Plex item "
+		s2p_warn("Scene %lld: not matching %s by file name to Plex "
+			 "item "
 			 "%s (%s): its library section does not hold the "
-			 "scene's folder", (long long)m->scene_id, stash_file,
-		    h->v[i].rating_key, h->v[i].file);
+			 "scene's folder",
+		    (long long)m->scene_id, stash_file, h->v[i].rating_key,
+		    h->v[i].file);
 		drop_hit(h, i);
 	}
 	return S2P_OK;
@@ -617,7 +626,7 @@ owner_part(struct s2p_matcher *m, const struct s2p_strv *files,
 	int found = 0;
 
 	for (i = 0; i < files->n && !found; i++) {
-		struct s2p_pindex_hits oh = { 0 };
+		struct s2p_pindex_hits oh = {0};
 		char *pp = plex_path_of(m, files->v[i]);
 		char *k = s2p_path_key(pp);
 
@@ -650,7 +659,8 @@ usable_sections(const struct s2p_matcher *m,
 			s2p_strv_push(all, secs->v[i].key);
 	if (all->n > 0)
 		return S2P_OK;
-	return s2p_error_set(err, S2P_EPERM, m->libraries.n
+	return s2p_error_set(err, S2P_EPERM,
+	    m->libraries.n
 		? "no Plex movie/show library matches plex_library \"%s\""
 		: "Plex has no movie or show library%s",
 	    m->libraries.n ? m->cfg->plex_library : "");
@@ -665,12 +675,12 @@ find_exact(struct s2p_matcher *m, const struct s2p_strv *files,
     const struct s2p_plex_sections *secs, struct s2p_match *out, int *found,
     struct s2p_error *err)
 {
-	struct s2p_pindex_hits hits = { 0 };
+	struct s2p_pindex_hits hits = {0};
 	size_t i;
 	int rc = S2P_OK, located;
 
 	for (i = 0; i < files->n && hits.n == 0 && rc == S2P_OK; i++) {
-		struct s2p_strv cands = { 0 };
+		struct s2p_strv cands = {0};
 		char *plex_path = plex_path_of(m, files->v[i]);
 		char *key = s2p_path_key(plex_path);
 
@@ -706,7 +716,8 @@ not_found(const struct s2p_plex_sections *secs, const char *key,
 		    plex_path, left_out);
 	return s2p_error_set(err, S2P_ENOTFOUND,
 	    "no Plex item has the file %s (no Plex library folder contains "
-	    "it: check path_map)", plex_path);
+	    "it: check path_map)",
+	    plex_path);
 }
 
 /* Several items share the file name. strict_matching: refuse (S2P_EPERM),
@@ -729,7 +740,8 @@ choose_ambiguous(struct s2p_matcher *m, const struct s2p_pindex_hits *hits,
 		s2p_buf_init(&b, 0);
 		for (i = 0; i < hits->n; i++)
 			if (s2p_buf_addf(&b, "%s%s=%s", i ? ", " : "",
-				hits->v[i].rating_key, hits->v[i].file) != S2P_OK)
+				hits->v[i].rating_key,
+				hits->v[i].file) != S2P_OK)
 				break;
 		s2p_warn("Ambiguous match for %s (strict_matching): %zu Plex "
 			 "items share its file name: %s",
@@ -760,8 +772,8 @@ find_by_basename(struct s2p_matcher *m, const struct s2p_strv *files,
     const struct s2p_plex_sections *secs, const struct s2p_strv *all,
     struct s2p_match *out, struct s2p_error *err)
 {
-	struct s2p_pindex_hits hits = { 0 };
-	struct s2p_strv cands = { 0 };
+	struct s2p_pindex_hits hits = {0};
+	struct s2p_strv cands = {0};
 	char *plex_path = plex_path_of(m, files->v[0]);
 	char *key = s2p_path_key(plex_path);
 	char *base = s2p_path_basename_key(plex_path);
@@ -782,11 +794,14 @@ find_by_basename(struct s2p_matcher *m, const struct s2p_strv *files,
 		if (hits.n == 0) {
 			rc = not_found(secs, key, plex_path, located, err);
 		} else if (hits.n == 1) {
-			s2p_warn("Scene %lld: matched %s by file name only to Plex "
-				 "item %s (%s)%s", (long long)m->scene_id,
-			    files->v[0], hits.v[0].rating_key, hits.v[0].file,
+			s2p_warn("Scene %lld: matched %s by file name only to "
+				 "Plex "
+				 "item %s (%s)%s",
+			    (long long)m->scene_id, files->v[0],
+			    hits.v[0].rating_key, hits.v[0].file,
 			    crossed ? ", in another library section (the only "
-				      "candidate anywhere)" : "");
+				      "candidate anywhere)"
+				    : "");
 			fill(out, &hits.v[0], secs, 1);
 		} else {
 			rc = choose_ambiguous(m, &hits, key, plex_path, secs,
@@ -806,7 +821,7 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
     struct s2p_match *out, struct s2p_error *err)
 {
 	struct s2p_plex_sections secs;
-	struct s2p_strv all = { 0 };
+	struct s2p_strv all = {0};
 	int rc, found = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -20,27 +20,27 @@
 #include "sync/pathmap.h"
 
 struct s2p_matcher {
-	struct s2p_db *db;           /* borrowed */
-	struct s2p_plex *plex;       /* borrowed */
-	const struct s2p_config *cfg; /* borrowed */
+	struct s2p_db *db;             /* borrowed */
+	struct s2p_plex *plex;         /* borrowed */
+	const struct s2p_config *cfg;  /* borrowed */
 	const struct s2p_clock *clock; /* borrowed */
 	struct s2p_pathmap map;
-	struct s2p_strv libraries;   /* wanted section titles, case-folded */
-	double sections_at;          /* last section refresh in this process */
-	struct s2p_strv incr_keys;   /* sections refreshed incrementally... */
-	double *incr_at;             /* ...and when */
+	struct s2p_strv libraries; /* wanted section titles, case-folded */
+	double sections_at;        /* last section refresh in this process */
+	struct s2p_strv incr_keys; /* sections refreshed incrementally... */
+	double *incr_at;           /* ...and when */
 	/* Set by the caller before each find (file-name match safety): */
-	struct s2p_stash *stash;     /* borrowed; NULL: no Stash check */
-	int64_t scene_id;            /* the scene being matched (0: unknown) */
+	struct s2p_stash *stash; /* borrowed; NULL: no Stash check */
+	int64_t scene_id;        /* the scene being matched (0: unknown) */
 };
 
 struct s2p_match {
 	char *rating_key;
 	char *section_key;
-	int type;         /* Plex metadata type number of the item */
-	char *plex_file;  /* the Plex path that matched */
-	int by_basename;  /* matched on the file name only */
-	int secondary;    /* the scene's file is not the item's first part */
+	int type;        /* Plex metadata type number of the item */
+	char *plex_file; /* the Plex path that matched */
+	int by_basename; /* matched on the file name only */
+	int secondary;   /* the scene's file is not the item's first part */
 };
 
 /* Set up a matcher; the pointers are borrowed for its lifetime. Errors:

@@ -35,7 +35,8 @@ parse_entry(const json_t *obj, struct s2p_outage *o)
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (!json_is_object(obj) || s2p_json_time(json_object_get(obj, "started_at"), &o->started_at))
+	if (!json_is_object(obj) ||
+	    s2p_json_time(json_object_get(obj, "started_at"), &o->started_at))
 		return -1;
 	r = s2p_json_time(json_object_get(obj, "ended_at"), &o->ended_at);
 	if (r < 0)
@@ -203,7 +204,7 @@ static json_t *
 update_fn(const json_t *doc, int read_rc, const char *why, void *arg)
 {
 	const struct op *op = arg;
-	struct s2p_outage_list l = { NULL, 0 };
+	struct s2p_outage_list l = {NULL, 0};
 	json_t *next = NULL;
 
 	if (read_rc == S2P_EPARSE)
@@ -211,7 +212,8 @@ update_fn(const json_t *doc, int read_rc, const char *why, void *arg)
 		    why);
 	else if (read_rc == S2P_OK && parse_list(doc, &l) != 0)
 		s2p_warn("Outage history unreadable, starting a new one: "
-		    "%s: corrupted outage history (not an array)", op->path);
+			 "%s: corrupted outage history (not an array)",
+		    op->path);
 	if (op->change(&l, op))
 		next = list_doc(&l);
 	s2p_outage_list_free(&l);
@@ -239,7 +241,7 @@ do_reconcile(struct s2p_outage_list *l, const struct op *op)
 int
 s2p_outage_start(const char *path, double now, struct s2p_error *err)
 {
-	struct op op = { do_start, path, now, 0, 0 };
+	struct op op = {do_start, path, now, 0, 0};
 
 	return s2p_statefile_update(path, update_fn, &op, err);
 }
@@ -248,7 +250,7 @@ int
 s2p_outage_end(const char *path, double now, long jobs_waited,
     struct s2p_error *err)
 {
-	struct op op = { do_end, path, now, 0, jobs_waited };
+	struct op op = {do_end, path, now, 0, jobs_waited};
 
 	return s2p_statefile_update(path, update_fn, &op, err);
 }
@@ -257,7 +259,7 @@ int
 s2p_outage_reconcile(const char *path, int breaker_open,
     double breaker_changed_at, double now, struct s2p_error *err)
 {
-	struct op op = { do_reconcile, path, now, breaker_changed_at, 0 };
+	struct op op = {do_reconcile, path, now, breaker_changed_at, 0};
 
 	if (breaker_open)
 		return S2P_OK;

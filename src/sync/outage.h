@@ -44,8 +44,8 @@ struct s2p_outage_stats {
 
 /* Open a record at now, unless one is already open (then a no-op). A corrupt
  * history file is logged and replaced by a new one. S2P_EIO on save errors. */
-int s2p_outage_start(const char *path, double now, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_outage_start(const char *path, double now,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Close the open record at now with jobs_waited; a no-op when none is open.
  * S2P_EIO on save errors. */
 int s2p_outage_end(const char *path, double now, long jobs_waited,
@@ -63,8 +63,7 @@ void s2p_outage_list_free(struct s2p_outage_list *l);
  * to [started_at, now]; 0 (unknown) closes it with zero duration. Nothing
  * is written when nothing changes. S2P_EIO on save errors. */
 int s2p_outage_reconcile(const char *path, int breaker_open,
-    double breaker_changed_at, double now, struct s2p_error *err)
-    S2P_NODISCARD;
+    double breaker_changed_at, double now, struct s2p_error *err) S2P_NODISCARD;
 
 /* The changes above without the file (pure; 1 when l changed):
  * start opens a record unless one is open (the oldest goes beyond

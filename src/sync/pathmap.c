@@ -66,7 +66,8 @@ s2p_pathmap_parse(struct s2p_pathmap *out, const char *text,
 			no++;
 			rc = s2p_error_set(err, S2P_EINVAL,
 			    "setting path_map: rule %zu \"%.80s\" has no '=>' "
-			    "(write /stash/prefix=>/plex/prefix)", no, shown);
+			    "(write /stash/prefix=>/plex/prefix)",
+			    no, shown);
 		} else {
 			no++;
 			out->v = s2p_xreallocarray(out->v, out->n + 1,
@@ -79,7 +80,8 @@ s2p_pathmap_parse(struct s2p_pathmap *out, const char *text,
 			if (out->v[out->n - 1].from[0] == '\0')
 				rc = s2p_error_set(err, S2P_EINVAL,
 				    "setting path_map: rule %zu \"%.80s\" has "
-				    "an empty source prefix", no, shown);
+				    "an empty source prefix",
+				    no, shown);
 		}
 		free(shown);
 		free(rule);
@@ -116,7 +118,8 @@ static int
 prefix_ci(const char *s, const char *prefix)
 {
 	for (; *prefix; s++, prefix++)
-		if (tolower((unsigned char)*s) != tolower((unsigned char)*prefix))
+		if (tolower((unsigned char)*s) !=
+		    tolower((unsigned char)*prefix))
 			return 0;
 	return 1;
 }
@@ -209,7 +212,8 @@ cut_after_segments(const char *norm, const char *prefix_key)
 		if (*p != '/' && (p == prefix_key || p[-1] == '/'))
 			want++;
 	for (i = 0; norm[i] && want > 0; i++)
-		if (norm[i] != '/' && (norm[i + 1] == '/' || norm[i + 1] == '\0'))
+		if (norm[i] != '/' &&
+		    (norm[i + 1] == '/' || norm[i + 1] == '\0'))
 			want--;
 	return i;
 }

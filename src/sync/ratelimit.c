@@ -70,8 +70,9 @@ s2p_ratelimit_rate(const struct s2p_ratelimit *rl, double now)
 {
 	if (!s2p_ratelimit_active(rl, now))
 		return 0.0;
-	return (S2P_RECOVERY_RATE_START + (S2P_RECOVERY_RATE_END -
-	    S2P_RECOVERY_RATE_START) * elapsed(rl, now) / S2P_RECOVERY_PERIOD) *
+	return (S2P_RECOVERY_RATE_START +
+		   (S2P_RECOVERY_RATE_END - S2P_RECOVERY_RATE_START) *
+		       elapsed(rl, now) / S2P_RECOVERY_PERIOD) *
 	    rl->multiplier;
 }
 

@@ -27,7 +27,7 @@
 #define S2P_RECOVERY_MIN_SAMPLES 5   /* results needed before slowing down */
 #define S2P_RECOVERY_SLOW_ABOVE 0.30 /* error rate that halves the rate */
 #define S2P_RECOVERY_RESTORE_BELOW 0.10
-#define S2P_RECOVERY_SLOW_FOR 60.0   /* shortest time the rate stays halved */
+#define S2P_RECOVERY_SLOW_FOR 60.0 /* shortest time the rate stays halved */
 
 /* One second of results in the error window. */
 struct s2p_ratelimit_bucket {
@@ -37,12 +37,12 @@ struct s2p_ratelimit_bucket {
 };
 
 struct s2p_ratelimit {
-	double started_at;    /* start of the recovery period, 0 = none */
-	int end_reported;     /* s2p_ratelimit_check_end already returned 1 */
-	double tokens;        /* 0..1 */
-	double last_refill;   /* epoch seconds */
-	double multiplier;    /* 1.0, or 0.5 while slowed down */
-	double slow_until;    /* earliest restore time while slowed down */
+	double started_at;  /* start of the recovery period, 0 = none */
+	int end_reported;   /* s2p_ratelimit_check_end already returned 1 */
+	double tokens;      /* 0..1 */
+	double last_refill; /* epoch seconds */
+	double multiplier;  /* 1.0, or 0.5 while slowed down */
+	double slow_until;  /* earliest restore time while slowed down */
 	struct s2p_ratelimit_bucket win[S2P_RECOVERY_WINDOW];
 };
 
@@ -76,8 +76,8 @@ enum s2p_ratelimit_event {
 
 /* Report a job result at now (ignored outside recovery). May halve or
  * restore the rate as described above. */
-enum s2p_ratelimit_event s2p_ratelimit_record(struct s2p_ratelimit *rl,
-    int ok, double now);
+enum s2p_ratelimit_event s2p_ratelimit_record(struct s2p_ratelimit *rl, int ok,
+    double now);
 /* Error rate over the last 60 s and, in *samples (may be NULL), the number
  * of results it is based on. 0 with no samples. */
 double s2p_ratelimit_error_rate(const struct s2p_ratelimit *rl, double now,

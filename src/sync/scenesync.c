@@ -48,9 +48,9 @@ image_type(const struct s2p_buf *b)
 
 /* Upload the cover when its bytes differ from the last upload. */
 static int
-sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want,
-    const char *rk, struct s2p_sync_state *st, int dry_run,
-    struct s2p_sync_result *res, struct s2p_error *err)
+sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want, const char *rk,
+    struct s2p_sync_state *st, int dry_run, struct s2p_sync_result *res,
+    struct s2p_error *err)
 {
 	struct s2p_buf img;
 	const char *type;
@@ -65,7 +65,8 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want,
 		/* A missing cover (not generated yet) is not worth failing
 		 * the metadata for. */
 		s2p_warn("scene cover not available (%s); metadata synced "
-			 "without it", err ? err->msg : "");
+			 "without it",
+		    err ? err->msg : "");
 		s2p_error_clear(err);
 		rc = S2P_OK;
 		goto out;
@@ -147,8 +148,7 @@ edit_by_part(struct s2p_ctx *ctx, int64_t id, const struct s2p_desired *want,
 /* Once per run (process): say that a TV library's episodes take no
  * studio, genres or actors, so their absence in Plex is not a mystery. */
 static void
-report_episode(const struct s2p_desired *want,
-    const struct s2p_plex_item *item)
+report_episode(const struct s2p_desired *want, const struct s2p_plex_item *item)
 {
 	static int reported;
 
@@ -159,7 +159,8 @@ report_episode(const struct s2p_desired *want,
 	s2p_info("Plex item %s is in a TV library: studio, tags (genres) and "
 		 "performers (actors) do not apply to TV episodes and are not "
 		 "written; title, summary, date, rating, studio collection and "
-		 "cover are", item->rating_key ? item->rating_key : "?");
+		 "cover are",
+	    item->rating_key ? item->rating_key : "?");
 }
 
 /* One scene sync in progress: what the steps below share. */
@@ -268,7 +269,8 @@ find_item(struct job *j, struct s2p_sync_result *res, int *done,
 			res->outcome = S2P_SYNC_SKIPPED;
 			snprintf(res->note, sizeof(res->note),
 			    "file is a later part of Plex item %s, which the "
-			    "scene of its first part owns", j->mt.rating_key);
+			    "scene of its first part owns",
+			    j->mt.rating_key);
 			*done = 1;
 			return S2P_OK;
 		}
@@ -278,8 +280,9 @@ find_item(struct job *j, struct s2p_sync_result *res, int *done,
 		if (rc != S2P_ENOTFOUND)
 			break;
 		s2p_matcher_forget(j->m, j->mt.rating_key);
-		if (!j->dry && s2p_syncstate_forget_item(j->ctx->db,
-				   j->mt.rating_key, NULL) != S2P_OK)
+		if (!j->dry &&
+		    s2p_syncstate_forget_item(j->ctx->db, j->mt.rating_key,
+			NULL) != S2P_OK)
 			s2p_debug("cannot forget sync state of %s",
 			    j->mt.rating_key);
 	}
@@ -301,7 +304,8 @@ write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
 	}
 	report_episode(&j->want, &j->item);
 	if (s2p_fields_diff(&j->ctx->cfg, &j->want, &j->item, j->st.collection,
-		&j->edit, &res->changed) > 0 && !j->dry) {
+		&j->edit, &res->changed) > 0 &&
+	    !j->dry) {
 		rc = s2p_plex_apply_edit(j->ctx->plex,
 		    j->item.section_id ? j->item.section_id : j->mt.section_key,
 		    j->mt.type, rk, &j->edit, err);
@@ -316,7 +320,8 @@ write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
 		    s2p_xasprintf("userRating: %.1f -> %.1f",
 			j->item.user_rating, j->want.rating));
 		if (!j->dry) {
-			rc = s2p_plex_rate(j->ctx->plex, rk, j->want.rating, err);
+			rc = s2p_plex_rate(j->ctx->plex, rk, j->want.rating,
+			    err);
 			if (rc == S2P_EPERM) {
 				/* The rating alone fails, not the scene. */
 				s2p_warn("Scene %lld: Plex rejected the rating "
@@ -350,8 +355,7 @@ save_state(struct job *j, struct s2p_error *err)
 
 int
 s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
-    enum s2p_sync_mode mode, struct s2p_sync_result *res,
-    struct s2p_error *err)
+    enum s2p_sync_mode mode, struct s2p_sync_result *res, struct s2p_error *err)
 {
 	struct job j;
 	int rc, done = 0;

@@ -23,16 +23,16 @@
  * is free; the holders only keep it for one read and one atomic write. On
  * success *fd_out is the descriptor to pass to s2p_statefile_unlock.
  * S2P_EIO when the lock file cannot be opened or locked. */
-int s2p_statefile_lock(const char *path, int *fd_out, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_statefile_lock(const char *path, int *fd_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Release a lock taken by s2p_statefile_lock. fd < 0 is a no-op. */
 void s2p_statefile_unlock(int fd);
 
 /* Read and parse path into a new reference *out (caller decrefs).
  * S2P_ENOTFOUND when the file does not exist; S2P_EPARSE when it exists but
  * cannot be read, is too large or is not valid JSON (*out is NULL then). */
-int s2p_statefile_read(const char *path, json_t **out, struct s2p_error *err)
-    S2P_NODISCARD;
+int s2p_statefile_read(const char *path, json_t **out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Serialise doc (borrowed) and write it to path atomically with mode 0600.
  * S2P_EIO on failure; the previous file is left intact then. */
 int s2p_statefile_write(const char *path, const json_t *doc,

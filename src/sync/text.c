@@ -60,9 +60,9 @@ decode(const char *s, size_t len, utf8proc_int32_t **out)
 
 	while (i < len) {
 		utf8proc_int32_t c;
-		utf8proc_ssize_t k = utf8proc_iterate(
-		    (const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i),
-		    &c);
+		utf8proc_ssize_t k =
+		    utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+			(utf8proc_ssize_t)(len - i), &c);
 
 		if (k <= 0) {
 			c = 0xFFFD;

@@ -63,9 +63,8 @@ log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
 	case S2P_BREAKER_TR_OPENED:
 	case S2P_BREAKER_TR_REOPENED:
 		s2p_warn("Circuit breaker OPEN after %s%s%s; pausing the queue",
-		    tr == S2P_BREAKER_TR_OPENED
-			? "5 consecutive Plex failures"
-			: "a failed trial job",
+		    tr == S2P_BREAKER_TR_OPENED ? "5 consecutive Plex failures"
+						: "a failed trial job",
 		    why ? ": " : "", why ? why : "");
 		/* A failed trial continues the outage and its probe backoff
 		 * (5, 10, 20, 40, 60, 60 ...); only a healthy probe or the
@@ -84,9 +83,11 @@ log_transition(struct run *r, enum s2p_breaker_transition tr, const char *why)
 		if (s2p_queue_counts(r->ctx->db, now, &c, NULL) != S2P_OK)
 			c.pending = -1;
 		s2p_info("Circuit breaker CLOSED: Plex recovered, %ld job(s) "
-			 "waiting will drain now", c.pending);
+			 "waiting will drain now",
+		    c.pending);
 		s2p_probe_reset(&r->probe);
-		if (s2p_outage_end(r->outage_path, now, c.pending, &e) != S2P_OK)
+		if (s2p_outage_end(r->outage_path, now, c.pending, &e) !=
+		    S2P_OK)
 			s2p_errorf("outage history: %s", e.msg);
 		s2p_ratelimit_start(&r->ramp, now);
 		if (s2p_ratelimit_save(r->recovery_path, now, &e) != S2P_OK)
@@ -127,17 +128,20 @@ while_open(struct run *r)
 		int rc;
 
 		s2p_error_clear(&e);
-		rc = s2p_plex_identity(r->ctx->plex, S2P_PROBE_TIMEOUT_MS, &id, &e);
+		rc = s2p_plex_identity(r->ctx->plex, S2P_PROBE_TIMEOUT_MS, &id,
+		    &e);
 		now = now_of(r);
 		s2p_probe_record(&r->probe, rc == S2P_OK, now, &r->ctx->rng);
 		if (rc == S2P_OK) {
 			s2p_info("Plex health check passed (%.0fms), recovery "
-				 "possible", id.latency_ms);
+				 "possible",
+			    id.latency_ms);
 		} else {
 			char next[64];
 
 			s2p_debug("Plex health check failed (attempt #%d), %s "
-				  "(%s)", r->probe.failures,
+				  "(%s)",
+			    r->probe.failures,
 			    s2p_probe_format_next(&r->probe, now, next,
 				sizeof(next)),
 			    e.msg);
@@ -166,7 +170,8 @@ progress(struct run *r)
 		return;
 	left = c.pending + c.running;
 	s2p_log_progress((double)r->st->processed /
-	    (double)(r->st->processed + left > 0 ? r->st->processed + left : 1));
+	    (double)(r->st->processed + left > 0 ? r->st->processed + left
+						 : 1));
 }
 
 /* 1 when Stash answers a small query with a well-formed reply (so a reply
@@ -199,8 +204,8 @@ fresh_session(struct run *r)
 	if (ctx->cfg.stash_api_key != NULL && ctx->cfg.stash_api_key[0])
 		return 0; /* the key itself was refused: not a session */
 	c = s2p_ctx_saved_cookie(ctx);
-	if (c != NULL && (r->cookie_seen == NULL ||
-			     strcmp(c, r->cookie_seen) != 0)) {
+	if (c != NULL &&
+	    (r->cookie_seen == NULL || strcmp(c, r->cookie_seen) != 0)) {
 		s2p_log_secret(c);
 		s2p_stash_set_cookie(ctx->stash, c);
 		free(r->cookie_seen);
@@ -218,7 +223,8 @@ fresh_session(struct run *r)
 		 "job(s) kept until the next hook or task run from Stash "
 		 "brings one (or set stash_api_key)",
 	    n.pending + n.running);
-	snprintf(r->fatal, sizeof(r->fatal), "queue paused: the Stash "
+	snprintf(r->fatal, sizeof(r->fatal),
+	    "queue paused: the Stash "
 	    "session expired and no fresh one has arrived");
 	return 0;
 }
@@ -246,9 +252,10 @@ stop_run(struct run *r, const struct s2p_job *job, int rc,
 	s2p_errorf("%s: %s. The queue is kept; fix the cause and run "
 		   "Process Queue.",
 	    rc == S2P_ETLS ? "Cannot connect securely"
-	    : rc == S2P_EAUTH ? (plex_side ? "Plex rejected our credentials"
-					   : "Stash rejected our credentials")
-			      : "Stash rejected our request",
+		: rc == S2P_EAUTH
+		? (plex_side ? "Plex rejected our credentials"
+			     : "Stash rejected our credentials")
+		: "Stash rejected our request",
 	    e->msg);
 	snprintf(r->fatal, sizeof(r->fatal), "scene %lld: %.200s",
 	    (long long)job->scene_id, e->msg);
@@ -333,8 +340,8 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 {
 	struct s2p_ctx *ctx = r->ctx;
 	enum s2p_err_class cls = s2p_status_class(rc);
-	struct s2p_retry_policy pol =
-	    s2p_retry_policy_for(cls, ctx->cfg.max_retries);
+	struct s2p_retry_policy pol = s2p_retry_policy_for(cls,
+	    ctx->cfg.max_retries);
 	const char *cname = s2p_status_name(rc);
 	int attempts = job->attempts + (cls == S2P_CLASS_DOWN ? 0 : 1);
 	double now = now_of(r), nb;
@@ -352,8 +359,8 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 			 "attempt(s): %s: %s",
 		    (long long)job->scene_id, attempts, cname, e->msg);
 		r->st->dead++;
-		qrc = s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg, now,
-		    &qe);
+		qrc = s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg,
+		    now, &qe);
 	} else {
 		nb = s2p_retry_not_before(&pol, job->attempts, e->retry_after,
 		    now, &ctx->rng);
@@ -372,8 +379,8 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 /* Handle a failed job: retry later, dead-letter, or skip. plex_side: the
  * failure came from the Plex stage. Returns S2P_OK, or a code that must
  * stop the run: S2P_EDISK or S2P_ECORRUPT (stop_local), S2P_EAUTH,
- * S2P_ETLS or S2P_EPERM (stop_run) or S2P_EDOWN (Stash unreachable in a foreground
- * run, which ends with the jobs kept). */
+ * S2P_ETLS or S2P_EPERM (stop_run) or S2P_EDOWN (Stash unreachable in a
+ * foreground run, which ends with the jobs kept). */
 static int
 failed(struct run *r, const struct s2p_job *job, int rc,
     const struct s2p_error *e, int plex_side)
@@ -386,8 +393,9 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 		bad_scene_data(r, job, rc, e);
 		return S2P_OK;
 	}
-	if (rc == S2P_EAUTH && !plex_side && !(r->ctx->cfg.stash_api_key !=
-	    NULL && r->ctx->cfg.stash_api_key[0])) {
+	if (rc == S2P_EAUTH && !plex_side &&
+	    !(r->ctx->cfg.stash_api_key != NULL &&
+		r->ctx->cfg.stash_api_key[0])) {
 		/* Our Stash session expired: go on with a fresh one, or
 		 * pause the queue. */
 		int again = fresh_session(r);
@@ -400,8 +408,7 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 		return stop_run(r, job, rc, e, plex_side);
 	if (!plex_side && cls == S2P_CLASS_DOWN)
 		return pause_for_stash(r, job, e);
-	if (plex_side &&
-	    (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
+	if (plex_side && (cls == S2P_CLASS_DOWN || cls == S2P_CLASS_TRANSIENT))
 		breaker_record(r, 0, e->msg);
 	if (cls == S2P_CLASS_NOTFOUND && job->attempts == 0 &&
 	    job->reason == S2P_REASON_CREATE && r->ctx->cfg.trigger_plex_scan)
@@ -455,8 +462,8 @@ ramp_gate(struct run *r)
  * was never seen), 0 when not, -1 when Stash could not say (*e set;
  * S2P_ENOTFOUND: the object is gone). */
 static int
-name_changed(struct run *r, const char *kind, const char *id,
-    char **now_name, struct s2p_error *e)
+name_changed(struct run *r, const char *kind, const char *id, char **now_name,
+    struct s2p_error *e)
 {
 	char *seen = NULL;
 	int rc, changed;
@@ -471,7 +478,8 @@ name_changed(struct run *r, const char *kind, const char *id,
 	changed = seen == NULL || strcmp(seen, *now_name) != 0;
 	if (!changed)
 		s2p_info("%s %s saved without a new name (\"%s\"): no scene "
-			 "queued", kind, id, *now_name);
+			 "queued",
+		    kind, id, *now_name);
 	free(seen);
 	return changed;
 }
@@ -504,7 +512,8 @@ fanout(struct run *r)
 	}
 	if (ch < 0 && e.code == S2P_EAUTH) {
 		free(name);
-		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) != S2P_OK)
+		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) !=
+		    S2P_OK)
 			s2p_errorf("lost the rename of %s %s", kind, id);
 		return fresh_session(r) ? 1 : -1;
 	}
@@ -517,12 +526,14 @@ fanout(struct run *r)
 	if (ch < 0 ||
 	    s2p_stash_scene_ids_by(ctx->stash, kind, id, &ids, &n, &e) !=
 		S2P_OK ||
-	    (n > 0 && s2p_queue_enqueue_many(ctx->db, ids, n, S2P_REASON_FANOUT,
-			  now_of(r), &created, &e) != S2P_OK) ||
+	    (n > 0 &&
+		s2p_queue_enqueue_many(ctx->db, ids, n, S2P_REASON_FANOUT,
+		    now_of(r), &created, &e) != S2P_OK) ||
 	    s2p_seen_name_put(ctx->db, kind, id, name, &e) != S2P_OK) {
 		s2p_warn("cannot re-queue the scenes of %s %s: %s; will retry",
 		    kind, id, e.msg);
-		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) != S2P_OK)
+		if (s2p_fanout_add(ctx->db, kind, id, now_of(r), NULL) !=
+		    S2P_OK)
 			s2p_errorf("lost the rename of %s %s", kind, id);
 		free(ids);
 		free(name);
@@ -548,8 +559,9 @@ log_outcome(struct run *r, const struct s2p_job *job,
 	for (i = 0; i < res->changed.n; i++) {
 		size_t l = strlen(fields);
 
-		snprintf(fields + l, sizeof(fields) - l, "%s%.*s", i ? ", " : "",
-		    (int)strcspn(res->changed.v[i], ":"), res->changed.v[i]);
+		snprintf(fields + l, sizeof(fields) - l, "%s%.*s",
+		    i ? ", " : "", (int)strcspn(res->changed.v[i], ":"),
+		    res->changed.v[i]);
 	}
 	switch (res->outcome) {
 	case S2P_SYNC_UPDATED:
@@ -589,7 +601,8 @@ one_job(struct run *r, const struct s2p_job *job)
 						: S2P_SYNC_NORMAL,
 	    &res, &e);
 	r->st->processed++;
-	ramp_record(r, rc == S2P_OK || !res.plex_reached ||
+	ramp_record(r,
+	    rc == S2P_OK || !res.plex_reached ||
 		s2p_status_class(rc) == S2P_CLASS_NOTFOUND ||
 		s2p_status_class(rc) == S2P_CLASS_PERMANENT);
 	if (rc != S2P_OK) {
@@ -670,8 +683,9 @@ resume_state(struct run *r)
 		s2p_info("Resuming recovery rate limiting from an earlier run");
 	}
 	if (s2p_breaker_load(&r->breaker, &exists, &e) != S2P_OK)
-		s2p_warn("circuit breaker state file is corrupt; treating it as "
-			 "CLOSED");
+		s2p_warn(
+		    "circuit breaker state file is corrupt; treating it as "
+		    "CLOSED");
 	open = r->breaker.state != S2P_BREAKER_CLOSED;
 	if (s2p_outage_reconcile(r->outage_path, open, r->breaker.changed_at,
 		now, &e) != S2P_OK)
@@ -692,7 +706,8 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 
 	s2p_probe_init(&r->probe);
 	r->cookie_seen = ctx->session_cookie != NULL
-	    ? s2p_xstrdup(ctx->session_cookie) : NULL;
+	    ? s2p_xstrdup(ctx->session_cookie)
+	    : NULL;
 	rc = s2p_ctx_connect(ctx, err);
 	if (rc == S2P_OK)
 		rc = s2p_matcher_init(&r->matcher, ctx->db, ctx->plex,
@@ -785,8 +800,10 @@ turn(struct run *r, int *code, struct s2p_error *err)
 	if (rc == S2P_EDISK || rc == S2P_ECORRUPT)
 		s2p_error_set(err, rc, "%s", r->fatal);
 	else if (rc != S2P_OK)
-		s2p_error_set(err, rc, "%s%s", strncmp(r->fatal, "queue paused",
-		    12) == 0 ? "" : "worker stopped with the queue kept: ",
+		s2p_error_set(err, rc, "%s%s",
+		    strncmp(r->fatal, "queue paused", 12) == 0
+			? ""
+			: "worker stopped with the queue kept: ",
 		    r->fatal);
 	if (rc != S2P_OK) {
 		*code = rc;

@@ -13,9 +13,10 @@
 #include "sync/ctx.h"
 
 struct s2p_worker_opts {
-	int progress;     /* report task progress to Stash */
-	int until_idle;   /* return as soon as no job is due (foreground task) */
-	double idle_exit; /* background: return after the queue was empty this long */
+	int progress;   /* report task progress to Stash */
+	int until_idle; /* return as soon as no job is due (foreground task) */
+	double idle_exit; /* background: return after the queue was empty this
+			     long */
 	double lease;     /* seconds a claim is held (default 300) */
 	/* Asked between jobs and while paused (NULL: never): 1 when the
 	 * settings changed; the run then returns with st->reload set so the

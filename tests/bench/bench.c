@@ -20,7 +20,7 @@
 
 #include "harness.h"
 
-static const char *const env[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const env[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 static const char *bin = S2P_BIN; /* the binary version_ms() starts */
 
 static double
@@ -102,12 +102,14 @@ hooks(struct h_env *e, int n, struct hookfig *f, int nf)
 	int i, j, k;
 
 	/* A cover set in the UI: the hook input carries the image. */
-	k = snprintf(doc, 512, "{\"mode\": \"hook\", \"hookContext\":"
+	k = snprintf(doc, 512,
+	    "{\"mode\": \"hook\", \"hookContext\":"
 	    " {\"id\": 3, \"type\": \"Scene.Update.Post\", \"input\":"
 	    " {\"id\": \"3\", \"cover_image\": \"data:image/jpeg;"
 	    "base64,");
 	memset(doc + k, 'Q', big);
-	snprintf(doc + k + big, 512, "\"}, \"inputFields\": [\"id\","
+	snprintf(doc + k + big, 512,
+	    "\"}, \"inputFields\": [\"id\","
 	    " \"cover_image\"]}}");
 	for (j = 0; j < nf; j++) {
 		f[j].base = calloc((size_t)n, sizeof(double));
@@ -117,7 +119,8 @@ hooks(struct h_env *e, int n, struct hookfig *f, int nf)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(args, sizeof(args),
-		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, \"type\":"
+		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, "
+		    "\"type\":"
 		    " \"Scene.Update.Post\", \"input\": {\"id\": \"%d\", "
 		    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
 		    1 + i % 50, 1 + i % 50);
@@ -127,7 +130,8 @@ hooks(struct h_env *e, int n, struct hookfig *f, int nf)
 			f[j].enq[i] = run_ms(e, f[j].path, args);
 			f[j].ign[i] = run_ms(e, f[j].path,
 			    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
-			    "\"type\": \"Scene.Update.Post\", \"input\": null}}");
+			    "\"type\": \"Scene.Update.Post\", \"input\": "
+			    "null}}");
 			f[j].cover[i] = run_ms(e, f[j].path, doc);
 		}
 	}
@@ -155,7 +159,8 @@ count(struct h_env *e, const char *label, double secs, int scenes)
 	int get_item = 0, get_list = 0, get_other = 0, put = 0, post = 0;
 	size_t i;
 
-	json_array_foreach(reqs, i, r) {
+	json_array_foreach(reqs, i, r)
+	{
 		const char *m = json_string_value(json_object_get(r, "method"));
 		const char *p = json_string_value(json_object_get(r, "path"));
 
@@ -234,7 +239,8 @@ task(struct h_env *e, const char *mode)
 			peak_kib = k;
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_PID, (id_t)p.pid, &si,
-			WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
+			WEXITED | WNOHANG | WNOWAIT) != 0 ||
+		    si.si_pid != 0)
 			break;
 		usleep(20000);
 	}
@@ -262,19 +268,21 @@ main(int argc, char **argv)
 	}
 	{
 		struct hookfig f[2] = {
-			{ "dynamic build", S2P_BIN, NULL, NULL, NULL, NULL },
-			{ "static x86_64 build (make static)", static_bin, NULL,
-			    NULL, NULL, NULL },
+		    {"dynamic build", S2P_BIN, NULL, NULL, NULL, NULL},
+		    {"static x86_64 build (make static)", static_bin, NULL,
+			NULL, NULL, NULL},
 		};
-		int nf = static_bin != NULL && access(static_bin, X_OK) == 0 ?
-		    2 : 1;
+		int nf = static_bin != NULL && access(static_bin, X_OK) == 0
+		    ? 2
+		    : 1;
 
 		printf("== Hook cost, whole process, %d runs each\n", runs);
 		fflush(stdout);
 		hooks(&e, runs, f, nf);
 		if (nf == 1 && static_bin != NULL)
 			printf("(no static build at %s: run `make static` to "
-			       "compare its hook cost)\n", static_bin);
+			       "compare its hook cost)\n",
+			    static_bin);
 		task(&e, "clear_queue");
 	}
 	printf("\n== Library of %d scenes (Plex starts with other metadata)\n",

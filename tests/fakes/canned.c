@@ -113,8 +113,8 @@ record(struct fake_canned *c, struct MHD_Connection *con, const char *method,
 
 	r->method = s2p_xstrdup(method);
 	r->uri = s2p_xstrdup(cn->uri);
-	r->path = q ? s2p_xstrndup(cn->uri, (size_t)(q - cn->uri)) :
-	    s2p_xstrdup(cn->uri);
+	r->path = q ? s2p_xstrndup(cn->uri, (size_t)(q - cn->uri))
+		    : s2p_xstrdup(cn->uri);
 	r->query = s2p_xstrdup(q ? q + 1 : "");
 	MHD_get_connection_values(con, MHD_HEADER_KIND, header_it, r);
 	r->body = cn->body;
@@ -173,8 +173,7 @@ handler(void *cls, struct MHD_Connection *con, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (s2p_buf_add(&cn->body, upload_data, *upload_data_size) !=
-		    0)
+		if (s2p_buf_add(&cn->body, upload_data, *upload_data_size) != 0)
 			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -233,9 +232,8 @@ fake_canned_start(void)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 	    handler, c, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, c,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, c,
-	    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, c,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, c, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed_cb, c, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, c,
 	    MHD_OPTION_END);
 	if (c->d == NULL) {
 		fprintf(stderr, "canned: MHD_start_daemon failed\n");
@@ -386,8 +384,7 @@ fake_canned_header(const struct fake_canned_request *r, const char *name)
 }
 
 int
-fake_canned_header_count(const struct fake_canned_request *r,
-    const char *name)
+fake_canned_header_count(const struct fake_canned_request *r, const char *name)
 {
 	size_t i, n = strlen(name);
 	int count = 0;

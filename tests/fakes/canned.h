@@ -19,15 +19,15 @@ struct fake_canned_reply {
 	size_t body_len;          /* 0: strlen(body) */
 	const char *content_type; /* NULL: application/json */
 	const char *headers;      /* extra "Name: value\n" lines, or NULL */
-	int delay_ms;             /* wait before answering (cut short by stop) */
-	int drop;                 /* close the connection without a reply */
+	int delay_ms; /* wait before answering (cut short by stop) */
+	int drop;     /* close the connection without a reply */
 };
 
 struct fake_canned_request {
 	char *method;
-	char *uri;    /* raw request target, "/path?query", as sent */
-	char *path;   /* uri up to '?' */
-	char *query;  /* raw query after '?', "" when there is none */
+	char *uri;   /* raw request target, "/path?query", as sent */
+	char *path;  /* uri up to '?' */
+	char *query; /* raw query after '?', "" when there is none */
 	struct s2p_strv headers; /* "Name: value" as received */
 	struct s2p_buf body;
 };

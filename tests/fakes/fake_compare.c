@@ -37,12 +37,12 @@ static const struct field {
 	const char *label;
 	int list;
 } fields[NFIELDS] = {
-	{ "title", "title", "title", 0 },
-	{ "details", "summary", "summary", 0 },
-	{ "date", "originallyAvailableAt", "date", 0 },
-	{ "studio", "studio", "studio", 0 },
-	{ "performers", "actors", "actors", 1 },
-	{ "tags", "genres", "genres", 1 },
+    {"title", "title", "title", 0},
+    {"details", "summary", "summary", 0},
+    {"date", "originallyAvailableAt", "date", 0},
+    {"studio", "studio", "studio", 0},
+    {"performers", "actors", "actors", 1},
+    {"tags", "genres", "genres", 1},
 };
 
 struct pathmap {
@@ -144,16 +144,15 @@ item_files(json_t *item, struct s2p_strv *out)
 	size_t i, j;
 
 	if (json_is_array(f)) {
-		json_array_foreach(f, i, m)
-			if (json_is_string(m))
-				s2p_strv_push(out, json_string_value(m));
+		json_array_foreach(f, i, m) if (json_is_string(m))
+		    s2p_strv_push(out, json_string_value(m));
 		return;
 	}
 	json_array_foreach(json_object_get(item, "Media"), i, m)
-		json_array_foreach(json_object_get(m, "Part"), j, part)
-			if (json_is_string(json_object_get(part, "file")))
-				s2p_strv_push(out, json_string_value(
-				    json_object_get(part, "file")));
+	    json_array_foreach(json_object_get(m, "Part"), j,
+		part) if (json_is_string(json_object_get(part, "file")))
+		s2p_strv_push(out,
+		    json_string_value(json_object_get(part, "file")));
 }
 
 /* A string field; NULL, JSON null and "" are all "no value". */
@@ -172,15 +171,16 @@ list_field(json_t *o, const char *key, struct s2p_strv *out)
 	json_t *a = json_object_get(o, key), *v;
 	size_t i;
 
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (json_is_string(v))
 			s2p_strv_push(out, json_string_value(v));
 		else if (json_is_string(json_object_get(v, "tag")))
-			s2p_strv_push(out, json_string_value(
-			    json_object_get(v, "tag")));
+			s2p_strv_push(out,
+			    json_string_value(json_object_get(v, "tag")));
 		else if (json_is_string(json_object_get(v, "name")))
-			s2p_strv_push(out, json_string_value(
-			    json_object_get(v, "name")));
+			s2p_strv_push(out,
+			    json_string_value(json_object_get(v, "name")));
 	}
 	s2p_strv_sort(out);
 }
@@ -211,11 +211,13 @@ display(const char *s, const struct s2p_strv *list, int is_list)
 		if (s2p_buf_adds(&b, "\"") != S2P_OK)
 			abort();
 		for (p = s; *p; p++) {
-			const char *piece = *p == '\n' ? "\\n" : *p == '\t'
-			    ? "\\t" : *p == '"' ? "\\\"" : NULL;
+			const char *piece = *p == '\n' ? "\\n"
+			    : *p == '\t'               ? "\\t"
+			    : *p == '"'                ? "\\\""
+						       : NULL;
 
 			if ((piece ? s2p_buf_adds(&b, piece)
-			    : s2p_buf_add(&b, p, 1)) != S2P_OK)
+				   : s2p_buf_add(&b, p, 1)) != S2P_OK)
 				abort();
 		}
 		if (s2p_buf_adds(&b, "\"") != S2P_OK)
@@ -254,7 +256,7 @@ static int
 compare_field(const struct field *f, json_t *scene, json_t *item, int print,
     int prev)
 {
-	struct s2p_strv sl = { 0 }, pl = { 0 };
+	struct s2p_strv sl = {0}, pl = {0};
 	const char *ss = NULL, *ps = NULL;
 	int eq;
 	char *ds, *dp;
@@ -274,8 +276,9 @@ compare_field(const struct field *f, json_t *scene, json_t *item, int print,
 		printf("  %-9s Stash: %s%*s  Plex: %s%*s  %s%s\n", f->label, ds,
 		    (int)(VALUE_WIDTH - columns(ds)), "", dp,
 		    (int)(VALUE_WIDTH - columns(dp)), "", eq ? "ok" : "DIFF",
-		    prev < 0 || prev == eq ? "" : eq ? "  (fixed)"
-		    : "  (broke)");
+		    prev < 0 || prev == eq ? ""
+			: eq               ? "  (fixed)"
+					   : "  (broke)");
 		free(ds);
 		free(dp);
 	}
@@ -309,7 +312,8 @@ parse_long(const char *flag, const char *v, long *out)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fake-compare --stash-control PORT "
+	fprintf(stderr,
+	    "usage: fake-compare --stash-control PORT "
 	    "--plex-control PORT [--show N]\n"
 	    "         [--ids 1,2,3] [--path-map \"FROM=>TO\"]... "
 	    "[--before FILE | --after FILE]\n"
@@ -360,12 +364,13 @@ parse_args(struct opts *o, int argc, char **argv)
 			const char *arrow = strstr(v, "=>");
 
 			if (arrow == NULL) {
-				fprintf(stderr, "fake-compare: --path-map "
+				fprintf(stderr,
+				    "fake-compare: --path-map "
 				    "wants FROM=>TO\n");
 				return -1;
 			}
-			o->maps = s2p_xrealloc(o->maps, (o->nmaps + 1) *
-			    sizeof(*o->maps));
+			o->maps = s2p_xrealloc(o->maps,
+			    (o->nmaps + 1) * sizeof(*o->maps));
 			o->maps[o->nmaps].from = s2p_xstrndup(v,
 			    (size_t)(arrow - v));
 			o->maps[o->nmaps++].to = s2p_xstrdup(arrow + 2);
@@ -379,8 +384,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (o->stash_port <= 0 || o->plex_port <= 0 || (o->before &&
-	    o->after))
+	if (o->stash_port <= 0 || o->plex_port <= 0 || (o->before && o->after))
 		return -1;
 	return 0;
 }
@@ -405,8 +409,9 @@ find_item(json_t *items, const char *path)
 	json_t *it;
 	size_t i;
 
-	json_array_foreach(items, i, it) {
-		struct s2p_strv files = { 0 };
+	json_array_foreach(items, i, it)
+	{
+		struct s2p_strv files = {0};
 		int hit;
 
 		item_files(it, &files);
@@ -445,7 +450,7 @@ main(int argc, char **argv)
 	json_t *prev = NULL, *save = json_object();
 	struct s2p_buf differs;
 	size_t i, total = 0, matched = 0, unmatched = 0, ndiff = 0;
-	size_t field_diffs[NFIELDS] = { 0 };
+	size_t field_diffs[NFIELDS] = {0};
 	long fixed = 0, broke = 0;
 	int rc = 2;
 
@@ -463,7 +468,8 @@ main(int argc, char **argv)
 		goto out;
 	scenes = json_object_get(stash, "scenes");
 	items = json_object_get(plex, "items");
-	json_array_foreach(scenes, i, sc) {
+	json_array_foreach(scenes, i, sc)
+	{
 		const char *id = json_string_value(json_object_get(sc, "id"));
 		json_t *files = json_object_get(sc, "files"), *item = NULL;
 		json_t *f0 = json_array_get(files, 0), *res, *p;
@@ -477,18 +483,22 @@ main(int argc, char **argv)
 			continue;
 		total++;
 		print = wanted(&o, id, total - 1);
-		json_array_foreach(files, j, f0) {
+		json_array_foreach(files, j, f0)
+		{
 			free(mapped);
-			mapped = map_path(&o, json_is_string(f0)
-			    ? json_string_value(f0) : json_string_value(
-			    json_object_get(f0, "path")));
+			mapped = map_path(&o,
+			    json_is_string(f0)
+				? json_string_value(f0)
+				: json_string_value(
+				      json_object_get(f0, "path")));
 			if ((item = find_item(items, mapped)) != NULL)
 				break;
 		}
 		f0 = json_array_get(files, 0);
 		if (print)
-			printf("scene %-4s %s\n", id, json_is_string(f0)
-			    ? json_string_value(f0) : "(no file)");
+			printf("scene %-4s %s\n", id,
+			    json_is_string(f0) ? json_string_value(f0)
+					       : "(no file)");
 		if (item == NULL) {
 			unmatched++;
 			if (print)
@@ -500,7 +510,7 @@ main(int argc, char **argv)
 		free(mapped);
 		res = json_object();
 		p = prev ? json_object_get(json_object_get(prev, "scenes"), id)
-		    : NULL;
+			 : NULL;
 		for (k = 0; k < NFIELDS; k++) {
 			json_t *pv = json_object_get(p, fields[k].label);
 			int was = json_is_boolean(pv) ? json_is_true(pv) : -1;
@@ -517,8 +527,8 @@ main(int argc, char **argv)
 			}
 		}
 		if (!all) {
-			if (ndiff < 12 && s2p_buf_addf(&differs, " %s", id) !=
-			    S2P_OK)
+			if (ndiff < 12 &&
+			    s2p_buf_addf(&differs, " %s", id) != S2P_OK)
 				abort();
 			ndiff++;
 		}
@@ -539,9 +549,11 @@ main(int argc, char **argv)
 	}
 	if (o.after)
 		printf("compare: since before: %ld field(s) fixed, %ld "
-		    "broke\n", fixed, broke);
+		       "broke\n",
+		    fixed, broke);
 	printf("compare: %zu of %zu scenes match in every synced field "
-	    "(%zu unmatched)\n", matched, total, unmatched);
+	       "(%zu unmatched)\n",
+	    matched, total, unmatched);
 	if (o.before) {
 		json_t *doc = json_pack("{s:O,s:I,s:I,s:I}", "scenes", save,
 		    "matched", (json_int_t)matched, "total", (json_int_t)total,
@@ -559,8 +571,10 @@ main(int argc, char **argv)
 		free(text);
 		json_decref(doc);
 	}
-	rc = (matched == total - unmatched && (unmatched == 0 ||
-	    o.allow_unmatched)) ? 0 : 1;
+	rc = (matched == total - unmatched &&
+		 (unmatched == 0 || o.allow_unmatched))
+	    ? 0
+	    : 1;
 out:
 	s2p_buf_free(&differs);
 	json_decref(save);

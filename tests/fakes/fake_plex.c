@@ -13,7 +13,7 @@ int
 main(int argc, char **argv)
 {
 	struct fake_opts opts;
-	struct fake_server_config cfg = { 0 };
+	struct fake_server_config cfg = {0};
 	struct fake_plex *p = NULL;
 	struct fake_server *srv = NULL;
 	struct s2p_error err;
@@ -31,9 +31,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (opts.verbose)
-		fprintf(stderr, "fake-plex: service on 127.0.0.1:%d, control "
-		    "on 127.0.0.1:%d\n", fake_server_port(srv),
-		    fake_server_control_port(srv));
+		fprintf(stderr,
+		    "fake-plex: service on 127.0.0.1:%d, control "
+		    "on 127.0.0.1:%d\n",
+		    fake_server_port(srv), fake_server_control_port(srv));
 	fake_server_wait(srv);
 	rc = 0;
 out:

@@ -23,7 +23,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fake-stash [--port P] [--port-file F] "
+	fprintf(stderr,
+	    "usage: fake-stash [--port P] [--port-file F] "
 	    "[--control-port-file F]\n"
 	    "                  [--scenes N] [--seed S] [--root DIR] "
 	    "[--verbose]\n"
@@ -84,29 +85,32 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--require-auth") == 0) {
 			so.require_auth = 1;
 			i++;
-		} else if ((v = fake_opt_value(argc, argv, &i,
-		    "session-cookie", &bad))) {
+		} else if ((v = fake_opt_value(argc, argv, &i, "session-cookie",
+				&bad))) {
 			so.session_cookie = v;
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "api-key", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "api-key", &bad))) {
 			so.api_key = v;
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "settings-json", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "settings-json",
+			 &bad))) {
 			json_decref(settings);
 			settings = load_settings(v);
 			if (settings == NULL)
 				goto out;
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "plugin-id", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "plugin-id", &bad))) {
 			so.plugin_id = v;
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "fixed-clock", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "fixed-clock", &bad))) {
 			char *end;
 
 			so.fixed_clock = strtod(v, &end);
 			if (*end || so.fixed_clock <= 0) {
-				fprintf(stderr, "fake-stash: bad --fixed-clock "
-				    "'%s'\n", v);
+				fprintf(stderr,
+				    "fake-stash: bad --fixed-clock "
+				    "'%s'\n",
+				    v);
 				goto out;
 			}
 		} else if (strcmp(argv[i], "--help") == 0) {
@@ -115,8 +119,10 @@ main(int argc, char **argv)
 			goto out;
 		} else {
 			if (!bad)
-				fprintf(stderr, "fake-stash: unknown option "
-				    "'%s'\n", argv[i]);
+				fprintf(stderr,
+				    "fake-stash: unknown option "
+				    "'%s'\n",
+				    argv[i]);
 			usage();
 			goto out;
 		}

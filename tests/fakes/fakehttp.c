@@ -44,15 +44,15 @@
 struct fake_server {
 	struct fake_server_config cfg;
 	int verbose;
-	char *tls_cert;             /* PEM text: the service speaks HTTPS */
+	char *tls_cert; /* PEM text: the service speaks HTTPS */
 	char *tls_key;
 
-	pthread_mutex_t model_mu;   /* the fake's data model */
-	pthread_mutex_t log_mu;     /* requests */
-	json_t *requests;           /* array */
+	pthread_mutex_t model_mu; /* the fake's data model */
+	pthread_mutex_t log_mu;   /* requests */
+	json_t *requests;         /* array */
 
-	pthread_mutex_t daemon_mu;  /* serialises service start/stop */
-	struct MHD_Daemon *svc;     /* NULL while "down" */
+	pthread_mutex_t daemon_mu; /* serialises service start/stop */
+	struct MHD_Daemon *svc;    /* NULL while "down" */
 	int port;
 	struct MHD_Daemon *ctl;
 	int ctl_port;
@@ -60,10 +60,10 @@ struct fake_server {
 	pthread_mutex_t fault_mu;
 	pthread_cond_t fault_cv;
 	struct fake_fault fault;
-	struct s2p_rng fault_rng;   /* probability draws */
-	double fault_deadline;      /* monotonic; 0 = none */
-	unsigned long fault_gen;    /* bumped on every change */
-	unsigned long svc_gen;      /* bumped on every service stop */
+	struct s2p_rng fault_rng; /* probability draws */
+	double fault_deadline;    /* monotonic; 0 = none */
+	unsigned long fault_gen;  /* bumped on every change */
+	unsigned long svc_gen;    /* bumped on every service stop */
 	int stopping;
 	pthread_t supervisor;
 	int supervisor_started;
@@ -79,8 +79,8 @@ struct reqctx {
 	struct s2p_buf body;
 };
 
-static const char *const fault_names[] = { "none", "down", "status", "slow",
-	"hang", "truncate", "reject_token" };
+static const char *const fault_names[] = {"none", "down", "status", "slow",
+    "hang", "truncate", "reject_token"};
 
 static volatile sig_atomic_t sig_fd = -1;
 
@@ -141,8 +141,8 @@ fake_url_decode(const char *s, size_t n, int plus_space)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '+' && plus_space) {
 			out[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n &&
-		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
 			out[o++] = (char)(hexval(s[i + 1]) * 16 +
 			    hexval(s[i + 2]));
 			i += 2;
@@ -408,8 +408,8 @@ fake_opts_parse(struct fake_opts *o, int argc, char **argv, int *i)
 		o->port_file = s2p_xstrdup(v);
 		return 1;
 	}
-	if (!bad && (v = fake_opt_value(argc, argv, i, "control-port-file",
-	    &bad))) {
+	if (!bad &&
+	    (v = fake_opt_value(argc, argv, i, "control-port-file", &bad))) {
 		free(o->control_port_file);
 		o->control_port_file = s2p_xstrdup(v);
 		return 1;
@@ -516,17 +516,16 @@ fault_to_json(const struct fake_fault *f, double remaining)
 	return json_pack("{s:s, s:i, s:I, s:f, s:I, s:f, s:s, s:s, s:s, s:f}",
 	    "mode", fault_names[f->mode], "status", f->status, "delay_ms",
 	    (json_int_t)f->delay_ms, "seconds", f->seconds, "count",
-	    (json_int_t)f->count, "probability", f->probability,
-	    "path_prefix", f->path_prefix, "method", f->method, "query_key",
-	    f->query_key, "remaining", remaining);
+	    (json_int_t)f->count, "probability", f->probability, "path_prefix",
+	    f->path_prefix, "method", f->method, "query_key", f->query_key,
+	    "remaining", remaining);
 }
 
 /* --- service listener ----------------------------------------------- */
 
-static void *uri_log_cb(void *cls, const char *uri,
-    struct MHD_Connection *con);
-static void completed_cb(void *cls, struct MHD_Connection *con,
-    void **con_cls, enum MHD_RequestTerminationCode toe);
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con);
+static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
+    enum MHD_RequestTerminationCode toe);
 static enum MHD_Result service_cb(void *cls, struct MHD_Connection *con,
     const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **con_cls);
@@ -546,7 +545,8 @@ listen_on(int port, int *bound, struct s2p_error *err)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return s2p_error_set(err, S2P_EIO, "socket: %s",
-		    strerror(errno)), -1;
+			   strerror(errno)),
+		       -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -567,8 +567,7 @@ listen_on(int port, int *bound, struct s2p_error *err)
 /* Start a daemon on fd; tls: the service listener with a certificate
  * (HTTPS), never the control listener. */
 static struct MHD_Daemon *
-daemon_on(struct fake_server *s, int fd, MHD_AccessHandlerCallback cb,
-    int tls)
+daemon_on(struct fake_server *s, int fd, MHD_AccessHandlerCallback cb, int tls)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
@@ -582,11 +581,9 @@ daemon_on(struct fake_server *s, int fd, MHD_AccessHandlerCallback cb,
 		    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 		    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
 	return MHD_start_daemon(flags, 0, NULL, NULL, cb, s,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-	    MHD_OPTION_END);
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
 }
 
 /* Start the service daemon on s->port (daemon_mu held). */
@@ -725,8 +722,7 @@ has_query_key(const struct fake_req *req, const char *prefix)
 }
 
 static struct fake_fault
-fault_for(struct fake_server *s, const struct fake_req *req,
-    unsigned long *gen)
+fault_for(struct fake_server *s, const struct fake_req *req, unsigned long *gen)
 {
 	const char *method = req->method, *path = req->path;
 	struct fake_fault f;
@@ -858,8 +854,7 @@ struct hdr_walk {
 };
 
 static enum MHD_Result
-hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct hdr_walk *w = cls;
 
@@ -881,8 +876,7 @@ is_text(const char *p, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' &&
-		    c != '\t'))
+		if (c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t'))
 			return 0;
 	}
 	return 1;
@@ -894,7 +888,7 @@ record(struct fake_server *s, const struct fake_req *req, int status,
 {
 	json_t *e = json_object();
 	char *q = strip_query(s, req->query);
-	struct hdr_walk w = { s, json_object() };
+	struct hdr_walk w = {s, json_object()};
 
 	json_object_set_new(e, "method", json_string(req->method));
 	json_object_set_new(e, "path", json_string(req->path));
@@ -906,13 +900,13 @@ record(struct fake_server *s, const struct fake_req *req, int status,
 		json_object_set_new(e, "fault", json_string(fault));
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, hdr_iter, &w);
 	json_object_set_new(e, "headers", w.obj);
-	json_object_set_new(e, "body_len", json_integer((json_int_t)
-	    req->body_len));
+	json_object_set_new(e, "body_len",
+	    json_integer((json_int_t)req->body_len));
 	if (s->cfg.record_bodies && req->body_len &&
 	    req->body_len <= RECORD_BODY_MAX &&
 	    is_text(req->body, req->body_len))
-		json_object_set_new(e, "body", json_stringn(req->body,
-		    req->body_len));
+		json_object_set_new(e, "body",
+		    json_stringn(req->body, req->body_len));
 	json_object_set_new(e, "time", json_real(wall_now()));
 	if (s->verbose)
 		fprintf(stderr, "%s: %s %s%s%s -> %d\n",
@@ -971,8 +965,8 @@ send_resp(struct MHD_Connection *con, const struct fake_resp *resp,
 		t->len = resp->body.len / 2;
 		t->data = s2p_xstrndup(resp->body.data ? resp->body.data : "",
 		    t->len);
-		r = MHD_create_response_from_callback(full, 4096, trunc_read,
-		    t, trunc_free);
+		r = MHD_create_response_from_callback(full, 4096, trunc_read, t,
+		    trunc_free);
 	} else {
 		r = MHD_create_response_from_buffer(resp->body.len,
 		    resp->body.data ? resp->body.data : (void *)"",
@@ -1120,12 +1114,12 @@ control_cb(void *cls, struct MHD_Connection *con, const char *url,
 		struct s2p_error e;
 
 		if (fake_fault_from_json(&f, req.body, &e) != S2P_OK) {
-			fake_resp_json(&resp, 400, json_pack("{s:s}", "error",
-			    e.msg));
+			fake_resp_json(&resp, 400,
+			    json_pack("{s:s}", "error", e.msg));
 		} else {
 			fake_server_set_fault(s, &f);
-			fake_resp_json(&resp, 200, json_pack("{s:i}", "port",
-			    s->port));
+			fake_resp_json(&resp, 200,
+			    json_pack("{s:i}", "port", s->port));
 		}
 	} else if (strcmp(req.path, "/fault") == 0 && get) {
 		double left;
@@ -1134,7 +1128,7 @@ control_cb(void *cls, struct MHD_Connection *con, const char *url,
 		pthread_mutex_lock(&s->fault_mu);
 		f = s->fault;
 		left = s->fault_deadline > 0 ? s->fault_deadline - mono_now()
-		    : 0;
+					     : 0;
 		pthread_mutex_unlock(&s->fault_mu);
 		fake_resp_json(&resp, 200, fault_to_json(&f, left));
 	} else if (strcmp(req.path, "/quit") == 0 && post) {
@@ -1155,8 +1149,9 @@ control_cb(void *cls, struct MHD_Connection *con, const char *url,
 			done = s->cfg.control(&req, &resp, s->cfg.payload);
 		pthread_mutex_unlock(&s->model_mu);
 		if (!done)
-			fake_resp_json(&resp, 404, json_pack("{s:s}", "error",
-			    "no such control endpoint"));
+			fake_resp_json(&resp, 404,
+			    json_pack("{s:s}", "error",
+				"no such control endpoint"));
 	}
 	ret = send_resp(con, &resp, 0);
 	resp_free(&resp);
@@ -1307,7 +1302,7 @@ fake_server_wait(struct fake_server *s)
 	/* A POST /quit asked for this from a handler whose reply may not be
 	 * on the wire yet: give it a moment before the daemons stop. */
 	{
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = {0, 100 * 1000 * 1000};
 
 		nanosleep(&ts, NULL);
 	}

@@ -33,14 +33,14 @@ struct fake_arg {
 /* A request as a handler sees it. Everything is borrowed for the duration
  * of the handler call. */
 struct fake_req {
-	const char *method;  /* "GET", "PUT", ... */
-	const char *path;    /* percent-decoded path, no query */
-	const char *query;   /* raw query string without '?', "" if none */
+	const char *method; /* "GET", "PUT", ... */
+	const char *path;   /* percent-decoded path, no query */
+	const char *query;  /* raw query string without '?', "" if none */
 	const struct fake_arg *args; /* decoded query args, in wire order */
 	size_t nargs;
-	const char *body;    /* NUL-terminated for convenience; may hold NULs */
+	const char *body; /* NUL-terminated for convenience; may hold NULs */
 	size_t body_len;
-	void *conn;          /* internal (struct MHD_Connection *) */
+	void *conn; /* internal (struct MHD_Connection *) */
 };
 
 /* Request header by name (case-insensitive), or NULL. */
@@ -51,11 +51,11 @@ const char *fake_req_arg(const struct fake_req *r, const char *key);
 /* The response a handler fills. Starts as 404 text/plain with empty body. */
 struct fake_resp {
 	int status;
-	char *content_type;   /* owned; NULL sends no Content-Type */
+	char *content_type; /* owned; NULL sends no Content-Type */
 	struct s2p_buf body;
 	struct s2p_strv hdr_names;
 	struct s2p_strv hdr_values;
-	int token_ok;         /* -1 unknown (not recorded), 0 bad, 1 good */
+	int token_ok; /* -1 unknown (not recorded), 0 bad, 1 good */
 };
 
 /* Set status, content type (may be NULL) and body text (may be NULL). */
@@ -64,8 +64,7 @@ void fake_resp_set(struct fake_resp *r, int status, const char *ctype,
 /* Replace the body with len bytes. */
 void fake_resp_body(struct fake_resp *r, const void *data, size_t len);
 /* Add a response header (copied). */
-void fake_resp_header(struct fake_resp *r, const char *name,
-    const char *value);
+void fake_resp_header(struct fake_resp *r, const char *name, const char *value);
 /* 200-style JSON reply; takes ownership of j (NULL gives "null"). */
 void fake_resp_json(struct fake_resp *r, int status, json_t *j);
 
@@ -85,15 +84,15 @@ typedef int (*fake_control_fn)(const struct fake_req *req,
 
 /* The shared command line (see README.md). */
 struct fake_opts {
-	long port;                /* --port, 0 = ephemeral */
-	char *port_file;          /* --port-file */
-	char *control_port_file;  /* --control-port-file */
-	size_t scenes;            /* --scenes */
-	uint64_t seed;            /* --seed (default 1) */
-	char *root;               /* --root (default /data/videos) */
-	int verbose;              /* --verbose: log requests to stderr */
-	char *tls_cert;           /* --tls-cert PEM file: service speaks HTTPS */
-	char *tls_key;            /* --tls-key PEM file (with --tls-cert) */
+	long port;               /* --port, 0 = ephemeral */
+	char *port_file;         /* --port-file */
+	char *control_port_file; /* --control-port-file */
+	size_t scenes;           /* --scenes */
+	uint64_t seed;           /* --seed (default 1) */
+	char *root;              /* --root (default /data/videos) */
+	int verbose;             /* --verbose: log requests to stderr */
+	char *tls_cert;          /* --tls-cert PEM file: service speaks HTTPS */
+	char *tls_key;           /* --tls-key PEM file (with --tls-cert) */
 };
 
 void fake_opts_init(struct fake_opts *o);
@@ -123,31 +122,31 @@ enum fake_fault_mode {
 
 struct fake_fault {
 	enum fake_fault_mode mode;
-	int status;          /* for "status" (default 503) */
-	long delay_ms;       /* "slow"; also delays status/truncate/reject */
-	double seconds;      /* > 0: the fault ends by itself after this */
-	long count;          /* > 0: the fault ends after this many hits */
-	double probability;  /* 0 or 1 = always; else the chance per request */
-	uint64_t seed;       /* seeds the probability draws (default 1) */
+	int status;         /* for "status" (default 503) */
+	long delay_ms;      /* "slow"; also delays status/truncate/reject */
+	double seconds;     /* > 0: the fault ends by itself after this */
+	long count;         /* > 0: the fault ends after this many hits */
+	double probability; /* 0 or 1 = always; else the chance per request */
+	uint64_t seed;      /* seeds the probability draws (default 1) */
 	char path_prefix[256]; /* "" = every path */
-	char method[16];     /* "" = every method */
-	char query_key[64];  /* "" = every request; else only requests with a
-			      * query argument whose decoded key starts so */
+	char method[16];       /* "" = every method */
+	char query_key[64];    /* "" = every request; else only requests with a
+				* query argument whose decoded key starts so */
 };
 
 struct fake_server_config {
-	const char *name;            /* "fake-plex", for messages */
+	const char *name; /* "fake-plex", for messages */
 	fake_handler_fn handler;
-	fake_error_fn error;         /* NULL: plain-text bodies */
-	fake_state_fn state;         /* NULL: GET /state gives {} */
-	fake_control_fn control;     /* NULL: no extra control endpoints */
+	fake_error_fn error;     /* NULL: plain-text bodies */
+	fake_state_fn state;     /* NULL: GET /state gives {} */
+	fake_control_fn control; /* NULL: no extra control endpoints */
 	void *payload;
 	/* NULL-terminated lists of query keys and header names that carry
 	 * secrets: never recorded. Cookie and Authorization are always
 	 * stripped. */
 	const char *const *secret_args;
 	const char *const *secret_headers;
-	int record_bodies;           /* record text bodies (<= 64 KiB) */
+	int record_bodies; /* record text bodies (<= 64 KiB) */
 };
 
 struct fake_server;

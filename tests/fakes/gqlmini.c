@@ -53,10 +53,10 @@ enum vkind {
 
 struct value {
 	enum vkind kind;
-	char *s;               /* VAR name, INT/FLOAT text, STRING, ENUM */
-	int b;                 /* BOOL */
-	struct value **items;  /* LIST items, OBJECT values */
-	char **keys;           /* OBJECT keys */
+	char *s;              /* VAR name, INT/FLOAT text, STRING, ENUM */
+	int b;                /* BOOL */
+	struct value **items; /* LIST items, OBJECT values */
+	char **keys;          /* OBJECT keys */
 	size_t n;
 	int line, col;
 };
@@ -80,14 +80,14 @@ enum selkind { S_FIELD, S_SPREAD, S_INLINE };
 
 struct sel {
 	enum selkind kind;
-	char *alias;           /* FIELD: NULL when none */
-	char *name;            /* FIELD name or fragment name */
+	char *alias; /* FIELD: NULL when none */
+	char *name;  /* FIELD name or fragment name */
 	struct arg *args;
 	size_t nargs;
 	struct directive *dirs;
 	size_t ndirs;
-	char *type_cond;       /* INLINE: NULL when none */
-	struct selset *sub;    /* NULL when absent */
+	char *type_cond;    /* INLINE: NULL when none */
+	struct selset *sub; /* NULL when absent */
 	int line, col;
 };
 
@@ -98,15 +98,15 @@ struct selset {
 
 struct vardef {
 	char *name;
-	char *type;            /* SDL notation */
-	struct value *def;     /* default, or NULL */
+	char *type;        /* SDL notation */
+	struct value *def; /* default, or NULL */
 	int line, col;
 };
 
 struct fake_gql_op {
 	const struct fake_gql_doc *doc;
-	const char *kind;      /* "query", "mutation", "subscription" */
-	char *name;            /* NULL when anonymous */
+	const char *kind; /* "query", "mutation", "subscription" */
+	char *name;       /* NULL when anonymous */
 	struct vardef *vars;
 	size_t nvars;
 	struct directive *dirs;
@@ -125,7 +125,7 @@ struct frag {
 };
 
 struct fake_gql_doc {
-	void **allocs;         /* every allocation of the document */
+	void **allocs; /* every allocation of the document */
 	size_t nallocs, capallocs;
 	struct fake_gql_op *ops;
 	size_t nops;
@@ -200,13 +200,12 @@ fake_gql_doc_free(struct fake_gql_doc *d)
 /* Errors                                                              */
 
 /* Append {"message", "locations"?, "extensions": {"code"}} to errors. */
-static void
-add_error(json_t *errors, int line, int col, const char *code,
+static void add_error(json_t *errors, int line, int col, const char *code,
     const char *fmt, ...) S2P_PRINTF(5, 6);
 
 static void
-add_error(json_t *errors, int line, int col, const char *code,
-    const char *fmt, ...)
+add_error(json_t *errors, int line, int col, const char *code, const char *fmt,
+    ...)
 {
 	char msg[512];
 	va_list ap;
@@ -219,18 +218,19 @@ add_error(json_t *errors, int line, int col, const char *code,
 	va_end(ap);
 	/* The same fragment can be checked from several places: report each
 	 * message once. */
-	json_array_foreach(errors, i, old) {
+	json_array_foreach(errors, i, old)
+	{
 		if (strcmp(json_string_value(json_object_get(old, "message")),
-		    msg) == 0)
+			msg) == 0)
 			return;
 	}
 	e = json_pack("{s:s}", "message", msg);
 	if (line > 0)
-		json_object_set_new(e, "locations", json_pack("[{s:i,s:i}]",
-		    "line", line, "column", col));
+		json_object_set_new(e, "locations",
+		    json_pack("[{s:i,s:i}]", "line", line, "column", col));
 	if (code)
-		json_object_set_new(e, "extensions", json_pack("{s:s}",
-		    "code", code));
+		json_object_set_new(e, "extensions",
+		    json_pack("{s:s}", "code", code));
 	json_array_append_new(errors, e);
 }
 
@@ -254,9 +254,9 @@ struct parser {
 	/* current token */
 	enum tok t;
 	char punct;
-	const char *ts;        /* token text in src */
+	const char *ts; /* token text in src */
 	size_t tn;
-	char *sval;            /* decoded STRING, owned by the document */
+	char *sval; /* decoded STRING, owned by the document */
 	int tline, tcol;
 	/* error */
 	int failed;
@@ -264,8 +264,7 @@ struct parser {
 	int eline, ecol;
 };
 
-static void
-perr(struct parser *p, const char *fmt, ...) S2P_PRINTF(2, 3);
+static void perr(struct parser *p, const char *fmt, ...) S2P_PRINTF(2, 3);
 
 static void
 perr(struct parser *p, const char *fmt, ...)
@@ -297,8 +296,8 @@ tokdesc(const struct parser *p, char *buf, size_t n)
 		snprintf(buf, n, "...");
 		break;
 	case T_NAME:
-		snprintf(buf, n, "Name \"%.*s\"", (int)(p->tn > 40 ? 40 : p->tn),
-		    p->ts);
+		snprintf(buf, n, "Name \"%.*s\"",
+		    (int)(p->tn > 40 ? 40 : p->tn), p->ts);
 		break;
 	case T_INT:
 		snprintf(buf, n, "Int \"%.*s\"", (int)(p->tn > 40 ? 40 : p->tn),
@@ -357,8 +356,8 @@ skip_ignored(struct parser *p)
 		    s[p->pos + 2] == 0xBF) {
 			p->pos += 3;
 		} else if (c == '#') {
-			while (s[p->pos] && s[p->pos] != '\n' &&
-			    s[p->pos] != '\r')
+			while (
+			    s[p->pos] && s[p->pos] != '\n' && s[p->pos] != '\r')
 				p->pos++;
 		} else {
 			return;
@@ -447,7 +446,9 @@ lex_string(struct parser *p)
 		c = s[p->pos + 1];
 		p->pos += 2;
 		switch (c) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			bput(&b, &c, 1);
 			break;
 		case 'b':
@@ -503,7 +504,7 @@ lex_block_string(struct parser *p)
 	const char *s = p->src;
 	char *text, *line, *next;
 	size_t common = (size_t)-1, i;
-	struct s2p_strv lines = { 0 };
+	struct s2p_strv lines = {0};
 	size_t first, last;
 
 	s2p_buf_init(&raw, 0);
@@ -551,12 +552,12 @@ lex_block_string(struct parser *p)
 		    (len < common ? 0 : len - common) + 1);
 	}
 	first = 0;
-	while (first < lines.n && lines.v[first][strspn(lines.v[first],
-	    " \t")] == '\0')
+	while (first < lines.n &&
+	    lines.v[first][strspn(lines.v[first], " \t")] == '\0')
 		first++;
 	last = lines.n;
-	while (last > first && lines.v[last - 1][strspn(lines.v[last - 1],
-	    " \t")] == '\0')
+	while (last > first &&
+	    lines.v[last - 1][strspn(lines.v[last - 1], " \t")] == '\0')
 		last--;
 	for (i = first; i < last; i++) {
 		if (i > first)
@@ -774,7 +775,8 @@ parse_list(struct parser *p, int is_const)
 		it = parse_value(p, is_const);
 		if (it == NULL)
 			return NULL;
-		v->items = dgrow(p->d, v->items, (v->n + 1) * sizeof(*v->items));
+		v->items = dgrow(p->d, v->items,
+		    (v->n + 1) * sizeof(*v->items));
 		v->items[v->n++] = it;
 	}
 	next(p);
@@ -797,7 +799,8 @@ parse_object(struct parser *p, int is_const)
 		it = parse_value(p, is_const);
 		if (it == NULL)
 			return NULL;
-		v->items = dgrow(p->d, v->items, (v->n + 1) * sizeof(*v->items));
+		v->items = dgrow(p->d, v->items,
+		    (v->n + 1) * sizeof(*v->items));
 		v->keys = dgrow(p->d, v->keys, (v->n + 1) * sizeof(*v->keys));
 		v->items[v->n] = it;
 		v->keys[v->n++] = key;
@@ -870,7 +873,7 @@ parse_args(struct parser *p, struct arg **out, size_t *n, int is_const)
 		return -1;
 	}
 	while (!at_punct(p, ')')) {
-		struct arg a = { 0 };
+		struct arg a = {0};
 
 		a.line = p->tline;
 		a.col = p->tcol;
@@ -894,7 +897,7 @@ parse_directives(struct parser *p, struct directive **out, size_t *n,
 	*out = NULL;
 	*n = 0;
 	while (at_punct(p, '@')) {
-		struct directive dv = { 0 };
+		struct directive dv = {0};
 
 		dv.line = p->tline;
 		dv.col = p->tcol;
@@ -968,7 +971,7 @@ parse_selset(struct parser *p)
 		return NULL;
 	}
 	while (!at_punct(p, '}')) {
-		struct sel sl = { 0 };
+		struct sel sl = {0};
 
 		if (parse_selection(p, &sl) < 0)
 			return NULL;
@@ -1020,7 +1023,7 @@ parse_vardefs(struct parser *p, struct fake_gql_op *op)
 		return -1;
 	}
 	while (!at_punct(p, ')')) {
-		struct vardef vd = { 0 };
+		struct vardef vd = {0};
 		struct directive *dirs;
 		size_t nd;
 
@@ -1040,8 +1043,8 @@ parse_vardefs(struct parser *p, struct fake_gql_op *op)
 		}
 		if (parse_directives(p, &dirs, &nd, 1) < 0)
 			return -1;
-		op->vars = dgrow(p->d, op->vars, (op->nvars + 1) *
-		    sizeof(*op->vars));
+		op->vars = dgrow(p->d, op->vars,
+		    (op->nvars + 1) * sizeof(*op->vars));
 		op->vars[op->nvars++] = vd;
 	}
 	next(p);
@@ -1056,7 +1059,7 @@ parse_definition(struct parser *p)
 	struct fake_gql_doc *d = p->d;
 
 	if (at_name(p, "fragment")) {
-		struct frag f = { 0 };
+		struct frag f = {0};
 
 		f.line = p->tline;
 		f.col = p->tcol;
@@ -1081,13 +1084,13 @@ parse_definition(struct parser *p)
 		f.sel = parse_selset(p);
 		if (f.sel == NULL)
 			return -1;
-		d->frags = dgrow(d, d->frags, (d->nfrags + 1) *
-		    sizeof(*d->frags));
+		d->frags = dgrow(d, d->frags,
+		    (d->nfrags + 1) * sizeof(*d->frags));
 		d->frags[d->nfrags++] = f;
 		return 0;
 	}
 	{
-		struct fake_gql_op op = { 0 };
+		struct fake_gql_op op = {0};
 
 		op.doc = d;
 		op.line = p->tline;
@@ -1097,8 +1100,8 @@ parse_definition(struct parser *p)
 		} else if (at_name(p, "query") || at_name(p, "mutation") ||
 		    at_name(p, "subscription")) {
 			op.kind = at_name(p, "query") ? "query"
-			    : at_name(p, "mutation") ? "mutation"
-			    : "subscription";
+			    : at_name(p, "mutation")  ? "mutation"
+						      : "subscription";
 			next(p);
 			if (p->t == T_NAME && expect_name(p, &op.name) < 0)
 				return -1;
@@ -1214,8 +1217,7 @@ list_inner(const char *type, char *buf, size_t n)
 
 /* Look up argument name of field f; copy its type to buf. */
 static int
-arg_type(const struct fake_gql_field *f, const char *name, char *buf,
-    size_t n)
+arg_type(const struct fake_gql_field *f, const char *name, char *buf, size_t n)
 {
 	const char *s = f->args;
 	size_t nl = strlen(name);
@@ -1266,9 +1268,9 @@ struct vctx {
 	const struct fake_gql_doc *d;
 	json_t *errors;
 	const struct fake_gql_op *op;
-	int *var_used;         /* per vardef of op */
-	int *frag_used;        /* per fragment of d */
-	int *frag_active;      /* fragments on the current spread path */
+	int *var_used;    /* per vardef of op */
+	int *frag_used;   /* per fragment of d */
+	int *frag_active; /* fragments on the current spread path */
 	int depth;
 };
 
@@ -1307,15 +1309,24 @@ static const char *
 value_desc(const struct value *v)
 {
 	switch (v->kind) {
-	case V_VAR: return "a variable";
-	case V_INT: return v->s;
-	case V_FLOAT: return v->s;
-	case V_STRING: return "a String";
-	case V_BOOL: return v->b ? "true" : "false";
-	case V_NULL: return "null";
-	case V_ENUM: return v->s;
-	case V_LIST: return "a List";
-	case V_OBJECT: return "an Object";
+	case V_VAR:
+		return "a variable";
+	case V_INT:
+		return v->s;
+	case V_FLOAT:
+		return v->s;
+	case V_STRING:
+		return "a String";
+	case V_BOOL:
+		return v->b ? "true" : "false";
+	case V_NULL:
+		return "null";
+	case V_ENUM:
+		return v->s;
+	case V_LIST:
+		return "a List";
+	case V_OBJECT:
+		return "an Object";
 	}
 	return "?";
 }
@@ -1386,7 +1397,8 @@ validate_var_use(struct vctx *c, const struct value *v, const char *type)
 			add_error(c->errors, v->line, v->col,
 			    "GRAPHQL_VALIDATION_FAILED",
 			    "Variable \"$%s\" is not defined by operation "
-			    "\"%s\".", v->s, c->op->name);
+			    "\"%s\".",
+			    v->s, c->op->name);
 		else
 			add_error(c->errors, v->line, v->col,
 			    "GRAPHQL_VALIDATION_FAILED",
@@ -1394,12 +1406,13 @@ validate_var_use(struct vctx *c, const struct value *v, const char *type)
 		return;
 	}
 	c->var_used[idx] = 1;
-	if (!types_compatible(vd->type, type, vd->def != NULL &&
-	    vd->def->kind != V_NULL))
+	if (!types_compatible(vd->type, type,
+		vd->def != NULL && vd->def->kind != V_NULL))
 		add_error(c->errors, v->line, v->col,
 		    "GRAPHQL_VALIDATION_FAILED",
 		    "Variable \"$%s\" of type \"%s\" used in position "
-		    "expecting type \"%s\".", v->s, vd->type, type);
+		    "expecting type \"%s\".",
+		    v->s, vd->type, type);
 }
 
 /* Check literal v against an input type (variables through
@@ -1420,8 +1433,7 @@ validate_value(struct vctx *c, const struct value *v, const char *type)
 		if (is_nonnull(type))
 			add_error(c->errors, v->line, v->col,
 			    "GRAPHQL_VALIDATION_FAILED",
-			    "Expected value of type \"%s\", found null.",
-			    type);
+			    "Expected value of type \"%s\", found null.", type);
 		return;
 	}
 	strip_nonnull(type, bt, sizeof(bt));
@@ -1455,8 +1467,8 @@ validate_value(struct vctx *c, const struct value *v, const char *type)
 		else if (find_field(t, v->s) == NULL)
 			add_error(c->errors, v->line, v->col,
 			    "GRAPHQL_VALIDATION_FAILED",
-			    "Value \"%s\" does not exist in \"%s\" enum.",
-			    v->s, bt);
+			    "Value \"%s\" does not exist in \"%s\" enum.", v->s,
+			    bt);
 		break;
 	case FAKE_GQL_INPUT: {
 		const struct fake_gql_field *f;
@@ -1474,14 +1486,16 @@ validate_value(struct vctx *c, const struct value *v, const char *type)
 					add_error(c->errors, v->line, v->col,
 					    "GRAPHQL_VALIDATION_FAILED",
 					    "There can be only one input "
-					    "field named \"%s\".", v->keys[i]);
+					    "field named \"%s\".",
+					    v->keys[i]);
 			f = find_field(t, v->keys[i]);
 			if (f == NULL) {
 				add_error(c->errors, v->items[i]->line,
 				    v->items[i]->col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Field \"%s\" is not defined by type "
-				    "\"%s\".", v->keys[i], bt);
+				    "\"%s\".",
+				    v->keys[i], bt);
 				continue;
 			}
 			validate_value(c, v->items[i], f->type);
@@ -1498,8 +1512,8 @@ validate_value(struct vctx *c, const struct value *v, const char *type)
 				add_error(c->errors, v->line, v->col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Field \"%s.%s\" of required type \"%s\" "
-				    "was not provided.", bt, f->name,
-				    f->type);
+				    "was not provided.",
+				    bt, f->name, f->type);
 		}
 		break;
 	}
@@ -1510,8 +1524,7 @@ validate_value(struct vctx *c, const struct value *v, const char *type)
 
 /* Only @skip(if:) and @include(if:) exist. */
 static void
-validate_directives(struct vctx *c, const struct directive *dirs,
-    size_t n)
+validate_directives(struct vctx *c, const struct directive *dirs, size_t n)
 {
 	size_t i, j;
 
@@ -1532,7 +1545,8 @@ validate_directives(struct vctx *c, const struct directive *dirs,
 				    dv->args[j].col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Unknown argument \"%s\" on directive "
-				    "\"@%s\".", dv->args[j].name, dv->name);
+				    "\"@%s\".",
+				    dv->args[j].name, dv->name);
 				continue;
 			}
 			have_if = 1;
@@ -1543,7 +1557,8 @@ validate_directives(struct vctx *c, const struct directive *dirs,
 			    "GRAPHQL_VALIDATION_FAILED",
 			    "Directive \"@%s\" argument \"if\" of type "
 			    "\"Boolean!\" is required, but it was not "
-			    "provided.", dv->name);
+			    "provided.",
+			    dv->name);
 	}
 }
 
@@ -1609,7 +1624,8 @@ validate_field(struct vctx *c, const struct sel *sl,
 				    sl->args[i].col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "There can be only one argument named "
-				    "\"%s\".", sl->args[i].name);
+				    "\"%s\".",
+				    sl->args[i].name);
 		if (!arg_type(f, sl->args[i].name, at, sizeof(at))) {
 			add_error(c->errors, sl->args[i].line, sl->args[i].col,
 			    "GRAPHQL_VALIDATION_FAILED",
@@ -1632,8 +1648,8 @@ validate_field(struct vctx *c, const struct sel *sl,
 			add_error(c->errors, sl->line, sl->col,
 			    "GRAPHQL_VALIDATION_FAILED",
 			    "Field \"%s\" argument \"%s\" of type \"%s\" is "
-			    "required, but it was not provided.", sl->name,
-			    an, at);
+			    "required, but it was not provided.",
+			    sl->name, an, at);
 	}
 	named_type(f->type, nt, sizeof(nt));
 	ft = find_type(c->s, nt);
@@ -1643,11 +1659,12 @@ validate_field(struct vctx *c, const struct sel *sl,
 			    "GRAPHQL_VALIDATION_FAILED",
 			    "Field \"%s\" of type \"%s\" must have a "
 			    "selection of subfields. Did you mean \"%s { ... "
-			    "}\"?", sl->name, f->type, sl->name);
+			    "}\"?",
+			    sl->name, f->type, sl->name);
 			return;
 		}
 		{
-			struct keyseen sub = { .n = 0 };
+			struct keyseen sub = {.n = 0};
 
 			validate_selset(c, sl->sub, nt, &sub);
 		}
@@ -1655,7 +1672,8 @@ validate_field(struct vctx *c, const struct sel *sl,
 		add_error(c->errors, sl->line, sl->col,
 		    "GRAPHQL_VALIDATION_FAILED",
 		    "Field \"%s\" must not have a selection since type \"%s\" "
-		    "has no subfields.", sl->name, f->type);
+		    "has no subfields.",
+		    sl->name, f->type);
 	}
 }
 
@@ -1679,8 +1697,8 @@ validate_selset(struct vctx *c, const struct selset *ss, const char *type,
 			validate_field(c, sl, t, ks);
 		} else if (sl->kind == S_INLINE) {
 			validate_directives(c, sl->dirs, sl->ndirs);
-			if (sl->type_cond && find_type(c->s, sl->type_cond) ==
-			    NULL) {
+			if (sl->type_cond &&
+			    find_type(c->s, sl->type_cond) == NULL) {
 				add_error(c->errors, sl->line, sl->col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Unknown type \"%s\".", sl->type_cond);
@@ -1691,7 +1709,8 @@ validate_selset(struct vctx *c, const struct selset *ss, const char *type,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Fragment cannot be spread here as objects "
 				    "of type \"%s\" can never be of type "
-				    "\"%s\".", type, sl->type_cond);
+				    "\"%s\".",
+				    type, sl->type_cond);
 				continue;
 			}
 			validate_selset(c, sl->sub, type, ks);
@@ -1711,7 +1730,8 @@ validate_selset(struct vctx *c, const struct selset *ss, const char *type,
 				add_error(c->errors, sl->line, sl->col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Cannot spread fragment \"%s\" within "
-				    "itself.", sl->name);
+				    "itself.",
+				    sl->name);
 				continue;
 			}
 			if (find_type(c->s, fr->type_cond) == NULL)
@@ -1721,8 +1741,8 @@ validate_selset(struct vctx *c, const struct selset *ss, const char *type,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "Fragment \"%s\" cannot be spread here as "
 				    "objects of type \"%s\" can never be of "
-				    "type \"%s\".", sl->name, type,
-				    fr->type_cond);
+				    "type \"%s\".",
+				    sl->name, type, fr->type_cond);
 				continue;
 			}
 			c->frag_active[fi] = 1;
@@ -1759,8 +1779,8 @@ check_input_type(struct vctx *c, const struct vardef *vd)
 
 /* Validate every operation and fragment of the document. */
 static void
-validate_document(const struct fake_gql_doc *d,
-    const struct fake_gql_schema *s, json_t *errors)
+validate_document(const struct fake_gql_doc *d, const struct fake_gql_schema *s,
+    json_t *errors)
 {
 	struct vctx c;
 	size_t i, j;
@@ -1774,7 +1794,7 @@ validate_document(const struct fake_gql_doc *d,
 	for (i = 0; i < d->nops; i++) {
 		const struct fake_gql_op *op = &d->ops[i];
 		const char *root;
-		struct keyseen ks = { .n = 0 };
+		struct keyseen ks = {.n = 0};
 
 		if (op->name == NULL && d->nops > 1)
 			add_error(errors, op->line, op->col,
@@ -1787,9 +1807,11 @@ validate_document(const struct fake_gql_doc *d,
 				add_error(errors, op->line, op->col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "There can be only one operation named "
-				    "\"%s\".", op->name);
-		root = strcmp(op->kind, "query") == 0 ? s->query
-		    : strcmp(op->kind, "mutation") == 0 ? s->mutation : NULL;
+				    "\"%s\".",
+				    op->name);
+		root = strcmp(op->kind, "query") == 0   ? s->query
+		    : strcmp(op->kind, "mutation") == 0 ? s->mutation
+							: NULL;
 		if (root == NULL) {
 			add_error(errors, op->line, op->col,
 			    "GRAPHQL_VALIDATION_FAILED",
@@ -1804,12 +1826,13 @@ validate_document(const struct fake_gql_doc *d,
 
 			for (k = 0; k < j; k++)
 				if (strcmp(op->vars[j].name,
-				    op->vars[k].name) == 0)
+					op->vars[k].name) == 0)
 					add_error(errors, op->vars[j].line,
 					    op->vars[j].col,
 					    "GRAPHQL_VALIDATION_FAILED",
 					    "There can be only one variable "
-					    "named \"$%s\".", op->vars[j].name);
+					    "named \"$%s\".",
+					    op->vars[j].name);
 			if (check_input_type(&c, &op->vars[j]) &&
 			    op->vars[j].def) {
 				const struct fake_gql_op *save = c.op;
@@ -1827,9 +1850,10 @@ validate_document(const struct fake_gql_doc *d,
 				add_error(errors, op->vars[j].line,
 				    op->vars[j].col,
 				    "GRAPHQL_VALIDATION_FAILED",
-				    op->name ? "Variable \"$%s\" is never used "
-				    "in operation \"%s\"." :
-				    "Variable \"$%s\" is never used.",
+				    op->name
+					? "Variable \"$%s\" is never used "
+					  "in operation \"%s\"."
+					: "Variable \"$%s\" is never used.",
 				    op->vars[j].name, op->name ? op->name : "");
 		free(c.var_used);
 		c.var_used = NULL;
@@ -1842,11 +1866,12 @@ validate_document(const struct fake_gql_doc *d,
 				add_error(errors, fr->line, fr->col,
 				    "GRAPHQL_VALIDATION_FAILED",
 				    "There can be only one fragment named "
-				    "\"%s\".", fr->name);
+				    "\"%s\".",
+				    fr->name);
 		if (find_type(s, fr->type_cond) == NULL)
 			add_error(errors, fr->line, fr->col,
-			    "GRAPHQL_VALIDATION_FAILED",
-			    "Unknown type \"%s\".", fr->type_cond);
+			    "GRAPHQL_VALIDATION_FAILED", "Unknown type \"%s\".",
+			    fr->type_cond);
 		if (!c.frag_used[i])
 			add_error(errors, fr->line, fr->col,
 			    "GRAPHQL_VALIDATION_FAILED",
@@ -1863,13 +1888,21 @@ static const char *
 json_kind(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "map";
-	case JSON_ARRAY: return "array";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "int";
-	case JSON_REAL: return "float";
-	case JSON_TRUE: case JSON_FALSE: return "bool";
-	case JSON_NULL: return "null";
+	case JSON_OBJECT:
+		return "map";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "int";
+	case JSON_REAL:
+		return "float";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "bool";
+	case JSON_NULL:
+		return "null";
 	}
 	return "?";
 }
@@ -1907,7 +1940,8 @@ coerce_json(const struct fake_gql_schema *s, json_t *v, const char *type,
 			json_array_append_new(out, one);
 			return out;
 		}
-		json_array_foreach(v, i, it) {
+		json_array_foreach(v, i, it)
+		{
 			char sub[256];
 			json_t *c;
 
@@ -1948,10 +1982,11 @@ coerce_json(const struct fake_gql_schema *s, json_t *v, const char *type,
 			snprintf(msg, msgn, "input: %s must be a %s", path, bt);
 			return NULL;
 		}
-		json_object_foreach(v, k, it) {
+		json_object_foreach(v, k, it)
+		{
 			if (find_field(t, k) == NULL) {
-				snprintf(msg, msgn, "input: %s.%s unknown field",
-				    path, k);
+				snprintf(msg, msgn,
+				    "input: %s.%s unknown field", path, k);
 				return NULL;
 			}
 		}
@@ -1985,8 +2020,9 @@ coerce_json(const struct fake_gql_schema *s, json_t *v, const char *type,
 			return json_sprintf("%" JSON_INTEGER_FORMAT,
 			    json_integer_value(v));
 	} else if (strcmp(bt, "Int") == 0) {
-		if (json_is_integer(v) && json_integer_value(v) >= -2147483648LL
-		    && json_integer_value(v) <= 2147483647LL)
+		if (json_is_integer(v) &&
+		    json_integer_value(v) >= -2147483648LL &&
+		    json_integer_value(v) <= 2147483647LL)
 			return json_incref(v);
 	} else if (strcmp(bt, "Int64") == 0) {
 		if (json_is_integer(v))
@@ -2008,8 +2044,8 @@ coerce_json(const struct fake_gql_schema *s, json_t *v, const char *type,
 	} else {
 		return json_incref(v);
 	}
-	snprintf(msg, msgn, "input: %s cannot use %s as %s", path,
-	    json_kind(v), bt);
+	snprintf(msg, msgn, "input: %s cannot use %s as %s", path, json_kind(v),
+	    bt);
 	return NULL;
 }
 
@@ -2077,8 +2113,11 @@ lit_to_json(const struct fake_gql_schema *s, const struct value *v,
 		json_t *out = json_object();
 
 		for (i = 0; i < v->n; i++) {
-			const struct fake_gql_field *f = (t && t->kind ==
-			    FAKE_GQL_INPUT) ? find_field(t, v->keys[i]) : NULL;
+			const struct fake_gql_field *f = (t &&
+							     t->kind ==
+								 FAKE_GQL_INPUT)
+			    ? find_field(t, v->keys[i])
+			    : NULL;
 			json_t *it = lit_to_json(s, v->items[i],
 			    f ? f->type : NULL, vars);
 
@@ -2093,9 +2132,9 @@ lit_to_json(const struct fake_gql_schema *s, const struct value *v,
 }
 
 const struct fake_gql_op *
-fake_gql_prepare(const struct fake_gql_doc *d,
-    const struct fake_gql_schema *s, const char *operation_name,
-    json_t *variables, json_t **vars_out, json_t **errors)
+fake_gql_prepare(const struct fake_gql_doc *d, const struct fake_gql_schema *s,
+    const char *operation_name, json_t *variables, json_t **vars_out,
+    json_t **errors)
 {
 	const struct fake_gql_op *op = NULL;
 	json_t *errs = json_array(), *vars = NULL;
@@ -2130,7 +2169,8 @@ fake_gql_prepare(const struct fake_gql_doc *d,
 	for (i = 0; i < op->nvars; i++) {
 		const struct vardef *vd = &op->vars[i];
 		json_t *given = (variables && json_is_object(variables))
-		    ? json_object_get(variables, vd->name) : NULL;
+		    ? json_object_get(variables, vd->name)
+		    : NULL;
 		json_t *c;
 		char path[160], msg[512];
 
@@ -2192,7 +2232,7 @@ struct xctx {
 	const struct fake_gql_doc *d;
 	json_t *vars;
 	json_t *errors;
-	json_t *path;          /* current response path */
+	json_t *path; /* current response path */
 	fake_gql_resolver resolve;
 	void *ctx;
 };
@@ -2247,8 +2287,7 @@ directives_include(struct xctx *x, const struct directive *dirs, size_t n)
 
 /* CollectFields of the spec, over several selection sets at once. */
 static void
-collect(struct xctx *x, const struct selset *ss, struct groups *g,
-    int depth)
+collect(struct xctx *x, const struct selset *ss, struct groups *g, int depth)
 {
 	size_t i, j;
 
@@ -2266,8 +2305,8 @@ collect(struct xctx *x, const struct selset *ss, struct groups *g,
 				if (strcmp(g->v[j].key, key) == 0)
 					break;
 			if (j == g->n) {
-				g->v = s2p_xrealloc(g->v, (g->n + 1) *
-				    sizeof(*g->v));
+				g->v = s2p_xrealloc(g->v,
+				    (g->n + 1) * sizeof(*g->v));
 				memset(&g->v[j], 0, sizeof(g->v[j]));
 				g->v[j].key = key;
 				g->v[j].first = sl;
@@ -2292,8 +2331,9 @@ static json_t *exec_selsets(struct xctx *x, const char *type, void *obj,
 static void
 xerror(struct xctx *x, const char *msg)
 {
-	json_array_append_new(x->errors, json_pack("{s:s,s:o}", "message",
-	    msg, "path", json_deep_copy(x->path)));
+	json_array_append_new(x->errors,
+	    json_pack("{s:s,s:o}", "message", msg, "path",
+		json_deep_copy(x->path)));
 }
 
 /* Complete a resolved value against its declared type. NULL means "null
@@ -2376,8 +2416,7 @@ result_release(struct fake_gql_result *r)
 
 /* Build the arguments object of a field (absent variables left out). */
 static json_t *
-field_args(struct xctx *x, const struct sel *sl,
-    const struct fake_gql_field *f)
+field_args(struct xctx *x, const struct sel *sl, const struct fake_gql_field *f)
 {
 	json_t *args = json_object();
 	char at[TBUF];
@@ -2401,7 +2440,7 @@ exec_selsets(struct xctx *x, const char *type, void *obj,
     const struct setlist *sets)
 {
 	const struct fake_gql_type *t = find_type(x->s, type);
-	struct groups g = { 0 };
+	struct groups g = {0};
 	json_t *out = json_object();
 	size_t i;
 
@@ -2444,12 +2483,11 @@ exec_selsets(struct xctx *x, const char *type, void *obj,
 /* Execute op from the root type; errors (if any) come first,
  * as gqlgen orders them. */
 json_t *
-fake_gql_execute(const struct fake_gql_schema *s,
-    const struct fake_gql_op *op, json_t *vars, fake_gql_resolver resolve,
-    void *ctx)
+fake_gql_execute(const struct fake_gql_schema *s, const struct fake_gql_op *op,
+    json_t *vars, fake_gql_resolver resolve, void *ctx)
 {
 	struct xctx x;
-	struct setlist root = { 0 };
+	struct setlist root = {0};
 	json_t *data, *resp = json_object();
 
 	memset(&x, 0, sizeof(x));
@@ -2461,8 +2499,9 @@ fake_gql_execute(const struct fake_gql_schema *s,
 	x.resolve = resolve;
 	x.ctx = ctx;
 	setlist_add(&root, op->sel);
-	data = exec_selsets(&x, strcmp(op->kind, "mutation") == 0
-	    ? s->mutation : s->query, NULL, &root);
+	data = exec_selsets(&x,
+	    strcmp(op->kind, "mutation") == 0 ? s->mutation : s->query, NULL,
+	    &root);
 	free(root.v);
 	if (json_array_size(x.errors) > 0)
 		json_object_set(resp, "errors", x.errors);

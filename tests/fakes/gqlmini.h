@@ -45,7 +45,7 @@ struct fake_gql_type {
 
 struct fake_gql_schema {
 	const struct fake_gql_type *types; /* {NULL} terminated */
-	const char *query;    /* root type names */
+	const char *query;                 /* root type names */
 	const char *mutation;
 };
 

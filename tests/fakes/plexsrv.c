@@ -37,18 +37,26 @@ static const struct tagtype {
 	const char *el;
 	const char *state;
 } tagtypes[] = {
-	{ "genre", "Genre", "genres" },
-	{ "country", "Country", "countries" },
-	{ "director", "Director", "directors" },
-	{ "writer", "Writer", "writers" },
-	{ "producer", "Producer", "producers" },
-	{ "actor", "Role", "actors" },
-	{ "collection", "Collection", "collections" },
-	{ "label", "Label", "labels" },
+    {"genre", "Genre", "genres"},
+    {"country", "Country", "countries"},
+    {"director", "Director", "directors"},
+    {"writer", "Writer", "writers"},
+    {"producer", "Producer", "producers"},
+    {"actor", "Role", "actors"},
+    {"collection", "Collection", "collections"},
+    {"label", "Label", "labels"},
 };
 #define NTAG ((int)S2P_ARRAY_LEN(tagtypes))
-enum { T_GENRE, T_COUNTRY, T_DIRECTOR, T_WRITER, T_PRODUCER, T_ACTOR,
-	T_COLLECTION, T_LABEL };
+enum {
+	T_GENRE,
+	T_COUNTRY,
+	T_DIRECTOR,
+	T_WRITER,
+	T_PRODUCER,
+	T_ACTOR,
+	T_COLLECTION,
+	T_LABEL
+};
 
 /* Editable scalar fields: text ones first, then numbers. */
 enum field {
@@ -70,13 +78,13 @@ enum field {
 	NFIELD
 };
 
-static const char *const fieldnames[NFIELD] = { "title", "titleSort",
-	"originalTitle", "editionTitle", "summary", "tagline", "studio",
-	"contentRating", "originallyAvailableAt", "year", "userRating",
-	"rating", "audienceRating", "addedAt" };
+static const char *const fieldnames[NFIELD] = {"title", "titleSort",
+    "originalTitle", "editionTitle", "summary", "tagline", "studio",
+    "contentRating", "originallyAvailableAt", "year", "userRating", "rating",
+    "audienceRating", "addedAt"};
 
 /* Lock names beyond fields and tag types. */
-static const char *const imagelocks[] = { "thumb", "art", "theme" };
+static const char *const imagelocks[] = {"thumb", "art", "theme"};
 
 /* --- document tree (prints as XML or JSON) -------------------------- */
 
@@ -186,14 +194,29 @@ xml_escape(struct s2p_buf *b, const char *s)
 		char c = *s;
 
 		switch (c) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\n': rep = "&#10;"; break;
-		case '\r': rep = "&#13;"; break;
-		case '\t': rep = "&#9;"; break;
-		default: break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\n':
+			rep = "&#10;";
+			break;
+		case '\r':
+			rep = "&#13;";
+			break;
+		case '\t':
+			rep = "&#9;";
+			break;
+		default:
+			break;
 		}
 		/* Other control characters go out raw, as PMS does. */
 		if ((rep ? s2p_buf_adds(b, rep) : s2p_buf_add(b, &c, 1)) !=
@@ -256,10 +279,18 @@ emit_json(const struct node *n)
 		json_t *v = NULL;
 
 		switch (a->kind) {
-		case A_STR: v = json_string(a->s); break;
-		case A_INT: v = json_integer(a->i); break;
-		case A_BOOL: v = json_boolean(a->i); break;
-		case A_REAL: v = json_real(a->d); break;
+		case A_STR:
+			v = json_string(a->s);
+			break;
+		case A_INT:
+			v = json_integer(a->i);
+			break;
+		case A_BOOL:
+			v = json_boolean(a->i);
+			break;
+		case A_REAL:
+			v = json_real(a->d);
+			break;
 		}
 		json_object_set_new(o, a->name, v ? v : json_null());
 	}
@@ -280,10 +311,10 @@ emit_json(const struct node *n)
 /* --- model ---------------------------------------------------------- */
 
 struct cand {
-	char *rk;        /* upload://posters/<sha1>, an http URL, ... */
+	char *rk; /* upload://posters/<sha1>, an http URL, ... */
 	char *key;
-	char *provider;  /* NULL for uploads */
-	char sha1[41];   /* "" unless uploaded bytes */
+	char *provider; /* NULL for uploads */
+	char sha1[41];  /* "" unless uploaded bytes */
 	unsigned char *bytes;
 	size_t len;
 	int selected;
@@ -306,21 +337,21 @@ struct agent {
 
 struct item {
 	char *rk;
-	size_t section;           /* index into sections */
-	char *text[NTEXT];        /* NULL = absent */
-	long year;                /* -1 = absent */
-	double user_rating;       /* < 0 = none */
+	size_t section;     /* index into sections */
+	char *text[NTEXT];  /* NULL = absent */
+	long year;          /* -1 = absent */
+	double user_rating; /* < 0 = none */
 	double rating;
 	double audience_rating;
 	long added_at;
 	long updated_at;
-	long img_ts[2];           /* thumb, art timestamps */
+	long img_ts[2]; /* thumb, art timestamps */
 	struct s2p_strv tags[NTAG];
 	struct s2p_strv locked;
 	struct s2p_strv files;
 	long media_id;
 	long part_id0;
-	struct cands img[2];      /* posters, arts */
+	struct cands img[2]; /* posters, arts */
 	struct agent agent;
 	char guid[64];
 };
@@ -328,17 +359,17 @@ struct item {
 struct section {
 	char *key;
 	char *title;
-	char *type;               /* "movie" or "show" */
+	char *type; /* "movie" or "show" */
 	struct s2p_strv locs;
 	char uuid[40];
-	double refresh_until;     /* monotonic */
+	double refresh_until; /* monotonic */
 	long scanned_at;
 };
 
 struct pending {
-	char *file;               /* as Plex sees it */
+	char *file; /* as Plex sees it */
 	struct agent agent;
-	double due;               /* monotonic; 0 = not being scanned */
+	double due; /* monotonic; 0 = not being scanned */
 };
 
 struct tagid {
@@ -367,14 +398,14 @@ struct fake_plex {
 	int loose_file;
 	int truncate_tags;
 	long scan_ms;
-	long page_cap;            /* 0 = none */
-	char *latin1_rk;          /* this item's files go out in Latin-1 */
-	char *root;               /* synthetic root (Stash's view) */
-	char *plex_root;          /* NULL = same as root */
+	long page_cap;   /* 0 = none */
+	char *latin1_rk; /* this item's files go out in Latin-1 */
+	char *root;      /* synthetic root (Stash's view) */
+	char *plex_root; /* NULL = same as root */
 };
 
-static const char *const secret_args[] = { "X-Plex-Token", NULL };
-static const char *const secret_headers[] = { "X-Plex-Token", NULL };
+static const char *const secret_args[] = {"X-Plex-Token", NULL};
+static const char *const secret_headers[] = {"X-Plex-Token", NULL};
 
 static long
 now_epoch(void)
@@ -404,10 +435,9 @@ tag_id(struct fake_plex *p, int type, const char *name)
 
 /* Replace item tag list t with v (duplicates dropped), registering ids. */
 static void
-set_tags(struct fake_plex *p, struct item *it, int t,
-    const struct s2p_strv *v)
+set_tags(struct fake_plex *p, struct item *it, int t, const struct s2p_strv *v)
 {
-	struct s2p_strv nv = { 0 };
+	struct s2p_strv nv = {0};
 	size_t i;
 
 	for (i = 0; i < v->n; i++) {
@@ -470,8 +500,8 @@ agent_from_file(struct agent *a, const char *file)
 	base = base ? base + 1 : file;
 	dot = strrchr(base, '.');
 	memset(a, 0, sizeof(*a));
-	a->title = s2p_xstrndup(base, dot && dot != base ?
-	    (size_t)(dot - base) : strlen(base));
+	a->title = s2p_xstrndup(base,
+	    dot && dot != base ? (size_t)(dot - base) : strlen(base));
 	a->summary = s2p_xasprintf("Agent summary for %s.", a->title);
 }
 
@@ -491,8 +521,7 @@ cands_free(struct cands *c)
 }
 
 static struct cand *
-cand_add(struct cands *c, const char *rk, const char *key,
-    const char *provider)
+cand_add(struct cands *c, const char *rk, const char *key, const char *provider)
 {
 	struct cand *x;
 
@@ -573,7 +602,7 @@ static void
 agent_reset(struct fake_plex *p, struct item *it)
 {
 	const struct agent *a = &it->agent;
-	struct s2p_strv none = { 0 };
+	struct s2p_strv none = {0};
 	size_t i;
 
 	if (!is_locked(it, "title"))
@@ -663,8 +692,8 @@ item_create(struct fake_plex *p, size_t sec, const char *file,
 		char *u = s2p_xasprintf("https://image.tmdb.example/%s/%s.jpg",
 		    k ? "art" : "posters", hex);
 
-		cand_add(&it->img[k], u, u,
-		    "tv.plex.agents.movie")->selected = 1;
+		cand_add(&it->img[k], u, u, "tv.plex.agents.movie")->selected =
+		    1;
 		free(u);
 	}
 	agent_reset(p, it);
@@ -739,8 +768,8 @@ process_scans(struct fake_plex *p)
 			continue;
 		}
 		/* Just scanned: updated when added (no agent hour). */
-		item_create(p, (size_t)sec, pe->file, &pe->agent,
-		    now_epoch())->updated_at = now_epoch();
+		item_create(p, (size_t)sec, pe->file, &pe->agent, now_epoch())
+		    ->updated_at = now_epoch();
 		free(pe->file);
 		agent_free(&pe->agent);
 		memmove(pe, pe + 1, (p->npend - i - 1) * sizeof(*pe));
@@ -792,17 +821,21 @@ parse_section(struct fake_plex *p, const char *spec, struct s2p_error *err)
 		f[i] = c;
 		c = strchr(c, ':');
 		if (!c) {
-			rc = s2p_error_set(err, S2P_EINVAL, "--section wants "
+			rc = s2p_error_set(err, S2P_EINVAL,
+			    "--section wants "
 			    "KEY:TITLE:TYPE:PATH[,PATH...]");
 			goto out;
 		}
 		*c++ = '\0';
 	}
 	f[3] = c;
-	if (!*f[0] || (strcmp(f[2], "movie") != 0 &&
-	    strcmp(f[2], "show") != 0) || f[3][0] != '/') {
-		rc = s2p_error_set(err, S2P_EINVAL, "--section: bad key, type "
-		    "(movie|show) or path in '%s'", spec);
+	if (!*f[0] ||
+	    (strcmp(f[2], "movie") != 0 && strcmp(f[2], "show") != 0) ||
+	    f[3][0] != '/') {
+		rc = s2p_error_set(err, S2P_EINVAL,
+		    "--section: bad key, type "
+		    "(movie|show) or path in '%s'",
+		    spec);
 		goto out;
 	}
 	idx = section_index(p, f[0]);
@@ -935,7 +968,7 @@ fake_plex_new(struct fake_plex **out, int argc, char **argv,
     struct fake_opts *opts, struct s2p_error *err)
 {
 	struct fake_plex *p = s2p_xcalloc(1, sizeof(*p));
-	struct s2p_strv extra_roots = { 0 }, specs = { 0 }, pending = { 0 };
+	struct s2p_strv extra_roots = {0}, specs = {0}, pending = {0};
 	long extra_dup = 0;
 	int i = 1, rc = S2P_OK, r, bad = 0;
 	size_t k;
@@ -972,39 +1005,42 @@ fake_plex_new(struct fake_plex **out, int argc, char **argv,
 			p->truncate_tags = 0;
 			i++;
 		} else if ((v = fake_opt_value(argc, argv, &i, "token",
-		    &bad))) {
+				&bad))) {
 			free(p->token);
 			p->token = s2p_xstrdup(v);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "section-root", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "section-root",
+			 &bad))) {
 			s2p_strv_push(&extra_roots, v);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "section", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "section", &bad))) {
 			s2p_strv_push(&specs, v);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "plex-root", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "plex-root", &bad))) {
 			free(p->plex_root);
 			p->plex_root = s2p_xstrdup(v);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "pending-scene", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "pending-scene",
+			 &bad))) {
 			rc = parse_ids(v, &pending, err);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "extra-dup", &bad))) {
-			rc = parse_long("extra-dup", v, 0, 1000000,
-			    &extra_dup, err);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "scan-ms", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "extra-dup", &bad))) {
+			rc = parse_long("extra-dup", v, 0, 1000000, &extra_dup,
+			    err);
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "scan-ms", &bad))) {
 			rc = parse_long("scan-ms", v, 0, 3600000, &p->scan_ms,
 			    err);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "page-cap", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "page-cap", &bad))) {
 			rc = parse_long("page-cap", v, 0, 100000000,
 			    &p->page_cap, err);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "machine-id", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "machine-id", &bad))) {
 			snprintf(p->machine_id, sizeof(p->machine_id), "%s", v);
-		} else if (!bad && (v = fake_opt_value(argc, argv, &i,
-		    "friendly-name", &bad))) {
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "friendly-name",
+			 &bad))) {
 			free(p->friendly);
 			p->friendly = s2p_xstrdup(v);
 		} else if (!bad) {
@@ -1094,26 +1130,38 @@ type_num(const char *type)
 static const char *
 item_type(const struct fake_plex *p, const struct item *it)
 {
-	return strcmp(p->sec[it->section].type, "show") == 0 ? "episode" :
-	    "movie";
+	return strcmp(p->sec[it->section].type, "show") == 0 ? "episode"
+							     : "movie";
 }
 
 static const char *
 reason(int status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Request Entity Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Request Entity Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -1132,8 +1180,8 @@ pms_error(struct fake_resp *resp, int status)
 		    "database migrations.\"/>\n");
 	} else {
 		b = s2p_xasprintf("<html><head><title>%s</title></head><body>"
-		    "<h1>%d %s</h1></body></html>", reason(status), status,
-		    reason(status));
+				  "<h1>%d %s</h1></body></html>",
+		    reason(status), status, reason(status));
 		fake_resp_set(resp, status, "text/html", b);
 		free(b);
 	}
@@ -1159,12 +1207,10 @@ wants_json(const struct fake_req *req)
 
 /* Send the document rooted at mc (freed here) in the negotiated format. */
 static void
-send_doc(const struct fake_req *req, struct fake_resp *resp,
-    struct node *mc)
+send_doc(const struct fake_req *req, struct fake_resp *resp, struct node *mc)
 {
 	if (wants_json(req)) {
-		json_t *j = json_pack("{s:o}", "MediaContainer",
-		    emit_json(mc));
+		json_t *j = json_pack("{s:o}", "MediaContainer", emit_json(mc));
 
 		fake_resp_json(resp, 200, j);
 	} else {
@@ -1172,7 +1218,8 @@ send_doc(const struct fake_req *req, struct fake_resp *resp,
 
 		s2p_buf_init(&b, 0);
 		if (s2p_buf_adds(&b,
-		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") != S2P_OK)
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") !=
+		    S2P_OK)
 			abort();
 		emit_xml(&b, mc, 0);
 		fake_resp_set(resp, 200, "text/xml;charset=utf-8", NULL);
@@ -1274,8 +1321,8 @@ show_key(const struct fake_plex *p, const struct item *it, char *title,
 /* Append the item element for it to mc: full (details) or as a listing
  * shows it (truncated tags, no locks, section on the container). */
 static void
-item_node(struct fake_plex *p, struct node *mc, const struct item *it,
-    int full, int guids)
+item_node(struct fake_plex *p, struct node *mc, const struct item *it, int full,
+    int guids)
 {
 	const struct section *s = &p->sec[it->section];
 	const char *type = item_type(p, it);
@@ -1349,8 +1396,10 @@ item_node(struct fake_plex *p, struct node *mc, const struct item *it,
 			struct node *pt = node_kid(m, "Part", NULL);
 
 			a_int(pt, "id", it->part_id0 + (long)i);
-			snprintf(buf, sizeof(buf), "/library/parts/%ld/%ld/"
-			    "file.mp4", it->part_id0 + (long)i, it->added_at);
+			snprintf(buf, sizeof(buf),
+			    "/library/parts/%ld/%ld/"
+			    "file.mp4",
+			    it->part_id0 + (long)i, it->added_at);
 			a_str(pt, "key", buf);
 			a_int(pt, "duration", 1800000);
 			a_str(pt, "file", it->files.v[i]);
@@ -1473,13 +1522,13 @@ route_sections(struct fake_plex *p, const struct fake_req *req,
 		a_bool(d, "allowSync", 1);
 		a_bool(d, "filters", 1);
 		a_bool(d, "refreshing", t < s->refresh_until);
-		a_str(d, "thumb", movie ? "/:/resources/movie.png" :
-		    "/:/resources/show.png");
+		a_str(d, "thumb",
+		    movie ? "/:/resources/movie.png" : "/:/resources/show.png");
 		a_str(d, "key", s->key);
 		a_str(d, "type", s->type);
 		a_str(d, "title", s->title);
-		a_str(d, "agent", movie ? "tv.plex.agents.movie" :
-		    "tv.plex.agents.series");
+		a_str(d, "agent",
+		    movie ? "tv.plex.agents.movie" : "tv.plex.agents.series");
 		a_str(d, "scanner", movie ? "Plex Movie" : "Plex TV Series");
 		a_str(d, "language", "en-US");
 		a_str(d, "uuid", s->uuid);
@@ -1532,8 +1581,8 @@ static int
 casecmp_utf8(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++) {
-		int x = tolower((unsigned char)*a), y = tolower(
-		    (unsigned char)*b);
+		int x = tolower((unsigned char)*a),
+		    y = tolower((unsigned char)*b);
 
 		if (x != y)
 			return x - y;
@@ -1550,8 +1599,7 @@ sort_title(const struct item *it)
 }
 
 static int
-item_cmp(const struct item *a, const struct item *b,
-    const struct sortspec *sp)
+item_cmp(const struct item *a, const struct item *b, const struct sortspec *sp)
 {
 	int i, c = 0;
 
@@ -1561,8 +1609,9 @@ item_cmp(const struct item *a, const struct item *b,
 			c = casecmp_utf8(sort_title(a), sort_title(b));
 			break;
 		case S_TITLE:
-			c = casecmp_utf8(a->text[F_TITLE] ? a->text[F_TITLE] :
-			    "", b->text[F_TITLE] ? b->text[F_TITLE] : "");
+			c = casecmp_utf8(a->text[F_TITLE] ? a->text[F_TITLE]
+							  : "",
+			    b->text[F_TITLE] ? b->text[F_TITLE] : "");
 			break;
 		case S_ADDED:
 			c = (a->added_at > b->added_at) -
@@ -1589,8 +1638,7 @@ item_cmp(const struct item *a, const struct item *b,
 
 /* Stable merge sort with a context (qsort_r is not POSIX). */
 static void
-msort(struct item **v, struct item **tmp, size_t n,
-    const struct sortspec *sp)
+msort(struct item **v, struct item **tmp, size_t n, const struct sortspec *sp)
 {
 	size_t h = n / 2, i = 0, j = h, o = 0;
 
@@ -1655,15 +1703,15 @@ parse_sort(const char *v, struct sortspec *sp)
 static int
 sort_level_ok(const char *v, long type)
 {
-	const char *want = type == 2 ? "show." : type == 3 ? "season." :
-	    "episode.";
+	const char *want = type == 2 ? "show."
+	    : type == 3              ? "season."
+				     : "episode.";
 	const char *c = v;
 
 	while (*c) {
 		size_t n = strcspn(c, ",");
 
-		if (strncmp(c, want, strlen(want)) != 0 ||
-		    strlen(want) >= n)
+		if (strncmp(c, want, strlen(want)) != 0 || strlen(want) >= n)
 			return 0;
 		c += n;
 		if (*c == ',')
@@ -1768,7 +1816,7 @@ route_list(struct fake_plex *p, const struct fake_req *req,
 	const char *guids = fake_req_arg(req, "includeGuids");
 	struct item **v = s2p_xcalloc(p->nitems + 1, sizeof(*v));
 	struct item **tmp;
-	struct sortspec sp = { { S_TITLESORT }, { 0 }, 1 };
+	struct sortspec sp = {{S_TITLESORT}, {0}, 1};
 	struct node *mc;
 	long type = -1, start, size, limit = -1;
 	size_t n = 0, i, a, total;
@@ -1812,10 +1860,10 @@ route_list(struct fake_plex *p, const struct fake_req *req,
 		for (a = 0; ok && a < req->nargs; a++) {
 			const char *k = req->args[a].key;
 
-			if (strncmp(k, "title", 5) == 0 && (k[5] == '\0' ||
-			    strchr("=!<>", k[5]))) {
-				int r = str_op(k + 5, it->text[F_TITLE] ?
-				    it->text[F_TITLE] : "",
+			if (strncmp(k, "title", 5) == 0 &&
+			    (k[5] == '\0' || strchr("=!<>", k[5]))) {
+				int r = str_op(k + 5,
+				    it->text[F_TITLE] ? it->text[F_TITLE] : "",
 				    req->args[a].value);
 
 				ok = r > 0;
@@ -1850,8 +1898,8 @@ route_list(struct fake_plex *p, const struct fake_req *req,
 	lib_attrs(mc, s);
 	a_str(mc, "title1", s->title);
 	a_str(mc, "title2", "All");
-	a_str(mc, "viewGroup", strcmp(s->type, "movie") == 0 ? "movie" :
-	    "episode");
+	a_str(mc, "viewGroup",
+	    strcmp(s->type, "movie") == 0 ? "movie" : "episode");
 	for (i = (size_t)start; i < (size_t)start + (size_t)size; i++)
 		item_node(p, mc, v[i], 0, guids && strcmp(guids, "1") == 0);
 	send_doc(req, resp, mc);
@@ -1932,7 +1980,10 @@ struct edit {
 	const char *val[NFIELD];
 	int lock[NFIELD + NTAG + 3]; /* -1 unchanged, 0, 1 */
 	int tag_set[NTAG];
-	struct { long idx; const char *name; } *setv[NTAG];
+	struct {
+		long idx;
+		const char *name;
+	} * setv[NTAG];
 	size_t nset[NTAG];
 	struct s2p_strv tag_del[NTAG];
 	int tag_clear[NTAG];
@@ -2002,15 +2053,15 @@ lock_name(int slot)
 static int
 valid_date(const char *v)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31};
 	int i, y, m, d;
 
 	if (strlen(v) != 10 && strlen(v) != 19)
 		return 0;
 	for (i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? v[i] != '-' : !isdigit(
-		    (unsigned char)v[i]))
+		if (i == 4 || i == 7 ? v[i] != '-'
+				     : !isdigit((unsigned char)v[i]))
 			return 0;
 	y = atoi(v);
 	m = atoi(v + 5);
@@ -2065,11 +2116,14 @@ edit_parse(const struct fake_plex *p, const struct fake_req *req,
 			e->lock[slot] = strcmp(v, "0") != 0;
 			e->any = 1;
 		} else if (strcmp(rest, ".value") == 0 && f >= 0) {
-			if (*v && ((f == F_DATE && !valid_date(v)) ||
-			    (f == F_YEAR && !valid_number(v, 0, 9999, 1)) ||
-			    (f == F_ADDEDAT && !valid_number(v, 0, 4e9, 1)) ||
-			    ((f == F_USERRATING || f == F_RATING ||
-			    f == F_AUDRATING) && !valid_number(v, 0, 10, 0))))
+			if (*v &&
+			    ((f == F_DATE && !valid_date(v)) ||
+				(f == F_YEAR && !valid_number(v, 0, 9999, 1)) ||
+				(f == F_ADDEDAT &&
+				    !valid_number(v, 0, 4e9, 1)) ||
+				((f == F_USERRATING || f == F_RATING ||
+				     f == F_AUDRATING) &&
+				    !valid_number(v, 0, 10, 0))))
 				return 400;
 			e->has[f] = 1;
 			e->val[f] = v;
@@ -2103,8 +2157,8 @@ edit_parse(const struct fake_plex *p, const struct fake_req *req,
 					size_t l = strcspn(c, ",");
 
 					if (l)
-						s2p_strv_push_take(
-						    &e->tag_del[t],
+						s2p_strv_push_take(&e->tag_del
+									[t],
 						    fake_url_decode(c, l, 0));
 					c += l;
 					if (*c == ',')
@@ -2124,7 +2178,7 @@ edit_parse(const struct fake_plex *p, const struct fake_req *req,
 			goto unknown;
 		}
 		continue;
-unknown:
+	unknown:
 		if (p->strict)
 			return 400;
 	}
@@ -2157,7 +2211,7 @@ edit_apply(struct fake_plex *p, const struct edit *e, struct item *it)
 			it->added_at = strtol(v, NULL, 10);
 	}
 	for (t = 0; t < NTAG; t++) {
-		struct s2p_strv nv = { 0 };
+		struct s2p_strv nv = {0};
 		size_t j;
 
 		if (e->tag_clear[t])
@@ -2177,11 +2231,11 @@ edit_apply(struct fake_plex *p, const struct edit *e, struct item *it)
 			set_tags(p, it, t, &nv);
 		}
 		if (e->tag_del[t].n) {
-			struct s2p_strv keep = { 0 };
+			struct s2p_strv keep = {0};
 
 			for (j = 0; j < it->tags[t].n; j++)
 				if (s2p_strv_find(&e->tag_del[t],
-				    it->tags[t].v[j]) < 0)
+					it->tags[t].v[j]) < 0)
 					s2p_strv_push(&keep, it->tags[t].v[j]);
 			set_tags(p, it, t, &keep);
 			s2p_strv_free(&keep);
@@ -2203,9 +2257,9 @@ edit_apply(struct fake_plex *p, const struct edit *e, struct item *it)
 static int
 episode_lacks(const struct edit *e)
 {
-	static const int fields[] = { F_ORIGTITLE, F_EDITION, F_TAGLINE,
-		F_STUDIO, F_YEAR };
-	static const int tags[] = { T_GENRE, T_COUNTRY, T_PRODUCER, T_ACTOR };
+	static const int fields[] = {F_ORIGTITLE, F_EDITION, F_TAGLINE,
+	    F_STUDIO, F_YEAR};
+	static const int tags[] = {T_GENRE, T_COUNTRY, T_PRODUCER, T_ACTOR};
 	size_t i;
 
 	for (i = 0; i < S2P_ARRAY_LEN(fields); i++)
@@ -2258,9 +2312,10 @@ route_edit_a(struct fake_plex *p, const struct fake_req *req,
 		pms_error(resp, 400);
 		goto out;
 	}
-	type = type_s ? strtol(type_s, NULL, 10) :
-	    type_num(strcmp(p->sec[si].type, "show") == 0 ? "episode" :
-	    "movie");
+	type = type_s
+	    ? strtol(type_s, NULL, 10)
+	    : type_num(
+		  strcmp(p->sec[si].type, "show") == 0 ? "episode" : "movie");
 	if (ids) {
 		if (resolve_rks(p, ids, &v, &n) > 0) {
 			pms_error(resp, 404);
@@ -2276,8 +2331,7 @@ route_edit_a(struct fake_plex *p, const struct fake_req *req,
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (v[i]->section == si &&
-		    type_num(item_type(p, v[i])) == type)
+		if (v[i]->section == si && type_num(item_type(p, v[i])) == type)
 			edit_apply(p, &e, v[i]);
 	send_empty(resp);
 out:
@@ -2375,11 +2429,11 @@ sniff_image(const unsigned char *p, size_t n)
 		return "image/jpeg";
 	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
 		return "image/png";
-	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4)
-	    == 0)
+	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
+	    memcmp(p + 8, "WEBP", 4) == 0)
 		return "image/webp";
-	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 ||
-	    memcmp(p, "GIF89a", 6) == 0))
+	if (n >= 6 &&
+	    (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
 		return "image/gif";
 	return NULL;
 }
@@ -2483,8 +2537,8 @@ image_list(struct fake_plex *p, const struct fake_req *req,
 
 	a_int(mc, "size", (long long)c->n);
 	a_str(mc, "identifier", LIB_IDENT);
-	a_int(mc, "librarySectionID", strtol(p->sec[it->section].key, NULL,
-	    10));
+	a_int(mc, "librarySectionID",
+	    strtol(p->sec[it->section].key, NULL, 10));
 	a_str(mc, "mediaTagPrefix", "/system/bundle/media/flags/");
 	for (i = 0; i < c->n; i++) {
 		struct node *ph = node_kid(mc, "Photo", "Metadata");
@@ -2502,8 +2556,8 @@ image_list(struct fake_plex *p, const struct fake_req *req,
 static void
 image_bytes(struct fake_resp *resp, const struct cand *x)
 {
-	static const unsigned char stub[] = { 0xff, 0xd8, 0xff, 0xe0, 'F',
-		'A', 'K', 'E', 0xff, 0xd9 };
+	static const unsigned char stub[] = {0xff, 0xd8, 0xff, 0xe0, 'F', 'A',
+	    'K', 'E', 0xff, 0xd9};
 
 	fake_resp_set(resp, 200, "image/jpeg", NULL);
 	if (x && x->bytes)
@@ -2579,8 +2633,8 @@ route_refresh(struct fake_plex *p, const struct fake_req *req,
 		if (del)
 			scan_cancel(p, i);
 		else
-			scan_start(p, i, path, force && strcmp(force, "1") ==
-			    0);
+			scan_start(p, i, path,
+			    force && strcmp(force, "1") == 0);
 	}
 	send_empty(resp);
 }
@@ -2595,8 +2649,7 @@ method_is(const struct fake_req *req, const char *m)
 
 /* Split path into at most max segments (copies in buf). */
 static size_t
-split_path(const char *path, char *buf, size_t bufsz, char **seg,
-    size_t max)
+split_path(const char *path, char *buf, size_t bufsz, char **seg, size_t max)
 {
 	size_t n = 0;
 	char *c;
@@ -2652,8 +2705,10 @@ route_item(struct fake_plex *p, const struct fake_req *req,
 		pms_error(resp, 404);
 		return;
 	}
-	if (n == 4 && (strcmp(seg[3], "refresh") == 0 ||
-	    strcmp(seg[3], "analyze") == 0) && method_is(req, "PUT")) {
+	if (n == 4 &&
+	    (strcmp(seg[3], "refresh") == 0 ||
+		strcmp(seg[3], "analyze") == 0) &&
+	    method_is(req, "PUT")) {
 		if (strcmp(seg[3], "refresh") == 0) {
 			agent_reset(p, it);
 			it->updated_at = now_epoch();
@@ -2661,8 +2716,8 @@ route_item(struct fake_plex *p, const struct fake_req *req,
 		send_empty(resp);
 		return;
 	}
-	if (n == 4 && (strcmp(seg[3], "posters") == 0 ||
-	    strcmp(seg[3], "arts") == 0)) {
+	if (n == 4 &&
+	    (strcmp(seg[3], "posters") == 0 || strcmp(seg[3], "arts") == 0)) {
 		k = seg[3][0] == 'a';
 		if (get)
 			image_list(p, req, resp, it, k);
@@ -2672,8 +2727,9 @@ route_item(struct fake_plex *p, const struct fake_req *req,
 			pms_error(resp, 404);
 		return;
 	}
-	if (n == 4 && (strcmp(seg[3], "thumb") == 0 ||
-	    strcmp(seg[3], "poster") == 0 || strcmp(seg[3], "art") == 0)) {
+	if (n == 4 &&
+	    (strcmp(seg[3], "thumb") == 0 || strcmp(seg[3], "poster") == 0 ||
+		strcmp(seg[3], "art") == 0)) {
 		k = seg[3][0] == 'a';
 		if (method_is(req, "POST"))
 			image_upload(p, req, resp, it, k);
@@ -2685,8 +2741,8 @@ route_item(struct fake_plex *p, const struct fake_req *req,
 			pms_error(resp, 404);
 		return;
 	}
-	if (n == 5 && get && (strcmp(seg[3], "thumb") == 0 ||
-	    strcmp(seg[3], "art") == 0)) {
+	if (n == 5 && get &&
+	    (strcmp(seg[3], "thumb") == 0 || strcmp(seg[3], "art") == 0)) {
 		image_bytes(resp, selected(&it->img[seg[3][0] == 'a']));
 		return;
 	}
@@ -2819,8 +2875,8 @@ find_bytes(const char *hay, size_t len, const char *needle, size_t n)
 static void
 recode_latin1(struct fake_plex *p, struct fake_resp *resp)
 {
-	const struct item *it = p->latin1_rk ? item_find(p, p->latin1_rk) :
-	    NULL;
+	const struct item *it = p->latin1_rk ? item_find(p, p->latin1_rk)
+					     : NULL;
 	size_t i;
 
 	for (i = 0; it != NULL && i < it->files.n; i++) {
@@ -2899,29 +2955,29 @@ item_state(const struct fake_plex *p, const struct item *it)
 	json_object_set_new(o, "tagline", jstr(it->text[F_TAGLINE]));
 	json_object_set_new(o, "studio", jstr(it->text[F_STUDIO]));
 	json_object_set_new(o, "contentRating", jstr(it->text[F_CRATING]));
-	json_object_set_new(o, "originallyAvailableAt",
-	    jstr(it->text[F_DATE]));
-	json_object_set_new(o, "year", it->year >= 0 ?
-	    json_integer(it->year) : json_null());
-	json_object_set_new(o, "userRating", it->user_rating >= 0 ?
-	    json_real(it->user_rating) : json_null());
-	json_object_set_new(o, "rating", it->rating >= 0 ?
-	    json_real(it->rating) : json_null());
-	json_object_set_new(o, "audienceRating", it->audience_rating >= 0 ?
-	    json_real(it->audience_rating) : json_null());
+	json_object_set_new(o, "originallyAvailableAt", jstr(it->text[F_DATE]));
+	json_object_set_new(o, "year",
+	    it->year >= 0 ? json_integer(it->year) : json_null());
+	json_object_set_new(o, "userRating",
+	    it->user_rating >= 0 ? json_real(it->user_rating) : json_null());
+	json_object_set_new(o, "rating",
+	    it->rating >= 0 ? json_real(it->rating) : json_null());
+	json_object_set_new(o, "audienceRating",
+	    it->audience_rating >= 0 ? json_real(it->audience_rating)
+				     : json_null());
 	for (t = 0; t < NTAG; t++)
 		json_object_set_new(o, tagtypes[t].state,
 		    strv_json(&it->tags[t]));
 	json_object_set_new(o, "locked", strv_json(&it->locked));
 	json_object_set_new(o, "files", strv_json(&it->files));
-	json_object_set_new(o, "thumbSha1", th && th->sha1[0] ?
-	    json_string(th->sha1) : json_null());
-	json_object_set_new(o, "artSha1", ar && ar->sha1[0] ?
-	    json_string(ar->sha1) : json_null());
-	json_object_set_new(o, "thumbSelected", th ? json_string(th->rk) :
-	    json_null());
-	json_object_set_new(o, "artSelected", ar ? json_string(ar->rk) :
-	    json_null());
+	json_object_set_new(o, "thumbSha1",
+	    th && th->sha1[0] ? json_string(th->sha1) : json_null());
+	json_object_set_new(o, "artSha1",
+	    ar && ar->sha1[0] ? json_string(ar->sha1) : json_null());
+	json_object_set_new(o, "thumbSelected",
+	    th ? json_string(th->rk) : json_null());
+	json_object_set_new(o, "artSelected",
+	    ar ? json_string(ar->rk) : json_null());
 	snprintf(buf, sizeof(buf), "/library/metadata/%s/thumb/%ld", it->rk,
 	    it->img_ts[0]);
 	json_object_set_new(o, "thumb", json_string(buf));
@@ -2945,22 +3001,26 @@ state_cb(void *payload)
 	process_scans(p);
 	t = s2p_monotonic();
 	for (i = 0; i < p->nsec; i++)
-		json_array_append_new(secs, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:o, s:b}", "key", p->sec[i].key, "title",
-		    p->sec[i].title, "type", p->sec[i].type, "uuid",
-		    p->sec[i].uuid, "locations", strv_json(&p->sec[i].locs),
-		    "refreshing", t < p->sec[i].refresh_until));
+		json_array_append_new(secs,
+		    json_pack("{s:s, s:s, s:s, s:s, "
+			      "s:o, s:b}",
+			"key", p->sec[i].key, "title", p->sec[i].title, "type",
+			p->sec[i].type, "uuid", p->sec[i].uuid, "locations",
+			strv_json(&p->sec[i].locs), "refreshing",
+			t < p->sec[i].refresh_until));
 	for (i = 0; i < p->nitems; i++)
 		json_array_append_new(items, item_state(p, p->items[i]));
 	for (i = 0; i < p->npend; i++)
-		json_array_append_new(pend, json_pack("{s:s, s:b}", "file",
-		    p->pend[i].file, "scanning", p->pend[i].due > 0));
-	json_object_set_new(o, "server", json_pack("{s:s, s:s, s:s, s:b, "
-	    "s:b, s:b, s:I, s:I}", "machineIdentifier", p->machine_id,
-	    "version", PMS_VERSION, "friendlyName", p->friendly, "strict",
-	    p->strict, "loose_file", p->loose_file, "truncate_tags",
-	    p->truncate_tags, "scan_ms", (json_int_t)p->scan_ms, "page_cap",
-	    (json_int_t)p->page_cap));
+		json_array_append_new(pend,
+		    json_pack("{s:s, s:b}", "file", p->pend[i].file, "scanning",
+			p->pend[i].due > 0));
+	json_object_set_new(o, "server",
+	    json_pack("{s:s, s:s, s:s, s:b, "
+		      "s:b, s:b, s:I, s:I}",
+		"machineIdentifier", p->machine_id, "version", PMS_VERSION,
+		"friendlyName", p->friendly, "strict", p->strict, "loose_file",
+		p->loose_file, "truncate_tags", p->truncate_tags, "scan_ms",
+		(json_int_t)p->scan_ms, "page_cap", (json_int_t)p->page_cap));
 	json_object_set_new(o, "sections", secs);
 	json_object_set_new(o, "items", items);
 	json_object_set_new(o, "pending", pend);
@@ -2975,7 +3035,8 @@ json_strv(json_t *a, struct s2p_strv *out)
 
 	if (!json_is_array(a))
 		return -1;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return -1;
 		s2p_strv_push(out, json_string_value(v));
@@ -2995,12 +3056,12 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	if (json_is_string(rk)) {
 		it = item_find(p, json_string_value(rk));
 		if (!it) {
-			fake_resp_json(resp, 404, json_pack("{s:s}", "error",
-			    "no such ratingKey"));
+			fake_resp_json(resp, 404,
+			    json_pack("{s:s}", "error", "no such ratingKey"));
 			return;
 		}
 	} else {
-		struct s2p_strv files = { 0 };
+		struct s2p_strv files = {0};
 		struct agent a;
 		json_t *sj = json_object_get(j, "section");
 		long sec = -1;
@@ -3014,8 +3075,9 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 			    : section_for(p, files.v[0]);
 		if (sec < 0) {
 			s2p_strv_free(&files);
-			fake_resp_json(resp, 400, json_pack("{s:s}", "error",
-			    "need ratingKey, or files under a section"));
+			fake_resp_json(resp, 400,
+			    json_pack("{s:s}", "error",
+				"need ratingKey, or files under a section"));
 			return;
 		}
 		agent_from_file(&a, files.v[0]);
@@ -3032,12 +3094,12 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	v = json_object_get(j, "year");
 	if (json_is_integer(v) || json_is_null(v))
 		it->year = v && json_is_integer(v) ? (long)json_integer_value(v)
-		    : -1;
+						   : -1;
 	v = json_object_get(j, "userRating");
 	if (json_is_number(v) || json_is_null(v))
 		it->user_rating = json_is_number(v) ? json_number_value(v) : -1;
 	for (t = 0; t < NTAG; t++) {
-		struct s2p_strv tv = { 0 };
+		struct s2p_strv tv = {0};
 
 		if (json_strv(json_object_get(j, tagtypes[t].state), &tv) == 0)
 			set_tags(p, it, t, &tv);
@@ -3050,7 +3112,7 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	}
 	v = json_object_get(j, "files");
 	if (json_is_array(v) && json_is_string(rk)) {
-		struct s2p_strv files = { 0 };
+		struct s2p_strv files = {0};
 
 		if (json_strv(v, &files) == 0 && files.n) {
 			s2p_strv_free(&it->files);
@@ -3063,8 +3125,8 @@ ctl_item(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	if (json_is_integer(v))
 		it->added_at = (long)json_integer_value(v);
 	v = json_object_get(j, "updatedAt");
-	it->updated_at = json_is_integer(v) ? (long)json_integer_value(v) :
-	    now_epoch();
+	it->updated_at = json_is_integer(v) ? (long)json_integer_value(v)
+					    : now_epoch();
 	fake_resp_json(resp, 200, item_state(p, it));
 }
 
@@ -3087,8 +3149,9 @@ ctl_config(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 	if ((v = json_object_get(j, "latin1_rk")) &&
 	    (json_is_string(v) || json_is_null(v))) {
 		free(p->latin1_rk);
-		p->latin1_rk = json_is_string(v) ?
-		    s2p_xstrdup(json_string_value(v)) : NULL;
+		p->latin1_rk = json_is_string(v)
+		    ? s2p_xstrdup(json_string_value(v))
+		    : NULL;
 	}
 	if ((v = json_object_get(j, "token")) && json_is_string(v)) {
 		free(p->token);
@@ -3098,8 +3161,7 @@ ctl_config(struct fake_plex *p, json_t *j, struct fake_resp *resp)
 }
 
 static int
-control_cb(const struct fake_req *req, struct fake_resp *resp,
-    void *payload)
+control_cb(const struct fake_req *req, struct fake_resp *resp, void *payload)
 {
 	struct fake_plex *p = payload;
 	char buf[1024], *seg[4];
@@ -3112,8 +3174,9 @@ control_cb(const struct fake_req *req, struct fake_resp *resp,
 		j = json_loads(req->body_len ? req->body : "{}", 0, NULL);
 		if (!json_is_object(j)) {
 			json_decref(j);
-			fake_resp_json(resp, 400, json_pack("{s:s}", "error",
-			    "body must be a JSON object"));
+			fake_resp_json(resp, 400,
+			    json_pack("{s:s}", "error",
+				"body must be a JSON object"));
 			return 1;
 		}
 	}
@@ -3127,8 +3190,8 @@ control_cb(const struct fake_req *req, struct fake_resp *resp,
 			item_delete(p, it);
 			fake_resp_json(resp, 200, json_object());
 		} else {
-			fake_resp_json(resp, 404, json_pack("{s:s}", "error",
-			    "no such ratingKey"));
+			fake_resp_json(resp, 404,
+			    json_pack("{s:s}", "error", "no such ratingKey"));
 		}
 	} else if (n == 3 && strcmp(seg[0], "item") == 0 &&
 	    strcmp(seg[2], "rekey") == 0 && post) {
@@ -3139,19 +3202,19 @@ control_cb(const struct fake_req *req, struct fake_resp *resp,
 			free(it->rk);
 			it->rk = s2p_xasprintf("%ld", p->next_rk++);
 			it->added_at = it->updated_at = now_epoch();
-			fake_resp_json(resp, 200, json_pack("{s:s}",
-			    "ratingKey", it->rk));
+			fake_resp_json(resp, 200,
+			    json_pack("{s:s}", "ratingKey", it->rk));
 		} else {
-			fake_resp_json(resp, 404, json_pack("{s:s}", "error",
-			    "no such ratingKey"));
+			fake_resp_json(resp, 404,
+			    json_pack("{s:s}", "error", "no such ratingKey"));
 		}
 	} else if (n == 1 && strcmp(seg[0], "pending") == 0 && post) {
 		json_t *f = json_object_get(j, "file");
 		struct agent a;
 
 		if (!json_is_string(f)) {
-			fake_resp_json(resp, 400, json_pack("{s:s}", "error",
-			    "file missing"));
+			fake_resp_json(resp, 400,
+			    json_pack("{s:s}", "error", "file missing"));
 		} else {
 			agent_from_file(&a, json_string_value(f));
 			if (json_is_string(json_object_get(j, "title"))) {

@@ -80,11 +80,11 @@ struct scene {
 	char *details;
 	char *director;
 	char *date;
-	int rating100;         /* -1: null */
+	int rating100; /* -1: null */
 	int organized;
 	struct s2p_strv urls;
-	struct ent *studio;    /* NULL: none */
-	struct ent **perf;     /* sorted by id, like Stash's join tables */
+	struct ent *studio; /* NULL: none */
+	struct ent **perf;  /* sorted by id, like Stash's join tables */
 	size_t nperf;
 	struct ent **tags;
 	size_t ntags;
@@ -93,7 +93,7 @@ struct scene {
 	char *created_at;
 	char *updated_at;
 	long cover_version;
-	int cover_format;      /* 0 JPEG, 1 PNG, 2 WebP, 3 GIF */
+	int cover_format; /* 0 JPEG, 1 PNG, 2 WebP, 3 GIF */
 };
 
 struct fake_stash {
@@ -103,27 +103,27 @@ struct fake_stash {
 	long next_file_id;
 	struct entset performers, studios, tags;
 	char *plugin_id;
-	json_t *plugins;       /* plugin id -> settings object */
+	json_t *plugins; /* plugin id -> settings object */
 	/* authentication */
 	int require_auth;
-	char *api_key;         /* NULL: no key */
+	char *api_key;           /* NULL: no key */
 	struct s2p_strv cookies; /* session values issued, newest last */
-	double *born;          /* cookies.v[i] was issued at born[i] */
+	double *born;            /* cookies.v[i] was issued at born[i] */
 	char *cookie_base;
 	long cookie_serial;
 	/* switches */
-	long dblocked;         /* requests left to fail; < 0 forever */
+	long dblocked; /* requests left to fail; < 0 forever */
 	char *dblock_msg;
-	double fixed_clock;    /* > 0: pinned now */
-	char *external_host;   /* NULL: URLs on the request's Host */
+	double fixed_clock;  /* > 0: pinned now */
+	char *external_host; /* NULL: URLs on the request's Host */
 	unsigned long request_serial;
 	/* the request being served */
 	const struct fake_req *req;
 	int req_dblocked;
 };
 
-static const char *const secret_args[] = { "apikey", NULL };
-static const char *const secret_headers[] = { "ApiKey", NULL };
+static const char *const secret_args[] = {"apikey", NULL};
+static const char *const secret_headers[] = {"ApiKey", NULL};
 
 static double
 now_epoch(const struct fake_stash *st)
@@ -168,8 +168,9 @@ parse_time(const char *s)
 	long off = 0;
 	const char *z;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d,
-	    &h, &mi, &se, &n) != 6)
+	if (s == NULL ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se,
+		&n) != 6)
 		return 0;
 	z = s + n;
 	if (*z == '+' || *z == '-') {
@@ -178,8 +179,8 @@ parse_time(const char *s)
 		if (sscanf(z + 1, "%2d:%2d", &oh, &om) == 2)
 			off = (*z == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
 	}
-	return days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L +
-	    se - off;
+	return days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L + se -
+	    off;
 }
 
 static void
@@ -264,8 +265,8 @@ static void
 scene_add_file(struct fake_stash *st, struct scene *sc, const char *path,
     double duration)
 {
-	sc->files = s2p_xrealloc(sc->files, (sc->nfiles + 1) *
-	    sizeof(*sc->files));
+	sc->files = s2p_xrealloc(sc->files,
+	    (sc->nfiles + 1) * sizeof(*sc->files));
 	sc->files[sc->nfiles].id = ++st->next_file_id;
 	sc->files[sc->nfiles].path = s2p_xstrdup(path);
 	sc->files[sc->nfiles].duration = duration;
@@ -318,8 +319,8 @@ scene_by_id(const struct fake_stash *st, long id)
 static void
 scene_append(struct fake_stash *st, struct scene *sc)
 {
-	st->scenes = s2p_xrealloc(st->scenes, (st->nscenes + 1) *
-	    sizeof(*st->scenes));
+	st->scenes = s2p_xrealloc(st->scenes,
+	    (st->nscenes + 1) * sizeof(*st->scenes));
 	st->scenes[st->nscenes++] = sc;
 	if (sc->id > st->next_scene_id)
 		st->next_scene_id = sc->id;
@@ -329,8 +330,8 @@ scene_append(struct fake_stash *st, struct scene *sc)
 static void
 cookie_issue(struct fake_stash *st, char *v)
 {
-	st->born = s2p_xrealloc(st->born, (st->cookies.n + 1) *
-	    sizeof(*st->born));
+	st->born = s2p_xrealloc(st->born,
+	    (st->cookies.n + 1) * sizeof(*st->born));
 	st->born[st->cookies.n] = now_epoch(st);
 	s2p_strv_push_take(&st->cookies, v);
 }
@@ -354,8 +355,8 @@ fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
 	struct synth_lib lib;
 	size_t i, j;
 
-	synth_generate(&lib, o->scenes, o->seed, o->root ? o->root
-	    : "/data/videos");
+	synth_generate(&lib, o->scenes, o->seed,
+	    o->root ? o->root : "/data/videos");
 	for (i = 0; i < lib.n; i++) {
 		const struct synth_scene *s = &lib.v[i];
 		struct scene *sc = s2p_xcalloc(1, sizeof(*sc));
@@ -375,23 +376,22 @@ fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
 		for (j = 0; j < s->ntags; j++)
 			entlist_add(&sc->tags, &sc->ntags,
 			    ent_intern(&st->tags, s->tags[j]));
-		scene_add_file(st, sc, s->path, 600.0 + (double)(s->id % 50)
-		    * 37.5);
+		scene_add_file(st, sc, s->path,
+		    600.0 + (double)(s->id % 50) * 37.5);
 		sc->created_at = s2p_xstrdup(s->created_at);
 		sc->updated_at = s2p_xstrdup(s->updated_at);
 		sc->cover_version = 1;
 		scene_append(st, sc);
 	}
 	synth_free(&lib);
-	st->plugin_id = s2p_xstrdup(o->plugin_id ? o->plugin_id
-	    : "Stash2Plex");
+	st->plugin_id = s2p_xstrdup(o->plugin_id ? o->plugin_id : "Stash2Plex");
 	st->plugins = json_object();
 	if (o->settings && json_is_object(o->settings))
 		json_object_set_new(st->plugins, st->plugin_id,
 		    json_deep_copy(o->settings));
 	st->require_auth = o->require_auth;
 	st->api_key = o->api_key && *o->api_key ? s2p_xstrdup(o->api_key)
-	    : NULL;
+						: NULL;
 	st->fixed_clock = o->fixed_clock;
 	if (o->session_cookie && *o->session_cookie) {
 		st->cookie_base = s2p_xstrdup(o->session_cookie);
@@ -429,309 +429,315 @@ fake_stash_free(struct fake_stash *st)
 /* ------------------------------------------------------------------ */
 /* Schema subset (names and types as in Stash v0.30.1's schema)   */
 
-#define F(n, t, a) { n, t, a }
-#define END { NULL, NULL, NULL }
+#define F(n, t, a)                                                             \
+	{                                                                      \
+		n, t, a                                                        \
+	}
+#define END                                                                    \
+	{                                                                      \
+		NULL, NULL, NULL                                               \
+	}
 
 static const struct fake_gql_field query_fields[] = {
-	F("findScene", "Scene", "id:ID,checksum:String"),
-	F("findScenes", "FindScenesResultType!", "scene_filter:SceneFilterType,"
-	    "scene_ids:[Int!],ids:[ID!],filter:FindFilterType"),
-	F("findPerformer", "Performer", "id:ID!"),
-	F("findStudio", "Studio", "id:ID!"),
-	F("findTag", "Tag", "id:ID!"),
-	F("configuration", "ConfigResult!", NULL),
-	F("version", "Version!", NULL),
-	END,
+    F("findScene", "Scene", "id:ID,checksum:String"),
+    F("findScenes", "FindScenesResultType!",
+	"scene_filter:SceneFilterType,"
+	"scene_ids:[Int!],ids:[ID!],filter:FindFilterType"),
+    F("findPerformer", "Performer", "id:ID!"),
+    F("findStudio", "Studio", "id:ID!"),
+    F("findTag", "Tag", "id:ID!"),
+    F("configuration", "ConfigResult!", NULL),
+    F("version", "Version!", NULL),
+    END,
 };
 
 static const struct fake_gql_field mutation_fields[] = {
-	F("sceneUpdate", "Scene", "input:SceneUpdateInput!"),
-	F("configurePlugin", "Map!", "plugin_id:ID!,input:Map!"),
-	END,
+    F("sceneUpdate", "Scene", "input:SceneUpdateInput!"),
+    F("configurePlugin", "Map!", "plugin_id:ID!,input:Map!"),
+    END,
 };
 
 static const struct fake_gql_field scene_fields[] = {
-	F("id", "ID!", NULL),
-	F("title", "String", NULL),
-	F("code", "String", NULL),
-	F("details", "String", NULL),
-	F("director", "String", NULL),
-	F("url", "String", NULL),
-	F("urls", "[String!]!", NULL),
-	F("date", "String", NULL),
-	F("rating100", "Int", NULL),
-	F("organized", "Boolean!", NULL),
-	F("o_counter", "Int", NULL),
-	F("interactive", "Boolean!", NULL),
-	F("interactive_speed", "Int", NULL),
-	F("created_at", "Time!", NULL),
-	F("updated_at", "Time!", NULL),
-	F("last_played_at", "Time", NULL),
-	F("resume_time", "Float", NULL),
-	F("play_duration", "Float", NULL),
-	F("play_count", "Int", NULL),
-	F("play_history", "[Time!]!", NULL),
-	F("o_history", "[Time!]!", NULL),
-	F("files", "[VideoFile!]!", NULL),
-	F("paths", "ScenePathsType!", NULL),
-	F("studio", "Studio", NULL),
-	F("groups", "[SceneGroup!]!", NULL),
-	F("movies", "[SceneMovie!]!", NULL),
-	F("tags", "[Tag!]!", NULL),
-	F("performers", "[Performer!]!", NULL),
-	END,
+    F("id", "ID!", NULL),
+    F("title", "String", NULL),
+    F("code", "String", NULL),
+    F("details", "String", NULL),
+    F("director", "String", NULL),
+    F("url", "String", NULL),
+    F("urls", "[String!]!", NULL),
+    F("date", "String", NULL),
+    F("rating100", "Int", NULL),
+    F("organized", "Boolean!", NULL),
+    F("o_counter", "Int", NULL),
+    F("interactive", "Boolean!", NULL),
+    F("interactive_speed", "Int", NULL),
+    F("created_at", "Time!", NULL),
+    F("updated_at", "Time!", NULL),
+    F("last_played_at", "Time", NULL),
+    F("resume_time", "Float", NULL),
+    F("play_duration", "Float", NULL),
+    F("play_count", "Int", NULL),
+    F("play_history", "[Time!]!", NULL),
+    F("o_history", "[Time!]!", NULL),
+    F("files", "[VideoFile!]!", NULL),
+    F("paths", "ScenePathsType!", NULL),
+    F("studio", "Studio", NULL),
+    F("groups", "[SceneGroup!]!", NULL),
+    F("movies", "[SceneMovie!]!", NULL),
+    F("tags", "[Tag!]!", NULL),
+    F("performers", "[Performer!]!", NULL),
+    END,
 };
 
 static const struct fake_gql_field video_file_fields[] = {
-	F("id", "ID!", NULL),
-	F("path", "String!", NULL),
-	F("basename", "String!", NULL),
-	F("size", "Int64!", NULL),
-	F("format", "String!", NULL),
-	F("width", "Int!", NULL),
-	F("height", "Int!", NULL),
-	F("duration", "Float!", NULL),
-	F("video_codec", "String!", NULL),
-	F("audio_codec", "String!", NULL),
-	F("frame_rate", "Float!", NULL),
-	F("bit_rate", "Int!", NULL),
-	F("mod_time", "Time!", NULL),
-	F("created_at", "Time!", NULL),
-	F("updated_at", "Time!", NULL),
-	END,
+    F("id", "ID!", NULL),
+    F("path", "String!", NULL),
+    F("basename", "String!", NULL),
+    F("size", "Int64!", NULL),
+    F("format", "String!", NULL),
+    F("width", "Int!", NULL),
+    F("height", "Int!", NULL),
+    F("duration", "Float!", NULL),
+    F("video_codec", "String!", NULL),
+    F("audio_codec", "String!", NULL),
+    F("frame_rate", "Float!", NULL),
+    F("bit_rate", "Int!", NULL),
+    F("mod_time", "Time!", NULL),
+    F("created_at", "Time!", NULL),
+    F("updated_at", "Time!", NULL),
+    END,
 };
 
 static const struct fake_gql_field paths_fields[] = {
-	F("screenshot", "String", NULL),
-	F("preview", "String", NULL),
-	F("stream", "String", NULL),
-	F("webp", "String", NULL),
-	F("vtt", "String", NULL),
-	F("sprite", "String", NULL),
-	F("funscript", "String", NULL),
-	F("interactive_heatmap", "String", NULL),
-	F("caption", "String", NULL),
-	END,
+    F("screenshot", "String", NULL),
+    F("preview", "String", NULL),
+    F("stream", "String", NULL),
+    F("webp", "String", NULL),
+    F("vtt", "String", NULL),
+    F("sprite", "String", NULL),
+    F("funscript", "String", NULL),
+    F("interactive_heatmap", "String", NULL),
+    F("caption", "String", NULL),
+    END,
 };
 
 static const struct fake_gql_field studio_fields[] = {
-	F("id", "ID!", NULL),
-	F("name", "String!", NULL),
-	F("parent_studio", "Studio", NULL),
-	F("aliases", "[String!]!", NULL),
-	END,
+    F("id", "ID!", NULL),
+    F("name", "String!", NULL),
+    F("parent_studio", "Studio", NULL),
+    F("aliases", "[String!]!", NULL),
+    END,
 };
 
 static const struct fake_gql_field performer_fields[] = {
-	F("id", "ID!", NULL),
-	F("name", "String!", NULL),
-	F("disambiguation", "String", NULL),
-	F("alias_list", "[String!]!", NULL),
-	END,
+    F("id", "ID!", NULL),
+    F("name", "String!", NULL),
+    F("disambiguation", "String", NULL),
+    F("alias_list", "[String!]!", NULL),
+    END,
 };
 
 static const struct fake_gql_field tag_fields[] = {
-	F("id", "ID!", NULL),
-	F("name", "String!", NULL),
-	F("sort_name", "String", NULL),
-	F("aliases", "[String!]!", NULL),
-	END,
+    F("id", "ID!", NULL),
+    F("name", "String!", NULL),
+    F("sort_name", "String", NULL),
+    F("aliases", "[String!]!", NULL),
+    END,
 };
 
 static const struct fake_gql_field scene_group_fields[] = {
-	F("group", "Group!", NULL),
-	F("scene_index", "Int", NULL),
-	END,
+    F("group", "Group!", NULL),
+    F("scene_index", "Int", NULL),
+    END,
 };
 
 static const struct fake_gql_field group_fields[] = {
-	F("id", "ID!", NULL),
-	F("name", "String!", NULL),
-	END,
+    F("id", "ID!", NULL),
+    F("name", "String!", NULL),
+    END,
 };
 
 static const struct fake_gql_field scene_movie_fields[] = {
-	F("movie", "Movie!", NULL),
-	F("scene_index", "Int", NULL),
-	END,
+    F("movie", "Movie!", NULL),
+    F("scene_index", "Int", NULL),
+    END,
 };
 
 static const struct fake_gql_field find_scenes_fields[] = {
-	F("count", "Int!", NULL),
-	F("duration", "Float!", NULL),
-	F("filesize", "Float!", NULL),
-	F("scenes", "[Scene!]!", NULL),
-	END,
+    F("count", "Int!", NULL),
+    F("duration", "Float!", NULL),
+    F("filesize", "Float!", NULL),
+    F("scenes", "[Scene!]!", NULL),
+    END,
 };
 
 static const struct fake_gql_field config_fields[] = {
-	F("general", "ConfigGeneralResult!", NULL),
-	F("plugins", "PluginConfigMap!", "include:[ID!]"),
-	END,
+    F("general", "ConfigGeneralResult!", NULL),
+    F("plugins", "PluginConfigMap!", "include:[ID!]"),
+    END,
 };
 
 static const struct fake_gql_field config_general_fields[] = {
-	F("apiKey", "String!", NULL),
-	END,
+    F("apiKey", "String!", NULL),
+    END,
 };
 
 static const struct fake_gql_field version_fields[] = {
-	F("version", "String", NULL),
-	F("hash", "String!", NULL),
-	F("build_time", "String!", NULL),
-	END,
+    F("version", "String", NULL),
+    F("hash", "String!", NULL),
+    F("build_time", "String!", NULL),
+    END,
 };
 
 static const struct fake_gql_field find_filter_fields[] = {
-	F("q", "String", NULL),
-	F("page", "Int", NULL),
-	F("per_page", "Int", NULL),
-	F("sort", "String", NULL),
-	F("direction", "SortDirectionEnum", NULL),
-	END,
+    F("q", "String", NULL),
+    F("page", "Int", NULL),
+    F("per_page", "Int", NULL),
+    F("sort", "String", NULL),
+    F("direction", "SortDirectionEnum", NULL),
+    END,
 };
 
 static const struct fake_gql_field scene_filter_fields[] = {
-	F("AND", "SceneFilterType", NULL),
-	F("OR", "SceneFilterType", NULL),
-	F("NOT", "SceneFilterType", NULL),
-	F("id", "IntCriterionInput", NULL),
-	F("organized", "Boolean", NULL),
-	F("performers", "MultiCriterionInput", NULL),
-	F("studios", "HierarchicalMultiCriterionInput", NULL),
-	F("tags", "HierarchicalMultiCriterionInput", NULL),
-	F("created_at", "TimestampCriterionInput", NULL),
-	F("updated_at", "TimestampCriterionInput", NULL),
-	F("path", "StringCriterionInput", NULL),
-	END,
+    F("AND", "SceneFilterType", NULL),
+    F("OR", "SceneFilterType", NULL),
+    F("NOT", "SceneFilterType", NULL),
+    F("id", "IntCriterionInput", NULL),
+    F("organized", "Boolean", NULL),
+    F("performers", "MultiCriterionInput", NULL),
+    F("studios", "HierarchicalMultiCriterionInput", NULL),
+    F("tags", "HierarchicalMultiCriterionInput", NULL),
+    F("created_at", "TimestampCriterionInput", NULL),
+    F("updated_at", "TimestampCriterionInput", NULL),
+    F("path", "StringCriterionInput", NULL),
+    END,
 };
 
 static const struct fake_gql_field string_crit_fields[] = {
-	F("value", "String!", NULL),
-	F("modifier", "CriterionModifier!", NULL),
-	END,
+    F("value", "String!", NULL),
+    F("modifier", "CriterionModifier!", NULL),
+    END,
 };
 
 static const struct fake_gql_field int_crit_fields[] = {
-	F("value", "Int!", NULL),
-	F("value2", "Int", NULL),
-	F("modifier", "CriterionModifier!", NULL),
-	END,
+    F("value", "Int!", NULL),
+    F("value2", "Int", NULL),
+    F("modifier", "CriterionModifier!", NULL),
+    END,
 };
 
 static const struct fake_gql_field multi_crit_fields[] = {
-	F("value", "[ID!]", NULL),
-	F("modifier", "CriterionModifier!", NULL),
-	F("excludes", "[ID!]", NULL),
-	END,
+    F("value", "[ID!]", NULL),
+    F("modifier", "CriterionModifier!", NULL),
+    F("excludes", "[ID!]", NULL),
+    END,
 };
 
 static const struct fake_gql_field hier_crit_fields[] = {
-	F("value", "[ID!]", NULL),
-	F("modifier", "CriterionModifier!", NULL),
-	F("depth", "Int", NULL),
-	F("excludes", "[ID!]", NULL),
-	END,
+    F("value", "[ID!]", NULL),
+    F("modifier", "CriterionModifier!", NULL),
+    F("depth", "Int", NULL),
+    F("excludes", "[ID!]", NULL),
+    END,
 };
 
 static const struct fake_gql_field ts_crit_fields[] = {
-	F("value", "String!", NULL),
-	F("value2", "String", NULL),
-	F("modifier", "CriterionModifier!", NULL),
-	END,
+    F("value", "String!", NULL),
+    F("value2", "String", NULL),
+    F("modifier", "CriterionModifier!", NULL),
+    END,
 };
 
 static const struct fake_gql_field scene_update_fields[] = {
-	F("clientMutationId", "String", NULL),
-	F("id", "ID!", NULL),
-	F("title", "String", NULL),
-	F("code", "String", NULL),
-	F("details", "String", NULL),
-	F("director", "String", NULL),
-	F("url", "String", NULL),
-	F("urls", "[String!]", NULL),
-	F("date", "String", NULL),
-	F("rating100", "Int", NULL),
-	F("o_counter", "Int", NULL),
-	F("organized", "Boolean", NULL),
-	F("studio_id", "ID", NULL),
-	F("gallery_ids", "[ID!]", NULL),
-	F("performer_ids", "[ID!]", NULL),
-	F("tag_ids", "[ID!]", NULL),
-	F("cover_image", "String", NULL),
-	F("resume_time", "Float", NULL),
-	F("play_duration", "Float", NULL),
-	F("play_count", "Int", NULL),
-	F("primary_file_id", "ID", NULL),
-	END,
+    F("clientMutationId", "String", NULL),
+    F("id", "ID!", NULL),
+    F("title", "String", NULL),
+    F("code", "String", NULL),
+    F("details", "String", NULL),
+    F("director", "String", NULL),
+    F("url", "String", NULL),
+    F("urls", "[String!]", NULL),
+    F("date", "String", NULL),
+    F("rating100", "Int", NULL),
+    F("o_counter", "Int", NULL),
+    F("organized", "Boolean", NULL),
+    F("studio_id", "ID", NULL),
+    F("gallery_ids", "[ID!]", NULL),
+    F("performer_ids", "[ID!]", NULL),
+    F("tag_ids", "[ID!]", NULL),
+    F("cover_image", "String", NULL),
+    F("resume_time", "Float", NULL),
+    F("play_duration", "Float", NULL),
+    F("play_count", "Int", NULL),
+    F("primary_file_id", "ID", NULL),
+    END,
 };
 
 static const struct fake_gql_field sort_dir_values[] = {
-	F("ASC", NULL, NULL),
-	F("DESC", NULL, NULL),
-	END,
+    F("ASC", NULL, NULL),
+    F("DESC", NULL, NULL),
+    END,
 };
 
 static const struct fake_gql_field modifier_values[] = {
-	F("EQUALS", NULL, NULL),
-	F("NOT_EQUALS", NULL, NULL),
-	F("GREATER_THAN", NULL, NULL),
-	F("LESS_THAN", NULL, NULL),
-	F("IS_NULL", NULL, NULL),
-	F("NOT_NULL", NULL, NULL),
-	F("INCLUDES_ALL", NULL, NULL),
-	F("INCLUDES", NULL, NULL),
-	F("EXCLUDES", NULL, NULL),
-	F("MATCHES_REGEX", NULL, NULL),
-	F("NOT_MATCHES_REGEX", NULL, NULL),
-	F("BETWEEN", NULL, NULL),
-	F("NOT_BETWEEN", NULL, NULL),
-	END,
+    F("EQUALS", NULL, NULL),
+    F("NOT_EQUALS", NULL, NULL),
+    F("GREATER_THAN", NULL, NULL),
+    F("LESS_THAN", NULL, NULL),
+    F("IS_NULL", NULL, NULL),
+    F("NOT_NULL", NULL, NULL),
+    F("INCLUDES_ALL", NULL, NULL),
+    F("INCLUDES", NULL, NULL),
+    F("EXCLUDES", NULL, NULL),
+    F("MATCHES_REGEX", NULL, NULL),
+    F("NOT_MATCHES_REGEX", NULL, NULL),
+    F("BETWEEN", NULL, NULL),
+    F("NOT_BETWEEN", NULL, NULL),
+    END,
 };
 
 static const struct fake_gql_type types[] = {
-	{ "Query", FAKE_GQL_OBJECT, query_fields },
-	{ "Mutation", FAKE_GQL_OBJECT, mutation_fields },
-	{ "Scene", FAKE_GQL_OBJECT, scene_fields },
-	{ "VideoFile", FAKE_GQL_OBJECT, video_file_fields },
-	{ "ScenePathsType", FAKE_GQL_OBJECT, paths_fields },
-	{ "Studio", FAKE_GQL_OBJECT, studio_fields },
-	{ "Performer", FAKE_GQL_OBJECT, performer_fields },
-	{ "Tag", FAKE_GQL_OBJECT, tag_fields },
-	{ "SceneGroup", FAKE_GQL_OBJECT, scene_group_fields },
-	{ "Group", FAKE_GQL_OBJECT, group_fields },
-	{ "SceneMovie", FAKE_GQL_OBJECT, scene_movie_fields },
-	{ "Movie", FAKE_GQL_OBJECT, group_fields },
-	{ "FindScenesResultType", FAKE_GQL_OBJECT, find_scenes_fields },
-	{ "ConfigResult", FAKE_GQL_OBJECT, config_fields },
-	{ "ConfigGeneralResult", FAKE_GQL_OBJECT, config_general_fields },
-	{ "Version", FAKE_GQL_OBJECT, version_fields },
-	{ "FindFilterType", FAKE_GQL_INPUT, find_filter_fields },
-	{ "SceneFilterType", FAKE_GQL_INPUT, scene_filter_fields },
-	{ "IntCriterionInput", FAKE_GQL_INPUT, int_crit_fields },
-	{ "StringCriterionInput", FAKE_GQL_INPUT, string_crit_fields },
-	{ "MultiCriterionInput", FAKE_GQL_INPUT, multi_crit_fields },
-	{ "HierarchicalMultiCriterionInput", FAKE_GQL_INPUT,
-	    hier_crit_fields },
-	{ "TimestampCriterionInput", FAKE_GQL_INPUT, ts_crit_fields },
-	{ "SceneUpdateInput", FAKE_GQL_INPUT, scene_update_fields },
-	{ "SortDirectionEnum", FAKE_GQL_ENUM, sort_dir_values },
-	{ "CriterionModifier", FAKE_GQL_ENUM, modifier_values },
-	{ "ID", FAKE_GQL_SCALAR, NULL },
-	{ "String", FAKE_GQL_SCALAR, NULL },
-	{ "Int", FAKE_GQL_SCALAR, NULL },
-	{ "Int64", FAKE_GQL_SCALAR, NULL },
-	{ "Float", FAKE_GQL_SCALAR, NULL },
-	{ "Boolean", FAKE_GQL_SCALAR, NULL },
-	{ "Time", FAKE_GQL_SCALAR, NULL },
-	{ "Timestamp", FAKE_GQL_SCALAR, NULL },
-	{ "Map", FAKE_GQL_SCALAR, NULL },
-	{ "PluginConfigMap", FAKE_GQL_SCALAR, NULL },
-	{ "Any", FAKE_GQL_SCALAR, NULL },
-	{ NULL, FAKE_GQL_SCALAR, NULL },
+    {"Query", FAKE_GQL_OBJECT, query_fields},
+    {"Mutation", FAKE_GQL_OBJECT, mutation_fields},
+    {"Scene", FAKE_GQL_OBJECT, scene_fields},
+    {"VideoFile", FAKE_GQL_OBJECT, video_file_fields},
+    {"ScenePathsType", FAKE_GQL_OBJECT, paths_fields},
+    {"Studio", FAKE_GQL_OBJECT, studio_fields},
+    {"Performer", FAKE_GQL_OBJECT, performer_fields},
+    {"Tag", FAKE_GQL_OBJECT, tag_fields},
+    {"SceneGroup", FAKE_GQL_OBJECT, scene_group_fields},
+    {"Group", FAKE_GQL_OBJECT, group_fields},
+    {"SceneMovie", FAKE_GQL_OBJECT, scene_movie_fields},
+    {"Movie", FAKE_GQL_OBJECT, group_fields},
+    {"FindScenesResultType", FAKE_GQL_OBJECT, find_scenes_fields},
+    {"ConfigResult", FAKE_GQL_OBJECT, config_fields},
+    {"ConfigGeneralResult", FAKE_GQL_OBJECT, config_general_fields},
+    {"Version", FAKE_GQL_OBJECT, version_fields},
+    {"FindFilterType", FAKE_GQL_INPUT, find_filter_fields},
+    {"SceneFilterType", FAKE_GQL_INPUT, scene_filter_fields},
+    {"IntCriterionInput", FAKE_GQL_INPUT, int_crit_fields},
+    {"StringCriterionInput", FAKE_GQL_INPUT, string_crit_fields},
+    {"MultiCriterionInput", FAKE_GQL_INPUT, multi_crit_fields},
+    {"HierarchicalMultiCriterionInput", FAKE_GQL_INPUT, hier_crit_fields},
+    {"TimestampCriterionInput", FAKE_GQL_INPUT, ts_crit_fields},
+    {"SceneUpdateInput", FAKE_GQL_INPUT, scene_update_fields},
+    {"SortDirectionEnum", FAKE_GQL_ENUM, sort_dir_values},
+    {"CriterionModifier", FAKE_GQL_ENUM, modifier_values},
+    {"ID", FAKE_GQL_SCALAR, NULL},
+    {"String", FAKE_GQL_SCALAR, NULL},
+    {"Int", FAKE_GQL_SCALAR, NULL},
+    {"Int64", FAKE_GQL_SCALAR, NULL},
+    {"Float", FAKE_GQL_SCALAR, NULL},
+    {"Boolean", FAKE_GQL_SCALAR, NULL},
+    {"Time", FAKE_GQL_SCALAR, NULL},
+    {"Timestamp", FAKE_GQL_SCALAR, NULL},
+    {"Map", FAKE_GQL_SCALAR, NULL},
+    {"PluginConfigMap", FAKE_GQL_SCALAR, NULL},
+    {"Any", FAKE_GQL_SCALAR, NULL},
+    {NULL, FAKE_GQL_SCALAR, NULL},
 };
 
-static const struct fake_gql_schema schema = { types, "Query", "Mutation" };
+static const struct fake_gql_schema schema = {types, "Query", "Mutation"};
 
 /* ------------------------------------------------------------------ */
 /* Resolvers                                                           */
@@ -796,10 +802,11 @@ parse_id(const char *s, long *out, char **err)
 
 	errno = 0;
 	v = s ? strtol(s, &end, 10) : 0;
-	if (s == NULL || *s == '\0' || *end || errno || isspace((unsigned
-	    char)*s)) {
+	if (s == NULL || *s == '\0' || *end || errno ||
+	    isspace((unsigned char)*s)) {
 		*err = s2p_xasprintf("strconv.Atoi: parsing \"%s\": invalid "
-		    "syntax", s ? s : "");
+				     "syntax",
+		    s ? s : "");
 		return -1;
 	}
 	*out = v;
@@ -813,13 +820,15 @@ static char *
 base_url(const struct fake_stash *st)
 {
 	const char *host = st->req ? fake_req_header(st->req, "Host") : NULL;
-	const char *proto = st->req ? fake_req_header(st->req,
-	    "X-Forwarded-Proto") : NULL;
+	const char *proto = st->req
+	    ? fake_req_header(st->req, "X-Forwarded-Proto")
+	    : NULL;
 
 	if (st->external_host != NULL)
 		return s2p_xstrdup(st->external_host);
-	return s2p_xasprintf("%s://%s", proto && strcmp(proto, "https") == 0
-	    ? "https" : "http", host ? host : "127.0.0.1");
+	return s2p_xasprintf("%s://%s",
+	    proto && strcmp(proto, "https") == 0 ? "https" : "http",
+	    host ? host : "127.0.0.1");
 }
 
 static json_t *
@@ -873,7 +882,7 @@ resolve_scene(struct fake_stash *st, struct scene *sc, const char *f,
 		out->value = jstr_or_null(sc->date);
 	} else if (strcmp(f, "rating100") == 0) {
 		out->value = sc->rating100 >= 0 ? json_integer(sc->rating100)
-		    : NULL;
+						: NULL;
 	} else if (strcmp(f, "organized") == 0) {
 		out->value = json_boolean(sc->organized);
 	} else if (strcmp(f, "o_counter") == 0 ||
@@ -921,12 +930,12 @@ resolve_paths(struct fake_stash *st, struct scene *sc, const char *f,
 	char *base = base_url(st);
 
 	if (strcmp(f, "screenshot") == 0)
-		out->value = json_sprintf("%s/scene/%ld/screenshot?t=%ld",
-		    base, sc->id, parse_time(sc->updated_at));
+		out->value = json_sprintf("%s/scene/%ld/screenshot?t=%ld", base,
+		    sc->id, parse_time(sc->updated_at));
 	else if (strcmp(f, "stream") == 0)
 		out->value = st->api_key
 		    ? json_sprintf("%s/scene/%ld/stream?apikey=%s", base,
-		    sc->id, st->api_key)
+			  sc->id, st->api_key)
 		    : json_sprintf("%s/scene/%ld/stream", base, sc->id);
 	else if (strcmp(f, "vtt") == 0)
 		out->value = json_sprintf("%s/scene/%ld_thumbs.vtt", base,
@@ -952,8 +961,8 @@ resolve_file(struct vfile *vf, const char *f, struct fake_gql_result *out)
 	else if (strcmp(f, "basename") == 0)
 		out->value = json_string(slash ? slash + 1 : vf->path);
 	else if (strcmp(f, "size") == 0)
-		out->value = json_integer((json_int_t)(vf->duration *
-		    1000000.0));
+		out->value = json_integer(
+		    (json_int_t)(vf->duration * 1000000.0));
 	else if (strcmp(f, "format") == 0)
 		out->value = json_string("mp4");
 	else if (strcmp(f, "width") == 0)
@@ -1011,15 +1020,15 @@ findres_free(void *p)
 static int
 match_multi(struct ent **v, size_t n, json_t *crit, char **err)
 {
-	const char *mod = json_string_value(json_object_get(crit,
-	    "modifier"));
+	const char *mod = json_string_value(json_object_get(crit, "modifier"));
 	json_t *vals = json_object_get(crit, "value");
 	json_t *excl = json_object_get(crit, "excludes");
 	size_t i, j, hits = 0, want = json_array_size(vals);
 	json_t *it;
 	int ok;
 
-	json_array_foreach(vals, i, it) {
+	json_array_foreach(vals, i, it)
+	{
 		long id;
 
 		if (parse_id(json_string_value(it), &id, err) < 0)
@@ -1042,7 +1051,8 @@ match_multi(struct ent **v, size_t n, json_t *crit, char **err)
 		*err = s2p_xasprintf("unsupported modifier %s", mod);
 		return -1;
 	}
-	json_array_foreach(excl, i, it) {
+	json_array_foreach(excl, i, it)
+	{
 		long id;
 
 		if (parse_id(json_string_value(it), &id, err) < 0)
@@ -1060,8 +1070,7 @@ static int
 match_timestamp(const struct fake_stash *st, const char *col, json_t *crit,
     char **err)
 {
-	const char *mod = json_string_value(json_object_get(crit,
-	    "modifier"));
+	const char *mod = json_string_value(json_object_get(crit, "modifier"));
 	const char *v = json_string_value(json_object_get(crit, "value"));
 	const char *v2 = json_string_value(json_object_get(crit, "value2"));
 	char upper[40];
@@ -1097,8 +1106,7 @@ match_timestamp(const struct fake_stash *st, const char *col, json_t *crit,
 static int
 match_int(long col, json_t *crit, char **err)
 {
-	const char *mod = json_string_value(json_object_get(crit,
-	    "modifier"));
+	const char *mod = json_string_value(json_object_get(crit, "modifier"));
 	long v = (long)json_integer_value(json_object_get(crit, "value"));
 	long v2 = (long)json_integer_value(json_object_get(crit, "value2"));
 
@@ -1130,8 +1138,7 @@ match_int(long col, json_t *crit, char **err)
 static int
 match_path(const struct scene *sc, json_t *crit, char **err)
 {
-	const char *mod = json_string_value(json_object_get(crit,
-	    "modifier"));
+	const char *mod = json_string_value(json_object_get(crit, "modifier"));
 	const char *v = json_string_value(json_object_get(crit, "value"));
 	size_t i;
 	int eq = 0, inc = 0;
@@ -1161,8 +1168,8 @@ match_path(const struct scene *sc, json_t *crit, char **err)
 
 /* 1 if sc matches the SceneFilterType f, 0 if not, -1 on error. */
 static int
-scene_matches(const struct fake_stash *st, const struct scene *sc,
-    json_t *f, char **err)
+scene_matches(const struct fake_stash *st, const struct scene *sc, json_t *f,
+    char **err)
 {
 	json_t *c;
 	int ok = 1, r;
@@ -1266,13 +1273,13 @@ natural_ci(const char *a, const char *b)
 	return (unsigned char)*a - (unsigned char)*b;
 }
 
-static const char *const sort_keys[] = { "id", "title", "date", "rating",
-	"created_at", "updated_at", "path", NULL };
+static const char *const sort_keys[] = {"id", "title", "date", "rating",
+    "created_at", "updated_at", "path", NULL};
 
 struct sortspec {
-	int key;               /* index in sort_keys, -1 unsorted */
+	int key; /* index in sort_keys, -1 unsorted */
 	int desc;
-	unsigned long salt;    /* unsorted: per-request shuffle */
+	unsigned long salt; /* unsorted: per-request shuffle */
 };
 
 /* NULL sorts first ascending, as in SQLite. */
@@ -1287,8 +1294,8 @@ cmp_nullable_str(const char *a, const char *b)
 static unsigned long
 shuffle_key(long id, unsigned long salt)
 {
-	unsigned long long x = (unsigned long long)id * 0x9E3779B97F4A7C15ULL
-	    ^ (unsigned long long)salt * 0xBF58476D1CE4E5B9ULL;
+	unsigned long long x = (unsigned long long)id * 0x9E3779B97F4A7C15ULL ^
+	    (unsigned long long)salt * 0xBF58476D1CE4E5B9ULL;
 
 	x ^= x >> 31;
 	x *= 0x94D049BB133111EBULL;
@@ -1318,15 +1325,15 @@ scene_cmp(const struct scene *a, const struct scene *b,
 	case 1:
 		snprintf(ia, sizeof(ia), "%ld", a->id);
 		snprintf(ib, sizeof(ib), "%ld", b->id);
-		c = natural_ci(a->title ? a->title : ia, b->title ? b->title
-		    : ib);
+		c = natural_ci(a->title ? a->title : ia,
+		    b->title ? b->title : ib);
 		break;
 	case 2:
 		c = cmp_nullable_str(a->date, b->date);
 		break;
 	case 3:
 		c = a->rating100 < b->rating100 ? -1
-		    : a->rating100 > b->rating100;
+						: a->rating100 > b->rating100;
 		break;
 	case 4:
 		c = strcmp(a->created_at, b->created_at);
@@ -1381,7 +1388,7 @@ find_scenes(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 	json_t *ids = json_object_get(args, "ids");
 	json_t *sids = json_object_get(args, "scene_ids");
 	struct findres *r = s2p_xcalloc(1, sizeof(*r));
-	struct sortspec sp = { -1, 0, 0 };
+	struct sortspec sp = {-1, 0, 0};
 	json_t *v;
 	long page = 1, per_page = 25;
 	int all = 0;
@@ -1393,7 +1400,7 @@ find_scenes(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 		if (json_is_string(v) && *json_string_value(v)) {
 			for (k = 0; sort_keys[k]; k++)
 				if (strcmp(sort_keys[k],
-				    json_string_value(v)) == 0)
+					json_string_value(v)) == 0)
 					sp.key = (int)k;
 			if (sp.key < 0) {
 				out->error = s2p_xasprintf("invalid sort: %s",
@@ -1424,13 +1431,14 @@ find_scenes(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 			size_t j;
 			int found = 0;
 
-			json_array_foreach(list, j, it) {
+			json_array_foreach(list, j, it)
+			{
 				long id;
 
 				if (json_is_integer(it)) {
 					id = (long)json_integer_value(it);
 				} else if (parse_id(json_string_value(it), &id,
-				    &err) < 0) {
+					       &err) < 0) {
 					out->error = err;
 					goto fail;
 				}
@@ -1464,8 +1472,8 @@ find_scenes(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 			end = start + (size_t)per_page;
 			if (end > r->n)
 				end = r->n;
-			memmove(r->v, r->v + start, (end - start) *
-			    sizeof(*r->v));
+			memmove(r->v, r->v + start,
+			    (end - start) * sizeof(*r->v));
 			r->n = end - start;
 		}
 	}
@@ -1505,17 +1513,16 @@ plugins_json(const struct fake_stash *st, json_t *include)
 	json_t *out = json_object(), *v;
 	const char *k;
 
-	json_object_foreach(st->plugins, k, v) {
+	json_object_foreach(st->plugins, k, v)
+	{
 		size_t i;
 		json_t *it;
 		int want = !json_is_array(include);
 
 		if (!json_is_object(v) || json_object_size(v) == 0)
 			continue;
-		json_array_foreach(include, i, it)
-			if (json_is_string(it) &&
-			    strcmp(json_string_value(it), k) == 0)
-				want = 1;
+		json_array_foreach(include, i, it) if (json_is_string(it) &&
+		    strcmp(json_string_value(it), k) == 0) want = 1;
 		if (want)
 			json_object_set_new(out, k, json_deep_copy(v));
 	}
@@ -1524,15 +1531,16 @@ plugins_json(const struct fake_stash *st, json_t *include)
 
 /* Resolve an ID list of entities, or fail with Stash-like text. */
 static int
-ents_from_ids(struct entset *es, const char *kind, json_t *ids,
-    struct ent ***v, size_t *n, char **err)
+ents_from_ids(struct entset *es, const char *kind, json_t *ids, struct ent ***v,
+    size_t *n, char **err)
 {
 	size_t i;
 	json_t *it;
 
 	*v = NULL;
 	*n = 0;
-	json_array_foreach(ids, i, it) {
+	json_array_foreach(ids, i, it)
+	{
 		long id;
 		struct ent *e;
 
@@ -1562,8 +1570,7 @@ set_str_field(json_t *in, const char *key, char **field)
 	if (v == NULL)
 		return;
 	free(*field);
-	*field = json_is_string(v) ? s2p_xstrdup(json_string_value(v))
-	    : NULL;
+	*field = json_is_string(v) ? s2p_xstrdup(json_string_value(v)) : NULL;
 }
 
 /* sceneUpdate(input): apply the given fields, bump updated_at. */
@@ -1579,8 +1586,8 @@ scene_update(struct fake_stash *st, json_t *in, struct fake_gql_result *out)
 	struct ent *studio = NULL;
 	int have_perf = 0, have_tags = 0, have_studio = 0;
 
-	if (parse_id(json_string_value(json_object_get(in, "id")), &id,
-	    &err) < 0) {
+	if (parse_id(json_string_value(json_object_get(in, "id")), &id, &err) <
+	    0) {
 		out->error = err;
 		return;
 	}
@@ -1593,13 +1600,12 @@ scene_update(struct fake_stash *st, json_t *in, struct fake_gql_result *out)
 	if ((v = json_object_get(in, "performer_ids"))) {
 		have_perf = 1;
 		if (ents_from_ids(&st->performers, "performer", v, &perf,
-		    &nperf, &err) < 0)
+			&nperf, &err) < 0)
 			goto fail;
 	}
 	if ((v = json_object_get(in, "tag_ids"))) {
 		have_tags = 1;
-		if (ents_from_ids(&st->tags, "tag", v, &tags, &ntags,
-		    &err) < 0)
+		if (ents_from_ids(&st->tags, "tag", v, &tags, &ntags, &err) < 0)
 			goto fail;
 	}
 	if ((v = json_object_get(in, "studio_id"))) {
@@ -1612,7 +1618,8 @@ scene_update(struct fake_stash *st, json_t *in, struct fake_gql_result *out)
 			studio = ent_by_id(&st->studios, sid);
 			if (studio == NULL) {
 				err = s2p_xasprintf("studio with id %ld not "
-				    "found", sid);
+						    "found",
+				    sid);
 				goto fail;
 			}
 		}
@@ -1623,8 +1630,8 @@ scene_update(struct fake_stash *st, json_t *in, struct fake_gql_result *out)
 	set_str_field(in, "director", &sc->director);
 	set_str_field(in, "date", &sc->date);
 	if ((v = json_object_get(in, "rating100")))
-		sc->rating100 = json_is_integer(v)
-		    ? (int)json_integer_value(v) : -1;
+		sc->rating100 = json_is_integer(v) ? (int)json_integer_value(v)
+						   : -1;
 	if ((v = json_object_get(in, "organized")) && json_is_boolean(v))
 		sc->organized = json_is_true(v);
 	if ((v = json_object_get(in, "urls")) ||
@@ -1636,7 +1643,7 @@ scene_update(struct fake_stash *st, json_t *in, struct fake_gql_result *out)
 		if (json_is_string(v))
 			s2p_strv_push(&sc->urls, json_string_value(v));
 		json_array_foreach(v, i, it)
-			s2p_strv_push(&sc->urls, json_string_value(it));
+		    s2p_strv_push(&sc->urls, json_string_value(it));
 	}
 	if (have_perf) {
 		free(sc->perf);
@@ -1677,8 +1684,8 @@ resolve_root(struct fake_stash *st, const char *type, const char *f,
 		if (strcmp(f, "sceneUpdate") == 0) {
 			scene_update(st, json_object_get(args, "input"), out);
 		} else if (strcmp(f, "configurePlugin") == 0) {
-			const char *id = json_string_value(json_object_get(
-			    args, "plugin_id"));
+			const char *id = json_string_value(
+			    json_object_get(args, "plugin_id"));
 			json_t *in = json_object_get(args, "input");
 
 			json_object_set_new(st->plugins, id,
@@ -1705,12 +1712,13 @@ resolve_root(struct fake_stash *st, const char *type, const char *f,
 	} else if (strcmp(f, "findPerformer") == 0 ||
 	    strcmp(f, "findStudio") == 0 || strcmp(f, "findTag") == 0) {
 		struct entset *es = f[4] == 'P' ? &st->performers
-		    : f[4] == 'S' ? &st->studios : &st->tags;
+		    : f[4] == 'S'               ? &st->studios
+						: &st->tags;
 		long n;
 		char *err = NULL;
 
-		if (parse_id(json_string_value(json_object_get(args, "id")),
-		    &n, &err) < 0) {
+		if (parse_id(json_string_value(json_object_get(args, "id")), &n,
+			&err) < 0) {
 			out->error = err;
 			return;
 		}
@@ -1743,8 +1751,8 @@ resolve(void *ctx, const char *type, void *obj, const char *f, json_t *args,
 		resolve_find_scenes(obj, f, out);
 	else if (strcmp(type, "ConfigResult") == 0) {
 		if (strcmp(f, "plugins") == 0)
-			out->value = plugins_json(st, json_object_get(args,
-			    "include"));
+			out->value = plugins_json(st,
+			    json_object_get(args, "include"));
 		else
 			out->obj = st;
 	} else if (strcmp(type, "ConfigGeneralResult") == 0) {
@@ -1828,8 +1836,8 @@ authenticate(struct fake_stash *st, const struct fake_req *req,
 			strftime(expires, sizeof(expires),
 			    "%a, %d %b %Y %H:%M:%S GMT", &tm);
 			hdr = s2p_xasprintf("session=%s; Path=/; Expires=%s; "
-			    "Max-Age=%d; HttpOnly", fresh, expires,
-			    MAX_SESSION_AGE);
+					    "Max-Age=%d; HttpOnly",
+			    fresh, expires, MAX_SESSION_AGE);
 			fake_resp_header(resp, "Set-Cookie", hdr);
 			cookie_issue(st, fresh);
 			free(hdr);
@@ -1953,10 +1961,12 @@ handle_graphql(struct fake_stash *st, const struct fake_req *req,
 		opname = fake_req_arg(req, "operationName");
 		if (v && *v) {
 			variables = json_loads(v, JSON_DECODE_ANY, &je);
-			if (variables == NULL || !(json_is_object(variables) ||
-			    json_is_null(variables))) {
-				gql_reply(resp, 400, error_body(fake_gql_error(
-				    "variables could not be decoded")));
+			if (variables == NULL ||
+			    !(json_is_object(variables) ||
+				json_is_null(variables))) {
+				gql_reply(resp, 400,
+				    error_body(fake_gql_error(
+					"variables could not be decoded")));
 				goto out;
 			}
 		}
@@ -1968,12 +1978,14 @@ handle_graphql(struct fake_stash *st, const struct fake_req *req,
 		 * is ignored. */
 		body = json_loadb(req->body, req->body_len,
 		    JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
-		if (body == NULL || !(json_is_object(body) ||
-		    json_is_null(body))) {
+		if (body == NULL ||
+		    !(json_is_object(body) || json_is_null(body))) {
 			char *m = s2p_xasprintf("json request body could not "
-			    "be decoded: %s body:%.*s", body ? "json: cannot "
-			    "unmarshal into Go value of type "
-			    "graphql.RawParams" : je.text,
+						"be decoded: %s body:%.*s",
+			    body ? "json: cannot "
+				   "unmarshal into Go value of type "
+				   "graphql.RawParams"
+				 : je.text,
 			    (int)(req->body_len > 200 ? 200 : req->body_len),
 			    req->body);
 
@@ -1987,18 +1999,19 @@ handle_graphql(struct fake_stash *st, const struct fake_req *req,
 		if ((q && !json_is_string(q) && !json_is_null(q)) ||
 		    (o && !json_is_string(o) && !json_is_null(o)) ||
 		    (variables && !json_is_object(variables) &&
-		    !json_is_null(variables))) {
-			gql_reply(resp, 400, error_body(fake_gql_error(
-			    "json request body could not be decoded: json: "
-			    "cannot unmarshal into Go struct field of type "
-			    "graphql.RawParams")));
+			!json_is_null(variables))) {
+			gql_reply(resp, 400,
+			    error_body(fake_gql_error(
+				"json request body could not be decoded: json: "
+				"cannot unmarshal into Go struct field of type "
+				"graphql.RawParams")));
 			goto out;
 		}
 		query = json_string_value(q);
 		opname = json_string_value(o);
 	} else {
-		gql_reply(resp, 400, error_body(fake_gql_error(
-		    "transport not supported")));
+		gql_reply(resp, 400,
+		    error_body(fake_gql_error("transport not supported")));
 		goto out;
 	}
 	doc = fake_gql_parse(query ? query : "", &errs);
@@ -2012,8 +2025,9 @@ handle_graphql(struct fake_stash *st, const struct fake_req *req,
 		goto out;
 	}
 	if (is_get && strcmp(fake_gql_op_kind(op), "query") != 0) {
-		gql_reply(resp, 406, error_body(fake_gql_error(
-		    "GET requests only allow query operations")));
+		gql_reply(resp, 406,
+		    error_body(fake_gql_error(
+			"GET requests only allow query operations")));
 		goto out;
 	}
 	st->req_dblocked = 0;
@@ -2022,8 +2036,7 @@ handle_graphql(struct fake_stash *st, const struct fake_req *req,
 		if (st->dblocked > 0)
 			st->dblocked--;
 	}
-	gql_reply(resp, 200, fake_gql_execute(&schema, op, vars, resolve,
-	    st));
+	gql_reply(resp, 200, fake_gql_execute(&schema, op, vars, resolve, st));
 out:
 	st->req_dblocked = 0;
 	json_decref(vars);
@@ -2039,10 +2052,10 @@ out:
 static void
 cover_bytes(const struct scene *sc, struct s2p_buf *b)
 {
-	static const unsigned char soi_app0[] = { 0xFF, 0xD8, 0xFF, 0xE0,
-		0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00,
-		0x01, 0x00, 0x01, 0x00, 0x00 };
-	static const unsigned char eoi[] = { 0xFF, 0xD9 };
+	static const unsigned char soi_app0[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00,
+	    0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00,
+	    0x01, 0x00, 0x00};
+	static const unsigned char eoi[] = {0xFF, 0xD9};
 	char text[96];
 	unsigned char com[4];
 	unsigned long long x = (unsigned long long)sc->id * 1000003ULL +
@@ -2093,13 +2106,13 @@ cover_bytes(const struct scene *sc, struct s2p_buf *b)
 	bput(b, eoi, sizeof(eoi));
 }
 
-static const char *const cover_types[] = { "image/jpeg", "image/png",
-	"image/webp", "image/gif" };
+static const char *const cover_types[] = {"image/jpeg", "image/png",
+    "image/webp", "image/gif"};
 
 /* GET /scene/{id}/screenshot: the current cover bytes. */
 static void
-handle_screenshot(struct fake_stash *st, const struct fake_req *req,
-    long id, struct fake_resp *resp)
+handle_screenshot(struct fake_stash *st, const struct fake_req *req, long id,
+    struct fake_resp *resp)
 {
 	struct scene *sc = scene_by_id(st, id);
 	struct s2p_buf b;
@@ -2178,8 +2191,8 @@ handle_error(int status, const struct fake_req *req, struct fake_resp *resp,
 		fake_resp_set(resp, 401, NULL, NULL);
 		fake_resp_header(resp, "WWW-Authenticate", "FormBased");
 	} else if (status == 200 && strcmp(req->path, "/graphql") == 0) {
-		fake_resp_json(resp, 200, error_body(fake_gql_error(
-		    st->dblock_msg)));
+		fake_resp_json(resp, 200,
+		    error_body(fake_gql_error(st->dblock_msg)));
 	} else {
 		char *b = s2p_xasprintf("%d fake-stash fault\n", status);
 
@@ -2204,10 +2217,10 @@ scene_state(const struct scene *sc)
 	json_object_set_new(j, "details", jstr_or_null(sc->details));
 	json_object_set_new(j, "director", jstr_or_null(sc->director));
 	json_object_set_new(j, "date", jstr_or_null(sc->date));
-	json_object_set_new(j, "studio", sc->studio
-	    ? json_string(sc->studio->name) : json_null());
-	json_object_set_new(j, "rating100", sc->rating100 >= 0
-	    ? json_integer(sc->rating100) : json_null());
+	json_object_set_new(j, "studio",
+	    sc->studio ? json_string(sc->studio->name) : json_null());
+	json_object_set_new(j, "rating100",
+	    sc->rating100 >= 0 ? json_integer(sc->rating100) : json_null());
 	json_object_set_new(j, "organized", json_boolean(sc->organized));
 	json_object_set_new(j, "performers", names_json(sc->perf, sc->nperf));
 	json_object_set_new(j, "tags", names_json(sc->tags, sc->ntags));
@@ -2231,9 +2244,10 @@ ents_state(const struct entset *es)
 	size_t i;
 
 	for (i = 0; i < es->n; i++)
-		json_array_append_new(a, json_pack("{s:o,s:s}", "id",
-		    json_sprintf("%ld", es->v[i]->id), "name",
-		    es->v[i]->name));
+		json_array_append_new(a,
+		    json_pack("{s:o,s:s}", "id",
+			json_sprintf("%ld", es->v[i]->id), "name",
+			es->v[i]->name));
 	return a;
 }
 
@@ -2253,13 +2267,14 @@ state(void *payload)
 	json_object_set_new(j, "tags", ents_state(&st->tags));
 	set = json_object_get(st->plugins, st->plugin_id);
 	json_object_set_new(j, "plugin_id", json_string(st->plugin_id));
-	json_object_set_new(j, "settings", set ? json_deep_copy(set)
-	    : json_object());
+	json_object_set_new(j, "settings",
+	    set ? json_deep_copy(set) : json_object());
 	json_object_set_new(j, "plugins", json_deep_copy(st->plugins));
-	json_object_set_new(j, "auth", json_pack("{s:b,s:b,s:I,s:I}",
-	    "require_auth", st->require_auth, "api_key_set",
-	    st->api_key != NULL, "cookies_valid", (json_int_t)st->cookies.n,
-	    "cookies_issued", (json_int_t)st->cookie_serial));
+	json_object_set_new(j, "auth",
+	    json_pack("{s:b,s:b,s:I,s:I}", "require_auth", st->require_auth,
+		"api_key_set", st->api_key != NULL, "cookies_valid",
+		(json_int_t)st->cookies.n, "cookies_issued",
+		(json_int_t)st->cookie_serial));
 	json_object_set_new(j, "dblocked", json_integer(st->dblocked));
 	json_object_set_new(j, "clock", json_real(now_epoch(st)));
 	return j;
@@ -2280,20 +2295,19 @@ set_names(struct entset *es, json_t *v, struct ent ***list, size_t *n)
 
 	if (!json_is_array(v))
 		return -1;
-	json_array_foreach(v, i, it)
-		if (!json_is_string(it) || !*json_string_value(it))
-			return -1;
+	json_array_foreach(v, i,
+	    it) if (!json_is_string(it) || !*json_string_value(it)) return -1;
 	free(*list);
 	*list = NULL;
 	*n = 0;
 	json_array_foreach(v, i, it)
-		entlist_add(list, n, ent_intern(es, json_string_value(it)));
+	    entlist_add(list, n, ent_intern(es, json_string_value(it)));
 	return 0;
 }
 
-static const char *const patch_keys[] = { "title", "details", "code",
-	"director", "date", "rating100", "organized", "studio", "performers",
-	"tags", "urls", "files", "cover", "cover_format", "bump", NULL };
+static const char *const patch_keys[] = {"title", "details", "code", "director",
+    "date", "rating100", "organized", "studio", "performers", "tags", "urls",
+    "files", "cover", "cover_format", "bump", NULL};
 
 /* Apply a control patch to sc. Returns NULL or an error message. */
 static const char *
@@ -2305,7 +2319,8 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 
 	if (!json_is_object(p))
 		return "body must be a JSON object";
-	json_object_foreach(p, k, v) {
+	json_object_foreach(p, k, v)
+	{
 		int known = 0;
 
 		for (i = 0; patch_keys[i]; i++)
@@ -2314,15 +2329,16 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 		if (!known)
 			return "unknown key in scene patch";
 	}
-	json_object_foreach(p, k, v) {
+	json_object_foreach(p, k, v)
+	{
 		if (strcmp(k, "title") == 0 || strcmp(k, "details") == 0 ||
 		    strcmp(k, "code") == 0 || strcmp(k, "director") == 0 ||
 		    strcmp(k, "date") == 0) {
-			char **field = k[0] == 't' ? &sc->title
-			    : k[0] == 'c' ? &sc->code
+			char **field = k[0] == 't'       ? &sc->title
+			    : k[0] == 'c'                ? &sc->code
 			    : k[0] == 'd' && k[1] == 'e' ? &sc->details
 			    : k[0] == 'd' && k[1] == 'i' ? &sc->director
-			    : &sc->date;
+							 : &sc->date;
 
 			if (!json_is_string(v) && !json_is_null(v))
 				return "string fields take a string or null";
@@ -2345,8 +2361,8 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 				return "organized takes a boolean";
 			sc->organized = json_is_true(v);
 		} else if (strcmp(k, "studio") == 0) {
-			if (json_is_null(v) || (json_is_string(v) &&
-			    !*json_string_value(v)))
+			if (json_is_null(v) ||
+			    (json_is_string(v) && !*json_string_value(v)))
 				sc->studio = NULL;
 			else if (json_is_string(v))
 				sc->studio = ent_intern(&st->studios,
@@ -2355,7 +2371,7 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 				return "studio takes a name or null";
 		} else if (strcmp(k, "performers") == 0) {
 			if (set_names(&st->performers, v, &sc->perf,
-			    &sc->nperf) < 0)
+				&sc->nperf) < 0)
 				return "performers takes an array of names";
 		} else if (strcmp(k, "tags") == 0) {
 			if (set_names(&st->tags, v, &sc->tags, &sc->ntags) < 0)
@@ -2366,30 +2382,30 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 			if (!json_is_array(v))
 				return "urls takes an array";
 			s2p_strv_free(&sc->urls);
-			json_array_foreach(v, i, it)
-				if (json_is_string(it))
-					s2p_strv_push(&sc->urls,
-					    json_string_value(it));
+			json_array_foreach(v, i, it) if (json_is_string(it))
+			    s2p_strv_push(&sc->urls, json_string_value(it));
 		} else if (strcmp(k, "files") == 0) {
 			json_t *it;
 
 			if (!json_is_array(v))
 				return "files takes an array";
-			json_array_foreach(v, i, it)
-				if (!json_is_string(it) && !(json_is_object(it)
-				    && json_is_string(json_object_get(it,
-				    "path"))))
-					return "files takes paths or "
-					    "{path, duration}";
+			json_array_foreach(v, i, it) if (!json_is_string(it) &&
+			    !(json_is_object(it) &&
+				json_is_string(json_object_get(it,
+				    "path")))) return "files takes paths or "
+						      "{path, duration}";
 			scene_clear_files(sc);
-			json_array_foreach(v, i, it) {
+			json_array_foreach(v, i, it)
+			{
 				json_t *d = json_object_get(it, "duration");
 
-				scene_add_file(st, sc, json_is_string(it)
-				    ? json_string_value(it)
-				    : json_string_value(json_object_get(it,
-				    "path")), json_is_number(d)
-				    ? json_number_value(d) : 600.0);
+				scene_add_file(st, sc,
+				    json_is_string(it)
+					? json_string_value(it)
+					: json_string_value(
+					      json_object_get(it, "path")),
+				    json_is_number(d) ? json_number_value(d)
+						      : 600.0);
 			}
 		} else if (strcmp(k, "cover") == 0) {
 			if (json_is_true(v))
@@ -2398,8 +2414,9 @@ apply_patch(struct fake_stash *st, struct scene *sc, json_t *p)
 			const char *f = json_string_value(v);
 			int x;
 
-			for (x = 0; x < 4 && (f == NULL ||
-			    strcmp(cover_types[x] + 6, f) != 0); x++)
+			for (x = 0; x < 4 &&
+			     (f == NULL || strcmp(cover_types[x] + 6, f) != 0);
+			     x++)
 				;
 			if (x == 4)
 				return "cover_format takes jpeg, png, webp or "
@@ -2428,8 +2445,9 @@ ctl_rename(struct fake_stash *st, json_t *b, struct fake_resp *resp)
 		return;
 	}
 	es = strcmp(kind, "performer") == 0 ? &st->performers
-	    : strcmp(kind, "studio") == 0 ? &st->studios
-	    : strcmp(kind, "tag") == 0 ? &st->tags : NULL;
+	    : strcmp(kind, "studio") == 0   ? &st->studios
+	    : strcmp(kind, "tag") == 0      ? &st->tags
+					    : NULL;
 	if (es == NULL) {
 		ctl_error(resp, 400, "kind must be performer, studio or tag");
 		return;
@@ -2445,8 +2463,9 @@ ctl_rename(struct fake_stash *st, json_t *b, struct fake_resp *resp)
 	}
 	free(e->name);
 	e->name = s2p_xstrdup(to);
-	fake_resp_json(resp, 200, json_pack("{s:o,s:s}", "id",
-	    json_sprintf("%ld", e->id), "name", e->name));
+	fake_resp_json(resp, 200,
+	    json_pack("{s:o,s:s}", "id", json_sprintf("%ld", e->id), "name",
+		e->name));
 }
 
 /* fake-stash's own control endpoints (README.md); returns 1
@@ -2475,8 +2494,8 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		if (!json_is_object(b)) {
 			ctl_error(resp, 400, "settings must be an object");
 		} else {
-			json_object_set(st->plugins, plugin ? plugin
-			    : st->plugin_id, b);
+			json_object_set(st->plugins,
+			    plugin ? plugin : st->plugin_id, b);
 			fake_resp_json(resp, 200, json_deep_copy(b));
 		}
 	} else if (post && strcmp(req->path, "/scene") == 0) {
@@ -2532,8 +2551,9 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 	} else if (post && strcmp(req->path, "/session") == 0) {
 		/* What Stash does for every plugin run: a new session for the
 		 * user, valid for max_session_age from now. */
-		char *v = s2p_xasprintf("%s-p%ld", st->cookie_base ?
-		    st->cookie_base : "session", ++st->cookie_serial);
+		char *v = s2p_xasprintf("%s-p%ld",
+		    st->cookie_base ? st->cookie_base : "session",
+		    ++st->cookie_serial);
 
 		cookie_issue(st, v);
 		fake_resp_json(resp, 200, json_pack("{s:s}", "value", v));
@@ -2542,9 +2562,10 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 
 		free(st->external_host);
 		st->external_host = json_is_string(u) && *json_string_value(u)
-		    ? s2p_xstrdup(json_string_value(u)) : NULL;
-		fake_resp_json(resp, 200, json_pack("{s:s?}", "external_host",
-		    st->external_host));
+		    ? s2p_xstrdup(json_string_value(u))
+		    : NULL;
+		fake_resp_json(resp, 200,
+		    json_pack("{s:s?}", "external_host", st->external_host));
 	} else if (post && strcmp(req->path, "/rename") == 0) {
 		ctl_rename(st, b, resp);
 	} else if (post && strcmp(req->path, "/dblocked") == 0) {
@@ -2552,13 +2573,13 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		json_t *m = json_object_get(b, "message");
 
 		st->dblocked = json_is_integer(c) ? (long)json_integer_value(c)
-		    : -1;
+						  : -1;
 		if (json_is_string(m)) {
 			free(st->dblock_msg);
 			st->dblock_msg = s2p_xstrdup(json_string_value(m));
 		}
-		fake_resp_json(resp, 200, json_pack("{s:I}", "dblocked",
-		    (json_int_t)st->dblocked));
+		fake_resp_json(resp, 200,
+		    json_pack("{s:I}", "dblocked", (json_int_t)st->dblocked));
 	} else if (post && strcmp(req->path, "/clock") == 0) {
 		json_t *e = json_object_get(b, "epoch");
 		json_t *a = json_object_get(b, "advance");
@@ -2567,19 +2588,19 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 			st->fixed_clock = json_number_value(e);
 		if (json_is_number(a))
 			st->fixed_clock = now_epoch(st) + json_number_value(a);
-		fake_resp_json(resp, 200, json_pack("{s:f}", "clock",
-		    now_epoch(st)));
+		fake_resp_json(resp, 200,
+		    json_pack("{s:f}", "clock", now_epoch(st)));
 	} else if (post && strcmp(req->path, "/auth") == 0) {
-		const char *exp = json_string_value(json_object_get(b,
-		    "expire"));
+		const char *exp = json_string_value(
+		    json_object_get(b, "expire"));
 		json_t *k = json_object_get(b, "api_key");
 		json_t *r = json_object_get(b, "require_auth");
 
 		if (exp && strcmp(exp, "all") == 0) {
 			s2p_strv_free(&st->cookies);
 		} else if (exp && strcmp(exp, "old") == 0 && st->cookies.n) {
-			char *keep = s2p_xstrdup(st->cookies.v[st->cookies.n
-			    - 1]);
+			char *keep = s2p_xstrdup(
+			    st->cookies.v[st->cookies.n - 1]);
 			double born = st->born[st->cookies.n - 1];
 
 			s2p_strv_free(&st->cookies);
@@ -2588,14 +2609,15 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		}
 		if (json_is_string(k) || json_is_null(k)) {
 			free(st->api_key);
-			st->api_key = json_is_string(k) &&
-			    *json_string_value(k)
-			    ? s2p_xstrdup(json_string_value(k)) : NULL;
+			st->api_key = json_is_string(k) && *json_string_value(k)
+			    ? s2p_xstrdup(json_string_value(k))
+			    : NULL;
 		}
 		if (json_is_boolean(r))
 			st->require_auth = json_is_true(r);
-		fake_resp_json(resp, 200, json_pack("{s:I}", "cookies_valid",
-		    (json_int_t)st->cookies.n));
+		fake_resp_json(resp, 200,
+		    json_pack("{s:I}", "cookies_valid",
+			(json_int_t)st->cookies.n));
 	} else {
 		handled = 0;
 	}
@@ -2605,8 +2627,7 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 
 /* Wire st into a fakehttp server config (see header). */
 void
-fake_stash_server_config(struct fake_stash *st,
-    struct fake_server_config *cfg)
+fake_stash_server_config(struct fake_stash *st, struct fake_server_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = "fake-stash";

@@ -15,16 +15,16 @@
 #include "fakehttp.h"
 
 struct fake_stash_opts {
-	size_t scenes;               /* synthetic library size */
+	size_t scenes; /* synthetic library size */
 	uint64_t seed;
-	const char *root;            /* NULL: "/data/videos" */
-	const char *plugin_id;       /* NULL: "Stash2Plex" */
-	json_t *settings;            /* borrowed; the plugin's saved settings
-				      * object, NULL = never saved */
-	int require_auth;            /* credentials configured */
-	const char *session_cookie;  /* a valid "session" value, or NULL */
-	const char *api_key;         /* the configured API key, or NULL */
-	double fixed_clock;          /* > 0: pin "now" (epoch seconds) */
+	const char *root;           /* NULL: "/data/videos" */
+	const char *plugin_id;      /* NULL: "Stash2Plex" */
+	json_t *settings;           /* borrowed; the plugin's saved settings
+				     * object, NULL = never saved */
+	int require_auth;           /* credentials configured */
+	const char *session_cookie; /* a valid "session" value, or NULL */
+	const char *api_key;        /* the configured API key, or NULL */
+	double fixed_clock;         /* > 0: pin "now" (epoch seconds) */
 };
 
 struct fake_stash;

@@ -12,19 +12,18 @@
 #include "core/rng.h"
 #include "core/xalloc.h"
 
-static const char *const studios[] = { "Northwind Films", "Blue Harbor",
-	"Cedar & Pine", "Studio Ümlaut", "Redline Pictures", "Quiet Hour" };
-static const char *const first[] = { "Alex", "Sam", "Jordan", "Riley",
-	"Morgan", "Casey", "Avery", "Quinn", "Taylor", "Rowan", "Zoë",
-	"Mika" };
-static const char *const last[] = { "Stone", "Reyes", "Kowalski", "Nguyen",
-	"O'Brien", "Lind", "Moreau", "Sato", "Hart", "Novak" };
-static const char *const tagwords[] = { "Outdoor", "Interview", "Drama",
-	"Behind the Scenes", "4K", "Classic", "Comedy", "Sci-Fi & Fantasy",
-	"Travel", "Music", "Documentary", "Short", "Night", "Vintage" };
-static const char *const words[] = { "Summer", "Harbor", "Midnight",
-	"Echo", "Velvet", "Signal", "Lantern", "Orbit", "Meadow", "Static",
-	"Copper", "Drift", "Hollow", "Ember", "Tide", "Paper" };
+static const char *const studios[] = {"Northwind Films", "Blue Harbor",
+    "Cedar & Pine", "Studio Ümlaut", "Redline Pictures", "Quiet Hour"};
+static const char *const first[] = {"Alex", "Sam", "Jordan", "Riley", "Morgan",
+    "Casey", "Avery", "Quinn", "Taylor", "Rowan", "Zoë", "Mika"};
+static const char *const last[] = {"Stone", "Reyes", "Kowalski", "Nguyen",
+    "O'Brien", "Lind", "Moreau", "Sato", "Hart", "Novak"};
+static const char *const tagwords[] = {"Outdoor", "Interview", "Drama",
+    "Behind the Scenes", "4K", "Classic", "Comedy", "Sci-Fi & Fantasy",
+    "Travel", "Music", "Documentary", "Short", "Night", "Vintage"};
+static const char *const words[] = {"Summer", "Harbor", "Midnight", "Echo",
+    "Velvet", "Signal", "Lantern", "Orbit", "Meadow", "Static", "Copper",
+    "Drift", "Hollow", "Ember", "Tide", "Paper"};
 
 #define PICK(r, arr) ((arr)[s2p_rng_next(r) % (sizeof(arr) / sizeof((arr)[0]))])
 
@@ -85,8 +84,7 @@ timestamp(long epoch)
 }
 
 void
-synth_generate(struct synth_lib *out, size_t n, uint64_t seed,
-    const char *root)
+synth_generate(struct synth_lib *out, size_t n, uint64_t seed, const char *root)
 {
 	struct s2p_rng r;
 	size_t i;
@@ -104,8 +102,8 @@ synth_generate(struct synth_lib *out, size_t n, uint64_t seed,
 		s->title = s2p_xasprintf("%s %s %zu", PICK(&r, words),
 		    PICK(&r, words), i + 1);
 		s->details = s2p_xasprintf("A %s story about %s.\n\nFilmed "
-		    "in %s.", PICK(&r, words), PICK(&r, words),
-		    PICK(&r, words));
+					   "in %s.",
+		    PICK(&r, words), PICK(&r, words), PICK(&r, words));
 		s->date = s2p_xasprintf("20%02d-%02d-%02d",
 		    (int)(10 + s2p_rng_next(&r) % 15),
 		    (int)(1 + s2p_rng_next(&r) % 12),
@@ -193,8 +191,8 @@ synth_plex_initial(const struct synth_scene *s, uint64_t seed,
 	dot = strrchr(base, '.');
 	memset(out, 0, sizeof(*out));
 	/* Plex names an unmatched item after its file. */
-	out->title = s2p_xstrndup(base, dot ? (size_t)(dot - base)
-					    : strlen(base));
+	out->title = s2p_xstrndup(base,
+	    dot ? (size_t)(dot - base) : strlen(base));
 	out->summary = s2p_xasprintf("Agent summary for %s.", out->title);
 	out->studio = (s->id % 3 == 0) ? NULL : s2p_xstrdup(PICK(&r, studios));
 	out->date = (s->id % 4 == 0) ? NULL : s2p_xstrdup("2001-01-01");

@@ -11,19 +11,20 @@
 #include <stdint.h>
 
 struct synth_scene {
-	long id;              /* 1..n */
+	long id; /* 1..n */
 	char *title;
-	char *details;        /* may contain "\n\n" paragraph breaks */
-	char *date;           /* "YYYY-MM-DD" */
-	char *studio;         /* NULL for some scenes */
+	char *details; /* may contain "\n\n" paragraph breaks */
+	char *date;    /* "YYYY-MM-DD" */
+	char *studio;  /* NULL for some scenes */
 	char *code;
-	int rating100;        /* 1..100, or -1 for unrated */
+	int rating100; /* 1..100, or -1 for unrated */
 	char **performers;
 	size_t nperformers;
 	char **tags;
 	size_t ntags;
-	char *path;           /* Stash's path: <root>/<Studio>/<file>.mp4 */
-	char *created_at;     /* RFC 3339 local time, e.g. 2025-06-01T14:03:22+00:00 */
+	char *path;       /* Stash's path: <root>/<Studio>/<file>.mp4 */
+	char *created_at; /* RFC 3339 local time, e.g. 2025-06-01T14:03:22+00:00
+			   */
 	char *updated_at;
 };
 
@@ -42,8 +43,8 @@ void synth_free(struct synth_lib *lib);
 struct synth_plex_meta {
 	char *title;
 	char *summary;
-	char *studio;  /* may be NULL */
-	char *date;    /* may be NULL */
+	char *studio; /* may be NULL */
+	char *date;   /* may be NULL */
 	char **genres;
 	size_t ngenres;
 	char **actors;

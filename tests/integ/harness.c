@@ -344,8 +344,7 @@ h_set_plugin_bin(const char *path)
 }
 
 void
-h_set_chroot(const char *root, const char *const *argv,
-    const char *plugin_dir)
+h_set_chroot(const char *root, const char *const *argv, const char *plugin_dir)
 {
 	chroot_root = root;
 	chroot_argv = root ? argv : NULL;
@@ -414,10 +413,11 @@ spawn_doc(struct h_env *e, const char *doc, const char *const *argv,
 }
 
 int
-h_spawn_plugin(struct h_env *e, const char *args_json,
-    const char *const *env, const char *tag, int gate_fd, struct h_proc *p)
+h_spawn_plugin(struct h_env *e, const char *args_json, const char *const *env,
+    const char *tag, int gate_fd, struct h_proc *p)
 {
-	char *doc = s2p_xasprintf("{\"server_connection\": {\"Scheme\": "
+	char *doc = s2p_xasprintf(
+	    "{\"server_connection\": {\"Scheme\": "
 	    "\"http\", \"Host\": \"0.0.0.0\", \"Port\": %d, \"SessionCookie\": "
 	    "{\"Name\": \"session\", \"Value\": \"%s\", "
 	    "\"Path\": \"\", \"MaxAge\": 0}, \"Dir\": \"%s\", \"PluginDir\": "
@@ -521,7 +521,8 @@ h_count_requests(struct h_env *e, const char *method, const char *prefix)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(reqs, i, r) {
+	json_array_foreach(reqs, i, r)
+	{
 		const char *m = json_string_value(json_object_get(r, "method"));
 		const char *p = json_string_value(json_object_get(r, "path"));
 
@@ -540,10 +541,12 @@ h_plex_item_by_file(struct h_env *e, const char *path)
 	size_t i, j;
 
 	items = json_object_get(st, "items");
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		json_t *files = json_object_get(it, "files"), *f;
 
-		json_array_foreach(files, j, f) {
+		json_array_foreach(files, j, f)
+		{
 			if (res == NULL && json_is_string(f) &&
 			    strcmp(json_string_value(f), path) == 0)
 				res = json_incref(it);
@@ -561,7 +564,8 @@ h_stash_scene(struct h_env *e, long id)
 	size_t i;
 
 	snprintf(want, sizeof(want), "%ld", id);
-	json_array_foreach(json_object_get(st, "scenes"), i, sc) {
+	json_array_foreach(json_object_get(st, "scenes"), i, sc)
+	{
 		const char *sid = json_string_value(json_object_get(sc, "id"));
 
 		if (res == NULL && sid && strcmp(sid, want) == 0)
@@ -719,12 +723,11 @@ same_names(json_t *a, json_t *b)
 
 	if (json_array_size(a) != json_array_size(b))
 		return 0;
-	json_array_foreach(a, i, x) {
+	json_array_foreach(a, i, x)
+	{
 		int found = 0;
 
-		json_array_foreach(b, j, y)
-			if (json_equal(x, y))
-				found = 1;
+		json_array_foreach(b, j, y) if (json_equal(x, y)) found = 1;
 		if (!found)
 			return 0;
 	}
@@ -745,7 +748,8 @@ h_unsynced(struct h_env *e, long max_id)
 		json_decref(ps);
 		return -1;
 	}
-	json_array_foreach(json_object_get(ss, "scenes"), i, sc) {
+	json_array_foreach(json_object_get(ss, "scenes"), i, sc)
+	{
 		const char *file = json_string_value(
 		    json_array_get(json_object_get(sc, "files"), 0));
 		json_t *match = NULL, *f;
@@ -754,17 +758,18 @@ h_unsynced(struct h_env *e, long max_id)
 		if (max_id > 0 && strtol(sval(sc, "id"), NULL, 10) > max_id)
 			continue;
 
-		json_array_foreach(json_object_get(ps, "items"), j, it) {
-			json_array_foreach(json_object_get(it, "files"), k, f)
-				if (match == NULL && file && json_is_string(f) &&
-				    strcmp(json_string_value(f), file) == 0)
-					match = it;
+		json_array_foreach(json_object_get(ps, "items"), j, it)
+		{
+			json_array_foreach(json_object_get(it, "files"), k,
+			    f) if (match == NULL && file && json_is_string(f) &&
+			    strcmp(json_string_value(f), file) == 0) match = it;
 		}
 		if (match == NULL)
 			why = "no Plex item";
 		else if (strcmp(sval(match, "title"), sval(sc, "title")) != 0)
 			why = "title";
-		else if (strcmp(sval(match, "summary"), sval(sc, "details")) != 0)
+		else if (strcmp(sval(match, "summary"), sval(sc, "details")) !=
+		    0)
 			why = "summary";
 		else if (strcmp(sval(match, "originallyAvailableAt"),
 			     sval(sc, "date")) != 0)

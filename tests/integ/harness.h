@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 struct h_env {
-	char dir[256];      /* temp dir; the plugin dir, data in dir/data */
+	char dir[256]; /* temp dir; the plugin dir, data in dir/data */
 	pid_t plex_pid;
 	pid_t stash_pid;
 	int plex_port;
@@ -19,14 +19,14 @@ struct h_env {
 	int stash_port;
 	int stash_ctl;
 	char token[64];
-	char cookie[128];   /* session handed to runs ("" = a fixed one) */
+	char cookie[128]; /* session handed to runs ("" = a fixed one) */
 };
 
 struct h_run {
-	int status;   /* exit status, or 128+signal */
-	char *out;    /* stdout */
-	char *err;    /* stderr */
-	double ms;    /* wall time */
+	int status; /* exit status, or 128+signal */
+	char *out;  /* stdout */
+	char *err;  /* stderr */
+	double ms;  /* wall time */
 };
 
 /* Start both fakes with a generated library; extra args may be NULL
@@ -50,16 +50,16 @@ int h_delete(int port, const char *path);
 int h_settings(struct h_env *e, const char *extra);
 /* Run stash2plex with {"server_connection": ..., "args": args_json}. env is
  * a NULL-terminated list of extra "K=V" entries (may be NULL). */
-int h_run_plugin(struct h_env *e, const char *args_json,
-    const char *const *env, struct h_run *r);
+int h_run_plugin(struct h_env *e, const char *args_json, const char *const *env,
+    struct h_run *r);
 void h_run_free(struct h_run *r);
 /* Run stash2plex (plugin mode) with doc, any text, as its whole stdin. */
 int h_run_stdin(struct h_env *e, const char *doc, const char *const *env,
     struct h_run *r);
 /* Run stash2plex on the command line: argv (NULL-terminated, without the
  * program name), empty stdin. */
-int h_run_cli(struct h_env *e, const char *const *argv,
-    const char *const *env, struct h_run *r);
+int h_run_cli(struct h_env *e, const char *const *argv, const char *const *env,
+    struct h_run *r);
 
 /* Run this plugin binary instead of S2P_BIN (NULL: S2P_BIN again), e.g.
  * the static build for `make bench`. The string must outlive the runs. */
@@ -112,7 +112,7 @@ int h_wait_log(struct h_env *e, const char *needle, int count, double secs);
 /* One line of the background worker's log (data/stash2plex.log):
  * "<YYYY-MM-DDTHH:MM:SSZ> <pid> <LEVEL> <message>". */
 struct h_logline {
-	double t;        /* epoch seconds (whole seconds) */
+	double t; /* epoch seconds (whole seconds) */
 	int pid;
 	char level[8];   /* TRACE DEBUG INFO WARN ERROR */
 	const char *msg; /* into h_log.text; len bytes, no newline */

@@ -28,8 +28,8 @@
 
 #define SCENES 40
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
-static const char *const autodrain_env[] = { "STASH2PLEX_IDLE_EXIT=1", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
+static const char *const autodrain_env[] = {"STASH2PLEX_IDLE_EXIT=1", NULL};
 
 /* Run the plugin with these args; it must succeed with {"output": ...}. */
 static void
@@ -61,7 +61,8 @@ run_task(struct h_env *e, const char *mode, const char *const *env,
 static char *
 hook_args(int id)
 {
-	return s2p_xasprintf("{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, "
+	return s2p_xasprintf("{\"mode\": \"hook\", \"hookContext\": {\"id\": "
+			     "%d, "
 			     "\"type\": \"Scene.Update.Post\", \"input\": "
 			     "{\"id\": \"%d\", \"title\": \"t\"}, "
 			     "\"inputFields\": [\"id\", \"title\"]}}",
@@ -99,8 +100,9 @@ assert_all_done(struct h_env *e, long n)
 	assert_int_equal(h_unsynced(e, n), 0);
 	assert_int_equal(h_db_long(e, "SELECT count(*) FROM job"), 0);
 	assert_int_equal(h_db_long(e, "SELECT count(*) FROM dead_letter"), 0);
-	assert_int_equal(h_db_long(e, "SELECT value FROM counter WHERE "
-				      "name = 'done'"),
+	assert_int_equal(h_db_long(e,
+			     "SELECT value FROM counter WHERE "
+			     "name = 'done'"),
 	    n);
 	ic = h_db_text(e, "PRAGMA integrity_check");
 	assert_non_null(ic);
@@ -132,10 +134,12 @@ test_crash__sigkill_process_queue_mid_drain(void **state)
 	assert_int_equal(r.status, 128 + SIGKILL);
 	h_run_free(&r);
 	puts_at_kill = h_count_requests(&e, "PUT", "/library/");
-	running = h_db_long(&e, "SELECT count(*) FROM job WHERE state = "
-				"'running'");
-	pending = h_db_long(&e, "SELECT count(*) FROM job WHERE state = "
-				"'pending'");
+	running = h_db_long(&e,
+	    "SELECT count(*) FROM job WHERE state = "
+	    "'running'");
+	pending = h_db_long(&e,
+	    "SELECT count(*) FROM job WHERE state = "
+	    "'pending'");
 	printf("killed process_queue after %d PUTs: %ld running (orphaned), "
 	       "%ld pending\n",
 	    puts_at_kill, running, pending);
@@ -147,8 +151,9 @@ test_crash__sigkill_process_queue_mid_drain(void **state)
 	slow_plex(&e, 0);
 	run_task(&e, "process_queue", no_autodrain, &r);
 	if (running > 0)
-		assert_non_null(strstr(r.err, "Resumed 1 job(s) left running "
-					      "by a stopped worker"));
+		assert_non_null(strstr(r.err,
+		    "Resumed 1 job(s) left running "
+		    "by a stopped worker"));
 	assert_non_null(strstr(r.out, " 0 dead-lettered"));
 	h_run_free(&r);
 	assert_all_done(&e, SCENES);
@@ -198,8 +203,9 @@ test_crash__sigkill_background_worker_mid_drain(void **state)
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	/* Its lock is released when it dies. */
 	assert_int_equal(h_wait_worker(&e, 30), 0);
-	running = h_db_long(&e, "SELECT count(*) FROM job WHERE state = "
-				"'running'");
+	running = h_db_long(&e,
+	    "SELECT count(*) FROM job WHERE state = "
+	    "'running'");
 	printf("killed background worker %d after %d PUTs: %ld running "
 	       "(orphaned)\n",
 	    pid, h_count_requests(&e, "PUT", "/library/"), running);
@@ -209,8 +215,9 @@ test_crash__sigkill_background_worker_mid_drain(void **state)
 	/* The next hook (for a scene still queued, so the job count stays)
 	 * starts a new worker, which resumes the orphan. */
 	slow_plex(&e, 0);
-	queued = h_db_long(&e, "SELECT scene_id FROM job WHERE state = "
-			       "'pending' ORDER BY id LIMIT 1");
+	queued = h_db_long(&e,
+	    "SELECT scene_id FROM job WHERE state = "
+	    "'pending' ORDER BY id LIMIT 1");
 	assert_true(queued > 0);
 	args = hook_args((int)queued);
 	run_ok(&e, args, autodrain_env, &r);
@@ -221,8 +228,9 @@ test_crash__sigkill_background_worker_mid_drain(void **state)
 	assert_int_equal(h_count_str(log, "Background worker started (pid "),
 	    2);
 	if (running > 0)
-		assert_int_equal(h_count_str(log, "Resumed 1 job(s) left running "
-						  "by a stopped worker"),
+		assert_int_equal(h_count_str(log,
+				     "Resumed 1 job(s) left running "
+				     "by a stopped worker"),
 		    1);
 	assert_non_null(strstr(log, " 0 dead-lettered"));
 	free(log);
@@ -270,7 +278,8 @@ test_crash__concurrent_hooks_start_one_worker(void **state)
 
 		assert_int_equal(h_wait_plugin(&p[i], &r), 0);
 		if (r.status != 0)
-			fprintf(stderr, "hook %d: %s\n%s\n", i + 1, r.out, r.err);
+			fprintf(stderr, "hook %d: %s\n%s\n", i + 1, r.out,
+			    r.err);
 		assert_int_equal(r.status, 0);
 		snprintf(want, sizeof(want), "queued scene %d", i + 1);
 		assert_non_null(strstr(r.out, want));
@@ -289,19 +298,20 @@ test_crash__concurrent_hooks_start_one_worker(void **state)
 			continue;
 		for (i = 0; i < npids; i++) {
 			if (pids[i] == l.v[k].pid) {
-				fprintf(stderr, "worker %d logged again after "
-						"worker %d started:\n%s\n",
+				fprintf(stderr,
+				    "worker %d logged again after "
+				    "worker %d started:\n%s\n",
 				    pids[i], cur, l.text);
 				fail();
 			}
 		}
 		assert_true(npids < (int)(sizeof(pids) / sizeof(pids[0])));
 		pids[npids++] = cur = l.v[k].pid;
-		assert_true(strncmp(l.v[k].msg, "Background worker started",
-				25) == 0);
+		assert_true(
+		    strncmp(l.v[k].msg, "Background worker started", 25) == 0);
 	}
-	printf("%d hooks at once started %d worker process(es) in turn:",
-	    HOOKS, npids);
+	printf("%d hooks at once started %d worker process(es) in turn:", HOOKS,
+	    npids);
 	for (i = 0; i < npids; i++)
 		printf(" %d", pids[i]);
 	printf("\n");
@@ -314,9 +324,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crash__sigkill_process_queue_mid_drain),
-		cmocka_unit_test(test_crash__sigkill_background_worker_mid_drain),
-		cmocka_unit_test(test_crash__concurrent_hooks_start_one_worker),
+	    cmocka_unit_test(test_crash__sigkill_process_queue_mid_drain),
+	    cmocka_unit_test(test_crash__sigkill_background_worker_mid_drain),
+	    cmocka_unit_test(test_crash__concurrent_hooks_start_one_worker),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

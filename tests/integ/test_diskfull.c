@@ -3,8 +3,8 @@
  * (issue 9, defect 4a): a 600 KiB tmpfs mounted on the data directory, 40
  * jobs queued. Process Queue must end within seconds with one line saying
  * the disk is full and what to do, keeping the jobs not done; once the
- * file system is grown everything syncs. Needs root to mount (we are root in CI);
- * where mounting is not permitted the whole program exits 77 (ctest SKIP)
+ * file system is grown everything syncs. Needs root to mount (we are root in
+ * CI); where mounting is not permitted the whole program exits 77 (ctest SKIP)
  * after saying so.
  */
 #include <setjmp.h>
@@ -29,7 +29,7 @@
 #include "core/xalloc.h"
 #include "harness.h"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 /* Contents of a file ("" when absent); caller frees. */
 static char *
@@ -68,7 +68,8 @@ run_bounded(struct h_env *e, const char *mode, double secs, struct h_run *r)
 			kill(p.pid, SIGKILL);
 			waitpid(p.pid, &st, 0);
 			r->err = slurp_file(p.err);
-			fail_msg("%s still running after %.0f s; stderr:\n%.2000s",
+			fail_msg("%s still running after %.0f s; "
+				 "stderr:\n%.2000s",
 			    mode, secs, r->err);
 		}
 		h_sleep(0.05);
@@ -96,9 +97,10 @@ test_diskfull__full_disk_stops_the_run(void **state)
 	run_bounded(e, "process_queue", 60, &r);
 	assert_int_not_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "\"error\""));
-	assert_non_null(strstr(r.out, "the disk holding the data directory is "
-				      "full; free some space, then run Process "
-				      "Queue"));
+	assert_non_null(strstr(r.out,
+	    "the disk holding the data directory is "
+	    "full; free some space, then run Process "
+	    "Queue"));
 	/* One line, not one a second. */
 	assert_int_equal(h_count_str(r.err, "free some space"), 1);
 	h_run_free(&r);
@@ -144,8 +146,9 @@ setup(void **state)
 	/* The data directory is a small file system of its own. */
 	data = s2p_xasprintf("%s/data", e.dir);
 	rc = mkdir(data, 0700) == 0 &&
-	    mount("tmpfs", data, "tmpfs", 0, "size=600k,mode=0700") == 0 ? 0
-									  : -1;
+		mount("tmpfs", data, "tmpfs", 0, "size=600k,mode=0700") == 0
+	    ? 0
+	    : -1;
 	if (rc != 0)
 		fprintf(stderr, "mount %s: %s\n", data, strerror(errno));
 	free(data);
@@ -170,16 +173,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_diskfull__full_disk_stops_the_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_diskfull__full_disk_stops_the_run, setup, teardown),
 	};
 	char tmpl[] = "/tmp/s2p-mnt-XXXXXX";
 
 	/* Can this machine mount a tmpfs at all? */
 	if (mkdtemp(tmpl) == NULL ||
 	    mount("tmpfs", tmpl, "tmpfs", 0, "size=600k") != 0) {
-		fprintf(stderr, "SKIPPED: test_diskfull needs to mount a tmpfs "
-				"(root, CAP_SYS_ADMIN): %s\n", strerror(errno));
+		fprintf(stderr,
+		    "SKIPPED: test_diskfull needs to mount a tmpfs "
+		    "(root, CAP_SYS_ADMIN): %s\n",
+		    strerror(errno));
 		rmdir(tmpl);
 		return 77;
 	}

@@ -18,7 +18,7 @@
 
 #include "harness.h"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 static const char *
 str(json_t *o, const char *k)
@@ -37,12 +37,11 @@ same_set(json_t *a, json_t *b)
 
 	if (json_array_size(a) != json_array_size(b))
 		return 0;
-	json_array_foreach(a, i, x) {
+	json_array_foreach(a, i, x)
+	{
 		int found = 0;
 
-		json_array_foreach(b, j, y)
-			if (json_equal(x, y))
-				found = 1;
+		json_array_foreach(b, j, y) if (json_equal(x, y)) found = 1;
 		if (!found)
 			return 0;
 	}
@@ -55,9 +54,8 @@ locked(json_t *item, const char *field)
 	size_t i;
 	json_t *f;
 
-	json_array_foreach(json_object_get(item, "locked"), i, f)
-		if (strcmp(json_string_value(f), field) == 0)
-			return 1;
+	json_array_foreach(json_object_get(item, "locked"), i,
+	    f) if (strcmp(json_string_value(f), field) == 0) return 1;
 	return 0;
 }
 
@@ -198,7 +196,7 @@ test_e2e__hook_starts_background_worker(void **state)
 			     "{\"title\": \"Background edit\"}"),
 	    200);
 	{
-		const char *const env[] = { "STASH2PLEX_IDLE_EXIT=0.5", NULL };
+		const char *const env[] = {"STASH2PLEX_IDLE_EXIT=0.5", NULL};
 
 		run_ok(&e,
 		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 5, "
@@ -291,11 +289,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_e2e__hook_then_process_queue),
-		cmocka_unit_test(test_e2e__sync_all_is_idempotent),
-		cmocka_unit_test(test_e2e__hook_starts_background_worker),
-		cmocka_unit_test(test_e2e__bad_input_is_a_clean_error),
-		cmocka_unit_test(test_e2e__stash_down_keeps_jobs),
+	    cmocka_unit_test(test_e2e__hook_then_process_queue),
+	    cmocka_unit_test(test_e2e__sync_all_is_idempotent),
+	    cmocka_unit_test(test_e2e__hook_starts_background_worker),
+	    cmocka_unit_test(test_e2e__bad_input_is_a_clean_error),
+	    cmocka_unit_test(test_e2e__stash_down_keeps_jobs),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -23,7 +23,7 @@
 #include "harness.h"
 #include "core/xalloc.h"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 #define HEALTH_ARGS "{\"mode\": \"health_check\"}"
 
@@ -88,7 +88,8 @@ expect_lines(const struct h_run *r, const struct want *w, size_t nw)
 	int ok = n == nw;
 
 	for (i = 0; ok && i < n; i++)
-		ok = v[i].lvl == w[i].lvl && fnmatch(w[i].pat, v[i].text, 0) == 0;
+		ok = v[i].lvl == w[i].lvl &&
+		    fnmatch(w[i].pat, v[i].text, 0) == 0;
 	if (!ok) {
 		fprintf(stderr, "health check log does not match; got:\n");
 		dump_lines(v, n);
@@ -120,8 +121,8 @@ assert_ascii(const char *s)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x80 || (*p < 0x20 && *p != '\n' && *p != 1 &&
-				      *p != 2)) {
+		if (*p >= 0x80 ||
+		    (*p < 0x20 && *p != '\n' && *p != 1 && *p != 2)) {
 			fprintf(stderr, "non-ASCII byte 0x%02x at offset %ld\n",
 			    *p, (long)((const char *)p - s));
 			fail();
@@ -179,10 +180,12 @@ queue_scenes(struct h_env *e, int n)
 	int i;
 
 	for (i = 1; i <= n; i++) {
-		char *args = s2p_xasprintf("{\"mode\": \"hook\", \"hookContext\": "
+		char *args = s2p_xasprintf(
+		    "{\"mode\": \"hook\", \"hookContext\": "
 		    "{\"id\": %d, \"type\": \"Scene.Update.Post\", \"input\": "
 		    "{\"id\": \"%d\", \"title\": \"t\"}, \"inputFields\": "
-		    "[\"id\", \"title\"]}}", i, i);
+		    "[\"id\", \"title\"]}}",
+		    i, i);
 
 		assert_int_equal(h_run_plugin(e, args, no_autodrain, &r), 0);
 		assert_int_equal(r.status, 0);
@@ -210,11 +213,11 @@ static void
 test_health__healthy_no_state_file(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: CLOSED (no state file)" },
-		{ 'i', "OK: Plex is HEALTHY (responded in *ms)" },
-		{ 'i', "Queue: empty" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: CLOSED (no state file)"},
+	    {'i', "OK: Plex is HEALTHY (responded in *ms)"},
+	    {'i', "Queue: empty"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	struct h_env e;
 	struct h_run r;
@@ -249,12 +252,12 @@ static void
 test_health__plex_refuses_connections(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: CLOSED (no state file)" },
-		{ 'w', "FAIL: Plex is UNREACHABLE (*)" },
-		{ 'i', "Verify Plex URL and network connectivity" },
-		{ 'i', "Queue: empty" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: CLOSED (no state file)"},
+	    {'w', "FAIL: Plex is UNREACHABLE (*)"},
+	    {'i', "Verify Plex URL and network connectivity"},
+	    {'i', "Queue: empty"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	struct h_env e;
 	struct h_run r;
@@ -279,15 +282,17 @@ static void
 test_health__https_without_ca_bundle(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: CLOSED (no state file)" },
-		{ 'e', "FAIL: no CA certificates for HTTPS: plex_ca_file="
-		       "/nonexistent/s2p-ca.pem cannot be read (*)" },
-		{ 'w', "FAIL: Plex is UNREACHABLE (*plex_ca_file="
-		       "/nonexistent/s2p-ca.pem cannot be read*)" },
-		{ 'i', "Verify Plex URL and network connectivity" },
-		{ 'i', "Queue: empty" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: CLOSED (no state file)"},
+	    {'e',
+		"FAIL: no CA certificates for HTTPS: plex_ca_file="
+		"/nonexistent/s2p-ca.pem cannot be read (*)"},
+	    {'w',
+		"FAIL: Plex is UNREACHABLE (*plex_ca_file="
+		"/nonexistent/s2p-ca.pem cannot be read*)"},
+	    {'i', "Verify Plex URL and network connectivity"},
+	    {'i', "Queue: empty"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	struct h_env e;
 	struct h_run r;
@@ -296,8 +301,9 @@ test_health__https_without_ca_bundle(void **state)
 	(void)state;
 	assert_int_equal(h_start(&e, 5, 1, NULL, NULL), 0);
 	body = s2p_xasprintf("{\"plex_url\": \"https://127.0.0.1:%d\", "
-	    "\"plex_token\": \"%s\", \"plex_ca_file\": "
-	    "\"/nonexistent/s2p-ca.pem\"}", e.plex_port, e.token);
+			     "\"plex_token\": \"%s\", \"plex_ca_file\": "
+			     "\"/nonexistent/s2p-ca.pem\"}",
+	    e.plex_port, e.token);
 	assert_int_equal(h_post(e.stash_ctl, "/settings", body), 200);
 	free(body);
 	run_health(&e, &r);
@@ -317,9 +323,10 @@ test_health__https_without_ca_bundle(void **state)
 		fputs("not parsed by the check\n", f);
 		assert_int_equal(fclose(f), 0);
 	}
-	body = s2p_xasprintf("{\"plex_url\": \"https://127.0.0.1:%d\", "
-	    "\"plex_token\": \"%s\", \"plex_ca_file\": \"%s\"}",
-	    e.plex_port, e.token, pem);
+	body =
+	    s2p_xasprintf("{\"plex_url\": \"https://127.0.0.1:%d\", "
+			  "\"plex_token\": \"%s\", \"plex_ca_file\": \"%s\"}",
+		e.plex_port, e.token, pem);
 	assert_int_equal(h_post(e.stash_ctl, "/settings", body), 200);
 	free(body);
 	run_health(&e, &r);
@@ -334,12 +341,12 @@ static void
 test_health__plex_accepts_and_never_answers(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: CLOSED (no state file)" },
-		{ 'w', "FAIL: Plex is UNREACHABLE (*)" },
-		{ 'i', "Verify Plex URL and network connectivity" },
-		{ 'i', "Queue: empty" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: CLOSED (no state file)"},
+	    {'w', "FAIL: Plex is UNREACHABLE (*)"},
+	    {'i', "Verify Plex URL and network connectivity"},
+	    {'i', "Queue: empty"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	struct h_env e;
 	struct h_run r;
@@ -373,11 +380,13 @@ test_health__plex_accepts_and_never_answers(void **state)
 		}
 	}
 	assert_int_equal(json_array_size(reqs), 1);
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(reqs, 0), "path")),
+	assert_string_equal(json_string_value(
+				json_object_get(json_array_get(reqs, 0),
+				    "path")),
 	    "/identity");
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_array_get(reqs, 0), "status")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_array_get(reqs, 0),
+				 "status")),
 	    0);
 	json_decref(reqs);
 	h_stop(&e);
@@ -387,12 +396,12 @@ static void
 test_health__token_rejected(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: CLOSED (no state file)" },
-		{ 'w', "FAIL: Plex is reachable but REJECTED the token (HTTP 401)" },
-		{ 'i', "Check the plex_token setting" },
-		{ 'i', "Queue: empty" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: CLOSED (no state file)"},
+	    {'w', "FAIL: Plex is reachable but REJECTED the token (HTTP 401)"},
+	    {'i', "Check the plex_token setting"},
+	    {'i', "Queue: empty"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	static const char wrong[] = "wrong-token-5d1e7b";
 	struct h_env e;
@@ -405,9 +414,10 @@ test_health__token_rejected(void **state)
 	/* 1. A wrong token in the settings: /identity (open) answers, the
 	 * library call is refused. */
 	{
-		char *js = s2p_xasprintf("{\"plex_url\": \"http://127.0.0.1:%d\", "
-					 "\"plex_token\": \"%s\"}",
-		    e.plex_port, wrong);
+		char *js =
+		    s2p_xasprintf("{\"plex_url\": \"http://127.0.0.1:%d\", "
+				  "\"plex_token\": \"%s\"}",
+			e.plex_port, wrong);
 
 		assert_int_equal(h_post(e.stash_ctl, "/settings", js), 200);
 		free(js);
@@ -421,8 +431,9 @@ test_health__token_rejected(void **state)
 
 	/* 2. The right token, revoked on the server (library paths). */
 	assert_int_equal(h_settings(&e, NULL), 0);
-	assert_int_equal(set_fault(&e, "{\"mode\": \"reject_token\", "
-				       "\"path_prefix\": \"/library\"}"),
+	assert_int_equal(set_fault(&e,
+			     "{\"mode\": \"reject_token\", "
+			     "\"path_prefix\": \"/library\"}"),
 	    200);
 	run_health(&e, &r);
 	msg = check_common(&e, &r, wrong);
@@ -446,11 +457,11 @@ static void
 test_health__corrupt_state_file(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'w', "Circuit Breaker State: UNKNOWN (corrupted state file)" },
-		{ 'i', "OK: Plex is HEALTHY (responded in *ms)" },
-		{ 'i', "Queue: empty" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'w', "Circuit Breaker State: UNKNOWN (corrupted state file)"},
+	    {'i', "OK: Plex is HEALTHY (responded in *ms)"},
+	    {'i', "Queue: empty"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	static const char garbage[] = "{\"state\": \"op\x01\xff garbage";
 	struct h_env e;
@@ -486,23 +497,23 @@ static void
 test_health__open_breaker_with_queued_jobs(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: OPEN" },
-		{ 'i', "Circuit opened *s ago" },
-		{ 'w', "FAIL: Plex is UNREACHABLE (*)" },
-		{ 'i', "Verify Plex URL and network connectivity" },
-		{ 'i', "Queue: 3 pending item(s)" },
-		{ 'w', "3 job(s) waiting for Plex to recover" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: OPEN"},
+	    {'i', "Circuit opened *s ago"},
+	    {'w', "FAIL: Plex is UNREACHABLE (*)"},
+	    {'i', "Verify Plex URL and network connectivity"},
+	    {'i', "Queue: 3 pending item(s)"},
+	    {'w', "3 job(s) waiting for Plex to recover"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	static const struct want w_healthy[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: OPEN" },
-		{ 'i', "Circuit opened *s ago" },
-		{ 'i', "OK: Plex is HEALTHY (responded in *ms)" },
-		{ 'i', "Queue: 3 pending item(s)" },
-		{ 'w', "3 job(s) waiting for Plex to recover" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: OPEN"},
+	    {'i', "Circuit opened *s ago"},
+	    {'i', "OK: Plex is HEALTHY (responded in *ms)"},
+	    {'i', "Queue: 3 pending item(s)"},
+	    {'w', "3 job(s) waiting for Plex to recover"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	struct h_env e;
 	struct h_run r;
@@ -540,8 +551,9 @@ test_health__open_breaker_with_queued_jobs(void **state)
 
 	/* Never drains, never starts a worker, never writes the breaker. */
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 3);
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job WHERE "
-					"state = 'pending'"),
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM job WHERE "
+			     "state = 'pending'"),
 	    3);
 	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
 	assert_int_equal(h_count_requests(&e, "GET", "/library/metadata"), 0);
@@ -559,11 +571,11 @@ static void
 test_health__open_past_timeout_is_half_open(void **state)
 {
 	static const struct want w[] = {
-		{ 'i', "=== Plex Health Check ===" },
-		{ 'i', "Circuit Breaker State: HALF_OPEN" },
-		{ 'i', "OK: Plex is HEALTHY (responded in *ms)" },
-		{ 'i', "Queue: 2 pending item(s)" },
-		{ 'i', "=== Health Check Complete ===" },
+	    {'i', "=== Plex Health Check ==="},
+	    {'i', "Circuit Breaker State: HALF_OPEN"},
+	    {'i', "OK: Plex is HEALTHY (responded in *ms)"},
+	    {'i', "Queue: 2 pending item(s)"},
+	    {'i', "=== Health Check Complete ==="},
 	};
 	struct h_env e;
 	struct h_run r;
@@ -606,14 +618,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_health__healthy_no_state_file),
-		cmocka_unit_test(test_health__plex_refuses_connections),
-		cmocka_unit_test(test_health__https_without_ca_bundle),
-		cmocka_unit_test(test_health__plex_accepts_and_never_answers),
-		cmocka_unit_test(test_health__token_rejected),
-		cmocka_unit_test(test_health__corrupt_state_file),
-		cmocka_unit_test(test_health__open_breaker_with_queued_jobs),
-		cmocka_unit_test(test_health__open_past_timeout_is_half_open),
+	    cmocka_unit_test(test_health__healthy_no_state_file),
+	    cmocka_unit_test(test_health__plex_refuses_connections),
+	    cmocka_unit_test(test_health__https_without_ca_bundle),
+	    cmocka_unit_test(test_health__plex_accepts_and_never_answers),
+	    cmocka_unit_test(test_health__token_rejected),
+	    cmocka_unit_test(test_health__corrupt_state_file),
+	    cmocka_unit_test(test_health__open_breaker_with_queued_jobs),
+	    cmocka_unit_test(test_health__open_past_timeout_is_half_open),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

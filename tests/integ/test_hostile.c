@@ -28,7 +28,7 @@
 #include "core/xalloc.h"
 #include "harness.h"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 static const char *
 str(json_t *o, const char *k)
@@ -64,7 +64,8 @@ run_task(struct h_env *e, const char *mode, const char *const *env,
 static void
 hook(struct h_env *e, long id, struct h_run *r)
 {
-	char *args = s2p_xasprintf("{\"hookContext\": {\"id\": %ld, "
+	char *args = s2p_xasprintf(
+	    "{\"hookContext\": {\"id\": %ld, "
 	    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": \"%ld\", "
 	    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
 	    id, id);
@@ -182,13 +183,15 @@ test_hostile__stash_5xx_is_an_outage(void **state)
 
 	/* Dead letters an earlier version left for a Stash outage come back;
 	 * a Plex rejection does not. */
-	sql = s2p_xasprintf("INSERT INTO dead_letter (scene_id, attempts, "
+	sql = s2p_xasprintf(
+	    "INSERT INTO dead_letter (scene_id, attempts, "
 	    "failed_at, error_class, message, reason) VALUES "
 	    "(3, 5, %.0f, 'temporary', 'Stash FindScene: HTTP 502', 'hook'), "
 	    "(4, 5, %.0f, 'temporary', 'POST http://127.0.0.1:9/graphql: "
 	    "timed out after 30000 ms', 'hook'), "
 	    "(5, 1, %.0f, 'permanent', 'Plex PUT /library/metadata/1005: "
-	    "HTTP 400', 'hook') RETURNING 0", h_wall(), h_wall(), h_wall());
+	    "HTTP 400', 'hook') RETURNING 0",
+	    h_wall(), h_wall(), h_wall());
 	assert_int_equal(h_db_long(&e, sql), 0);
 	free(sql);
 	run_task(&e, "recover_outage_jobs", NULL, &r);
@@ -217,7 +220,8 @@ test_hostile__rejected_values_fail_alone(void **state)
 	(void)state;
 	assert_int_equal(h_start(&e, 4, 35, NULL, NULL), 0);
 	assert_int_equal(h_post(e.stash_ctl, "/scene/1",
-			     "{\"title\": \"Bad date\", \"date\": \"2024-13-45\", "
+			     "{\"title\": \"Bad date\", \"date\": "
+			     "\"2024-13-45\", "
 			     "\"rating100\": 1000}"),
 	    200);
 	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
@@ -236,17 +240,19 @@ test_hostile__rejected_values_fail_alone(void **state)
 	printf("%s\n%s", r.out, r.err);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "0 dead-lettered"));
-	assert_non_null(strstr(r.err, "Scene 1: date \"2024-13-45\" is not a "
-				      "calendar date"));
+	assert_non_null(strstr(r.err,
+	    "Scene 1: date \"2024-13-45\" is not a "
+	    "calendar date"));
 	assert_non_null(strstr(r.err, "Scene 1: rating100 1000 is above 100"));
 	assert_non_null(strstr(r.err, "Scene 2: Plex rejected the genres"));
 	h_run_free(&r);
 	it = item_of(&e, 1);
 	assert_string_equal(str(it, "title"), "Bad date");
-	assert_true(json_is_null(json_object_get(it, "originallyAvailableAt")) ||
+	assert_true(
+	    json_is_null(json_object_get(it, "originallyAvailableAt")) ||
 	    strcmp(str(it, "originallyAvailableAt"), "") == 0);
-	assert_true(json_number_value(json_object_get(it, "userRating")) ==
-	    10.0);
+	assert_true(
+	    json_number_value(json_object_get(it, "userRating")) == 10.0);
 	json_decref(it);
 	it = item_of(&e, 2);
 	sc = h_stash_scene(&e, 2);
@@ -267,7 +273,7 @@ static void
 stdin_fails(struct h_env *e, const char *doc, const char *want)
 {
 	char *dd = s2p_xasprintf("STASH2PLEX_DATA_DIR=%s/data", e->dir);
-	const char *env[] = { "STASH2PLEX_AUTODRAIN=0", dd, NULL };
+	const char *env[] = {"STASH2PLEX_AUTODRAIN=0", dd, NULL};
 	struct h_run r;
 
 	assert_int_equal(h_run_stdin(e, doc, env, &r), 0);
@@ -314,54 +320,68 @@ test_hostile__inputs_get_clear_errors(void **state)
 	stdin_fails(&e, "{\"args\": {\"mode\": \"queue_status\"}}",
 	    "server_connection is missing");
 	doc = s2p_xasprintf("{\"server_connection\": {\"Port\": 80.5, "
-	    "\"PluginDir\": \"%s\"}, \"args\": {\"mode\": \"all\"}}", e.dir);
-	stdin_fails(&e, doc, "server_connection.Port: expected a whole number "
-			     "between 1 and 65535, got 80.5");
+			    "\"PluginDir\": \"%s\"}, \"args\": {\"mode\": "
+			    "\"all\"}}",
+	    e.dir);
+	stdin_fails(&e, doc,
+	    "server_connection.Port: expected a whole number "
+	    "between 1 and 65535, got 80.5");
 	free(doc);
 	doc = s2p_xasprintf("{\"server_connection\": {\"Port\": %d, "
-	    "\"PluginDir\": \"%s\"}, \"args\": {\"hookContext\": {\"id\": 1e30, "
-	    "\"type\": \"Scene.Update.Post\"}}}", e.stash_port, e.dir);
-	stdin_fails(&e, doc, "args.hookContext.id: expected a whole number, "
-			     "got 1e+30");
+			    "\"PluginDir\": \"%s\"}, \"args\": "
+			    "{\"hookContext\": {\"id\": 1e30, "
+			    "\"type\": \"Scene.Update.Post\"}}}",
+	    e.stash_port, e.dir);
+	stdin_fails(&e, doc,
+	    "args.hookContext.id: expected a whole number, "
+	    "got 1e+30");
 	free(doc);
 
 	/* Cached settings that are not an object (CLI, no Stash). */
 	dd = s2p_xasprintf("%s/data", e.dir);
 	{
-		const char *argv[] = { "task", "all", "--data-dir", dd, NULL };
+		const char *argv[] = {"task", "all", "--data-dir", dd, NULL};
 
-		assert_int_equal(h_write_data(&e, "settings.json", "[1, 2]"), 0);
+		assert_int_equal(h_write_data(&e, "settings.json", "[1, 2]"),
+		    0);
 		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
 		printf("%s", r.err);
 		assert_int_not_equal(r.status, 0);
-		assert_non_null(strstr(r.err, "holds an array, not an object "
-					      "of settings"));
+		assert_non_null(strstr(r.err,
+		    "holds an array, not an object "
+		    "of settings"));
 		h_run_free(&r);
 		assert_int_equal(h_write_data(&e, "settings.json", "\"x\""), 0);
 		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
 		assert_int_not_equal(r.status, 0);
-		assert_non_null(strstr(r.err, "holds a string, not an object "
-					      "of settings"));
+		assert_non_null(strstr(r.err,
+		    "holds a string, not an object "
+		    "of settings"));
 		h_run_free(&r);
 	}
 	free(dd);
 
 	/* A 1 MiB token, a 4000-character URL. */
 	s2p_buf_init(&b, 0);
-	assert_int_equal(s2p_buf_addf(&b, "{\"plex_url\": \"http://127.0.0.1:%d\","
-				     " \"plex_token\": \"", e.plex_port), 0);
+	assert_int_equal(s2p_buf_addf(&b,
+			     "{\"plex_url\": \"http://127.0.0.1:%d\","
+			     " \"plex_token\": \"",
+			     e.plex_port),
+	    0);
 	for (i = 0; i < 1024 * 1024 / 8; i++)
 		assert_int_equal(s2p_buf_adds(&b, "tokentok"), 0);
 	assert_int_equal(s2p_buf_adds(&b, "\"}"), 0);
 	assert_int_equal(h_post(e.stash_ctl, "/settings", b.data), 200);
 	s2p_buf_free(&b);
-	task_fails(&e, "all", "setting plex_token: too long (1048576 "
-			      "characters, at most 1024)");
+	task_fails(&e, "all",
+	    "setting plex_token: too long (1048576 "
+	    "characters, at most 1024)");
 	big = s2p_xmalloc(4001);
 	memset(big, 'h', 4000);
 	big[4000] = '\0';
 	doc = s2p_xasprintf("{\"plex_url\": \"http://%s:1\", \"plex_token\": "
-	    "\"%s\"}", big, e.token);
+			    "\"%s\"}",
+	    big, e.token);
 	assert_int_equal(h_post(e.stash_ctl, "/settings", doc), 200);
 	free(doc);
 	free(big);
@@ -373,7 +393,8 @@ test_hostile__inputs_get_clear_errors(void **state)
 	assert_int_equal(s2p_buf_adds(&b, "{\"tags\": ["), 0);
 	for (i = 0; i < 5000; i++)
 		assert_int_equal(s2p_buf_addf(&b, "%s\"Tag %05zu\"",
-				     i ? ", " : "", i), 0);
+				     i ? ", " : "", i),
+		    0);
 	assert_int_equal(s2p_buf_adds(&b, "]}"), 0);
 	assert_int_equal(h_post(e.stash_ctl, "/scene/1", b.data), 200);
 	s2p_buf_free(&b);
@@ -382,9 +403,10 @@ test_hostile__inputs_get_clear_errors(void **state)
 	run_task(&e, "process_queue", NULL, &r);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(h_count_str(r.err, "setting max_tags"), 1);
-	assert_non_null(strstr(r.err, "Scene 1 has 5000 tags; only the first "
-				      "100 are written to Plex (setting "
-				      "max_tags)"));
+	assert_non_null(strstr(r.err,
+	    "Scene 1 has 5000 tags; only the first "
+	    "100 are written to Plex (setting "
+	    "max_tags)"));
 	h_run_free(&r);
 	it = item_of(&e, 1);
 	assert_int_equal(json_array_size(json_object_get(it, "genres")), 100);
@@ -468,8 +490,8 @@ data_dir_clean(struct h_env *e)
 static void
 test_hostile__plex_url_password_never_shows(void **state)
 {
-	static const char *const worker_env[] = { "STASH2PLEX_IDLE_EXIT=1",
-		NULL };
+	static const char *const worker_env[] = {"STASH2PLEX_IDLE_EXIT=1",
+	    NULL};
 	struct h_env e;
 	struct h_run r;
 	struct h_log l;
@@ -480,16 +502,16 @@ test_hostile__plex_url_password_never_shows(void **state)
 	assert_int_equal(h_start(&e, 3, 39, NULL, NULL), 0);
 	/* Port 1 on loopback: nothing listens, every error names the URL. */
 	url = s2p_xasprintf("http://plexuser:" PW "@127.0.0.1:1");
-	extra = s2p_xasprintf("\"plex_url\": \"%s\", \"max_retries\": 1",
-	    url);
+	extra = s2p_xasprintf("\"plex_url\": \"%s\", \"max_retries\": 1", url);
 	assert_int_equal(h_settings(&e, extra), 0);
 	free(extra);
 	run_task(&e, "all", NULL, &r);
 	run_clean("Sync All", &r);
 	run_task(&e, "process_queue", NULL, &r);
 	run_clean("Process Queue", &r);
-	assert_true(h_db_long(&e, "SELECT count(*) FROM job WHERE "
-				  "last_error LIKE '%127.0.0.1:1%'") > 0);
+	assert_true(h_db_long(&e,
+			"SELECT count(*) FROM job WHERE "
+			"last_error LIKE '%127.0.0.1:1%'") > 0);
 	run_task(&e, "health_check", NULL, &r);
 	run_clean("Health Check", &r);
 	run_task(&e, "dry_run", NULL, &r);
@@ -515,12 +537,11 @@ test_hostile__plex_url_password_never_shows(void **state)
 	tok = s2p_xasprintf("--plex_token=%s", e.token);
 	{
 		char *opt = s2p_xasprintf("--plex_url=%s", url);
-		const char *argv[] = { "task", "health_check", "--data-dir", dd,
-			opt, tok, NULL };
-		char *surl = s2p_xasprintf("http://127.0.0.1:%d",
-		    e.stash_port);
-		const char *argv2[] = { "task", "process_queue", "--data-dir",
-			dd, "--stash-url", surl, opt, tok, NULL };
+		const char *argv[] = {"task", "health_check", "--data-dir", dd,
+		    opt, tok, NULL};
+		char *surl = s2p_xasprintf("http://127.0.0.1:%d", e.stash_port);
+		const char *argv2[] = {"task", "process_queue", "--data-dir",
+		    dd, "--stash-url", surl, opt, tok, NULL};
 
 		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
 		run_clean("CLI health_check", &r);
@@ -545,8 +566,8 @@ stash_file(struct h_env *e, long id)
 	char *f;
 
 	assert_non_null(sc);
-	f = s2p_xstrdup(json_string_value(
-	    json_array_get(json_object_get(sc, "files"), 0)));
+	f = s2p_xstrdup(
+	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
 	json_decref(sc);
 	return f;
 }
@@ -558,7 +579,8 @@ move_and_sync(struct h_env *e, long id, const char *file)
 {
 	struct h_run r;
 	char *body = s2p_xasprintf("{\"files\": [\"%s\"], \"bump\": false}",
-	    file), *err, *path = s2p_xasprintf("/scene/%ld", id);
+		 file),
+	     *err, *path = s2p_xasprintf("/scene/%ld", id);
 
 	assert_int_equal(h_post(e->stash_ctl, path, body), 200);
 	free(path);
@@ -643,7 +665,8 @@ test_hostile__file_name_match_keeps_other_items(void **state)
 	    200);
 	assert_int_equal(h_post(e.plex_ctl, "/item",
 			     "{\"files\": [\"/data/other/Shared-Name.mp4\"], "
-			     "\"section\": \"2\", \"title\": \"Other original\"}"),
+			     "\"section\": \"2\", \"title\": \"Other "
+			     "original\"}"),
 	    200);
 
 	/* An item of section 2 with scene 3's file name (no scene's). */
@@ -651,15 +674,18 @@ test_hostile__file_name_match_keeps_other_items(void **state)
 	b3 = strrchr(f3, '/');
 	other3 = s2p_xasprintf("/data/other%s", b3);
 	{
-		char *body = s2p_xasprintf("{\"files\": [\"%s\"], \"section\": "
-		    "\"2\", \"title\": \"Foreign item\"}", other3);
+		char *body =
+		    s2p_xasprintf("{\"files\": [\"%s\"], \"section\": "
+				  "\"2\", \"title\": \"Foreign item\"}",
+			other3);
 
 		assert_int_equal(h_post(e.plex_ctl, "/item", body), 200);
 		free(body);
 	}
 
 	/* 1. Scene 1 moves to a folder Plex does not have. */
-	log = move_and_sync(&e, 1, "/data/videos/No Such Folder/Shared-Name.mp4");
+	log = move_and_sync(&e, 1,
+	    "/data/videos/No Such Folder/Shared-Name.mp4");
 	assert_null(strstr(log, "by file name only"));
 	assert_non_null(strstr(log, "is scene 6's"));
 	free(log);
@@ -761,7 +787,8 @@ run_bounded(struct h_env *e, const char *args, const char *const *env,
 			waitpid(p.pid, &st, 0);
 			r->out = slurp_file(p.out);
 			r->err = slurp_file(p.err);
-			fail_msg("%s still running after %.0f s; stderr:\n%.2000s",
+			fail_msg("%s still running after %.0f s; "
+				 "stderr:\n%.2000s",
 			    args, secs, r->err);
 		}
 		h_sleep(0.05);
@@ -831,7 +858,8 @@ test_hostile__corrupt_database_is_replaced(void **state)
 	assert_non_null(strstr(r.out, "Sync All"));
 	h_run_free(&r);
 	ls = s2p_xasprintf("ls '%s/data' | grep -c '^stash2plex.db.corrupt-"
-			   "[0-9TZ]*$'", e.dir);
+			   "[0-9TZ]*$'",
+	    e.dir);
 	assert_int_equal(system(ls), 0);
 	free(ls);
 
@@ -855,9 +883,9 @@ test_hostile__corrupt_database_is_replaced(void **state)
 static void
 test_hostile__worker_picks_up_fixed_settings(void **state)
 {
-	static const char *const bg[] = { "STASH2PLEX_IDLE_EXIT=2", NULL };
-	static const char *const bg_stall[] = { "STASH2PLEX_IDLE_EXIT=2",
-		"STASH2PLEX_FOLLOW_STALL=3", NULL };
+	static const char *const bg[] = {"STASH2PLEX_IDLE_EXIT=2", NULL};
+	static const char *const bg_stall[] = {"STASH2PLEX_IDLE_EXIT=2",
+	    "STASH2PLEX_FOLLOW_STALL=3", NULL};
 	struct h_env e;
 	struct h_run r;
 	char *log;
@@ -891,8 +919,9 @@ test_hostile__worker_picks_up_fixed_settings(void **state)
 	assert_int_equal(h_wait_worker(&e, 90), 0);
 	log = h_read_data(&e, "stash2plex.log");
 	assert_non_null(strstr(log, "Settings changed; reloading them"));
-	assert_non_null(strstr(log, "Plex settings changed: circuit breaker "
-				    "reset"));
+	assert_non_null(strstr(log,
+	    "Plex settings changed: circuit breaker "
+	    "reset"));
 	free(log);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
 	assert_int_equal(h_unsynced(&e, 0), 0);
@@ -909,9 +938,8 @@ test_hostile__worker_picks_up_fixed_settings(void **state)
 static void
 test_hostile__running_worker_follows_stash_settings(void **state)
 {
-	static const char *const bg[] = { "STASH2PLEX_IDLE_EXIT=60",
-		"STASH2PLEX_SETTINGS_POLL=1", "STASH2PLEX_FOLLOW_STALL=3",
-		NULL };
+	static const char *const bg[] = {"STASH2PLEX_IDLE_EXIT=60",
+	    "STASH2PLEX_SETTINGS_POLL=1", "STASH2PLEX_FOLLOW_STALL=3", NULL};
 	struct h_env e;
 	struct h_run r;
 	char *cache, *log, want[64];
@@ -930,7 +958,8 @@ test_hostile__running_worker_follows_stash_settings(void **state)
 	/* Fixed in Stash only: no task runs. */
 	assert_int_equal(h_settings(&e, NULL), 0);
 	assert_int_equal(h_wait_log(&e, "Settings changed; reloading them", 1,
-			     30), 0);
+			     30),
+	    0);
 	end = h_mono() + 60;
 	while (h_db_long(&e, "SELECT count(*) FROM job") != 0 && h_mono() < end)
 		h_sleep(0.2);
@@ -947,9 +976,9 @@ test_hostile__running_worker_follows_stash_settings(void **state)
 	    0);
 	assert_int_equal(h_wait_worker(&e, 30), 0);
 	log = h_read_data(&e, "stash2plex.log");
-	fprintf(stderr, "%.*s\n", (int)strcspn(strstr(log,
-	    "Stash2Plex is switched off"), "\n"), strstr(log,
-	    "Stash2Plex is switched off"));
+	fprintf(stderr, "%.*s\n",
+	    (int)strcspn(strstr(log, "Stash2Plex is switched off"), "\n"),
+	    strstr(log, "Stash2Plex is switched off"));
 	free(log);
 	cache = h_read_data(&e, "settings.json");
 	assert_non_null(strstr(cache, "\"enabled\":false"));
@@ -976,10 +1005,14 @@ test_hostile__obfuscate_paths(void **state)
 
 	(void)state;
 	assert_int_equal(h_start(&e, 4, 59, NULL, NULL), 0);
-	assert_int_equal(h_settings(&e, "\"obfuscate_paths\": true, "
-	    "\"max_retries\": 1"), 0);
-	assert_int_equal(h_post(e.stash_ctl, "/scene", "{\"title\": \"t\", "
-	    "\"files\": [\"/data/videos/Private Folder/Secret Name.mp4\"]}"),
+	assert_int_equal(h_settings(&e,
+			     "\"obfuscate_paths\": true, "
+			     "\"max_retries\": 1"),
+	    0);
+	assert_int_equal(h_post(e.stash_ctl, "/scene",
+			     "{\"title\": \"t\", "
+			     "\"files\": [\"/data/videos/Private Folder/Secret "
+			     "Name.mp4\"]}"),
 	    200);
 	run_task(&e, "all", NULL, &r);
 	h_run_free(&r);
@@ -991,7 +1024,8 @@ test_hostile__obfuscate_paths(void **state)
 	assert_non_null(strstr(r.err, ".mp4"));
 	h_run_free(&r);
 	txt = h_db_text(&e, "SELECT group_concat(last_error, '|') FROM job");
-	dlq = h_db_text(&e, "SELECT group_concat(message, '|') FROM "
+	dlq = h_db_text(&e,
+	    "SELECT group_concat(message, '|') FROM "
 	    "dead_letter");
 	printf("job errors: %s\ndead letters: %s\n", txt ? txt : "",
 	    dlq ? dlq : "");
@@ -1015,7 +1049,8 @@ static void
 hook_env(struct h_env *e, long id, const char *const *env)
 {
 	struct h_run r;
-	char *args = s2p_xasprintf("{\"hookContext\": {\"id\": %ld, "
+	char *args = s2p_xasprintf(
+	    "{\"hookContext\": {\"id\": %ld, "
 	    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": \"%ld\", "
 	    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
 	    id, id);
@@ -1048,7 +1083,7 @@ wait_drained(struct h_env *e, double secs)
 static void
 test_hostile__expired_stash_session(void **state)
 {
-	static const char *const bg[] = { "STASH2PLEX_IDLE_EXIT=120", NULL };
+	static const char *const bg[] = {"STASH2PLEX_IDLE_EXIT=120", NULL};
 	struct h_env e;
 	struct h_run r;
 	struct stat sb;
@@ -1056,7 +1091,9 @@ test_hostile__expired_stash_session(void **state)
 
 	(void)state;
 	assert_int_equal(h_start(&e, 3, 61, NULL,
-	    "--require-auth --session-cookie sess-cookie-77e1"), 0);
+			     "--require-auth --session-cookie "
+			     "sess-cookie-77e1"),
+	    0);
 	assert_int_equal(h_fresh_session(&e), 0);
 	run_task(&e, "all", NULL, &r);
 	assert_int_equal(r.status, 0);
@@ -1077,8 +1114,9 @@ test_hostile__expired_stash_session(void **state)
 	kept = h_read_data(&e, "session_cookie");
 	assert_string_equal(kept, e.cookie);
 	free(kept);
-	assert_int_equal(h_wait_log(&e, "continuing with the fresh session",
-			     1, 30), 0);
+	assert_int_equal(h_wait_log(&e, "continuing with the fresh session", 1,
+			     30),
+	    0);
 	wait_drained(&e, 30);
 
 	/* Two more hours, and a job arrives with no fresh session (the hook
@@ -1086,13 +1124,17 @@ test_hostile__expired_stash_session(void **state)
 	assert_int_equal(h_post(e.stash_ctl, "/clock", "{\"advance\": 7200}"),
 	    200);
 	hook_env(&e, 3, bg);
-	assert_int_equal(h_wait_log(&e, "the queue is paused with 1 job(s) "
-					"kept", 1, 30), 0);
+	assert_int_equal(h_wait_log(&e,
+			     "the queue is paused with 1 job(s) "
+			     "kept",
+			     1, 30),
+	    0);
 	assert_int_equal(h_wait_worker(&e, 30), 0);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 1);
 	log = h_read_data(&e, "stash2plex.log");
-	fprintf(stderr, "%.*s\n", (int)strcspn(strstr(log, "Stash no longer"),
-	    "\n"), strstr(log, "Stash no longer"));
+	fprintf(stderr, "%.*s\n",
+	    (int)strcspn(strstr(log, "Stash no longer"), "\n"),
+	    strstr(log, "Stash no longer"));
 	/* The cookie is a secret: never in the log. */
 	assert_null(strstr(log, e.cookie));
 	assert_null(strstr(log, "sess-cookie-77e1"));
@@ -1110,22 +1152,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_hostile__nul_in_title_does_not_stop_the_queue),
-		cmocka_unit_test(test_hostile__stash_5xx_is_an_outage),
-		cmocka_unit_test(test_hostile__rejected_values_fail_alone),
-		cmocka_unit_test(test_hostile__inputs_get_clear_errors),
-		cmocka_unit_test(
-		    test_hostile__plex_url_password_never_shows),
-		cmocka_unit_test(
-		    test_hostile__file_name_match_keeps_other_items),
-		cmocka_unit_test(test_hostile__corrupt_database_is_replaced),
-		cmocka_unit_test(
-		    test_hostile__worker_picks_up_fixed_settings),
-		cmocka_unit_test(
-		    test_hostile__running_worker_follows_stash_settings),
-		cmocka_unit_test(test_hostile__obfuscate_paths),
-		cmocka_unit_test(test_hostile__expired_stash_session),
+	    cmocka_unit_test(
+		test_hostile__nul_in_title_does_not_stop_the_queue),
+	    cmocka_unit_test(test_hostile__stash_5xx_is_an_outage),
+	    cmocka_unit_test(test_hostile__rejected_values_fail_alone),
+	    cmocka_unit_test(test_hostile__inputs_get_clear_errors),
+	    cmocka_unit_test(test_hostile__plex_url_password_never_shows),
+	    cmocka_unit_test(test_hostile__file_name_match_keeps_other_items),
+	    cmocka_unit_test(test_hostile__corrupt_database_is_replaced),
+	    cmocka_unit_test(test_hostile__worker_picks_up_fixed_settings),
+	    cmocka_unit_test(
+		test_hostile__running_worker_follows_stash_settings),
+	    cmocka_unit_test(test_hostile__obfuscate_paths),
+	    cmocka_unit_test(test_hostile__expired_stash_session),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

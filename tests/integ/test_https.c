@@ -24,7 +24,7 @@
 #include "core/xalloc.h"
 #include "harness.h"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 static char certdir[256];
 
 static void
@@ -87,18 +87,21 @@ test_https__refused_without_the_ca(void **state)
 	for (i = 0; i < 2; i++) {
 		run_task(&e, "process_queue", &r);
 		both = s2p_xasprintf("%s\n%s", r.out, r.err);
-		assert_true(show_line(both, "Plex's certificate is not accepted"));
+		assert_true(
+		    show_line(both, "Plex's certificate is not accepted"));
 		assert_non_null(strstr(both, "plex_ca_file"));
 		assert_non_null(strstr(both, "plex_tls_insecure"));
 		/* the worker's line and the task's error, nothing more */
-		assert_true(h_count_str(r.err, "certificate is not accepted") <=
-		    2);
+		assert_true(
+		    h_count_str(r.err, "certificate is not accepted") <= 2);
 		free(both);
 		h_run_free(&r);
 	}
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 3);
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job WHERE "
-				       "attempts > 0"), 0);
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM job WHERE "
+			     "attempts > 0"),
+	    0);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 0);
 	br = h_read_data(&e, "circuit_breaker.json");
 	assert_null(strstr(br, "\"failure_count\": 1"));
@@ -120,12 +123,14 @@ test_https__ip_address_gets_plex_direct_advice(void **state)
 	char *both, *want;
 
 	(void)state;
-	start_tls(&e, 72, "\"plex_url\": \"https://127.0.0.1:%d\", "
+	start_tls(&e, 72,
+	    "\"plex_url\": \"https://127.0.0.1:%d\", "
 	    "\"plex_ca_file\": \"%s/cert.pem\"");
 	run_task(&e, "process_queue", &r);
 	both = s2p_xasprintf("%s\n%s", r.out, r.err);
 	want = s2p_xasprintf("set plex_url to https://127-0-0-1.<server id>."
-	    "plex.direct:%d", e.plex_port);
+			     "plex.direct:%d",
+	    e.plex_port);
 	assert_true(show_line(both, "*.plex.direct"));
 	assert_non_null(strstr(both, want));
 	free(want);
@@ -143,7 +148,8 @@ test_https__accepted_with_plex_ca_file(void **state)
 	struct h_run r;
 
 	(void)state;
-	start_tls(&e, 73, "\"plex_url\": \"https://localhost:%d\", "
+	start_tls(&e, 73,
+	    "\"plex_url\": \"https://localhost:%d\", "
 	    "\"plex_ca_file\": \"%s/cert.pem\"");
 	run_task(&e, "process_queue", &r);
 	assert_int_equal(r.status, 0);
@@ -163,7 +169,8 @@ test_https__accepted_with_plex_tls_insecure(void **state)
 	struct h_run r;
 
 	(void)state;
-	start_tls(&e, 74, "\"plex_url\": \"https://127.0.0.1:%d\", "
+	start_tls(&e, 74,
+	    "\"plex_url\": \"https://127.0.0.1:%d\", "
 	    "\"plex_tls_insecure\": true%.0s");
 	run_task(&e, "process_queue", &r);
 	assert_int_equal(r.status, 0);
@@ -181,32 +188,35 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_https__refused_without_the_ca),
-		cmocka_unit_test(test_https__ip_address_gets_plex_direct_advice),
-		cmocka_unit_test(test_https__accepted_with_plex_ca_file),
-		cmocka_unit_test(test_https__accepted_with_plex_tls_insecure),
+	    cmocka_unit_test(test_https__refused_without_the_ca),
+	    cmocka_unit_test(test_https__ip_address_gets_plex_direct_advice),
+	    cmocka_unit_test(test_https__accepted_with_plex_ca_file),
+	    cmocka_unit_test(test_https__accepted_with_plex_tls_insecure),
 	};
 	char tmpl[] = "/tmp/s2p-tls-XXXXXX", *cmd;
 	int rc;
 
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-		fprintf(stderr, "SKIP: libmicrohttpd was built without TLS; "
-				"the HTTPS tests cannot run here\n");
+		fprintf(stderr,
+		    "SKIP: libmicrohttpd was built without TLS; "
+		    "the HTTPS tests cannot run here\n");
 		return 77;
 	}
 	if (mkdtemp(tmpl) == NULL)
 		return 1;
 	snprintf(certdir, sizeof(certdir), "%s", tmpl);
-	cmd = s2p_xasprintf("openssl req -x509 -newkey rsa:2048 -nodes "
+	cmd = s2p_xasprintf(
+	    "openssl req -x509 -newkey rsa:2048 -nodes "
 	    "-keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=localhost "
-	    "-addext subjectAltName=DNS:localhost >/dev/null 2>&1", certdir,
-	    certdir);
+	    "-addext subjectAltName=DNS:localhost >/dev/null 2>&1",
+	    certdir, certdir);
 	rc = system(cmd);
 	free(cmd);
 	if (rc != 0) {
-		fprintf(stderr, "SKIP: `openssl req` failed (is openssl "
-				"installed? scripts/install-deps.sh installs "
-				"it); the HTTPS tests cannot run here\n");
+		fprintf(stderr,
+		    "SKIP: `openssl req` failed (is openssl "
+		    "installed? scripts/install-deps.sh installs "
+		    "it); the HTTPS tests cannot run here\n");
 		return 77;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -25,7 +25,7 @@
 
 #define PLEX_ROOT "/mnt/media"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 static const char *
 str(json_t *o, const char *k)
@@ -70,8 +70,8 @@ stash_file(struct h_env *e, long id)
 	char *f;
 
 	assert_non_null(sc);
-	f = s2p_xstrdup(json_string_value(
-	    json_array_get(json_object_get(sc, "files"), 0)));
+	f = s2p_xstrdup(
+	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
 	json_decref(sc);
 	return f;
 }
@@ -105,8 +105,7 @@ open_db(struct h_env *e)
 	char *path = s2p_xasprintf("%s/data/stash2plex.db", e->dir);
 	sqlite3 *db = NULL;
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-			     NULL),
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 	    SQLITE_OK);
 	free(path);
 	return db;
@@ -119,8 +118,7 @@ db_long(sqlite3 *db, const char *sql, long param)
 	sqlite3_stmt *st = NULL;
 	long v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	sqlite3_bind_int64(st, 1, param);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = (long)sqlite3_column_int64(st, 0);
@@ -143,9 +141,8 @@ breaker_file(struct h_env *e)
 static void
 start_dup(struct h_env *e, long n)
 {
-	assert_int_equal(h_start(e, (int)n, 21, "--plex-root " PLEX_ROOT
-					     " --extra-dup 1",
-			     NULL),
+	assert_int_equal(h_start(e, (int)n, 21,
+			     "--plex-root " PLEX_ROOT " --extra-dup 1", NULL),
 	    0);
 }
 
@@ -161,8 +158,9 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 
 	(void)state;
 	start_dup(&e, 6);
-	assert_int_equal(h_settings(&e, "\"strict_matching\": true, "
-					"\"max_retries\": 5"),
+	assert_int_equal(h_settings(&e,
+			     "\"strict_matching\": true, "
+			     "\"max_retries\": 5"),
 	    0);
 	s1 = stash_file(&e, 1);
 	p1 = plex_file(s1);
@@ -196,8 +194,8 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 	br = breaker_file(&e);
 	if (br != NULL) {
 		assert_string_equal(str(br, "state"), "closed");
-		assert_int_equal(json_integer_value(json_object_get(br,
-				     "failure_count")),
+		assert_int_equal(json_integer_value(
+				     json_object_get(br, "failure_count")),
 		    0);
 		json_decref(br);
 	}
@@ -223,8 +221,9 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 	}
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
-	assert_int_equal(db_long(db, "SELECT count(*) FROM job WHERE "
-				     "scene_id = ?1",
+	assert_int_equal(db_long(db,
+			     "SELECT count(*) FROM job WHERE "
+			     "scene_id = ?1",
 			     1),
 	    0);
 	sqlite3_close(db);
@@ -233,12 +232,14 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 	 * 1 is dead-lettered again, once. */
 	sync_all(&e);
 	db = open_db(&e);
-	assert_int_equal(db_long(db, "SELECT count(*) FROM dead_letter WHERE "
-				     "scene_id != ?1",
+	assert_int_equal(db_long(db,
+			     "SELECT count(*) FROM dead_letter WHERE "
+			     "scene_id != ?1",
 			     1),
 	    0);
-	assert_int_equal(db_long(db, "SELECT count(*) FROM dead_letter WHERE "
-				     "scene_id = ?1 AND attempts = 1",
+	assert_int_equal(db_long(db,
+			     "SELECT count(*) FROM dead_letter WHERE "
+			     "scene_id = ?1 AND attempts = 1",
 			     1),
 	    2);
 	sqlite3_close(db);
@@ -298,8 +299,9 @@ test_matching__relaxed_picks_closest(void **state)
 	{
 		sqlite3 *db = open_db(&e);
 
-		assert_int_equal(db_long(db, "SELECT count(*) FROM dead_letter "
-					     "WHERE scene_id >= ?1",
+		assert_int_equal(db_long(db,
+				     "SELECT count(*) FROM dead_letter "
+				     "WHERE scene_id >= ?1",
 				     0),
 		    0);
 		sqlite3_close(db);
@@ -340,8 +342,8 @@ test_matching__path_map_syncs_all(void **state)
 	assert_int_equal(h_start(&e, (int)n, 17, "--plex-root " PLEX_ROOT,
 			     NULL),
 	    0);
-	assert_int_equal(h_settings(&e, "\"path_map\": \"/data/videos/=>"
-					PLEX_ROOT "\""),
+	assert_int_equal(h_settings(&e,
+			     "\"path_map\": \"/data/videos/=>" PLEX_ROOT "\""),
 	    0);
 	sync_all(&e);
 	for (id = 1; id <= n; id++) {
@@ -380,10 +382,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_matching__strict_ambiguity_dead_letters_at_once),
-		cmocka_unit_test(test_matching__relaxed_picks_closest),
-		cmocka_unit_test(test_matching__path_map_syncs_all),
+	    cmocka_unit_test(
+		test_matching__strict_ambiguity_dead_letters_at_once),
+	    cmocka_unit_test(test_matching__relaxed_picks_closest),
+	    cmocka_unit_test(test_matching__path_map_syncs_all),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

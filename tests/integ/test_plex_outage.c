@@ -80,8 +80,8 @@ nominal(int n)
 	return g < 60.0 ? g : 60.0;
 }
 
-static const char *const autodrain_env[] = { "STASH2PLEX_IDLE_EXIT=2", NULL };
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const autodrain_env[] = {"STASH2PLEX_IDLE_EXIT=2", NULL};
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 static void
 run_task(struct h_env *e, const char *mode, const char *const *env,
@@ -155,10 +155,12 @@ outage_scenario(int min_attempts)
 
 	/* Health Check during the outage: OPEN, unreachable, jobs waiting. */
 	run_task(&e, "health_check", no_autodrain, &r);
-	assert_non_null(strstr(r.err, "\x01i\x02"
-				      "Circuit Breaker State: OPEN\n"));
-	assert_non_null(strstr(r.err, "\x01w\x02"
-				      "FAIL: Plex is UNREACHABLE"));
+	assert_non_null(strstr(r.err,
+	    "\x01i\x02"
+	    "Circuit Breaker State: OPEN\n"));
+	assert_non_null(strstr(r.err,
+	    "\x01w\x02"
+	    "FAIL: Plex is UNREACHABLE"));
 	assert_non_null(strstr(r.err, " job(s) waiting for Plex to recover\n"));
 	assert_non_null(strstr(r.out, "Plex is not healthy"));
 	h_run_free(&r);
@@ -209,8 +211,9 @@ outage_scenario(int min_attempts)
 	if (dead != 0 || jobs != 0 || unsynced != 0) {
 		char *log = h_read_data(&e, "stash2plex.log");
 
-		fprintf(stderr, "dead %ld, jobs %ld, unsynced %d; worker log:\n%s",
-		    dead, jobs, unsynced, log);
+		fprintf(stderr,
+		    "dead %ld, jobs %ld, unsynced %d; worker log:\n%s", dead,
+		    jobs, unsynced, log);
 		free(log);
 	}
 	assert_int_equal(dead, 0);
@@ -285,7 +288,8 @@ outage_scenario(int min_attempts)
 			 * with one decimal). */
 			assert_true(next <= nominal(n) + 0.05);
 			assert_true(next >= 0.8 * nominal(n) - 0.05);
-			/* Never earlier than scheduled (whole-second stamps). */
+			/* Never earlier than scheduled (whole-second stamps).
+			 */
 			assert_true(ev->t - last_probe_t >= last_next - 1.0);
 			last_attempt = n;
 			last_probe_t = ev->t;
@@ -304,8 +308,8 @@ outage_scenario(int min_attempts)
 				       "recovery possible (gap since previous "
 				       "%.0fs)\n",
 				    rel, ms, ev->t - last_probe_t);
-				assert_true(ev->t - last_probe_t >=
-				    last_next - 1.0);
+				assert_true(
+				    ev->t - last_probe_t >= last_next - 1.0);
 				/* Only after Plex was back. */
 				assert_true(ev->t >= (double)(long)wall_up);
 			}
@@ -322,11 +326,15 @@ outage_scenario(int min_attempts)
 
 	/* Outage Summary reports it, with a duration and MTTR. */
 	run_task(&e, "outage_summary", no_autodrain, &r);
-	assert_non_null(strstr(r.err, "\x01i\x02=== Outage Summary Report ===\n"));
-	assert_non_null(strstr(r.err, "\x01i\x02Outages tracked: 1 (1 "
-				      "completed)\n"));
+	assert_non_null(
+	    strstr(r.err, "\x01i\x02=== Outage Summary Report ===\n"));
+	assert_non_null(strstr(r.err,
+	    "\x01i\x02Outages tracked: 1 (1 "
+	    "completed)\n"));
 	assert_non_null(strstr(r.err, "\x01i\x02MTTR: "));
-	assert_non_null(strstr(r.err, "\x01i\x02" "1. "));
+	assert_non_null(strstr(r.err,
+	    "\x01i\x02"
+	    "1. "));
 	assert_non_null(strstr(r.err, ", jobs waiting: "));
 	assert_non_null(strstr(r.err, "\x01i\x02=== End Report ===\n"));
 	assert_non_null(strstr(r.out, "1 outage(s), total downtime "));
@@ -362,8 +370,9 @@ test_plex_outage__long_outage_reaches_probe_cap(void **state)
 	(void)state;
 	if (getenv("S2P_LONG_TESTS") == NULL ||
 	    strcmp(getenv("S2P_LONG_TESTS"), "1") != 0) {
-		printf("SKIPPED test_plex_outage__long_outage_reaches_probe_cap: "
-		       "about 4 minutes; set S2P_LONG_TESTS=1 to run it\n");
+		printf(
+		    "SKIPPED test_plex_outage__long_outage_reaches_probe_cap: "
+		    "about 4 minutes; set S2P_LONG_TESTS=1 to run it\n");
 		skip();
 	}
 	/* Attempts 4 and 5 announce the 60 s cap twice. */
@@ -374,8 +383,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plex_outage__plex_down_longer_than_recovery_timeout),
-		cmocka_unit_test(test_plex_outage__long_outage_reaches_probe_cap),
+	    cmocka_unit_test(
+		test_plex_outage__plex_down_longer_than_recovery_timeout),
+	    cmocka_unit_test(test_plex_outage__long_outage_reaches_probe_cap),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

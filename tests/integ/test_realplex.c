@@ -20,7 +20,7 @@
 #include "core/xalloc.h"
 #include "harness.h"
 
-static const char *const no_autodrain[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 /* Run a task without a background worker; prints the run's output when it
  * fails. */
@@ -76,8 +76,10 @@ test_realplex__pasted_web_url_works(void **state)
 	(void)state;
 	assert_int_equal(h_start(&e, 3, 61, NULL, NULL), 0);
 	extra = s2p_xasprintf("\"plex_url\": \"http://127.0.0.1:%d/web/"
-	    "index.html#!/server/0123abcd/details?key=%%2Flibrary%%2Fmetadata"
-	    "%%2F1001\"", e.plex_port);
+			      "index.html#!/server/0123abcd/"
+			      "details?key=%%2Flibrary%%2Fmetadata"
+			      "%%2F1001\"",
+	    e.plex_port);
 	assert_int_equal(h_settings(&e, extra), 0);
 	free(extra);
 	sync_all(&e);
@@ -102,10 +104,12 @@ test_realplex__bad_utf8_path_spares_the_page(void **state)
 	(void)state;
 	assert_int_equal(h_start(&e, 4, 62, NULL, NULL), 0);
 	assert_int_equal(h_settings(&e, NULL), 0);
-	assert_int_equal(h_post(e.plex_ctl, "/item", "{\"files\": "
+	assert_int_equal(h_post(e.plex_ctl, "/item",
+			     "{\"files\": "
 			     "[\"/data/videos/Extra/Caf\u00e9 au lait.mp4\"]}"),
 	    200);
-	it = h_plex_item_by_file(&e, "/data/videos/Extra/Caf\xc3\xa9 au lait.mp4");
+	it = h_plex_item_by_file(&e,
+	    "/data/videos/Extra/Caf\xc3\xa9 au lait.mp4");
 	assert_non_null(it);
 	cfg = s2p_xasprintf("{\"latin1_rk\": \"%s\"}",
 	    json_string_value(json_object_get(it, "ratingKey")));
@@ -122,18 +126,24 @@ test_realplex__bad_utf8_path_spares_the_page(void **state)
 	log = h_read_data(&e, "stash2plex.log");
 	warned = h_count_str(r.err, "is not valid UTF-8") +
 	    h_count_str(log, "is not valid UTF-8");
-	printf("%.*s\n", (int)strcspn(strstr(r.err, "Plex item") ?
-	    strstr(r.err, "Plex item") : "", "\n"),
+	printf("%.*s\n",
+	    (int)strcspn(strstr(r.err, "Plex item") ? strstr(r.err, "Plex item")
+						    : "",
+		"\n"),
 	    strstr(r.err, "Plex item") ? strstr(r.err, "Plex item") : "");
 	free(log);
 	h_run_free(&r);
 	assert_int_equal(warned, 1);
 	assert_int_equal(h_unsynced(&e, 0), 0);
 	/* the bad file is in the index under a key no path has */
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_part WHERE "
-				       "file LIKE '%Caf%'"), 1);
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_part WHERE "
-				       "file_key LIKE '%caf%'"), 0);
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM plex_part WHERE "
+			     "file LIKE '%Caf%'"),
+	    1);
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM plex_part WHERE "
+			     "file_key LIKE '%caf%'"),
+	    0);
 	h_stop(&e);
 }
 
@@ -146,7 +156,7 @@ count_status(struct h_env *e, long status)
 	int n = 0;
 
 	json_array_foreach(reqs, i, r)
-		n += json_integer_value(json_object_get(r, "status")) == status;
+	    n += json_integer_value(json_object_get(r, "status")) == status;
 	json_decref(reqs);
 	return n;
 }
@@ -169,8 +179,8 @@ expect_episode_synced(struct h_env *e, long id)
 	    json_string_value(json_object_get(sc, "title")));
 	assert_string_equal(json_string_value(json_object_get(it, "summary")),
 	    json_string_value(json_object_get(sc, "details")));
-	assert_string_equal(json_string_value(json_object_get(it,
-				"originallyAvailableAt")),
+	assert_string_equal(json_string_value(
+				json_object_get(it, "originallyAvailableAt")),
 	    json_string_value(json_object_get(sc, "date")));
 	locked = json_dumps(json_object_get(it, "locked"), JSON_COMPACT);
 	assert_non_null(strstr(locked, "\"title\""));
@@ -197,8 +207,11 @@ test_realplex__tv_library(void **state)
 	char *body;
 
 	(void)state;
-	assert_int_equal(h_start(&e, 4, 63, "--section 1:Shows:show:"
-	    "/data/videos", NULL), 0);
+	assert_int_equal(h_start(&e, 4, 63,
+			     "--section 1:Shows:show:"
+			     "/data/videos",
+			     NULL),
+	    0);
 	assert_int_equal(h_settings(&e, NULL), 0);
 	run_task(&e, "all", &r);
 	assert_int_equal(r.status, 0);
@@ -231,18 +244,22 @@ test_realplex__tv_library(void **state)
 
 	/* A new episode while sorted listings fail: the full listing finds
 	 * it. */
-	assert_int_equal(h_post(e.plex_ctl, "/item", "{\"files\": "
-			     "[\"/data/videos/New Show/S01E01.mp4\"]}"), 200);
-	assert_int_equal(h_post(e.stash_ctl, "/scene", "{\"title\": \"Pilot\", "
-			     "\"details\": \"First.\", \"date\": \"2024-02-03\", "
-			     "\"files\": [\"/data/videos/New Show/S01E01.mp4\"]}"),
+	assert_int_equal(h_post(e.plex_ctl, "/item",
+			     "{\"files\": "
+			     "[\"/data/videos/New Show/S01E01.mp4\"]}"),
+	    200);
+	assert_int_equal(
+	    h_post(e.stash_ctl, "/scene",
+		"{\"title\": \"Pilot\", "
+		"\"details\": \"First.\", \"date\": \"2024-02-03\", "
+		"\"files\": [\"/data/videos/New Show/S01E01.mp4\"]}"),
 	    200);
 	sc = h_stash_scene(&e, 5);
 	assert_non_null(sc);
 	id = (long)json_integer_value(json_object_get(sc, "id"));
 	json_decref(sc);
 	body = s2p_xasprintf("{\"mode\": \"status\", \"status\": 400, "
-	    "\"query_key\": \"sort\"}");
+			     "\"query_key\": \"sort\"}");
 	assert_int_equal(h_post(e.plex_ctl, "/fault", body), 200);
 	free(body);
 	run_task(&e, "all", &r);
@@ -261,9 +278,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_realplex__pasted_web_url_works),
-		cmocka_unit_test(test_realplex__bad_utf8_path_spares_the_page),
-		cmocka_unit_test(test_realplex__tv_library),
+	    cmocka_unit_test(test_realplex__pasted_web_url_works),
+	    cmocka_unit_test(test_realplex__bad_utf8_path_spares_the_page),
+	    cmocka_unit_test(test_realplex__tv_library),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

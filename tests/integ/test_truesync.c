@@ -18,7 +18,7 @@
 
 #include "harness.h"
 
-static const char *const env[] = { "STASH2PLEX_AUTODRAIN=0", NULL };
+static const char *const env[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 
 static void
 run(struct h_env *e, const char *args, struct h_run *r)
@@ -75,9 +75,8 @@ has(json_t *arr, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
+	json_array_foreach(arr, i, v) if (json_is_string(v) &&
+	    strcmp(json_string_value(v), s) == 0) return 1;
 	return 0;
 }
 
@@ -86,16 +85,17 @@ test_truesync__fields_locks_removals_rating_collection(void **state)
 {
 	struct h_env e;
 	json_t *it;
-	const char *fields[] = { "title", "summary", "originallyAvailableAt",
-		"studio", "genre", "actor", "collection" };
+	const char *fields[] = {"title", "summary", "originallyAvailableAt",
+	    "studio", "genre", "actor", "collection"};
 	size_t i;
 
 	(void)state;
 	assert_int_equal(h_start(&e, 6, 5, NULL, NULL), 0);
-	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
-			     "{\"tags\": [\"Keep\", \"DropMe\"], \"performers\": "
-			     "[\"Ann One\", \"Bob Two\"], \"studio\": \"Old Studio\","
-			     " \"rating100\": 80}"),
+	assert_int_equal(
+	    h_post(e.stash_ctl, "/scene/2",
+		"{\"tags\": [\"Keep\", \"DropMe\"], \"performers\": "
+		"[\"Ann One\", \"Bob Two\"], \"studio\": \"Old Studio\","
+		" \"rating100\": 80}"),
 	    200);
 	hook(&e, 2);
 	task(&e, "process_queue");
@@ -109,9 +109,10 @@ test_truesync__fields_locks_removals_rating_collection(void **state)
 	json_decref(it);
 
 	/* Remove a tag and a performer, move studios, drop the rating. */
-	assert_int_equal(h_post(e.stash_ctl, "/scene/2",
-			     "{\"tags\": [\"Keep\"], \"performers\": [\"Ann One\"],"
-			     " \"studio\": \"New Studio\", \"rating100\": null}"),
+	assert_int_equal(
+	    h_post(e.stash_ctl, "/scene/2",
+		"{\"tags\": [\"Keep\"], \"performers\": [\"Ann One\"],"
+		" \"studio\": \"New Studio\", \"rating100\": null}"),
 	    200);
 	hook(&e, 2);
 	task(&e, "process_queue");
@@ -187,8 +188,9 @@ test_truesync__request_budget_and_cover(void **state)
 	task(&e, "process_queue");
 	assert_int_equal(h_count_requests(&e, "POST", "/library/metadata/"), 2);
 	it = item_of(&e, 4);
-	assert_string_not_equal(
-	    json_string_value(json_object_get(it, "thumbSha1")), sha);
+	assert_string_not_equal(json_string_value(
+				    json_object_get(it, "thumbSha1")),
+	    sha);
 	json_decref(it);
 	h_delete(e.plex_ctl, "/requests");
 	task(&e, "reconcile_all");
@@ -227,16 +229,17 @@ test_truesync__rename_requeues_and_dry_run_writes_nothing(void **state)
 		tag = json_string_value(json_array_get(tags, 0));
 	}
 	snprintf(body, sizeof(body),
-	    "{\"kind\": \"tag\", \"from\": \"%s\", \"to\": \"Renamed Tag\"}", tag);
+	    "{\"kind\": \"tag\", \"from\": \"%s\", \"to\": \"Renamed Tag\"}",
+	    tag);
 	assert_int_equal(h_post(e.stash_ctl, "/rename", body), 200);
 	json_decref(sc);
 	/* Stash fires Tag.Update.Post with the tag's id. */
 	st = h_get(e.stash_ctl, "/state");
-	json_array_foreach(json_object_get(st, "tags"), i, s)
-		if (strcmp(json_string_value(json_object_get(s, "name")),
-			"Renamed Tag") == 0)
-			n = (size_t)strtol(
-			    json_string_value(json_object_get(s, "id")), NULL, 10);
+	json_array_foreach(json_object_get(st, "tags"), i,
+	    s) if (strcmp(json_string_value(json_object_get(s, "name")),
+		       "Renamed Tag") == 0)
+	    n = (size_t)strtol(json_string_value(json_object_get(s, "id")),
+		NULL, 10);
 	json_decref(st);
 	assert_true(n > 0);
 	snprintf(body, sizeof(body),
@@ -277,8 +280,9 @@ test_truesync__automatic_reconcile_restores_plex_edits(void **state)
 
 	(void)state;
 	assert_int_equal(h_start(&e, 4, 23, NULL, NULL), 0);
-	assert_int_equal(h_settings(&e, "\"reconcile_interval\": \"hourly\", "
-					"\"reconcile_scope\": \"all\""),
+	assert_int_equal(h_settings(&e,
+			     "\"reconcile_interval\": \"hourly\", "
+			     "\"reconcile_scope\": \"all\""),
 	    0);
 	task(&e, "all"); /* also the first automatic reconcile */
 	task(&e, "process_queue");
@@ -296,13 +300,14 @@ test_truesync__automatic_reconcile_restores_plex_edits(void **state)
 	json_decref(it);
 	/* An hour later (forget the last run): the title comes back. */
 	free(h_db_text(&e, "DELETE FROM kv WHERE key = 'last_auto_reconcile'"));
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM kv WHERE key = "
-				       "'last_auto_reconcile'"),
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM kv WHERE key = "
+			     "'last_auto_reconcile'"),
 	    0);
 	task(&e, "process_queue");
 	it = item_of(&e, 2);
-	assert_string_not_equal(
-	    json_string_value(json_object_get(it, "title")), "Edited in Plex");
+	assert_string_not_equal(json_string_value(json_object_get(it, "title")),
+	    "Edited in Plex");
 	json_decref(it);
 	h_stop(&e);
 }
@@ -341,8 +346,8 @@ test_truesync__text_as_written(void **state)
 	body = json_string(title);
 	quoted = json_dumps(body, JSON_ENCODE_ANY);
 	json_decref(body);
-	fprintf(stderr, "dry run: %s\n", strstr(r.err, "title:") ? strstr(r.err,
-	    "title:") : r.err);
+	fprintf(stderr, "dry run: %s\n",
+	    strstr(r.err, "title:") ? strstr(r.err, "title:") : r.err);
 	assert_non_null(strstr(r.err, quoted));
 	assert_non_null(strstr(r.err, "\\n\\nSecond \xe2\x80\x93 line.\""));
 	free(quoted);
@@ -372,7 +377,8 @@ tag_saved(struct h_env *e, long id, const char *name)
 	    "\"%s\", \"description\": \"new words\", \"aliases\": []}, "
 	    "\"inputFields\": [\"id\", \"name\", \"sort_name\", "
 	    "\"description\", \"aliases\", \"ignore_auto_tag\", "
-	    "\"parent_ids\", \"child_ids\"]}}", id, id, name);
+	    "\"parent_ids\", \"child_ids\"]}}",
+	    id, id, name);
 	run(e, body, &r);
 	h_run_free(&r);
 }
@@ -396,16 +402,16 @@ test_truesync__fanout_only_on_real_rename(void **state)
 	for (i = 1; i <= 500; i++) {
 		snprintf(path, sizeof(path), "/scene/%ld", i);
 		assert_int_equal(h_post(e.stash_ctl, path,
-				     "{\"tags\": [\"Shared Tag\"]}"), 200);
+				     "{\"tags\": [\"Shared Tag\"]}"),
+		    200);
 	}
 	task(&e, "all");
 	task(&e, "process_queue");
 	st = h_get(e.stash_ctl, "/state");
-	json_array_foreach(json_object_get(st, "tags"), k, t)
-		if (strcmp(json_string_value(json_object_get(t, "name")),
-			"Shared Tag") == 0)
-			tag = strtol(json_string_value(json_object_get(t, "id")),
-			    NULL, 10);
+	json_array_foreach(json_object_get(st, "tags"), k,
+	    t) if (strcmp(json_string_value(json_object_get(t, "name")),
+		       "Shared Tag") == 0)
+	    tag = strtol(json_string_value(json_object_get(t, "id")), NULL, 10);
 	json_decref(st);
 	assert_true(tag > 0);
 
@@ -417,16 +423,19 @@ test_truesync__fanout_only_on_real_rename(void **state)
 	run(&e, "{\"mode\": \"process_queue\"}", &r);
 	line = strstr(r.err, "saved without a new name");
 	assert_non_null(line);
-	fprintf(stderr, "description edit: ...%.*s\n",
-	    (int)strcspn(line, "\n"), line);
+	fprintf(stderr, "description edit: ...%.*s\n", (int)strcspn(line, "\n"),
+	    line);
 	assert_null(strstr(r.err, "scene(s) queued"));
 	h_run_free(&r);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
 	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
 
 	/* A real rename: exactly the 500 scenes. */
-	assert_int_equal(h_post(e.stash_ctl, "/rename", "{\"kind\": \"tag\", "
-	    "\"from\": \"Shared Tag\", \"to\": \"Common Tag\"}"), 200);
+	assert_int_equal(h_post(e.stash_ctl, "/rename",
+			     "{\"kind\": \"tag\", "
+			     "\"from\": \"Shared Tag\", \"to\": \"Common "
+			     "Tag\"}"),
+	    200);
 	tag_saved(&e, tag, "Common Tag");
 	run(&e, "{\"mode\": \"process_queue\"}", &r);
 	line = strstr(r.err, "was renamed to \"Common Tag\": ");
@@ -446,7 +455,7 @@ test_truesync__fanout_only_on_real_rename(void **state)
 static void
 test_truesync__cover_behind_reverse_proxy(void **state)
 {
-	static const char *const fmt[] = { "png", "webp", "gif", "jpeg" };
+	static const char *const fmt[] = {"png", "webp", "gif", "jpeg"};
 	struct h_env e;
 	json_t *reqs, *rq, *it;
 	char path[64], body[96];
@@ -468,17 +477,21 @@ test_truesync__cover_behind_reverse_proxy(void **state)
 	task(&e, "all");
 	task(&e, "process_queue");
 	reqs = h_get(e.stash_ctl, "/requests");
-	json_array_foreach(reqs, i, rq) {
+	json_array_foreach(reqs, i, rq)
+	{
 		const char *p = json_string_value(json_object_get(rq, "path"));
 
 		if (p != NULL && strstr(p, "/screenshot") != NULL) {
-			shots += json_integer_value(json_object_get(rq,
-			    "status")) == 200;
+			shots += json_integer_value(
+				     json_object_get(rq, "status")) == 200;
 			prefixed += strncmp(p, "/stash/", 7) == 0;
 			if (shots == 1)
-				fprintf(stderr, "cover fetched as GET %s -> "
-				    "%lld\n", p, json_integer_value(
-				    json_object_get(rq, "status")));
+				fprintf(stderr,
+				    "cover fetched as GET %s -> "
+				    "%lld\n",
+				    p,
+				    json_integer_value(
+					json_object_get(rq, "status")));
 		}
 	}
 	json_decref(reqs);
@@ -496,16 +509,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_truesync__fields_locks_removals_rating_collection),
-		cmocka_unit_test(test_truesync__request_budget_and_cover),
-		cmocka_unit_test(
-		    test_truesync__rename_requeues_and_dry_run_writes_nothing),
-		cmocka_unit_test(
-		    test_truesync__automatic_reconcile_restores_plex_edits),
-		cmocka_unit_test(test_truesync__text_as_written),
-		cmocka_unit_test(test_truesync__fanout_only_on_real_rename),
-		cmocka_unit_test(test_truesync__cover_behind_reverse_proxy),
+	    cmocka_unit_test(
+		test_truesync__fields_locks_removals_rating_collection),
+	    cmocka_unit_test(test_truesync__request_budget_and_cover),
+	    cmocka_unit_test(
+		test_truesync__rename_requeues_and_dry_run_writes_nothing),
+	    cmocka_unit_test(
+		test_truesync__automatic_reconcile_restores_plex_edits),
+	    cmocka_unit_test(test_truesync__text_as_written),
+	    cmocka_unit_test(test_truesync__fanout_only_on_real_rename),
+	    cmocka_unit_test(test_truesync__cover_behind_reverse_proxy),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -18,8 +18,9 @@ main(void)
 	int rc = 1;
 
 	for (; d->name != NULL; d++)
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "name",
-		    d->name, "query", d->query));
+		json_array_append_new(arr,
+		    json_pack("{s:s, s:s}", "name", d->name, "query",
+			d->query));
 	if (json_dumpf(arr, stdout, JSON_INDENT(2)) == 0 &&
 	    fputc('\n', stdout) != EOF && fflush(stdout) == 0)
 		rc = 0;

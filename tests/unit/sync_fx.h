@@ -124,7 +124,8 @@ sync_fx_plex_requests(struct sync_fx *f, const char *method)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(reqs, i, r) {
+	json_array_foreach(reqs, i, r)
+	{
 		const char *m = json_string_value(json_object_get(r, "method"));
 
 		if (method == NULL || (m != NULL && strcmp(m, method) == 0))

@@ -19,7 +19,7 @@
 static void
 test_backoff__windows_grow_and_cap(void **state)
 {
-	static const double want[] = { 5, 10, 20, 40, 80, 80, 80 };
+	static const double want[] = {5, 10, 20, 40, 80, 80, 80};
 	struct s2p_rng rng;
 	int n, i;
 
@@ -53,7 +53,7 @@ test_backoff__windows_grow_and_cap(void **state)
 static void
 test_backoff__not_found_windows(void **state)
 {
-	static const double want[] = { 30, 60, 120, 240, 480, 600, 600 };
+	static const double want[] = {30, 60, 120, 240, 480, 600, 600};
 	struct s2p_rng rng;
 	int n, i;
 
@@ -187,8 +187,8 @@ test_backoff__policy_from_status_codes(void **state)
 static void
 test_backoff__retry_after_is_a_floor(void **state)
 {
-	struct s2p_retry_policy p =
-	    s2p_retry_policy_for(S2P_CLASS_TRANSIENT, 5);
+	struct s2p_retry_policy p = s2p_retry_policy_for(S2P_CLASS_TRANSIENT,
+	    5);
 	const double now = 1700000000.0;
 	struct s2p_rng rng;
 	int i;
@@ -221,8 +221,8 @@ test_backoff__retry_after_is_a_floor(void **state)
 static void
 test_backoff__retry_after_with_permanent_policy(void **state)
 {
-	struct s2p_retry_policy p =
-	    s2p_retry_policy_for(S2P_CLASS_PERMANENT, 5);
+	struct s2p_retry_policy p = s2p_retry_policy_for(S2P_CLASS_PERMANENT,
+	    5);
 	struct s2p_rng rng;
 
 	(void)state;
@@ -265,18 +265,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backoff__windows_grow_and_cap),
-		cmocka_unit_test(test_backoff__not_found_windows),
-		cmocka_unit_test(test_backoff__mean_is_half_the_window),
-		cmocka_unit_test(test_backoff__huge_and_negative_attempts),
-		cmocka_unit_test(test_backoff__degenerate_parameters),
-		cmocka_unit_test(test_backoff__seed_makes_it_reproducible),
-		cmocka_unit_test(test_backoff__policy_table),
-		cmocka_unit_test(test_backoff__policy_from_status_codes),
-		cmocka_unit_test(test_backoff__retry_after_is_a_floor),
-		cmocka_unit_test(
-		    test_backoff__retry_after_with_permanent_policy),
-		cmocka_unit_test(test_backoff__exhaustion_per_class),
+	    cmocka_unit_test(test_backoff__windows_grow_and_cap),
+	    cmocka_unit_test(test_backoff__not_found_windows),
+	    cmocka_unit_test(test_backoff__mean_is_half_the_window),
+	    cmocka_unit_test(test_backoff__huge_and_negative_attempts),
+	    cmocka_unit_test(test_backoff__degenerate_parameters),
+	    cmocka_unit_test(test_backoff__seed_makes_it_reproducible),
+	    cmocka_unit_test(test_backoff__policy_table),
+	    cmocka_unit_test(test_backoff__policy_from_status_codes),
+	    cmocka_unit_test(test_backoff__retry_after_is_a_floor),
+	    cmocka_unit_test(test_backoff__retry_after_with_permanent_policy),
+	    cmocka_unit_test(test_backoff__exhaustion_per_class),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

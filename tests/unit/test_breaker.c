@@ -137,8 +137,8 @@ test_breaker__half_open_only_after_timeout(void **state)
 
 	s2p_breaker_init(&b, f->path);
 	fail_n(&b, 5, T0);
-	assert_int_equal(s2p_breaker_allow(&b, T0 + 59.99, &allowed, &tr,
-	    NULL), S2P_OK);
+	assert_int_equal(s2p_breaker_allow(&b, T0 + 59.99, &allowed, &tr, NULL),
+	    S2P_OK);
 	assert_int_equal(allowed, 0);
 	assert_int_equal(tr, S2P_BREAKER_TR_NONE);
 	assert_int_equal(b.state, S2P_BREAKER_OPEN);
@@ -397,7 +397,7 @@ test_breaker__missing_file_is_closed(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_breaker b;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	int exists = -1, allowed = -1;
 
 	s2p_breaker_init(&b, f->path);
@@ -419,7 +419,7 @@ static void
 check_corrupt(const char *path, const char *text)
 {
 	struct s2p_breaker b;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	int exists = -1;
 
 	assert_int_equal(put_file(path, text), 0);
@@ -443,19 +443,26 @@ test_breaker__corrupt_files_read_as_closed(void **state)
 	check_corrupt(f->path, "not json at all");
 	check_corrupt(f->path, "{\"state\": \"open\"");
 	check_corrupt(f->path, "[1, 2, 3]");
-	check_corrupt(f->path, "{\"state\":\"sideways\",\"failure_count\":0,"
+	check_corrupt(f->path,
+	    "{\"state\":\"sideways\",\"failure_count\":0,"
 	    "\"success_count\":0,\"opened_at\":null}");
-	check_corrupt(f->path, "{\"state\":\"closed\",\"failure_count\":\"3\","
+	check_corrupt(f->path,
+	    "{\"state\":\"closed\",\"failure_count\":\"3\","
 	    "\"success_count\":0,\"opened_at\":null}");
-	check_corrupt(f->path, "{\"state\":\"closed\",\"failure_count\":-1,"
+	check_corrupt(f->path,
+	    "{\"state\":\"closed\",\"failure_count\":-1,"
 	    "\"success_count\":0,\"opened_at\":null}");
-	check_corrupt(f->path, "{\"state\":\"closed\",\"failure_count\":1,"
+	check_corrupt(f->path,
+	    "{\"state\":\"closed\",\"failure_count\":1,"
 	    "\"success_count\":0}");
-	check_corrupt(f->path, "{\"state\":\"open\",\"failure_count\":0,"
+	check_corrupt(f->path,
+	    "{\"state\":\"open\",\"failure_count\":0,"
 	    "\"success_count\":0,\"opened_at\":null}");
-	check_corrupt(f->path, "{\"state\":\"open\",\"failure_count\":0,"
+	check_corrupt(f->path,
+	    "{\"state\":\"open\",\"failure_count\":0,"
 	    "\"success_count\":0,\"opened_at\":\"yesterday\"}");
-	check_corrupt(f->path, "{\"state\":1,\"failure_count\":0,"
+	check_corrupt(f->path,
+	    "{\"state\":1,\"failure_count\":0,"
 	    "\"success_count\":0,\"opened_at\":null}");
 }
 
@@ -491,16 +498,18 @@ test_breaker__reference_plugin_file_loads(void **state)
 	int exists = -1, allowed = -1;
 
 	/* the Python plugin's file has no changed_at */
-	assert_int_equal(put_file(f->path, "{\"state\": \"open\", "
-	    "\"failure_count\": 0, \"success_count\": 0, "
-	    "\"opened_at\": 1700000000.5}"), 0);
+	assert_int_equal(put_file(f->path,
+			     "{\"state\": \"open\", "
+			     "\"failure_count\": 0, \"success_count\": 0, "
+			     "\"opened_at\": 1700000000.5}"),
+	    0);
 	s2p_breaker_init(&b, f->path);
 	assert_int_equal(s2p_breaker_load(&b, &exists, NULL), S2P_OK);
 	assert_int_equal(b.state, S2P_BREAKER_OPEN);
 	assert_true(b.opened_at == 1700000000.5);
 	assert_true(b.changed_at == 1700000000.5);
-	assert_int_equal(s2p_breaker_allow(&b, T0 + 60.5, &allowed, NULL,
-	    NULL), S2P_OK);
+	assert_int_equal(s2p_breaker_allow(&b, T0 + 60.5, &allowed, NULL, NULL),
+	    S2P_OK);
 	assert_int_equal(allowed, 1);
 	assert_int_equal(b.state, S2P_BREAKER_HALF_OPEN);
 	s2p_breaker_free(&b);
@@ -523,14 +532,16 @@ test_breaker__file_format_and_mode(void **state)
 	assert_non_null(doc);
 	assert_string_equal(json_string_value(json_object_get(doc, "state")),
 	    "open");
-	assert_int_equal(json_integer_value(json_object_get(doc,
-	    "failure_count")), 0);
-	assert_int_equal(json_integer_value(json_object_get(doc,
-	    "success_count")), 0);
-	assert_true(json_number_value(json_object_get(doc, "opened_at")) ==
-	    T0 + 0.25);
-	assert_true(json_number_value(json_object_get(doc, "changed_at")) ==
-	    T0 + 0.25);
+	assert_int_equal(json_integer_value(
+			     json_object_get(doc, "failure_count")),
+	    0);
+	assert_int_equal(json_integer_value(
+			     json_object_get(doc, "success_count")),
+	    0);
+	assert_true(
+	    json_number_value(json_object_get(doc, "opened_at")) == T0 + 0.25);
+	assert_true(
+	    json_number_value(json_object_get(doc, "changed_at")) == T0 + 0.25);
 	json_decref(doc);
 
 	assert_int_equal(s2p_breaker_record(&b, 1, T0 + 100, NULL, NULL),
@@ -571,7 +582,7 @@ test_breaker__failed_save_is_reported(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_breaker b;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
 	char *tmp = s2p_xasprintf("%s.tmp.%d", f->path, (int)getpid());
 	int i;
@@ -596,7 +607,7 @@ test_breaker__missing_directory_is_an_io_error(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_breaker b;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
 	char *path = s2p_xasprintf("%s/nope/%s", f->dir, S2P_BREAKER_FILE);
 	int allowed = -1, i;
@@ -678,8 +689,9 @@ test_breaker__views_and_names(void **state)
 	assert_string_equal(s2p_breaker_state_name(S2P_BREAKER_OPEN), "OPEN");
 	assert_string_equal(s2p_breaker_state_name(S2P_BREAKER_HALF_OPEN),
 	    "HALF_OPEN");
-	assert_string_equal(
-	    s2p_breaker_transition_name(S2P_BREAKER_TR_REOPENED), "reopened");
+	assert_string_equal(s2p_breaker_transition_name(
+				S2P_BREAKER_TR_REOPENED),
+	    "reopened");
 	assert_string_equal(s2p_breaker_transition_name(S2P_BREAKER_TR_NONE),
 	    "none");
 	s2p_breaker_free(&b);
@@ -699,7 +711,8 @@ test_breaker__pure_transitions(void **state)
 	s2p_breaker_init(&b, "/nonexistent/never/written.json");
 	b.threshold = 2;
 	dirty = 0;
-	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_ALLOW, T0, &dirty),
+	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_ALLOW, T0,
+			     &dirty),
 	    S2P_BREAKER_TR_NONE);
 	assert_int_equal(dirty, 0);
 	assert_int_equal(s2p_breaker_apply(&b, S2P_BREAKER_EV_FAILURE, T0,
@@ -753,30 +766,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_breaker__four_failures_stay_closed_fifth_opens),
-		T(test_breaker__custom_threshold),
-		T(test_breaker__success_in_closed_resets_count),
-		T(test_breaker__half_open_only_after_timeout),
-		T(test_breaker__half_open_success_closes),
-		T(test_breaker__success_threshold_two),
-		T(test_breaker__half_open_failure_reopens),
-		T(test_breaker__record_applies_timeout_first),
-		T(test_breaker__open_ignores_results_within_timeout),
-		T(test_breaker__shared_between_instances),
-		T(test_breaker__child_process_opens_parent_sees),
-		T(test_breaker__concurrent_processes_lose_no_update),
-		T(test_breaker__missing_file_is_closed),
-		T(test_breaker__corrupt_files_read_as_closed),
-		T(test_breaker__corrupt_file_is_rewritten),
-		T(test_breaker__reference_plugin_file_loads),
-		T(test_breaker__file_format_and_mode),
-		T(test_breaker__half_open_is_persisted_as_such),
-		T(test_breaker__failed_save_is_reported),
-		T(test_breaker__missing_directory_is_an_io_error),
-		T(test_breaker__clock_going_back_restarts_timeout),
-		T(test_breaker__reset_forces_closed),
-		T(test_breaker__views_and_names),
-		cmocka_unit_test(test_breaker__pure_transitions),
+	    T(test_breaker__four_failures_stay_closed_fifth_opens),
+	    T(test_breaker__custom_threshold),
+	    T(test_breaker__success_in_closed_resets_count),
+	    T(test_breaker__half_open_only_after_timeout),
+	    T(test_breaker__half_open_success_closes),
+	    T(test_breaker__success_threshold_two),
+	    T(test_breaker__half_open_failure_reopens),
+	    T(test_breaker__record_applies_timeout_first),
+	    T(test_breaker__open_ignores_results_within_timeout),
+	    T(test_breaker__shared_between_instances),
+	    T(test_breaker__child_process_opens_parent_sees),
+	    T(test_breaker__concurrent_processes_lose_no_update),
+	    T(test_breaker__missing_file_is_closed),
+	    T(test_breaker__corrupt_files_read_as_closed),
+	    T(test_breaker__corrupt_file_is_rewritten),
+	    T(test_breaker__reference_plugin_file_loads),
+	    T(test_breaker__file_format_and_mode),
+	    T(test_breaker__half_open_is_persisted_as_such),
+	    T(test_breaker__failed_save_is_reported),
+	    T(test_breaker__missing_directory_is_an_io_error),
+	    T(test_breaker__clock_going_back_restarts_timeout),
+	    T(test_breaker__reset_forces_closed),
+	    T(test_breaker__views_and_names),
+	    cmocka_unit_test(test_breaker__pure_transitions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

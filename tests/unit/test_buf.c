@@ -134,11 +134,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf__append_and_terminate),
-		cmocka_unit_test(test_buf__cap_refuses_whole_append),
-		cmocka_unit_test(test_buf__addf_short_and_long),
-		cmocka_unit_test(test_buf__take),
-		cmocka_unit_test(test_buf__read_fd),
+	    cmocka_unit_test(test_buf__append_and_terminate),
+	    cmocka_unit_test(test_buf__cap_refuses_whole_append),
+	    cmocka_unit_test(test_buf__addf_short_and_long),
+	    cmocka_unit_test(test_buf__take),
+	    cmocka_unit_test(test_buf__read_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,11 +108,20 @@ test_config__bool_forms(void **state)
 		const char *json;
 		int want;
 	} cases[] = {
-		{ "true", 1 }, { "false", 0 }, { "1", 1 }, { "0", 0 },
-		{ "1.0", 1 }, { "\"true\"", 1 }, { "\"FALSE\"", 0 },
-		{ "\"1\"", 1 }, { "\"0\"", 0 }, { "\"yes\"", 1 },
-		{ "\"No\"", 0 }, { "\"on\"", 1 }, { "\"OFF\"", 0 },
-		{ "\" True \"", 1 },
+	    {"true", 1},
+	    {"false", 0},
+	    {"1", 1},
+	    {"0", 0},
+	    {"1.0", 1},
+	    {"\"true\"", 1},
+	    {"\"FALSE\"", 0},
+	    {"\"1\"", 1},
+	    {"\"0\"", 0},
+	    {"\"yes\"", 1},
+	    {"\"No\"", 0},
+	    {"\"on\"", 1},
+	    {"\"OFF\"", 0},
+	    {"\" True \"", 1},
 	};
 	struct s2p_config c;
 	struct s2p_error err;
@@ -155,10 +164,13 @@ test_config__number_forms(void **state)
 
 	(void)state;
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"max_tags\": 250, \"max_retries\": 3.0,"
-	    " \"poll_interval\": 2.5, \"connect_timeout\": 10,"
-	    " \"read_timeout\": \"45.5\", \"dlq_retention_days\": \" 7 \"}",
-	    &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"max_tags\": 250, \"max_retries\": 3.0,"
+			     " \"poll_interval\": 2.5, \"connect_timeout\": 10,"
+			     " \"read_timeout\": \"45.5\", "
+			     "\"dlq_retention_days\": \" 7 \"}",
+			     &err),
+	    S2P_OK);
 	assert_int_equal(c.max_tags, 250);
 	assert_int_equal(c.max_retries, 3);
 	assert_true(c.poll_interval == 2.5);
@@ -213,15 +225,23 @@ test_config__zero_empty_null_mean_default(void **state)
 
 	(void)state;
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"max_tags\": 200, \"poll_interval\": 9,"
-	    " \"reconcile_interval\": \"daily\", \"plex_library\": \"Movies\","
-	    " \"sync_tags\": false, \"list_mode\": \"merge\"}", &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"max_tags\": 200, \"poll_interval\": 9,"
+			     " \"reconcile_interval\": \"daily\", "
+			     "\"plex_library\": \"Movies\","
+			     " \"sync_tags\": false, \"list_mode\": \"merge\"}",
+			     &err),
+	    S2P_OK);
 	assert_int_equal(c.max_tags, 200);
 	assert_string_equal(c.plex_library, "Movies");
 
-	assert_int_equal(apply(&c, "{\"max_tags\": 0, \"poll_interval\": 0.0,"
-	    " \"reconcile_interval\": \"\", \"plex_library\": \"  \","
-	    " \"sync_tags\": null, \"list_mode\": null}", &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"max_tags\": 0, \"poll_interval\": 0.0,"
+			     " \"reconcile_interval\": \"\", \"plex_library\": "
+			     "\"  \","
+			     " \"sync_tags\": null, \"list_mode\": null}",
+			     &err),
+	    S2P_OK);
 	assert_int_equal(c.max_tags, 100);
 	assert_true(c.poll_interval == 1.0);
 	assert_string_equal(c.reconcile_interval, "never");
@@ -250,9 +270,12 @@ test_config__enums(void **state)
 
 	(void)state;
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"reconcile_interval\": \"Daily\","
-	    " \"reconcile_scope\": \" 7DAYS \", \"list_mode\": \"MERGE\"}",
-	    &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"reconcile_interval\": \"Daily\","
+			     " \"reconcile_scope\": \" 7DAYS \", "
+			     "\"list_mode\": \"MERGE\"}",
+			     &err),
+	    S2P_OK);
 	assert_string_equal(c.reconcile_interval, "daily");
 	assert_string_equal(c.reconcile_scope, "7days");
 	assert_string_equal(c.list_mode, "merge");
@@ -275,14 +298,18 @@ test_config__strings(void **state)
 
 	(void)state;
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"plex_url\": \" https://plex.lan:32400//"
-	    " \", \"plex_library\": 2024, \"path_map\": \"/a=>/b\"}", &err),
+	assert_int_equal(apply(&c,
+			     "{\"plex_url\": \" https://plex.lan:32400//"
+			     " \", \"plex_library\": 2024, \"path_map\": "
+			     "\"/a=>/b\"}",
+			     &err),
 	    S2P_OK);
 	assert_string_equal(c.plex_url, "https://plex.lan:32400");
 	assert_string_equal(c.plex_library, "2024");
 	assert_string_equal(c.path_map, "/a=>/b");
 	assert_int_equal(apply(&c, "{\"plex_url\": \"HTTP://10.0.0.2:32400/\"}",
-	    &err), S2P_OK);
+			     &err),
+	    S2P_OK);
 	assert_string_equal(c.plex_url, "http://10.0.0.2:32400");
 	s2p_config_free(&c);
 
@@ -306,27 +333,29 @@ test_config__plex_url_normalised(void **state)
 	static const struct {
 		const char *in, *want;
 	} ok[] = {
-		{ "http://192.168.1.5:32400/web/index.html#!/server/abc/"
-		  "details?key=%2Flibrary%2Fmetadata%2F1", "http://192.168.1.5:32400" },
-		{ "http://192.168.1.5:32400/web", "http://192.168.1.5:32400" },
-		{ "http://192.168.1.5:32400/web/", "http://192.168.1.5:32400" },
-		{ "http://plex.lan", "http://plex.lan:32400" },
-		{ "http://plex.lan/", "http://plex.lan:32400" },
-		{ "http://plex.lan:/", "http://plex.lan:32400" },
-		{ "https://192-168-1-5.0123abcd.plex.direct",
-		  "https://192-168-1-5.0123abcd.plex.direct:32400" },
-		{ "HTTPS://Plex.Example:443/plex/", "https://Plex.Example:443/plex" },
-		{ "http://plex.lan:32400?X-Plex-Token=abc", "http://plex.lan:32400" },
-		{ "http://plex.lan:32400#!/media", "http://plex.lan:32400" },
-		{ "http://[fd00::5]/web/index.html", "http://[fd00::5]:32400" },
-		{ "http://[fd00::5]:8080", "http://[fd00::5]:8080" },
-		{ "http://u:pw@plex.lan/", "http://u:pw@plex.lan:32400" },
-		{ "http://plex.lan:32400/webhooks", "http://plex.lan:32400/webhooks" },
+	    {"http://192.168.1.5:32400/web/index.html#!/server/abc/"
+	     "details?key=%2Flibrary%2Fmetadata%2F1",
+		"http://192.168.1.5:32400"},
+	    {"http://192.168.1.5:32400/web", "http://192.168.1.5:32400"},
+	    {"http://192.168.1.5:32400/web/", "http://192.168.1.5:32400"},
+	    {"http://plex.lan", "http://plex.lan:32400"},
+	    {"http://plex.lan/", "http://plex.lan:32400"},
+	    {"http://plex.lan:/", "http://plex.lan:32400"},
+	    {"https://192-168-1-5.0123abcd.plex.direct",
+		"https://192-168-1-5.0123abcd.plex.direct:32400"},
+	    {"HTTPS://Plex.Example:443/plex/", "https://Plex.Example:443/plex"},
+	    {"http://plex.lan:32400?X-Plex-Token=abc", "http://plex.lan:32400"},
+	    {"http://plex.lan:32400#!/media", "http://plex.lan:32400"},
+	    {"http://[fd00::5]/web/index.html", "http://[fd00::5]:32400"},
+	    {"http://[fd00::5]:8080", "http://[fd00::5]:8080"},
+	    {"http://u:pw@plex.lan/", "http://u:pw@plex.lan:32400"},
+	    {"http://plex.lan:32400/webhooks",
+		"http://plex.lan:32400/webhooks"},
 	};
-	static const char *const bad[] = { "ftp://plex.lan:32400", "plex.lan",
-		"192.168.1.5:32400", "file:///etc/passwd", "http://:32400",
-		"http://plex.lan:99999", "http://plex.lan:32x00",
-		"https://app.plex.tv/desktop/#!/server/abc", "http://pl ex.lan" };
+	static const char *const bad[] = {"ftp://plex.lan:32400", "plex.lan",
+	    "192.168.1.5:32400", "file:///etc/passwd", "http://:32400",
+	    "http://plex.lan:99999", "http://plex.lan:32x00",
+	    "https://app.plex.tv/desktop/#!/server/abc", "http://pl ex.lan"};
 	struct s2p_config c;
 	struct s2p_error err;
 	char *json;
@@ -361,8 +390,11 @@ test_config__unknown_keys_ignored(void **state)
 
 	(void)state;
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"nope\": [1, 2], \"strict_mode\": true,"
-	    " \"max_tags\": 50, \"Max_Tags\": \"garbage\"}", &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"nope\": [1, 2], \"strict_mode\": true,"
+			     " \"max_tags\": 50, \"Max_Tags\": \"garbage\"}",
+			     &err),
+	    S2P_OK);
 	assert_int_equal(c.max_tags, 50);
 	/* not an object at all is an error; NULL and null are "nothing" */
 	assert_int_equal(apply(&c, "[1]", &err), S2P_EINVAL);
@@ -410,25 +442,32 @@ test_config__secrets_never_echoed(void **state)
 	    "TOKENVALUE99", "setting plex_token:");
 	secret_not_echoed("{\"stash_api_key\": \"KEYPART\\nInjected: 1\"}",
 	    "KEYPART", "setting stash_api_key:");
-	secret_not_echoed("{\"stash_api_key\": {\"k\": \"KEYOBJ\"}}",
-	    "KEYOBJ", "setting stash_api_key:");
+	secret_not_echoed("{\"stash_api_key\": {\"k\": \"KEYOBJ\"}}", "KEYOBJ",
+	    "setting stash_api_key:");
 
 	/* a URL carrying a token loses it (the query is dropped) */
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"plex_url\": "
-	    "\"http://plex:32400/?X-Plex-Token=URLTOKEN123\"}", &err),
+	assert_int_equal(apply(&c,
+			     "{\"plex_url\": "
+			     "\"http://plex:32400/?X-Plex-Token=URLTOKEN123\"}",
+			     &err),
 	    S2P_OK);
 	assert_string_equal(c.plex_url, "http://plex:32400");
 	/* and a refused one is never quoted */
-	assert_int_equal(apply(&c, "{\"plex_url\": "
-	    "\"ftp://plex:32400/?X-Plex-Token=URLTOKEN123\"}", &err),
+	assert_int_equal(apply(&c,
+			     "{\"plex_url\": "
+			     "\"ftp://plex:32400/?X-Plex-Token=URLTOKEN123\"}",
+			     &err),
 	    S2P_EINVAL);
 	assert_null(strstr(err.msg, "URLTOKEN123"));
 	assert_non_null(strstr(err.msg, "setting plex_url:"));
 
 	/* a good token is stored verbatim (trimmed) */
-	assert_int_equal(apply(&c, "{\"plex_token\": \" aB3-xY_9zz \","
-	    " \"stash_api_key\": \"eyJhbGciOi.key\"}", &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"plex_token\": \" aB3-xY_9zz \","
+			     " \"stash_api_key\": \"eyJhbGciOi.key\"}",
+			     &err),
+	    S2P_OK);
 	assert_string_equal(c.plex_token, "aB3-xY_9zz");
 	assert_string_equal(c.stash_api_key, "eyJhbGciOi.key");
 	s2p_config_free(&c);
@@ -452,8 +491,7 @@ test_config__set_from_text(void **state)
 	assert_int_equal(c.max_tags, 42);
 	assert_int_equal(s2p_config_set(&c, "max-tags", "43", &err), S2P_OK);
 	assert_int_equal(c.max_tags, 43);
-	assert_int_equal(s2p_config_set(&c, "sync_tags", "off", &err),
-	    S2P_OK);
+	assert_int_equal(s2p_config_set(&c, "sync_tags", "off", &err), S2P_OK);
 	assert_int_equal(c.sync_tags, 0);
 	assert_int_equal(s2p_config_set(&c, "list_mode", "Merge", &err),
 	    S2P_OK);
@@ -465,8 +503,7 @@ test_config__set_from_text(void **state)
 
 	assert_int_equal(s2p_config_set(&c, "bogus", "1", &err), S2P_EINVAL);
 	assert_string_equal(err.msg, "unknown setting bogus");
-	assert_int_equal(s2p_config_set(&c, "max_tags", "9", &err),
-	    S2P_EINVAL);
+	assert_int_equal(s2p_config_set(&c, "max_tags", "9", &err), S2P_EINVAL);
 	assert_string_equal(err.msg,
 	    "setting max_tags: 9 is out of range (10-500)");
 	s2p_config_free(&c);
@@ -495,8 +532,11 @@ test_config__env_precedence(void **state)
 
 	/* STASH2PLEX_<KEY> overrides the settings map */
 	s2p_config_init(&c);
-	assert_int_equal(apply(&c, "{\"max_tags\": 50, \"plex_url\": "
-	    "\"http://from-settings:1\"}", &err), S2P_OK);
+	assert_int_equal(apply(&c,
+			     "{\"max_tags\": 50, \"plex_url\": "
+			     "\"http://from-settings:1\"}",
+			     &err),
+	    S2P_OK);
 	setenv("STASH2PLEX_MAX_TAGS", "200", 1);
 	setenv("STASH2PLEX_RECONCILE_SCOPE", "ALL", 1);
 	setenv("STASH2PLEX_SYNC_TAGS", "", 1); /* empty: ignored */
@@ -528,7 +568,8 @@ test_config__env_precedence(void **state)
 	s2p_config_init(&c);
 	setenv("STASH2PLEX_SYNC_TAGS", "maybe", 1);
 	assert_int_equal(s2p_config_apply_env(&c, &err), S2P_EINVAL);
-	assert_string_equal(err.msg, "setting sync_tags: expected a boolean, "
+	assert_string_equal(err.msg,
+	    "setting sync_tags: expected a boolean, "
 	    "got \"maybe\" (from STASH2PLEX_SYNC_TAGS)");
 	s2p_config_free(&c);
 
@@ -555,7 +596,8 @@ test_config__validate(void **state)
 	assert_non_null(strstr(err.msg, "setting plex_url is required"));
 
 	assert_int_equal(apply(&c, "{\"plex_url\": \"http://plex:32400\"}",
-	    &err), S2P_OK);
+			     &err),
+	    S2P_OK);
 	assert_int_equal(s2p_config_validate(&c, &err), S2P_EINVAL);
 	assert_non_null(strstr(err.msg, "setting plex_token is required"));
 
@@ -588,20 +630,25 @@ test_config__to_json_round_trip(void **state)
 
 	(void)state;
 	s2p_config_init(&a);
-	assert_int_equal(apply(&a, "{\"plex_url\": \"http://p:1\","
-	    " \"plex_token\": \"0123456789\", \"max_tags\": 77,"
-	    " \"poll_interval\": 2.5, \"sync_poster\": false,"
-	    " \"reconcile_scope\": \"all\"}", &err), S2P_OK);
+	assert_int_equal(apply(&a,
+			     "{\"plex_url\": \"http://p:1\","
+			     " \"plex_token\": \"0123456789\", \"max_tags\": "
+			     "77,"
+			     " \"poll_interval\": 2.5, \"sync_poster\": false,"
+			     " \"reconcile_scope\": \"all\"}",
+			     &err),
+	    S2P_OK);
 	ja = s2p_config_to_json(&a);
 	assert_int_equal(json_object_size(ja), s2p_config_count());
 	assert_int_equal(json_integer_value(json_object_get(ja, "max_tags")),
 	    77);
-	assert_true(json_real_value(json_object_get(ja, "poll_interval"))
-	    == 2.5);
+	assert_true(
+	    json_real_value(json_object_get(ja, "poll_interval")) == 2.5);
 	assert_true(json_is_false(json_object_get(ja, "sync_poster")));
 	assert_true(json_is_true(json_object_get(ja, "enabled")));
-	assert_string_equal(json_string_value(json_object_get(ja,
-	    "plex_token")), "0123456789");
+	assert_string_equal(json_string_value(
+				json_object_get(ja, "plex_token")),
+	    "0123456789");
 
 	s2p_config_init(&b);
 	assert_int_equal(s2p_config_apply_json(&b, ja, &err), S2P_OK);
@@ -637,7 +684,8 @@ test_config__table_and_help(void **state)
 		s2p_error_clear(&e);
 		assert_int_equal(s2p_config_apply_json(&c, old, &e), S2P_OK);
 		assert_int_equal(c.sync_studio, 0);
-		assert_int_equal(s2p_config_set(&c, "sync-tagline", "false", &e),
+		assert_int_equal(s2p_config_set(&c, "sync-tagline", "false",
+				     &e),
 		    S2P_OK);
 		assert_int_equal(s2p_config_set(&c, "no_such_thing", "1", &e),
 		    S2P_EINVAL);
@@ -659,11 +707,13 @@ test_config__table_and_help(void **state)
 	}
 	assert_null(s2p_config_key_at(n));
 	assert_null(s2p_config_stash_type_at(n));
+	assert_non_null(
+	    strstr(help, "  max_tags (number 10-500, default 100): "));
 	assert_non_null(strstr(help,
-	    "  max_tags (number 10-500, default 100): "));
-	assert_non_null(strstr(help, "  reconcile_interval "
+	    "  reconcile_interval "
 	    "(never|hourly|daily|weekly, default never): "));
-	assert_non_null(strstr(help, "  plex_token (string, required, "
+	assert_non_null(strstr(help,
+	    "  plex_token (string, required, "
 	    "secret): "));
 	assert_non_null(strstr(help, "  enabled (boolean, default true): "));
 	free(help);
@@ -673,22 +723,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config__defaults),
-		cmocka_unit_test(test_config__bool_forms),
-		cmocka_unit_test(test_config__bool_errors),
-		cmocka_unit_test(test_config__number_forms),
-		cmocka_unit_test(test_config__number_errors),
-		cmocka_unit_test(test_config__zero_empty_null_mean_default),
-		cmocka_unit_test(test_config__enums),
-		cmocka_unit_test(test_config__strings),
-		cmocka_unit_test(test_config__plex_url_normalised),
-		cmocka_unit_test(test_config__unknown_keys_ignored),
-		cmocka_unit_test(test_config__secrets_never_echoed),
-		cmocka_unit_test(test_config__set_from_text),
-		cmocka_unit_test(test_config__env_precedence),
-		cmocka_unit_test(test_config__validate),
-		cmocka_unit_test(test_config__to_json_round_trip),
-		cmocka_unit_test(test_config__table_and_help),
+	    cmocka_unit_test(test_config__defaults),
+	    cmocka_unit_test(test_config__bool_forms),
+	    cmocka_unit_test(test_config__bool_errors),
+	    cmocka_unit_test(test_config__number_forms),
+	    cmocka_unit_test(test_config__number_errors),
+	    cmocka_unit_test(test_config__zero_empty_null_mean_default),
+	    cmocka_unit_test(test_config__enums),
+	    cmocka_unit_test(test_config__strings),
+	    cmocka_unit_test(test_config__plex_url_normalised),
+	    cmocka_unit_test(test_config__unknown_keys_ignored),
+	    cmocka_unit_test(test_config__secrets_never_echoed),
+	    cmocka_unit_test(test_config__set_from_text),
+	    cmocka_unit_test(test_config__env_precedence),
+	    cmocka_unit_test(test_config__validate),
+	    cmocka_unit_test(test_config__to_json_round_trip),
+	    cmocka_unit_test(test_config__table_and_help),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

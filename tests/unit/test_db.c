@@ -156,8 +156,7 @@ test_db__pragmas(void **state)
 	char buf[32];
 
 	assert_int_equal(s2p_db_open(&db, f->path, NULL), S2P_OK);
-	assert_string_equal(q_text(db, "PRAGMA journal_mode", buf,
-				sizeof(buf)),
+	assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)),
 	    "wal");
 	assert_int_equal(q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
 	assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
@@ -186,13 +185,15 @@ test_db__migrations_are_idempotent(void **state)
 	assert_int_equal(s2p_db_open(&db, f->path, NULL), S2P_OK);
 	assert_int_equal(q_int(db, "PRAGMA user_version"),
 	    s2p_db_schema_version());
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master"
-				   " WHERE type = 'table' AND name IN"
-				   " ('job', 'dead_letter', 'counter')"),
+	assert_int_equal(q_int(db,
+			     "SELECT count(*) FROM sqlite_master"
+			     " WHERE type = 'table' AND name IN"
+			     " ('job', 'dead_letter', 'counter')"),
 	    3);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master"
-				   " WHERE type = 'index' AND name IN"
-				   " ('job_claim', 'dead_letter_failed_at')"),
+	assert_int_equal(q_int(db,
+			     "SELECT count(*) FROM sqlite_master"
+			     " WHERE type = 'index' AND name IN"
+			     " ('job_claim', 'dead_letter_failed_at')"),
 	    2);
 	assert_int_equal(s2p_db_counter_get(db, "done", &v, NULL), S2P_OK);
 	assert_int_equal(v, 5);
@@ -209,8 +210,9 @@ test_db__old_schema_migrates_forward_keeping_jobs(void **state)
 
 	assert_int_equal(s2p_db_open_at(&db, f->path, 1, NULL), S2P_OK);
 	assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master"
-				   " WHERE name = 'plex_part'"),
+	assert_int_equal(q_int(db,
+			     "SELECT count(*) FROM sqlite_master"
+			     " WHERE name = 'plex_part'"),
 	    0);
 	assert_int_equal(s2p_db_exec(db,
 			     "INSERT INTO job (scene_id, state, not_before,"
@@ -224,8 +226,9 @@ test_db__old_schema_migrates_forward_keeping_jobs(void **state)
 	assert_int_equal(s2p_db_open(&db, f->path, NULL), S2P_OK);
 	assert_int_equal(q_int(db, "PRAGMA user_version"),
 	    s2p_db_schema_version());
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master"
-				   " WHERE name = 'plex_part'"),
+	assert_int_equal(q_int(db,
+			     "SELECT count(*) FROM sqlite_master"
+			     " WHERE name = 'plex_part'"),
 	    1);
 	assert_int_equal(q_int(db, "SELECT scene_id FROM job"), 42);
 	s2p_db_close(db);
@@ -397,29 +400,27 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_db__file_and_side_files_are_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_db__existing_file_is_made_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db__pragmas, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_db__migrations_are_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_db__newer_schema_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_db__old_schema_migrates_forward_keeping_jobs, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_db__open_fails_in_missing_directory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db__nested_transactions,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db__busy_maps_to_ebusy,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db__errors_map_to_eio,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db__counters, setup,
-		    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_db__file_and_side_files_are_private, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_db__existing_file_is_made_private, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_db__pragmas, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_db__migrations_are_idempotent,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_db__newer_schema_is_refused,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_db__old_schema_migrates_forward_keeping_jobs, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_db__open_fails_in_missing_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_db__nested_transactions, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_db__busy_maps_to_ebusy, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_db__errors_map_to_eio, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_db__counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

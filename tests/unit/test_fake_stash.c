@@ -129,8 +129,8 @@ gql(struct fx *f, const char *opname, const char *query, json_t *vars,
 	if (vars)
 		json_object_set_new(b, "variables", vars);
 	text = json_dumps(b, JSON_COMPACT);
-	h = s2p_xasprintf("Content-Type: application/json%s%s", hdr ? "\n"
-	    : "", hdr ? hdr : "");
+	h = s2p_xasprintf("Content-Type: application/json%s%s", hdr ? "\n" : "",
+	    hdr ? hdr : "");
 	req(f, "POST", fake_server_port(f->srv), "/graphql", h, text);
 	free(h);
 	free(text);
@@ -140,8 +140,8 @@ gql(struct fx *f, const char *opname, const char *query, json_t *vars,
 }
 
 static void
-control(struct fx *f, const char *method, const char *path,
-    const char *body, long want)
+control(struct fx *f, const char *method, const char *path, const char *body,
+    long want)
 {
 	req(f, method, fake_server_control_port(f->srv), path, NULL, body);
 	assert_int_equal(f->status, want);
@@ -181,7 +181,7 @@ start(void **state_, const struct fake_stash_opts *so)
 static int
 setup(void **state_)
 {
-	struct fake_stash_opts so = { 0 };
+	struct fake_stash_opts so = {0};
 
 	so.scenes = 30;
 	so.seed = 1;
@@ -191,7 +191,7 @@ setup(void **state_)
 static int
 setup_auth(void **state_)
 {
-	struct fake_stash_opts so = { 0 };
+	struct fake_stash_opts so = {0};
 
 	so.scenes = 3;
 	so.seed = 1;
@@ -216,7 +216,8 @@ teardown(void **state_)
 	return 0;
 }
 
-#define Q_SETTINGS "query PluginSettings($ids: [ID!]) { configuration { " \
+#define Q_SETTINGS                                                             \
+	"query PluginSettings($ids: [ID!]) { configuration { "                 \
 	"plugins(include: $ids) } }"
 
 static void
@@ -225,22 +226,28 @@ test_fake_stash__settings_absent_then_saved(void **state_)
 	struct fx *f = *state_;
 	json_t *j, *p;
 
-	j = gql(f, "PluginSettings", Q_SETTINGS, json_pack("{s:[s]}", "ids",
-	    "Stash2Plex"), NULL);
+	j = gql(f, "PluginSettings", Q_SETTINGS,
+	    json_pack("{s:[s]}", "ids", "Stash2Plex"), NULL);
 	assert_int_equal(f->status, 200);
 	assert_string_equal(f->ctype, "application/json");
 	p = json_object_get(json_object_get(json_object_get(j, "data"),
-	    "configuration"), "plugins");
+				"configuration"),
+	    "plugins");
 	assert_true(json_is_object(p));
 	assert_int_equal(json_object_size(p), 0);
 	json_decref(j);
 
-	control(f, "POST", "/settings", "{\"plexUrl\":\"http://10.0.0.5:32400\","
-	    "\"batchSize\":200,\"disableHooks\":true}", 200);
-	j = gql(f, "PluginSettings", Q_SETTINGS, json_pack("{s:[s]}", "ids",
-	    "Stash2Plex"), NULL);
-	p = json_object_get(json_object_get(json_object_get(json_object_get(
-	    j, "data"), "configuration"), "plugins"), "Stash2Plex");
+	control(f, "POST", "/settings",
+	    "{\"plexUrl\":\"http://10.0.0.5:32400\","
+	    "\"batchSize\":200,\"disableHooks\":true}",
+	    200);
+	j = gql(f, "PluginSettings", Q_SETTINGS,
+	    json_pack("{s:[s]}", "ids", "Stash2Plex"), NULL);
+	p = json_object_get(json_object_get(json_object_get(json_object_get(j,
+								"data"),
+						"configuration"),
+				"plugins"),
+	    "Stash2Plex");
 	assert_string_equal(json_string_value(json_object_get(p, "plexUrl")),
 	    "http://10.0.0.5:32400");
 	assert_int_equal(json_integer_value(json_object_get(p, "batchSize")),
@@ -250,28 +257,31 @@ test_fake_stash__settings_absent_then_saved(void **state_)
 
 	/* Another plugin's settings never leak through include. */
 	control(f, "POST", "/settings?plugin=other", "{\"secret\":\"x\"}", 200);
-	j = gql(f, "PluginSettings", Q_SETTINGS, json_pack("{s:[s]}", "ids",
-	    "Stash2Plex"), NULL);
+	j = gql(f, "PluginSettings", Q_SETTINGS,
+	    json_pack("{s:[s]}", "ids", "Stash2Plex"), NULL);
 	p = json_object_get(json_object_get(json_object_get(j, "data"),
-	    "configuration"), "plugins");
+				"configuration"),
+	    "plugins");
 	assert_int_equal(json_object_size(p), 1);
 	json_decref(j);
 
 	/* An emptied map is absent again, as with include in Stash. */
 	control(f, "POST", "/settings", "{}", 200);
-	j = gql(f, "PluginSettings", Q_SETTINGS, json_pack("{s:[s]}", "ids",
-	    "Stash2Plex"), NULL);
+	j = gql(f, "PluginSettings", Q_SETTINGS,
+	    json_pack("{s:[s]}", "ids", "Stash2Plex"), NULL);
 	p = json_object_get(json_object_get(json_object_get(j, "data"),
-	    "configuration"), "plugins");
+				"configuration"),
+	    "plugins");
 	assert_int_equal(json_object_size(p), 0);
 	json_decref(j);
 }
 
-#define Q_SCENE "query FindScene($id: ID!) { findScene(id: $id) { " \
-	"...SceneSync } }\nfragment SceneSync on Scene { id title code " \
-	"details director date rating100 organized urls created_at " \
-	"updated_at files { path basename duration } paths { screenshot } " \
-	"studio { name parent_studio { name } } performers { name } " \
+#define Q_SCENE                                                                \
+	"query FindScene($id: ID!) { findScene(id: $id) { "                    \
+	"...SceneSync } }\nfragment SceneSync on Scene { id title code "       \
+	"details director date rating100 organized urls created_at "           \
+	"updated_at files { path basename duration } paths { screenshot } "    \
+	"studio { name parent_studio { name } } performers { name } "          \
 	"tags { name } groups { group { name } scene_index } }"
 
 static void
@@ -305,17 +315,19 @@ test_fake_stash__find_scene_shape(void **state_)
 	assert_string_equal(jpath_str(sc, "created_at", NULL, NULL),
 	    "2023-11-14T22:15:20+00:00");
 	v = json_array_get(json_object_get(sc, "files"), 0);
-	assert_non_null(strstr(jpath_str(v, "path", NULL, NULL),
-	    "/data/videos/"));
+	assert_non_null(
+	    strstr(jpath_str(v, "path", NULL, NULL), "/data/videos/"));
 	assert_non_null(strstr(jpath_str(v, "path", NULL, NULL),
 	    jpath_str(v, "basename", NULL, NULL)));
 	assert_true(json_is_real(json_object_get(v, "duration")));
-	snprintf(want, sizeof(want), "http://127.0.0.1:%d/scene/3/screenshot"
-	    "?t=1710000120", fake_server_port(f->srv));
+	snprintf(want, sizeof(want),
+	    "http://127.0.0.1:%d/scene/3/screenshot"
+	    "?t=1710000120",
+	    fake_server_port(f->srv));
 	assert_string_equal(jpath_str(sc, "paths", "screenshot", NULL), want);
 	assert_true(json_array_size(json_object_get(sc, "performers")) >= 1);
 	json_array_foreach(json_object_get(sc, "tags"), i, v)
-		assert_true(json_is_string(json_object_get(v, "name")));
+	    assert_true(json_is_string(json_object_get(v, "name")));
 	v = json_object_get(sc, "studio");
 	assert_true(json_is_null(v) ||
 	    json_is_null(json_object_get(v, "parent_studio")));
@@ -325,33 +337,42 @@ test_fake_stash__find_scene_shape(void **state_)
 	json_decref(st);
 
 	/* Aliases, and the Host header the client used. */
-	j = gql(f, NULL, "{ a: findScene(id: 1) { sid: id paths { "
-	    "screenshot } } }", NULL, "Host: stash.local:9999");
+	j = gql(f, NULL,
+	    "{ a: findScene(id: 1) { sid: id paths { "
+	    "screenshot } } }",
+	    NULL, "Host: stash.local:9999");
 	assert_string_equal(jpath_str(json_object_get(j, "data"), "a", "sid",
-	    NULL), "1");
+				NULL),
+	    "1");
 	assert_string_equal(jpath_str(json_object_get(json_object_get(j,
-	    "data"), "a"), "paths", "screenshot", NULL),
+							  "data"),
+					  "a"),
+				"paths", "screenshot", NULL),
 	    "http://stash.local:9999/scene/1/screenshot?t=1710000000");
 	json_decref(j);
 
-	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "999"),
-	    NULL);
+	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "999"), NULL);
 	assert_int_equal(f->status, 200);
-	assert_true(json_is_null(json_object_get(json_object_get(j, "data"),
-	    "findScene")));
+	assert_true(json_is_null(
+	    json_object_get(json_object_get(j, "data"), "findScene")));
 	assert_null(json_object_get(j, "errors"));
 	json_decref(j);
 
 	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "x1"), NULL);
 	assert_int_equal(f->status, 200);
-	assert_non_null(strstr(json_string_value(json_object_get(
-	    json_array_get(json_object_get(j, "errors"), 0), "message")),
-	    "invalid syntax"));
+	assert_non_null(
+	    strstr(json_string_value(
+		       json_object_get(json_array_get(json_object_get(j,
+							  "errors"),
+					   0),
+			   "message")),
+		"invalid syntax"));
 	json_decref(j);
 }
 
-#define Q_PAGE "query ScenesPage($page: Int!, $perPage: Int!, $dir: " \
-	"SortDirectionEnum) { findScenes(filter: { page: $page, per_page: " \
+#define Q_PAGE                                                                 \
+	"query ScenesPage($page: Int!, $perPage: Int!, $dir: "                 \
+	"SortDirectionEnum) { findScenes(filter: { page: $page, per_page: "    \
 	"$perPage, sort: \"id\", direction: $dir }) { count scenes { id } } }"
 
 /* The ids of data.findScenes.scenes as "1,2,3". */
@@ -363,16 +384,20 @@ scene_ids(json_t *j, char *buf, size_t n)
 
 	buf[0] = '\0';
 	json_array_foreach(json_object_get(json_object_get(json_object_get(j,
-	    "data"), "findScenes"), "scenes"), i, v)
-		off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? "," : "",
-		    json_string_value(json_object_get(v, "id")));
+							       "data"),
+					       "findScenes"),
+			       "scenes"),
+	    i, v) off += (size_t)snprintf(buf + off, n - off, "%s%s",
+	    i ? "," : "", json_string_value(json_object_get(v, "id")));
 }
 
 static long
 scene_count(json_t *j)
 {
-	return (long)json_integer_value(json_object_get(json_object_get(
-	    json_object_get(j, "data"), "findScenes"), "count"));
+	return (long)json_integer_value(
+	    json_object_get(json_object_get(json_object_get(j, "data"),
+				"findScenes"),
+		"count"));
 }
 
 static void
@@ -382,22 +407,23 @@ test_fake_stash__find_scenes_paging_and_sort(void **state_)
 	json_t *j;
 	char ids[512];
 
-	j = gql(f, "ScenesPage", Q_PAGE, json_pack("{s:i,s:i}", "page", 2,
-	    "perPage", 10), NULL);
+	j = gql(f, "ScenesPage", Q_PAGE,
+	    json_pack("{s:i,s:i}", "page", 2, "perPage", 10), NULL);
 	assert_int_equal(f->status, 200);
 	assert_int_equal(scene_count(j), 30);
 	scene_ids(j, ids, sizeof(ids));
 	assert_string_equal(ids, "11,12,13,14,15,16,17,18,19,20");
 	json_decref(j);
 
-	j = gql(f, "ScenesPage", Q_PAGE, json_pack("{s:i,s:i,s:s}", "page", 1,
-	    "perPage", 3, "dir", "DESC"), NULL);
+	j = gql(f, "ScenesPage", Q_PAGE,
+	    json_pack("{s:i,s:i,s:s}", "page", 1, "perPage", 3, "dir", "DESC"),
+	    NULL);
 	scene_ids(j, ids, sizeof(ids));
 	assert_string_equal(ids, "30,29,28");
 	json_decref(j);
 
-	j = gql(f, "ScenesPage", Q_PAGE, json_pack("{s:i,s:i}", "page", 4,
-	    "perPage", 10), NULL);
+	j = gql(f, "ScenesPage", Q_PAGE,
+	    json_pack("{s:i,s:i}", "page", 4, "perPage", 10), NULL);
 	scene_ids(j, ids, sizeof(ids));
 	assert_string_equal(ids, "");
 	assert_int_equal(scene_count(j), 30);
@@ -405,21 +431,33 @@ test_fake_stash__find_scenes_paging_and_sort(void **state_)
 
 	/* No filter at all: Stash's default page size of 25. */
 	j = gql(f, NULL, "{ findScenes { count scenes { id } } }", NULL, NULL);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(
-	    json_object_get(j, "data"), "findScenes"), "scenes")), 25);
+	assert_int_equal(json_array_size(
+			     json_object_get(json_object_get(json_object_get(j,
+								 "data"),
+						 "findScenes"),
+				 "scenes")),
+	    25);
 	json_decref(j);
 
 	/* per_page -1 is everything; the latest update first. */
-	j = gql(f, "LatestUpdate", "query LatestUpdate { findScenes(filter: "
+	j = gql(f, "LatestUpdate",
+	    "query LatestUpdate { findScenes(filter: "
 	    "{ per_page: 1, sort: \"updated_at\", direction: DESC }) { scenes "
-	    "{ id updated_at } } }", NULL, NULL);
+	    "{ id updated_at } } }",
+	    NULL, NULL);
 	scene_ids(j, ids, sizeof(ids));
 	assert_string_equal(ids, "30");
 	json_decref(j);
-	j = gql(f, NULL, "{ findScenes(filter: {per_page: -1}) { scenes { id "
-	    "} } }", NULL, NULL);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(
-	    json_object_get(j, "data"), "findScenes"), "scenes")), 30);
+	j = gql(f, NULL,
+	    "{ findScenes(filter: {per_page: -1}) { scenes { id "
+	    "} } }",
+	    NULL, NULL);
+	assert_int_equal(json_array_size(
+			     json_object_get(json_object_get(json_object_get(j,
+								 "data"),
+						 "findScenes"),
+				 "scenes")),
+	    30);
 	json_decref(j);
 
 	/* Unknown sort key: a resolver error on a non-null field. */
@@ -427,25 +465,32 @@ test_fake_stash__find_scenes_paging_and_sort(void **state_)
 	    NULL, NULL);
 	assert_int_equal(f->status, 200);
 	assert_true(json_is_null(json_object_get(j, "data")));
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "errors"), 0), "message")),
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "errors"), 0),
+				"message")),
 	    "invalid sort: bogus");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(
-	    json_array_get(json_object_get(j, "errors"), 0), "path"), 0)),
+	assert_string_equal(
+	    json_string_value(
+		json_array_get(json_object_get(json_array_get(json_object_get(j,
+								  "errors"),
+						   0),
+				   "path"),
+		    0)),
 	    "findScenes");
 	json_decref(j);
 }
 
-#define Q_SINCE "query ScenesUpdatedSince($since: String!) { findScenes(" \
-	"scene_filter: { updated_at: { value: $since, modifier: " \
-	"GREATER_THAN } } filter: { per_page: -1, sort: \"updated_at\", " \
+#define Q_SINCE                                                                \
+	"query ScenesUpdatedSince($since: String!) { findScenes("              \
+	"scene_filter: { updated_at: { value: $since, modifier: "              \
+	"GREATER_THAN } } filter: { per_page: -1, sort: \"updated_at\", "      \
 	"direction: ASC }) { count scenes { id updated_at } } }"
 
 static long
 since_count(struct fx *f, const char *since)
 {
-	json_t *j = gql(f, "ScenesUpdatedSince", Q_SINCE, json_pack("{s:s}",
-	    "since", since), NULL);
+	json_t *j = gql(f, "ScenesUpdatedSince", Q_SINCE,
+	    json_pack("{s:s}", "since", since), NULL);
 	long n;
 
 	assert_int_equal(f->status, 200);
@@ -484,20 +529,25 @@ test_fake_stash__protocol_errors(void **state_)
 	j = gql(f, "FindScenes", Q_SCENE, json_pack("{s:s}", "id", "1"), NULL);
 	assert_int_equal(f->status, 422);
 	assert_true(json_is_null(json_object_get(j, "data")));
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "errors"), 0), "message")),
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "errors"), 0),
+				"message")),
 	    "operation FindScenes not found");
 	json_decref(j);
 
 	/* A field the schema does not have. */
 	j = gql(f, NULL, "{ findScene(id: 1) { id rating } }", NULL, NULL);
 	assert_int_equal(f->status, 422);
-	msg = json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "errors"), 0), "message"));
-	assert_string_equal(msg, "Cannot query field \"rating\" on type "
+	msg = json_string_value(
+	    json_object_get(json_array_get(json_object_get(j, "errors"), 0),
+		"message"));
+	assert_string_equal(msg,
+	    "Cannot query field \"rating\" on type "
 	    "\"Scene\".");
 	assert_string_equal(jpath_str(json_array_get(json_object_get(j,
-	    "errors"), 0), "extensions", "code", NULL),
+							 "errors"),
+					  0),
+				"extensions", "code", NULL),
 	    "GRAPHQL_VALIDATION_FAILED");
 	json_decref(j);
 
@@ -509,16 +559,22 @@ test_fake_stash__protocol_errors(void **state_)
 	/* A required variable not provided. */
 	j = gql(f, "FindScene", Q_SCENE, NULL, NULL);
 	assert_int_equal(f->status, 422);
-	assert_non_null(strstr(json_string_value(json_object_get(
-	    json_array_get(json_object_get(j, "errors"), 0), "message")),
-	    "variable.id must be defined"));
+	assert_non_null(
+	    strstr(json_string_value(
+		       json_object_get(json_array_get(json_object_get(j,
+							  "errors"),
+					   0),
+			   "message")),
+		"variable.id must be defined"));
 	json_decref(j);
 
 	/* A syntax error. */
 	j = gql(f, NULL, "{ findScene(id: 1) { id }", NULL, NULL);
 	assert_int_equal(f->status, 422);
 	assert_string_equal(jpath_str(json_array_get(json_object_get(j,
-	    "errors"), 0), "extensions", "code", NULL),
+							 "errors"),
+					  0),
+				"extensions", "code", NULL),
 	    "GRAPHQL_PARSE_FAILED");
 	json_decref(j);
 
@@ -527,9 +583,13 @@ test_fake_stash__protocol_errors(void **state_)
 	    "{\"query\": ");
 	assert_int_equal(f->status, 400);
 	j = body_json(f);
-	assert_non_null(strstr(json_string_value(json_object_get(
-	    json_array_get(json_object_get(j, "errors"), 0), "message")),
-	    "could not be decoded"));
+	assert_non_null(
+	    strstr(json_string_value(
+		       json_object_get(json_array_get(json_object_get(j,
+							  "errors"),
+					   0),
+			   "message")),
+		"could not be decoded"));
 	json_decref(j);
 
 	/* libcurl's default form content type is not a transport. */
@@ -538,15 +598,20 @@ test_fake_stash__protocol_errors(void **state_)
 	assert_int_equal(f->status, 400);
 
 	/* GET works for queries, not for mutations. */
-	req(f, "GET", port, "/graphql?query=%7B%20version%20%7B%20version%20"
-	    "%7D%20%7D", NULL, NULL);
+	req(f, "GET", port,
+	    "/graphql?query=%7B%20version%20%7B%20version%20"
+	    "%7D%20%7D",
+	    NULL, NULL);
 	assert_int_equal(f->status, 200);
 	j = body_json(f);
 	assert_string_equal(jpath_str(json_object_get(j, "data"), "version",
-	    "version", NULL), "v0.30.1");
+				"version", NULL),
+	    "v0.30.1");
 	json_decref(j);
-	req(f, "GET", port, "/graphql?query=mutation%20%7B%20configurePlugin("
-	    "plugin_id%3A%20%22x%22%2C%20input%3A%20%7B%7D)%20%7D", NULL, NULL);
+	req(f, "GET", port,
+	    "/graphql?query=mutation%20%7B%20configurePlugin("
+	    "plugin_id%3A%20%22x%22%2C%20input%3A%20%7B%7D)%20%7D",
+	    NULL, NULL);
 	assert_int_equal(f->status, 406);
 }
 
@@ -567,8 +632,8 @@ test_fake_stash__auth_rules(void **state_)
 	/* A valid cookie works and is refreshed. */
 	j = gql(f, NULL, v, NULL, "Cookie: session=sess-abc");
 	assert_int_equal(f->status, 200);
-	assert_non_null(strstr(f->hdrs.data,
-	    "Set-Cookie: session=sess-abc-r1;"));
+	assert_non_null(
+	    strstr(f->hdrs.data, "Set-Cookie: session=sess-abc-r1;"));
 	json_decref(j);
 	/* The refreshed value is valid too, and the old one still is. */
 	j = gql(f, NULL, v, NULL, "Cookie: session=sess-abc-r1");
@@ -583,7 +648,8 @@ test_fake_stash__auth_rules(void **state_)
 	json_decref(j);
 
 	/* A wrong ApiKey is fatal even with a valid cookie. */
-	req(f, "POST", port, "/graphql", "Content-Type: application/json\n"
+	req(f, "POST", port, "/graphql",
+	    "Content-Type: application/json\n"
 	    "Cookie: session=sess-abc\nApiKey: wrong",
 	    "{\"query\": \"{ version { version } }\"}");
 	assert_int_equal(f->status, 401);
@@ -599,7 +665,8 @@ test_fake_stash__auth_rules(void **state_)
 	/* Pages without credentials redirect to the login. */
 	req(f, "GET", port, "/scene/1/screenshot?t=5", NULL, NULL);
 	assert_int_equal(f->status, 302);
-	assert_non_null(strstr(f->hdrs.data, "Location: /login?returnURL="
+	assert_non_null(strstr(f->hdrs.data,
+	    "Location: /login?returnURL="
 	    "%2Fscene%2F1%2Fscreenshot%3Ft%3D5"));
 
 	/* Expired sessions (max_session_age) are 401 again. */
@@ -648,8 +715,10 @@ test_fake_stash__edit_bumps_updated_at_rename_does_not(void **state_)
 	fake_stash_format_time(1800000000.0, want, sizeof(want));
 	assert_string_equal(want, "2027-01-15T08:00:00+00:00");
 	control(f, "POST", "/clock", "{\"epoch\": 1800000000}", 200);
-	control(f, "POST", "/scene/2", "{\"title\": \"New title\", \"tags\": "
-	    "[\"Alpha\", \"Beta\"], \"studio\": null, \"rating100\": 40}", 200);
+	control(f, "POST", "/scene/2",
+	    "{\"title\": \"New title\", \"tags\": "
+	    "[\"Alpha\", \"Beta\"], \"studio\": null, \"rating100\": 40}",
+	    200);
 	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "2"), NULL);
 	sc = json_object_get(json_object_get(j, "data"), "findScene");
 	assert_string_equal(jpath_str(sc, "title", NULL, NULL), "New title");
@@ -693,8 +762,10 @@ test_fake_stash__edit_bumps_updated_at_rename_does_not(void **state_)
 	free(old_perf);
 
 	/* bump:false models a file move found by a scan. */
-	control(f, "POST", "/scene/4", "{\"files\": [\"/data/videos/moved.mp4\""
-	    "], \"bump\": false}", 200);
+	control(f, "POST", "/scene/4",
+	    "{\"files\": [\"/data/videos/moved.mp4\""
+	    "], \"bump\": false}",
+	    200);
 	j = body_json(f);
 	assert_string_equal(jpath_str(j, "updated_at", NULL, NULL),
 	    "2024-03-09T16:03:00+00:00");
@@ -727,8 +798,9 @@ test_fake_stash__create_delete_and_screenshot(void **state_)
 	assert_memory_equal(f->body.data, first.data, first.len);
 	control(f, "POST", "/scene/5", "{\"cover\": true}", 200);
 	j = body_json(f);
-	assert_int_equal(json_integer_value(json_object_get(j,
-	    "cover_version")), 2);
+	assert_int_equal(json_integer_value(
+			     json_object_get(j, "cover_version")),
+	    2);
 	json_decref(j);
 	req(f, "GET", port, "/scene/5/screenshot", NULL, NULL);
 	assert_true(f->body.len != first.len ||
@@ -737,15 +809,17 @@ test_fake_stash__create_delete_and_screenshot(void **state_)
 	req(f, "GET", port, "/scene/77/screenshot", NULL, NULL);
 	assert_int_equal(f->status, 404);
 
-	control(f, "POST", "/scene", "{\"title\": \"Fresh\", \"files\": "
-	    "[\"/data/videos/New/fresh.mp4\"], \"performers\": [\"A B\"]}", 200);
+	control(f, "POST", "/scene",
+	    "{\"title\": \"Fresh\", \"files\": "
+	    "[\"/data/videos/New/fresh.mp4\"], \"performers\": [\"A B\"]}",
+	    200);
 	j = body_json(f);
 	assert_string_equal(jpath_str(j, "id", NULL, NULL), "31");
 	json_decref(j);
 	control(f, "DELETE", "/scene/31", NULL, 200);
 	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "31"), NULL);
-	assert_true(json_is_null(json_object_get(json_object_get(j, "data"),
-	    "findScene")));
+	assert_true(json_is_null(
+	    json_object_get(json_object_get(j, "data"), "findScene")));
 	json_decref(j);
 }
 
@@ -761,34 +835,45 @@ test_fake_stash__scene_update_and_filters_by_id(void **state_)
 
 	control(f, "GET", "/state", NULL, 200);
 	st = body_json(f);
-	json_array_foreach(json_object_get(st, "tags"), i, t)
-		if (strcmp(jpath_str(t, "name", NULL, NULL), "Drama") == 0)
-			tag_id = jpath_str(t, "id", NULL, NULL);
+	json_array_foreach(json_object_get(st, "tags"), i,
+	    t) if (strcmp(jpath_str(t, "name", NULL, NULL), "Drama") == 0)
+	    tag_id = jpath_str(t, "id", NULL, NULL);
 	assert_non_null(tag_id);
 	control(f, "POST", "/clock", "{\"epoch\": 1800000000}", 200);
-	j = gql(f, "Upd", "mutation Upd($in: SceneUpdateInput!) { "
+	j = gql(f, "Upd",
+	    "mutation Upd($in: SceneUpdateInput!) { "
 	    "sceneUpdate(input: $in) { id title updated_at tags { id name } "
-	    "} }", json_pack("{s:{s:s,s:s,s:[s]}}", "in", "id", "7", "title",
-	    "Edited in UI", "tag_ids", tag_id), NULL);
+	    "} }",
+	    json_pack("{s:{s:s,s:s,s:[s]}}", "in", "id", "7", "title",
+		"Edited in UI", "tag_ids", tag_id),
+	    NULL);
 	assert_int_equal(f->status, 200);
 	sc = json_object_get(json_object_get(j, "data"), "sceneUpdate");
 	assert_string_equal(jpath_str(sc, "title", NULL, NULL), "Edited in UI");
 	assert_string_equal(jpath_str(sc, "updated_at", NULL, NULL),
 	    "2027-01-15T08:00:00+00:00");
 	assert_string_equal(jpath_str(json_array_get(json_object_get(sc,
-	    "tags"), 0), "name", NULL, NULL), "Drama");
+							 "tags"),
+					  0),
+				"name", NULL, NULL),
+	    "Drama");
 	json_decref(j);
 
 	/* Every scene with that tag, including 7. */
-	snprintf(q, sizeof(q), "{ findScenes(scene_filter: { tags: { value: "
+	snprintf(q, sizeof(q),
+	    "{ findScenes(scene_filter: { tags: { value: "
 	    "[\"%s\"], modifier: INCLUDES } }, filter: { per_page: -1, sort: "
-	    "\"id\" }) { count scenes { id tags { name } } } }", tag_id);
+	    "\"id\" }) { count scenes { id tags { name } } } }",
+	    tag_id);
 	j = gql(f, NULL, q, NULL, NULL);
 	assert_int_equal(f->status, 200);
 	scene_ids(j, ids, sizeof(ids));
 	assert_non_null(strstr(ids, "7"));
 	json_array_foreach(json_object_get(json_object_get(json_object_get(j,
-	    "data"), "findScenes"), "scenes"), i, sc)
+							       "data"),
+					       "findScenes"),
+			       "scenes"),
+	    i, sc)
 	{
 		char *tags = json_dumps(json_object_get(sc, "tags"), 0);
 
@@ -798,9 +883,11 @@ test_fake_stash__scene_update_and_filters_by_id(void **state_)
 	json_decref(j);
 
 	/* An unknown tag id in an update is an error, nothing changes. */
-	j = gql(f, "Upd", "mutation Upd($in: SceneUpdateInput!) { "
-	    "sceneUpdate(input: $in) { id } }", json_pack("{s:{s:s,s:[s]}}",
-	    "in", "id", "7", "tag_ids", "9999"), NULL);
+	j = gql(f, "Upd",
+	    "mutation Upd($in: SceneUpdateInput!) { "
+	    "sceneUpdate(input: $in) { id } }",
+	    json_pack("{s:{s:s,s:[s]}}", "in", "id", "7", "tag_ids", "9999"),
+	    NULL);
 	assert_non_null(json_object_get(j, "errors"));
 	json_decref(j);
 	json_decref(st);
@@ -815,19 +902,23 @@ test_fake_stash__database_locked(void **state_)
 	control(f, "POST", "/dblocked", "{\"count\": 1}", 200);
 	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "1"), NULL);
 	assert_int_equal(f->status, 200);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "errors"), 0), "message")),
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "errors"), 0),
+				"message")),
 	    "database is locked");
 	json_decref(j);
 	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "1"), NULL);
 	assert_null(json_object_get(j, "errors"));
 	json_decref(j);
 	/* The generic fault route: status 200 means the same. */
-	control(f, "POST", "/fault", "{\"mode\": \"status\", \"status\": 200, "
-	    "\"count\": 1}", 200);
+	control(f, "POST", "/fault",
+	    "{\"mode\": \"status\", \"status\": 200, "
+	    "\"count\": 1}",
+	    200);
 	j = gql(f, "FindScene", Q_SCENE, json_pack("{s:s}", "id", "1"), NULL);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "errors"), 0), "message")),
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "errors"), 0),
+				"message")),
 	    "database is locked");
 	json_decref(j);
 }
@@ -836,43 +927,48 @@ test_fake_stash__database_locked(void **state_)
 static void
 test_fake_stash__validator(void **state_)
 {
-	static const struct fake_gql_field q[] = {
-		{ "a", "Int", "x:Int!" }, { "o", "O!", NULL },
-		{ NULL, NULL, NULL } };
-	static const struct fake_gql_field o[] = { { "b", "String", NULL },
-		{ NULL, NULL, NULL } };
-	static const struct fake_gql_type types[] = {
-		{ "Query", FAKE_GQL_OBJECT, q }, { "O", FAKE_GQL_OBJECT, o },
-		{ "Int", FAKE_GQL_SCALAR, NULL },
-		{ "String", FAKE_GQL_SCALAR, NULL },
-		{ NULL, FAKE_GQL_SCALAR, NULL } };
-	static const struct fake_gql_schema s = { types, "Query", NULL };
+	static const struct fake_gql_field q[] = {{"a", "Int", "x:Int!"},
+	    {"o", "O!", NULL}, {NULL, NULL, NULL}};
+	static const struct fake_gql_field o[] = {{"b", "String", NULL},
+	    {NULL, NULL, NULL}};
+	static const struct fake_gql_type types[] = {{"Query", FAKE_GQL_OBJECT,
+							 q},
+	    {"O", FAKE_GQL_OBJECT, o}, {"Int", FAKE_GQL_SCALAR, NULL},
+	    {"String", FAKE_GQL_SCALAR, NULL}, {NULL, FAKE_GQL_SCALAR, NULL}};
+	static const struct fake_gql_schema s = {types, "Query", NULL};
 	static const struct {
 		const char *doc;
 		const char *msg;
 	} cases[] = {
-		{ "query Q($v: Int) { a(x: 1) }",
-		    "Variable \"$v\" is never used in operation \"Q\"." },
-		{ "{ a(x: 1) } fragment F on O { b }",
-		    "Fragment \"F\" is never used." },
-		{ "{ a }", "Field \"a\" argument \"x\" of type \"Int!\" is "
-		    "required, but it was not provided." },
-		{ "{ o }", "Field \"o\" of type \"O!\" must have a selection "
-		    "of subfields. Did you mean \"o { ... }\"?" },
-		{ "{ a(x: 1) { b } }", "Field \"a\" must not have a selection "
-		    "since type \"Int\" has no subfields." },
-		{ "query Q($v: Int) { a(x: $v) }", "Variable \"$v\" of type "
-		    "\"Int\" used in position expecting type \"Int!\"." },
-		{ "{ a(x: \"1\") }", "Expected value of type \"Int!\", found a "
-		    "String." },
-		{ "{ o { ...F } } fragment F on O { ...F }",
-		    "Cannot spread fragment \"F\" within itself." },
-		{ "{ a(x: 1) a: o { b } }", "Fields \"a\" conflict because a "
-		    "and o are different fields. Use different aliases on the "
-		    "fields to fetch both if this was intentional." },
-		{ "mutation { a }", "Schema does not support operation type "
-		    "\"mutation\"" },
-		{ "{ a(x: 1) @bogus }", "Unknown directive \"@bogus\"." },
+	    {"query Q($v: Int) { a(x: 1) }",
+		"Variable \"$v\" is never used in operation \"Q\"."},
+	    {"{ a(x: 1) } fragment F on O { b }",
+		"Fragment \"F\" is never used."},
+	    {"{ a }",
+		"Field \"a\" argument \"x\" of type \"Int!\" is "
+		"required, but it was not provided."},
+	    {"{ o }",
+		"Field \"o\" of type \"O!\" must have a selection "
+		"of subfields. Did you mean \"o { ... }\"?"},
+	    {"{ a(x: 1) { b } }",
+		"Field \"a\" must not have a selection "
+		"since type \"Int\" has no subfields."},
+	    {"query Q($v: Int) { a(x: $v) }",
+		"Variable \"$v\" of type "
+		"\"Int\" used in position expecting type \"Int!\"."},
+	    {"{ a(x: \"1\") }",
+		"Expected value of type \"Int!\", found a "
+		"String."},
+	    {"{ o { ...F } } fragment F on O { ...F }",
+		"Cannot spread fragment \"F\" within itself."},
+	    {"{ a(x: 1) a: o { b } }",
+		"Fields \"a\" conflict because a "
+		"and o are different fields. Use different aliases on the "
+		"fields to fetch both if this was intentional."},
+	    {"mutation { a }",
+		"Schema does not support operation type "
+		"\"mutation\""},
+	    {"{ a(x: 1) @bogus }", "Unknown directive \"@bogus\"."},
 	};
 	size_t i;
 
@@ -883,8 +979,10 @@ test_fake_stash__validator(void **state_)
 
 		assert_non_null(d);
 		assert_null(fake_gql_prepare(d, &s, NULL, NULL, &vars, &errs));
-		assert_string_equal(json_string_value(json_object_get(
-		    json_array_get(errs, 0), "message")), cases[i].msg);
+		assert_string_equal(json_string_value(
+					json_object_get(json_array_get(errs, 0),
+					    "message")),
+		    cases[i].msg);
 		json_decref(errs);
 		fake_gql_doc_free(d);
 	}
@@ -892,8 +990,9 @@ test_fake_stash__validator(void **state_)
 		json_t *errs = NULL;
 
 		assert_null(fake_gql_parse("{ a(x: 1) ", &errs));
-		assert_string_equal(json_string_value(json_object_get(
-		    json_array_get(errs, 0), "message")),
+		assert_string_equal(json_string_value(
+					json_object_get(json_array_get(errs, 0),
+					    "message")),
 		    "Expected Name, found <EOF>");
 		json_decref(errs);
 		assert_null(fake_gql_parse("{ a(x: \"\\q\") }", &errs));
@@ -940,8 +1039,11 @@ spawn_fake(char **argv, int *port, int *cport, int *errfd)
 		n++;
 	}
 	line[n] = '\0';
-	assert_int_equal(sscanf(line, "fake-stash: listening on "
-	    "127.0.0.1:%d (control %d)", port, cport), 2);
+	assert_int_equal(sscanf(line,
+			     "fake-stash: listening on "
+			     "127.0.0.1:%d (control %d)",
+			     port, cport),
+	    2);
 	*errfd = pfd[0];
 	return pid;
 }
@@ -968,7 +1070,8 @@ test_fake_stash__program_cli_and_compare(void **state_)
 	assert_non_null(mkdtemp(dir));
 	settings = s2p_xasprintf("%s/settings.json", dir);
 	assert_int_equal(s2p_write_atomic(settings, "{\"plexToken\":\"t0k\"}",
-	    strlen("{\"plexToken\":\"t0k\"}"), 0600, &err), S2P_OK);
+			     strlen("{\"plexToken\":\"t0k\"}"), 0600, &err),
+	    S2P_OK);
 	argv[0] = s2p_xstrdup(bin);
 	argv[1] = s2p_xstrdup("--port");
 	argv[2] = s2p_xstrdup("0");
@@ -981,15 +1084,21 @@ test_fake_stash__program_cli_and_compare(void **state_)
 	argv[9] = s2p_xstrdup("cli-key");
 	argv[10] = NULL;
 	pid = spawn_fake(argv, &port, &cport, &errfd);
-	req(f, "POST", port, "/graphql", "Content-Type: application/json\n"
-	    "ApiKey: cli-key", "{\"query\": \"query S($ids: [ID!]) { "
+	req(f, "POST", port, "/graphql",
+	    "Content-Type: application/json\n"
+	    "ApiKey: cli-key",
+	    "{\"query\": \"query S($ids: [ID!]) { "
 	    "configuration { plugins(include: $ids) } }\", \"variables\": "
 	    "{\"ids\": [\"Stash2Plex\"]}, \"operationName\": \"S\"}");
 	assert_int_equal(f->status, 200);
 	j = body_json(f);
-	assert_string_equal(jpath_str(json_object_get(json_object_get(
-	    json_object_get(j, "data"), "configuration"), "plugins"),
-	    "Stash2Plex", "plexToken", NULL), "t0k");
+	assert_string_equal(
+	    jpath_str(json_object_get(json_object_get(json_object_get(j,
+							  "data"),
+					  "configuration"),
+			  "plugins"),
+		"Stash2Plex", "plexToken", NULL),
+	    "t0k");
 	json_decref(j);
 	req(f, "POST", port, "/graphql", "Content-Type: application/json",
 	    "{\"query\": \"{ version { version } }\"}");
@@ -1010,13 +1119,14 @@ test_fake_stash__program_cli_and_compare(void **state_)
 		cargv[3] = s2p_xstrdup("--plex-control");
 		cargv[4] = ctl;
 		cargv[5] = s2p_xstrdup("--show");
-		cargv[6] = argv[2];	/* "0" */
+		cargv[6] = argv[2]; /* "0" */
 		cargv[7] = NULL;
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_adddup2(&fa, devnull, 1);
 		if (access(cmp, X_OK) == 0) {
 			assert_int_equal(posix_spawn(&cp, cmp, &fa, NULL, cargv,
-			    environ), 0);
+					     environ),
+			    0);
 			assert_int_equal(waitpid(cp, &status, 0), cp);
 			assert_true(WIFEXITED(status));
 			assert_int_equal(WEXITSTATUS(status), 1);
@@ -1024,7 +1134,8 @@ test_fake_stash__program_cli_and_compare(void **state_)
 			cargv[5] = s2p_xstrdup("--allow-unmatched");
 			cargv[6] = NULL;
 			assert_int_equal(posix_spawn(&cp, cmp, &fa, NULL, cargv,
-			    environ), 0);
+					     environ),
+			    0);
 			assert_int_equal(waitpid(cp, &status, 0), cp);
 			assert_int_equal(WEXITSTATUS(status), 0);
 		}
@@ -1095,12 +1206,12 @@ test_fake_stash__compare_with_fake_plex(void **state_)
 {
 	struct fx *f = *state_;
 	char *cmp = sibling_program("fake-compare");
-	char *pargv[] = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
-	const char *plex_args[] = { "fake-plex", "--scenes", "30", "--seed",
-		"1", "--plex-root", "/mnt/media" };
+	char *pargv[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	const char *plex_args[] = {"fake-plex", "--scenes", "30", "--seed", "1",
+	    "--plex-root", "/mnt/media"};
 	struct fake_plex *plex = NULL;
 	struct fake_server *psrv = NULL;
-	struct fake_server_config pcfg = { 0 };
+	struct fake_server_config pcfg = {0};
 	struct fake_opts popts;
 	struct s2p_error err;
 	char sport[16], pport[16], dir[] = "/tmp/fakecmp-XXXXXX", *before;
@@ -1117,30 +1228,31 @@ test_fake_stash__compare_with_fake_plex(void **state_)
 	fake_opts_init(&popts);
 	assert_int_equal(fake_plex_new(&plex, 7, pargv, &popts, &err), S2P_OK);
 	fake_plex_config(plex, &pcfg);
-	assert_int_equal(fake_server_start(&psrv, &pcfg, &popts, &err),
-	    S2P_OK);
+	assert_int_equal(fake_server_start(&psrv, &pcfg, &popts, &err), S2P_OK);
 	snprintf(sport, sizeof(sport), "%d", fake_server_control_port(f->srv));
 	snprintf(pport, sizeof(pport), "%d", fake_server_control_port(psrv));
 	assert_non_null(mkdtemp(dir));
 	before = s2p_xasprintf("%s/before.json", dir);
 	{
-		const char *a[] = { "--stash-control", sport, "--plex-control",
-			pport, "--show", "0", NULL };
+		const char *a[] = {"--stash-control", sport, "--plex-control",
+		    pport, "--show", "0", NULL};
 
 		assert_int_equal(run_compare(cmp, a, &out), 1);
-		assert_non_null(strstr(out, "compare: 0 of 30 scenes match in "
+		assert_non_null(strstr(out,
+		    "compare: 0 of 30 scenes match in "
 		    "every synced field (30 unmatched)"));
 		free(out);
 	}
 	{
-		const char *a[] = { "--stash-control", sport, "--plex-control",
-			pport, "--ids", "3", "--path-map",
-			"/data/videos=>/mnt/media", "--before", before, NULL };
+		const char *a[] = {"--stash-control", sport, "--plex-control",
+		    pport, "--ids", "3", "--path-map",
+		    "/data/videos=>/mnt/media", "--before", before, NULL};
 
 		assert_int_equal(run_compare(cmp, a, &out), 1);
 		assert_non_null(strstr(out, "scene 3 "));
 		assert_non_null(strstr(out, "DIFF"));
-		assert_non_null(strstr(out, "compare: 0 of 1 scenes match in "
+		assert_non_null(strstr(out,
+		    "compare: 0 of 1 scenes match in "
 		    "every synced field (0 unmatched)"));
 		free(out);
 	}
@@ -1149,27 +1261,30 @@ test_fake_stash__compare_with_fake_plex(void **state_)
 	st = body_json(f);
 	req(f, "GET", fake_server_control_port(psrv), "/state", NULL, NULL);
 	pl = body_json(f);
-	json_array_foreach(json_object_get(st, "scenes"), i, sc) {
-		const char *path = json_string_value(json_array_get(
-		    json_object_get(sc, "files"), 0));
-		char *mapped = s2p_xasprintf("/mnt/media%s", path +
-		    strlen("/data/videos"));
+	json_array_foreach(json_object_get(st, "scenes"), i, sc)
+	{
+		const char *path = json_string_value(
+		    json_array_get(json_object_get(sc, "files"), 0));
+		char *mapped = s2p_xasprintf("/mnt/media%s",
+		    path + strlen("/data/videos"));
 
-		json_array_foreach(json_object_get(pl, "items"), j, it) {
+		json_array_foreach(json_object_get(pl, "items"), j, it)
+		{
 			json_t *files = json_object_get(it, "files"), *b;
 			char *text;
 
 			if (strcmp(json_string_value(json_array_get(files, 0)),
-			    mapped) != 0)
+				mapped) != 0)
 				continue;
 			b = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
 			    "ratingKey", json_object_get(it, "ratingKey"),
 			    "title", json_object_get(sc, "title"), "summary",
 			    json_object_get(sc, "details"),
-			    "originallyAvailableAt", json_object_get(sc,
-			    "date"), "studio", json_object_get(sc, "studio"),
-			    "actors", json_object_get(sc, "performers"),
-			    "genres", json_object_get(sc, "tags"));
+			    "originallyAvailableAt",
+			    json_object_get(sc, "date"), "studio",
+			    json_object_get(sc, "studio"), "actors",
+			    json_object_get(sc, "performers"), "genres",
+			    json_object_get(sc, "tags"));
 			text = json_dumps(b, JSON_COMPACT);
 			req(f, "POST", fake_server_control_port(psrv), "/item",
 			    NULL, text);
@@ -1182,9 +1297,9 @@ test_fake_stash__compare_with_fake_plex(void **state_)
 	json_decref(st);
 	json_decref(pl);
 	{
-		const char *a[] = { "--stash-control", sport, "--plex-control",
-			pport, "--ids", "3", "--path-map",
-			"/data/videos=>/mnt/media", "--after", before, NULL };
+		const char *a[] = {"--stash-control", sport, "--plex-control",
+		    pport, "--ids", "3", "--path-map",
+		    "/data/videos=>/mnt/media", "--after", before, NULL};
 
 		assert_int_equal(run_compare(cmp, a, &out), 0);
 		assert_non_null(strstr(out, "(fixed)"));
@@ -1193,20 +1308,21 @@ test_fake_stash__compare_with_fake_plex(void **state_)
 		free(out);
 	}
 	{
-		const char *a[] = { "--stash-control", sport, "--plex-control",
-			pport, "--path-map", "/data/videos=>/mnt/media", NULL };
+		const char *a[] = {"--stash-control", sport, "--plex-control",
+		    pport, "--path-map", "/data/videos=>/mnt/media", NULL};
 
 		assert_int_equal(run_compare(cmp, a, &out), 0);
-		assert_non_null(strstr(out, "compare: 30 of 30 scenes match in "
+		assert_non_null(strstr(out,
+		    "compare: 30 of 30 scenes match in "
 		    "every synced field (0 unmatched)"));
 		free(out);
 	}
 	/* A UI edit in Stash shows up as a difference again. */
 	control(f, "POST", "/scene/3", "{\"tags\": [\"Brand New\"]}", 200);
 	{
-		const char *a[] = { "--stash-control", sport, "--plex-control",
-			pport, "--show", "0", "--path-map",
-			"/data/videos=>/mnt/media", NULL };
+		const char *a[] = {"--stash-control", sport, "--plex-control",
+		    pport, "--show", "0", "--path-map",
+		    "/data/videos=>/mnt/media", NULL};
 
 		assert_int_equal(run_compare(cmp, a, &out), 1);
 		assert_non_null(strstr(out, "differs: scenes 3 (1 in all)"));
@@ -1228,40 +1344,37 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__settings_absent_then_saved, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__find_scene_shape, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__find_scenes_paging_and_sort, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__updated_at_filter_is_string_compare, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__protocol_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fake_stash__auth_rules,
-		    setup_auth, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__open_mode_rejects_any_api_key, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__edit_bumps_updated_at_rename_does_not,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__create_delete_and_screenshot, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__scene_update_and_filters_by_id, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__database_locked, setup, teardown),
-		cmocka_unit_test(test_fake_stash__validator),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__program_cli_and_compare, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fake_stash__compare_with_fake_plex, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__settings_absent_then_saved, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_stash__find_scene_shape,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__find_scenes_paging_and_sort, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__updated_at_filter_is_string_compare, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_stash__protocol_errors,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_stash__auth_rules,
+		setup_auth, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__open_mode_rejects_any_api_key, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__edit_bumps_updated_at_rename_does_not, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__create_delete_and_screenshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__scene_update_and_filters_by_id, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_fake_stash__database_locked,
+		setup, teardown),
+	    cmocka_unit_test(test_fake_stash__validator),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__program_cli_and_compare, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fake_stash__compare_with_fake_plex, setup, teardown),
 	};
 	int rc;
 

@@ -30,11 +30,12 @@ echo(const struct fake_req *req, struct fake_resp *resp, void *payload)
 
 	(*(int *)payload)++;
 	for (i = 0; i < req->nargs; i++)
-		json_array_append_new(args, json_pack("[ss]", req->args[i].key,
-		    req->args[i].value));
-	fake_resp_json(resp, 200, json_pack("{s:s, s:s, s:s, s:o, s:I}",
-	    "method", req->method, "path", req->path, "query", req->query,
-	    "args", args, "body_len", (json_int_t)req->body_len));
+		json_array_append_new(args,
+		    json_pack("[ss]", req->args[i].key, req->args[i].value));
+	fake_resp_json(resp, 200,
+	    json_pack("{s:s, s:s, s:s, s:o, s:I}", "method", req->method,
+		"path", req->path, "query", req->query, "args", args,
+		"body_len", (json_int_t)req->body_len));
 	fake_resp_header(resp, "X-Test", "1");
 	resp->token_ok = tok && strcmp(tok, "sekrit-token") == 0;
 }
@@ -57,8 +58,8 @@ state(void *payload)
 	return json_pack("{s:i}", "calls", *(int *)payload);
 }
 
-static const char *const secret_args[] = { "X-Plex-Token", NULL };
-static const char *const secret_headers[] = { "X-Plex-Token", NULL };
+static const char *const secret_args[] = {"X-Plex-Token", NULL};
+static const char *const secret_headers[] = {"X-Plex-Token", NULL};
 
 struct fx {
 	struct fake_server *srv;
@@ -124,8 +125,8 @@ body_json(struct fx *f)
 static void
 set_fault(struct fx *f, const char *json)
 {
-	CURLcode rc = req(f, "POST", fake_server_control_port(f->srv),
-	    "/fault", NULL, json, strlen(json), 5000);
+	CURLcode rc = req(f, "POST", fake_server_control_port(f->srv), "/fault",
+	    NULL, json, strlen(json), 5000);
 
 	assert_int_equal(rc, CURLE_OK);
 	assert_int_equal(f->status, 200);
@@ -135,7 +136,7 @@ static int
 setup(void **state_)
 {
 	struct fx *f = s2p_xcalloc(1, sizeof(*f));
-	struct fake_server_config cfg = { 0 };
+	struct fake_server_config cfg = {0};
 	struct s2p_error err;
 
 	cfg.name = "test";
@@ -178,9 +179,12 @@ test_fakehttp__dispatch_and_query(void **state_)
 	assert_true(port > 0);
 	assert_int_not_equal(port, fake_server_control_port(f->srv));
 	assert_int_equal(req(f, "GET", port,
-	    "/library/sections/1/all?a=1&genre[0].tag.tag=Drama+Noir"
-	    "&title%3D=Foo&a=2&genre%5B%5D.tag.tag-=Sci-Fi%2520%2526,X&flag",
-	    NULL, NULL, 0, 5000), CURLE_OK);
+			     "/library/sections/1/"
+			     "all?a=1&genre[0].tag.tag=Drama+Noir"
+			     "&title%3D=Foo&a=2&genre%5B%5D.tag.tag-=Sci-Fi%"
+			     "2520%2526,X&flag",
+			     NULL, NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 	j = body_json(f);
 	assert_string_equal(json_string_value(json_object_get(j, "method")),
@@ -189,20 +193,27 @@ test_fakehttp__dispatch_and_query(void **state_)
 	    "/library/sections/1/all");
 	args = json_object_get(j, "args");
 	assert_int_equal(json_array_size(args), 6);
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 1), 0)), "genre[0].tag.tag");
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 1), 1)), "Drama Noir");
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 2), 0)), "title=");
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 3), 1)), "2");
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 4), 0)), "genre[].tag.tag-");
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 4), 1)), "Sci-Fi%20%26,X");
-	assert_string_equal(json_string_value(json_array_get(json_array_get(
-	    args, 5), 0)), "flag");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 1), 0)),
+	    "genre[0].tag.tag");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 1), 1)),
+	    "Drama Noir");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 2), 0)),
+	    "title=");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 3), 1)),
+	    "2");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 4), 0)),
+	    "genre[].tag.tag-");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 4), 1)),
+	    "Sci-Fi%20%26,X");
+	assert_string_equal(json_string_value(
+				json_array_get(json_array_get(args, 5), 0)),
+	    "flag");
 	json_decref(j);
 }
 
@@ -232,11 +243,11 @@ test_fakehttp__body_collected(void **state_)
 
 	memset(big, 'x', n);
 	assert_int_equal(req(f, "PUT", fake_server_port(f->srv), "/up",
-	    "Content-Type: application/octet-stream", big, n, 5000),
+			     "Content-Type: application/octet-stream", big, n,
+			     5000),
 	    CURLE_OK);
 	j = body_json(f);
-	assert_int_equal(json_integer_value(json_object_get(j, "body_len")),
-	    n);
+	assert_int_equal(json_integer_value(json_object_get(j, "body_len")), n);
 	assert_int_equal(f->calls, 1);
 	json_decref(j);
 	free(big);
@@ -250,10 +261,12 @@ test_fakehttp__log_strips_secrets(void **state_)
 	char *dump;
 
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv),
-	    "/x?a=1&X-Plex-Token=sekrit-token&b=2",
-	    "X-Plex-Token: sekrit-token", NULL, 0, 5000), CURLE_OK);
+			     "/x?a=1&X-Plex-Token=sekrit-token&b=2",
+			     "X-Plex-Token: sekrit-token", NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(req(f, "GET", fake_server_control_port(f->srv),
-	    "/requests", NULL, NULL, 0, 5000), CURLE_OK);
+			     "/requests", NULL, NULL, 0, 5000),
+	    CURLE_OK);
 	log = body_json(f);
 	assert_int_equal(json_array_size(log), 1);
 	e = json_array_get(log, 0);
@@ -261,8 +274,7 @@ test_fakehttp__log_strips_secrets(void **state_)
 	    "a=1&b=2");
 	assert_string_equal(json_string_value(json_object_get(e, "path")),
 	    "/x");
-	assert_int_equal(json_integer_value(json_object_get(e, "status")),
-	    200);
+	assert_int_equal(json_integer_value(json_object_get(e, "status")), 200);
 	assert_true(json_is_true(json_object_get(e, "token_ok")));
 	dump = json_dumps(log, 0);
 	assert_null(strstr(dump, "sekrit"));
@@ -270,7 +282,8 @@ test_fakehttp__log_strips_secrets(void **state_)
 	json_decref(log);
 
 	assert_int_equal(req(f, "DELETE", fake_server_control_port(f->srv),
-	    "/requests", NULL, NULL, 0, 5000), CURLE_OK);
+			     "/requests", NULL, NULL, 0, 5000),
+	    CURLE_OK);
 	log = fake_server_requests(f->srv);
 	assert_int_equal(json_array_size(log), 0);
 	json_decref(log);
@@ -282,7 +295,8 @@ test_fakehttp__status_fault(void **state_)
 	struct fx *f = *state_;
 	int port = fake_server_port(f->srv);
 
-	set_fault(f, "{\"mode\":\"status\",\"status\":503,\"count\":2,"
+	set_fault(f,
+	    "{\"mode\":\"status\",\"status\":503,\"count\":2,"
 	    "\"path_prefix\":\"/lib\"}");
 	assert_int_equal(req(f, "GET", port, "/other", NULL, NULL, 0, 5000),
 	    CURLE_OK);
@@ -307,11 +321,13 @@ pattern(struct fx *f, char *out)
 {
 	int i;
 
-	set_fault(f, "{\"mode\":\"status\",\"status\":500,"
+	set_fault(f,
+	    "{\"mode\":\"status\",\"status\":500,"
 	    "\"probability\":0.5,\"seed\":7}");
 	for (i = 0; i < 40; i++) {
 		assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/p",
-		    NULL, NULL, 0, 5000), CURLE_OK);
+				     NULL, NULL, 0, 5000),
+		    CURLE_OK);
 		out[i] = f->status == 500 ? 'x' : '.';
 	}
 	out[40] = '\0';
@@ -338,15 +354,17 @@ test_fakehttp__reject_token_fault(void **state_)
 
 	set_fault(f, "{\"mode\":\"reject_token\"}");
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/x",
-	    "X-Plex-Token: sekrit-token", NULL, 0, 5000), CURLE_OK);
+			     "X-Plex-Token: sekrit-token", NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 401);
 	log = fake_server_requests(f->srv);
-	assert_true(json_is_false(json_object_get(json_array_get(log, 0),
-	    "token_ok")));
+	assert_true(
+	    json_is_false(json_object_get(json_array_get(log, 0), "token_ok")));
 	json_decref(log);
 	set_fault(f, "{\"mode\":\"none\"}");
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/x",
-	    "X-Plex-Token: sekrit-token", NULL, 0, 5000), CURLE_OK);
+			     "X-Plex-Token: sekrit-token", NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 }
 
@@ -366,7 +384,8 @@ test_fakehttp__down_refuses_and_returns_on_same_port(void **state_)
 	    CURLE_COULDNT_CONNECT);
 	/* the control port still answers */
 	assert_int_equal(req(f, "GET", fake_server_control_port(f->srv),
-	    "/state", NULL, NULL, 0, 5000), CURLE_OK);
+			     "/state", NULL, NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 	set_fault(f, "{\"mode\":\"none\"}");
 	assert_int_equal(fake_server_port(f->srv), port);
@@ -383,11 +402,13 @@ test_fakehttp__hang_times_out_client(void **state_)
 
 	set_fault(f, "{\"mode\":\"hang\"}");
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/a", NULL,
-	    NULL, 0, 300), CURLE_OPERATION_TIMEDOUT);
+			     NULL, 0, 300),
+	    CURLE_OPERATION_TIMEDOUT);
 	assert_int_equal(f->calls, 0);
 	set_fault(f, "{\"mode\":\"none\"}");
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/a", NULL,
-	    NULL, 0, 5000), CURLE_OK);
+			     NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->calls, 1);
 }
 
@@ -400,9 +421,11 @@ test_fakehttp__hang_ends_by_itself(void **state_)
 	 * dropped without an answer, long before the client's timeout */
 	set_fault(f, "{\"mode\":\"hang\",\"seconds\":0.2}");
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/a", NULL,
-	    NULL, 0, 30000), CURLE_GOT_NOTHING);
+			     NULL, 0, 30000),
+	    CURLE_GOT_NOTHING);
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/a", NULL,
-	    NULL, 0, 5000), CURLE_OK);
+			     NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 }
 
@@ -413,7 +436,8 @@ test_fakehttp__truncate_fault(void **state_)
 
 	set_fault(f, "{\"mode\":\"truncate\"}");
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/a", NULL,
-	    NULL, 0, 5000), CURLE_PARTIAL_FILE);
+			     NULL, 0, 5000),
+	    CURLE_PARTIAL_FILE);
 }
 
 static void
@@ -424,7 +448,8 @@ test_fakehttp__control_endpoints(void **state_)
 	json_t *j;
 
 	assert_int_equal(req(f, "POST", cport, "/fault", NULL, "{\"mode\":1}",
-	    11, 5000), CURLE_OK);
+			     11, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 400);
 	assert_int_equal(req(f, "GET", cport, "/nope", NULL, NULL, 0, 5000),
 	    CURLE_OK);
@@ -438,7 +463,8 @@ test_fakehttp__control_endpoints(void **state_)
 	assert_true(json_number_value(json_object_get(j, "remaining")) > 0);
 	json_decref(j);
 	assert_int_equal(req(f, "GET", fake_server_port(f->srv), "/a", NULL,
-	    NULL, 0, 5000), CURLE_OK);
+			     NULL, 0, 5000),
+	    CURLE_OK);
 	assert_int_equal(f->status, 200);
 	assert_int_equal(req(f, "GET", cport, "/state", NULL, NULL, 0, 5000),
 	    CURLE_OK);
@@ -456,10 +482,10 @@ test_fakehttp__opts_parse(void **state_)
 {
 	struct fake_opts o;
 	static char a0[] = "fake", a1[] = "--port", a2[] = "0",
-	    a3[] = "--scenes=12", a4[] = "--seed", a5[] = "7",
-	    a6[] = "--root", a7[] = "/x", a8[] = "--other", a9[] = "v",
-	    a10[] = "--port-file";
-	char *argv[] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, NULL };
+		    a3[] = "--scenes=12", a4[] = "--seed", a5[] = "7",
+		    a6[] = "--root", a7[] = "/x", a8[] = "--other", a9[] = "v",
+		    a10[] = "--port-file";
+	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, NULL};
 	int argc = 11, i = 1, bad = 0;
 
 	(void)state_;
@@ -473,8 +499,7 @@ test_fakehttp__opts_parse(void **state_)
 	assert_int_equal(fake_opts_parse(&o, argc, argv, &i), 1);
 	assert_string_equal(o.root, "/x");
 	assert_int_equal(fake_opts_parse(&o, argc, argv, &i), 0);
-	assert_string_equal(fake_opt_value(argc, argv, &i, "other", &bad),
-	    "v");
+	assert_string_equal(fake_opt_value(argc, argv, &i, "other", &bad), "v");
 	assert_int_equal(fake_opts_parse(&o, argc, argv, &i), -1);
 	fake_opts_free(&o);
 }
@@ -497,35 +522,33 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__dispatch_and_query, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__keepalive_reuses_connection, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_fakehttp__body_collected,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__log_strips_secrets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fakehttp__status_fault,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__probability_fault_is_seeded, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__reject_token_fault, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__down_refuses_and_returns_on_same_port,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__hang_times_out_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__hang_ends_by_itself, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fakehttp__truncate_fault,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fakehttp__control_endpoints, setup, teardown),
-		cmocka_unit_test(test_fakehttp__opts_parse),
-		cmocka_unit_test(test_fakehttp__url_decode),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__dispatch_and_query,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fakehttp__keepalive_reuses_connection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__body_collected,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__log_strips_secrets,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__status_fault, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fakehttp__probability_fault_is_seeded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__reject_token_fault,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fakehttp__down_refuses_and_returns_on_same_port, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fakehttp__hang_times_out_client, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__hang_ends_by_itself,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__truncate_fault,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fakehttp__control_endpoints,
+		setup, teardown),
+	    cmocka_unit_test(test_fakehttp__opts_parse),
+	    cmocka_unit_test(test_fakehttp__url_decode),
 	};
 	int rc;
 

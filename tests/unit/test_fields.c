@@ -87,7 +87,8 @@ test_fields__writes_and_locks_every_changed_field(void **state)
 
 	assert_non_null(strstr(q, "title.value=Stash%20Title"));
 	assert_non_null(strstr(q, "title.locked=1"));
-	assert_non_null(strstr(q, "summary.value=Para%20one.%0A%0APara%20two."));
+	assert_non_null(
+	    strstr(q, "summary.value=Para%20one.%0A%0APara%20two."));
 	assert_non_null(strstr(q, "originallyAvailableAt.value=2024-05-01"));
 	assert_non_null(strstr(q, "year.value=2024"));
 	assert_non_null(strstr(q, "studio.value=New%20Studio"));
@@ -108,8 +109,8 @@ static void
 test_fields__nothing_when_equal_and_locked(void **state)
 {
 	struct fx *f = *state;
-	const char *locks[] = { "title", "summary", "originallyAvailableAt",
-		"year", "studio", "genre", "actor", "collection" };
+	const char *locks[] = {"title", "summary", "originallyAvailableAt",
+	    "year", "studio", "genre", "actor", "collection"};
 	size_t i;
 	int n;
 	char *q;
@@ -245,20 +246,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_fields__writes_and_locks_every_changed_field, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fields__nothing_when_equal_and_locked, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fields__empty_stash_clears_but_title_stays, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fields__toggles_preserve_and_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fields__rating_and_digest,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_fields__episode_gets_only_its_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fields__writes_and_locks_every_changed_field, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fields__nothing_when_equal_and_locked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fields__empty_stash_clears_but_title_stays, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fields__toggles_preserve_and_merge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fields__rating_and_digest,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fields__episode_gets_only_its_fields, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

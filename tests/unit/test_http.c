@@ -28,7 +28,7 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct s2p_http_opts o = { 2000, 5000, 0, NULL };
+	struct s2p_http_opts o = {2000, 5000, 0, NULL};
 	struct s2p_error err;
 
 	f->srv = fake_canned_start();
@@ -63,11 +63,10 @@ static void
 test_http__get_sends_headers_and_reads_body(void **state)
 {
 	struct fx *f = *state;
-	const char *hdrs[] = { "Accept: application/json", "X-Test: one",
-		NULL };
-	struct s2p_http_req req = { 0 };
+	const char *hdrs[] = {"Accept: application/json", "X-Test: one", NULL};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 	char *url = url_of(f, "/a/b?x=1&y=%2F");
 
@@ -91,8 +90,8 @@ test_http__get_sends_headers_and_reads_body(void **state)
 	assert_string_equal(fake_canned_header(r, "Accept"),
 	    "application/json");
 	/* gzip/deflate are offered. */
-	assert_non_null(strstr(fake_canned_header(r, "Accept-Encoding"),
-	    "gzip"));
+	assert_non_null(
+	    strstr(fake_canned_header(r, "Accept-Encoding"), "gzip"));
 	assert_null(fake_canned_header(r, "Expect"));
 	s2p_http_resp_free(&resp);
 	free(url);
@@ -102,7 +101,7 @@ static void
 test_http__empty_put_sends_content_length_zero(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_http_req req = { 0 };
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
 	const struct fake_canned_request *r;
 	char *url = url_of(f, "/edit?a=1");
@@ -127,9 +126,9 @@ static void
 test_http__post_and_put_send_the_body(void **state)
 {
 	struct fx *f = *state;
-	const char *hdrs[] = { "Content-Type: image/png", NULL };
-	static const unsigned char png[] = { 0x89, 'P', 'N', 'G', 0, 1, 2 };
-	struct s2p_http_req req = { 0 };
+	const char *hdrs[] = {"Content-Type: image/png", NULL};
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0, 1, 2};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
 	const struct fake_canned_request *r;
 	char *url = url_of(f, "/up");
@@ -165,8 +164,8 @@ static void
 test_http__head_and_delete(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
-	struct s2p_http_req req = { 0 };
+	struct fake_canned_reply rep = {0};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
 	char *url = url_of(f, "/thing");
 
@@ -193,8 +192,8 @@ static void
 test_http__error_status_is_a_response(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
-	struct s2p_http_req req = { 0 };
+	struct fake_canned_reply rep = {0};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
 	char *url = url_of(f, "/busy");
 
@@ -202,8 +201,8 @@ test_http__error_status_is_a_response(void **state)
 	rep.content_type = "text/xml";
 	rep.body = "<Response code=\"503\" title=\"Maintenance\"/>";
 	rep.headers = "Retry-After: 7\n"
-	    "Set-Cookie: other=zzz; Path=/\n"
-	    "Set-Cookie: session=fresh-value; Path=/; HttpOnly\n";
+		      "Set-Cookie: other=zzz; Path=/\n"
+		      "Set-Cookie: session=fresh-value; Path=/; HttpOnly\n";
 	fake_canned_push(f->srv, &rep);
 	req.method = "GET";
 	req.url = url;
@@ -228,7 +227,7 @@ static void
 test_http__connection_is_reused(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_http_req req = { 0 };
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
 	char *url = url_of(f, "/k");
 	int i;
@@ -274,10 +273,10 @@ static void
 test_http__refused_connection_is_down(void **state)
 {
 	struct fx *f = *state;
-	const char *hdrs[] = { "X-Plex-Token: sekrit-token-value", NULL };
-	struct s2p_http_req req = { 0 };
+	const char *hdrs[] = {"X-Plex-Token: sekrit-token-value", NULL};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char url[128];
 	int fd;
 	unsigned port = fake_closed_port(&fd);
@@ -301,10 +300,10 @@ static void
 test_http__slow_server_times_out_as_temporary(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
-	struct s2p_http_req req = { 0 };
+	struct fake_canned_reply rep = {0};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char *url = url_of(f, "/slow");
 
 	rep.body = "late";
@@ -324,10 +323,10 @@ static void
 test_http__dropped_connection_is_temporary(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
-	struct s2p_http_req req = { 0 };
+	struct fake_canned_reply rep = {0};
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char *url = url_of(f, "/drop");
 
 	rep.drop = 1;
@@ -349,9 +348,9 @@ static void
 test_http__body_over_cap_is_temporary(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_http_req req = { 0 };
+	struct s2p_http_req req = {0};
 	struct s2p_http_resp resp;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char *big = malloc(10001);
 	char *url = url_of(f, "/big");
 
@@ -401,32 +400,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_http__get_sends_headers_and_reads_body, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__empty_put_sends_content_length_zero, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__post_and_put_send_the_body, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_http__head_and_delete,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__error_status_is_a_response, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__connection_is_reused, setup, teardown),
-		cmocka_unit_test(test_http__status_code_mapping),
-		cmocka_unit_test_setup_teardown(
-		    test_http__refused_connection_is_down, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__slow_server_times_out_as_temporary, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__dropped_connection_is_temporary, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_http__body_over_cap_is_temporary, setup, teardown),
-		cmocka_unit_test(test_http__url_escape_is_rfc3986),
+	    cmocka_unit_test_setup_teardown(
+		test_http__get_sends_headers_and_reads_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_http__empty_put_sends_content_length_zero, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_http__post_and_put_send_the_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http__head_and_delete, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_http__error_status_is_a_response, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http__connection_is_reused,
+		setup, teardown),
+	    cmocka_unit_test(test_http__status_code_mapping),
+	    cmocka_unit_test_setup_teardown(
+		test_http__refused_connection_is_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_http__slow_server_times_out_as_temporary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_http__dropped_connection_is_temporary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_http__body_over_cap_is_temporary, setup, teardown),
+	    cmocka_unit_test(test_http__url_escape_is_rfc3986),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

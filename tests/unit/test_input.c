@@ -51,9 +51,10 @@ static const char task_doc[] =
     "  }\n"
     "}";
 
-#define CONN "\"server_connection\": {\"Scheme\": \"http\", \"Host\": " \
-	"\"0.0.0.0\", \"Port\": 9999, \"SessionCookie\": {\"Name\": " \
-	"\"session\", \"Value\": \"opaque\"}, \"Dir\": \"/root/.stash\", " \
+#define CONN                                                                   \
+	"\"server_connection\": {\"Scheme\": \"http\", \"Host\": "             \
+	"\"0.0.0.0\", \"Port\": 9999, \"SessionCookie\": {\"Name\": "          \
+	"\"session\", \"Value\": \"opaque\"}, \"Dir\": \"/root/.stash\", "     \
 	"\"PluginDir\": \"/root/.stash/plugins/community/metasync\"}"
 
 /* Protocol doc section 2.4: a hook after sceneUpdate. */
@@ -127,7 +128,8 @@ test_input__task_example(void **state)
 	(void)state;
 	parse_ok(&in, task_doc);
 	assert_string_equal(in.stash_url, "http://127.0.0.1:9999");
-	assert_string_equal(in.session_cookie, "MTczNjU3ODA3M3xEWDhFQVFMX2dB"
+	assert_string_equal(in.session_cookie,
+	    "MTczNjU3ODA3M3xEWDhFQVFMX2dB"
 	    "QUJFQUVRQUFCeF9fOEFBUVp6ZEhKcGJtY01DZ0FJZFhObGNtNWhiV1VHYzNSe"
 	    "WFXNW5EQWNBQldGa2JXbHV8");
 	assert_string_equal(in.stash_dir, "/root/.stash");
@@ -135,8 +137,8 @@ test_input__task_example(void **state)
 	    "/root/.stash/plugins/community/metasync");
 	assert_string_equal(in.mode, "full");
 	assert_true(json_is_object(in.args));
-	assert_string_equal(json_string_value(json_object_get(in.args,
-	    "mode")), "full");
+	assert_string_equal(json_string_value(json_object_get(in.args, "mode")),
+	    "full");
 	assert_int_equal(in.is_hook, 0);
 	assert_null(in.hook_type);
 	assert_int_equal(in.hook_id, 0);
@@ -163,8 +165,9 @@ test_input__hook_example(void **state)
 	assert_string_equal(in.hook_type, "Scene.Update.Post");
 	assert_int_equal(in.hook_id, 45);
 	assert_true(json_is_object(in.hook_input));
-	assert_string_equal(json_string_value(json_object_get(in.hook_input,
-	    "title")), "New title");
+	assert_string_equal(json_string_value(
+				json_object_get(in.hook_input, "title")),
+	    "New title");
 	assert_true(json_is_array(in.hook_fields));
 	assert_int_equal(json_array_size(in.hook_fields), 3);
 	assert_int_equal(s2p_input_touches_synced_field(&in), 1);
@@ -177,7 +180,8 @@ test_input__scan_create_input_null(void **state)
 	struct s2p_input in;
 
 	(void)state;
-	parse_ok(&in, "{" CONN ", \"args\": {\"hookContext\": {\"id\": 123, "
+	parse_ok(&in,
+	    "{" CONN ", \"args\": {\"hookContext\": {\"id\": 123, "
 	    "\"type\": \"Scene.Create.Post\", \"input\": null}, "
 	    "\"mode\": \"hook\"}}");
 	assert_int_equal(in.is_hook, 1);
@@ -191,7 +195,8 @@ test_input__scan_create_input_null(void **state)
 
 	/* input left out entirely */
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 5, \"type\": "
-	    "\"Scene.Update.Post\"}}"), 0);
+				 "\"Scene.Update.Post\"}}"),
+	    0);
 }
 
 static void
@@ -200,15 +205,17 @@ test_input__destroy_hook(void **state)
 	struct s2p_input in;
 
 	(void)state;
-	parse_ok(&in, "{" CONN ", \"args\": {\"hookContext\": {\"id\": 45, "
+	parse_ok(&in,
+	    "{" CONN ", \"args\": {\"hookContext\": {\"id\": 45, "
 	    "\"type\": \"Scene.Destroy.Post\", \"input\": {\"id\": \"45\", "
 	    "\"delete_file\": false, \"delete_generated\": true, "
 	    "\"checksum\": \"\", \"oshash\": \"7c1e0b2a9f3d4e51\", "
 	    "\"path\": \"/data/videos/clip.mp4\"}}, \"mode\": \"hook\"}}");
 	assert_string_equal(in.hook_type, "Scene.Destroy.Post");
 	assert_int_equal(in.hook_id, 45);
-	assert_string_equal(json_string_value(json_object_get(in.hook_input,
-	    "path")), "/data/videos/clip.mp4");
+	assert_string_equal(json_string_value(
+				json_object_get(in.hook_input, "path")),
+	    "/data/videos/clip.mp4");
 	assert_int_equal(s2p_input_touches_synced_field(&in), 0);
 	s2p_input_free(&in);
 }
@@ -247,7 +254,8 @@ test_input__host_and_port_mapping(void **state)
 	url_is("\"Host\": \"192.168.1.20\", \"Port\": 9999",
 	    "http://192.168.1.20:9999");
 	url_is("\"Host\": \"stash.lan\", \"Port\": 443, \"Scheme\": "
-	    "\"https\"", "https://stash.lan:443");
+	       "\"https\"",
+	    "https://stash.lan:443");
 	url_is("\"Scheme\": \"HTTPS\"", "https://127.0.0.1:9999");
 	url_is("\"Scheme\": \"\", \"Port\": null", "http://127.0.0.1:9999");
 	url_is("\"Port\": \"9998\"", "http://127.0.0.1:9998");
@@ -294,7 +302,8 @@ test_input__go_escapes_and_surrogates(void **state)
 	const char *title;
 
 	(void)state;
-	parse_ok(&in, "{\"server_connection\": {\"Dir\": "
+	parse_ok(&in,
+	    "{\"server_connection\": {\"Dir\": "
 	    "\"C:\\\\Users\\\\me\\\\.stash\", \"PluginDir\": "
 	    "\"/p/\\ud83d\\ude00\\u00e9\\u2028\"}, \"args\": {\"mode\": "
 	    "\"hook\", \"hookContext\": {\"id\": \"7\", \"type\": "
@@ -325,7 +334,8 @@ test_input__invalid_json(void **state)
 {
 	struct s2p_input in;
 	struct s2p_error err;
-	static const char broken_cookie[] = "{\"server_connection\": "
+	static const char broken_cookie[] =
+	    "{\"server_connection\": "
 	    "{\"SessionCookie\": {\"Value\": \"SECRETCOOKIEVALUE\\q\"}}}";
 
 	(void)state;
@@ -336,7 +346,8 @@ test_input__invalid_json(void **state)
 
 	/* jansson's " near '<token>'" would quote the cookie: it is cut */
 	assert_int_equal(s2p_input_parse(&in, broken_cookie,
-	    strlen(broken_cookie), &err), S2P_EPARSE);
+			     strlen(broken_cookie), &err),
+	    S2P_EPARSE);
 	assert_null(strstr(err.msg, "SECRET"));
 	assert_null(strstr(err.msg, "near"));
 	assert_non_null(strstr(err.msg, "invalid JSON input at line 1"));
@@ -364,7 +375,8 @@ test_input__wrong_types(void **state)
 	    "server_connection.SessionCookie: expected an object, got a "
 	    "string");
 	parse_fails("{\"server_connection\": {\"SessionCookie\": "
-	    "{\"Value\": 5}}}", "server_connection.SessionCookie.Value: "
+		    "{\"Value\": 5}}}",
+	    "server_connection.SessionCookie.Value: "
 	    "expected a string, got 5");
 	parse_fails("{\"server_connection\": {\"Dir\": 1}}",
 	    "server_connection.Dir: expected a string");
@@ -377,20 +389,20 @@ test_input__wrong_types(void **state)
 	parse_fails("{\"args\": {\"hookContext\": []}}",
 	    "args.hookContext: expected an object, got an array");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": \"abc\", "
-	    "\"type\": \"Scene.Update.Post\"}}}",
+		    "\"type\": \"Scene.Update.Post\"}}}",
 	    "args.hookContext.id: expected a whole number, got a string");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": -1, "
-	    "\"type\": \"Scene.Update.Post\"}}}",
+		    "\"type\": \"Scene.Update.Post\"}}}",
 	    "args.hookContext.id: -1 is negative");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1}}}",
 	    "args.hookContext.type: missing");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1, \"type\": 2}}}",
 	    "args.hookContext.type: expected a string, got 2");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1, \"type\": \"T\","
-	    " \"inputFields\": \"title\"}}}",
+		    " \"inputFields\": \"title\"}}}",
 	    "args.hookContext.inputFields: expected an array of strings");
 	parse_fails("{\"args\": {\"hookContext\": {\"id\": 1, \"type\": \"T\","
-	    " \"inputFields\": [\"title\", 1]}}}",
+		    " \"inputFields\": [\"title\", 1]}}}",
 	    "args.hookContext.inputFields[]: expected a string, got 1");
 }
 
@@ -399,17 +411,20 @@ test_input__cookie_checked_not_echoed(void **state)
 {
 	struct s2p_input in;
 	struct s2p_error err;
-	static const char doc[] = "{\"server_connection\": {\"SessionCookie\""
+	static const char doc[] =
+	    "{\"server_connection\": {\"SessionCookie\""
 	    ": {\"Value\": \"abcSECRET\\r\\nX-Evil: 1\"}}}";
 
 	(void)state;
 	assert_int_equal(s2p_input_parse(&in, doc, strlen(doc), &err),
 	    S2P_EPARSE);
-	assert_string_equal(err.msg, "invalid input: server_connection."
+	assert_string_equal(err.msg,
+	    "invalid input: server_connection."
 	    "SessionCookie.Value: invalid characters");
 
 	/* an empty value is no cookie; null args give an empty object */
-	parse_ok(&in, "{\"server_connection\": {\"SessionCookie\": "
+	parse_ok(&in,
+	    "{\"server_connection\": {\"SessionCookie\": "
 	    "{\"Name\": \"session\", \"Value\": \"\"}}, \"args\": null}");
 	assert_null(in.session_cookie);
 	assert_true(json_is_object(in.args));
@@ -466,8 +481,8 @@ feed(const char *text, size_t n, pid_t *pid)
 			_exit(1);
 		off = len;
 		while (off < n) {
-			size_t k = n - off < sizeof(chunk) ?
-			    n - off : sizeof(chunk);
+			size_t k = n - off < sizeof(chunk) ? n - off
+							   : sizeof(chunk);
 			ssize_t w = write(fds[1], chunk, k);
 
 			if (w <= 0)
@@ -517,22 +532,24 @@ test_input__huge_strings_are_dropped(void **state)
 	big[n] = '\0';
 	big[1000] = '\\';
 	big[1001] = '"'; /* an escaped quote inside the long string */
-	doc = s2p_xasprintf("{\"server_connection\": {\"PluginDir\": \"/p\"},"
+	doc = s2p_xasprintf(
+	    "{\"server_connection\": {\"PluginDir\": \"/p\"},"
 	    " \"args\": {\"mode\": \"hook\", \"hookContext\": {\"id\": 9,"
 	    " \"type\": \"Scene.Update.Post\", \"input\": {\"id\": \"9\","
 	    " \"cover_image\": \"data:image/jpeg;base64,%s\", \"title\":"
 	    " \"Say \\\"hi\\\"\"}, \"inputFields\": [\"cover_image\","
-	    " \"title\"]}}}", big);
+	    " \"title\"]}}}",
+	    big);
 	fd = feed(doc, strlen(doc), &pid);
 	assert_int_equal(s2p_input_read(&in, fd, &err), S2P_OK);
 	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(in.hook_id, 9);
-	assert_string_equal(json_string_value(json_object_get(in.hook_input,
-				"cover_image")),
+	assert_string_equal(json_string_value(
+				json_object_get(in.hook_input, "cover_image")),
 	    "");
-	assert_string_equal(json_string_value(json_object_get(in.hook_input,
-				"title")),
+	assert_string_equal(json_string_value(
+				json_object_get(in.hook_input, "title")),
 	    "Say \"hi\"");
 	assert_true(s2p_input_touches_synced_field(&in));
 	s2p_input_free(&in);
@@ -564,57 +581,92 @@ test_input__touches_synced_field(void **state)
 {
 	(void)state;
 	/* inputFields decide when present; id/clientMutationId are noise */
+	assert_int_equal(
+	    touches(
+		"{\"hookContext\": {\"id\": 1, \"type\": "
+		"\"Scene.Update.Post\", \"input\": {\"id\": \"1\", \"title\": "
+		"\"x\"}, \"inputFields\": [\"id\", \"organized\"]}}"),
+	    0);
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"id\": \"1\", \"title\": "
-	    "\"x\"}, \"inputFields\": [\"id\", \"organized\"]}}"), 0);
+				 "\"Scene.Update.Post\", \"input\": {}, "
+				 "\"inputFields\": "
+				 "[\"id\", \"clientMutationId\"]}}"),
+	    0);
+	assert_int_equal(
+	    touches(
+		"{\"hookContext\": {\"id\": 1, \"type\": "
+		"\"Scene.Update.Post\", \"input\": {}, \"inputFields\": "
+		"[\"groups\", \"movies\", \"stash_ids\", \"play_count\"]}}"),
+	    0);
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {}, \"inputFields\": "
-	    "[\"id\", \"clientMutationId\"]}}"), 0);
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {}, \"inputFields\": "
-	    "[\"groups\", \"movies\", \"stash_ids\", \"play_count\"]}}"), 0);
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {}, \"inputFields\": "
-	    "[\"organized\", \"primary_file_id\"]}}"), 1);
+				 "\"Scene.Update.Post\", \"input\": {}, "
+				 "\"inputFields\": "
+				 "[\"organized\", \"primary_file_id\"]}}"),
+	    1);
 	/* inputFields wins even when the value was set to null */
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"id\": \"1\", "
-	    "\"rating100\": null}, \"inputFields\": [\"id\", "
-	    "\"rating100\"]}}"), 1);
+	assert_int_equal(
+	    touches("{\"hookContext\": {\"id\": 1, \"type\": "
+		    "\"Scene.Update.Post\", \"input\": {\"id\": \"1\", "
+		    "\"rating100\": null}, \"inputFields\": [\"id\", "
+		    "\"rating100\"]}}"),
+	    1);
 
 	/* without inputFields: non-null keys */
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"id\": \"1\", \"title\": "
-	    "null, \"organized\": true}}}"), 0);
+				 "\"Scene.Update.Post\", \"input\": {\"id\": "
+				 "\"1\", \"title\": "
+				 "null, \"organized\": true}}}"),
+	    0);
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"id\": \"1\", "
-	    "\"studio_id\": \"4\"}}}"), 1);
+				 "\"Scene.Update.Post\", \"input\": {\"id\": "
+				 "\"1\", "
+				 "\"studio_id\": \"4\"}}}"),
+	    1);
 
 	/* bulkSceneUpdate: {ids, mode} objects are present fields */
+	assert_int_equal(
+	    touches(
+		"{\"hookContext\": {\"id\": 1, \"type\": "
+		"\"Scene.Update.Post\", \"input\": {\"ids\": [\"1\", \"2\"], "
+		"\"tag_ids\": {\"ids\": [\"3\"], \"mode\": \"ADD\"}}}}"),
+	    1);
+	assert_int_equal(
+	    touches(
+		"{\"hookContext\": {\"id\": 1, \"type\": "
+		"\"Scene.Update.Post\", \"input\": {\"ids\": [\"1\", \"2\"], "
+		"\"performer_ids\": {\"ids\": [], \"mode\": \"SET\"}}}}"),
+	    1);
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"ids\": [\"1\", \"2\"], "
-	    "\"tag_ids\": {\"ids\": [\"3\"], \"mode\": \"ADD\"}}}}"), 1);
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"ids\": [\"1\", \"2\"], "
-	    "\"performer_ids\": {\"ids\": [], \"mode\": \"SET\"}}}}"), 1);
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": {\"ids\": [\"1\", \"2\"], "
-	    "\"organized\": true, \"tag_ids\": null}}}"), 0);
+				 "\"Scene.Update.Post\", \"input\": {\"ids\": "
+				 "[\"1\", \"2\"], "
+				 "\"organized\": true, \"tag_ids\": null}}}"),
+	    0);
 
 	/* scenesUpdate: the whole array; this scene's element decides */
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 2, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": [{\"id\": \"1\", \"title\": "
-	    "\"x\"}, {\"id\": \"2\", \"organized\": true}]}}"), 0);
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 1, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": [{\"id\": \"1\", \"title\": "
-	    "\"x\"}, {\"id\": \"2\", \"organized\": true}]}}"), 1);
-	assert_int_equal(touches("{\"hookContext\": {\"id\": 9, \"type\": "
-	    "\"Scene.Update.Post\", \"input\": [{\"id\": \"1\", \"title\": "
-	    "\"x\"}, {\"id\": \"2\", \"organized\": true}]}}"), 1);
+	assert_int_equal(touches(
+			     "{\"hookContext\": {\"id\": 2, \"type\": "
+			     "\"Scene.Update.Post\", \"input\": [{\"id\": "
+			     "\"1\", \"title\": "
+			     "\"x\"}, {\"id\": \"2\", \"organized\": true}]}}"),
+	    0);
+	assert_int_equal(touches(
+			     "{\"hookContext\": {\"id\": 1, \"type\": "
+			     "\"Scene.Update.Post\", \"input\": [{\"id\": "
+			     "\"1\", \"title\": "
+			     "\"x\"}, {\"id\": \"2\", \"organized\": true}]}}"),
+	    1);
+	assert_int_equal(touches(
+			     "{\"hookContext\": {\"id\": 9, \"type\": "
+			     "\"Scene.Update.Post\", \"input\": [{\"id\": "
+			     "\"1\", \"title\": "
+			     "\"x\"}, {\"id\": \"2\", \"organized\": true}]}}"),
+	    1);
 
 	/* Tag.Destroy.Post from tagsDestroy: an array of ID strings */
 	assert_int_equal(touches("{\"hookContext\": {\"id\": 3, \"type\": "
-	    "\"Tag.Destroy.Post\", \"input\": [\"3\", \"4\"]}}"), 0);
+				 "\"Tag.Destroy.Post\", \"input\": [\"3\", "
+				 "\"4\"]}}"),
+	    0);
 	/* not a hook at all */
 	assert_int_equal(touches("{\"mode\": \"all\"}"), 0);
 	assert_int_equal(s2p_input_touches_synced_field(NULL), 0);
@@ -624,21 +676,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_input__task_example),
-		cmocka_unit_test(test_input__hook_example),
-		cmocka_unit_test(test_input__scan_create_input_null),
-		cmocka_unit_test(test_input__destroy_hook),
-		cmocka_unit_test(test_input__host_and_port_mapping),
-		cmocka_unit_test(test_input__go_escapes_and_surrogates),
-		cmocka_unit_test(test_input__invalid_json),
-		cmocka_unit_test(test_input__non_object_root),
-		cmocka_unit_test(test_input__wrong_types),
-		cmocka_unit_test(test_input__cookie_checked_not_echoed),
-		cmocka_unit_test(test_input__empty_input),
-		cmocka_unit_test(test_input__read_from_pipe),
-		cmocka_unit_test(test_input__huge_strings_are_dropped),
-		cmocka_unit_test(test_input__oversized_input_is_an_error),
-		cmocka_unit_test(test_input__touches_synced_field),
+	    cmocka_unit_test(test_input__task_example),
+	    cmocka_unit_test(test_input__hook_example),
+	    cmocka_unit_test(test_input__scan_create_input_null),
+	    cmocka_unit_test(test_input__destroy_hook),
+	    cmocka_unit_test(test_input__host_and_port_mapping),
+	    cmocka_unit_test(test_input__go_escapes_and_surrogates),
+	    cmocka_unit_test(test_input__invalid_json),
+	    cmocka_unit_test(test_input__non_object_root),
+	    cmocka_unit_test(test_input__wrong_types),
+	    cmocka_unit_test(test_input__cookie_checked_not_echoed),
+	    cmocka_unit_test(test_input__empty_input),
+	    cmocka_unit_test(test_input__read_from_pipe),
+	    cmocka_unit_test(test_input__huge_strings_are_dropped),
+	    cmocka_unit_test(test_input__oversized_input_is_an_error),
+	    cmocka_unit_test(test_input__touches_synced_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,8 +105,13 @@ test_log__stash_prefixes_each_line(void **state)
 	s2p_debug("five");
 	s2p_trace("dropped");
 	out = captured(f);
-	assert_string_equal(out, "\x01i\x02one\n\x01w\x02two\n\x01w\x02three\n"
-				 "\x01" "e\x02" "four\n\x01" "d\x02" "five\n");
+	assert_string_equal(out,
+	    "\x01i\x02one\n\x01w\x02two\n\x01w\x02three\n"
+	    "\x01"
+	    "e\x02"
+	    "four\n\x01"
+	    "d\x02"
+	    "five\n");
 	free(out);
 }
 
@@ -138,13 +143,18 @@ test_log__control_characters_and_cap(void **state)
 	memset(big, 'y', 3 * S2P_LOG_LINE_MAX - 1);
 	big[3 * S2P_LOG_LINE_MAX - 1] = '\0';
 	open_log(S2P_LOGFMT_STASH, S2P_LOG_INFO, NULL, 0);
-	s2p_info("a\x01" "e\x02" "b\tc");
+	s2p_info("a\x01"
+		 "e\x02"
+		 "b\tc");
 	out = captured(f);
-	assert_string_equal(out, "\x01i\x02" "a e b c\n");
+	assert_string_equal(out,
+	    "\x01i\x02"
+	    "a e b c\n");
 	free(out);
 	s2p_info("%s", big);
 	out = captured(f);
-	assert_true(strlen(out) <= strlen("\x01i\x02" "a e b c\n") +
+	assert_true(strlen(out) <= strlen("\x01i\x02"
+					  "a e b c\n") +
 		S2P_LOG_LINE_MAX + 16);
 	assert_int_equal(out[strlen(out) - 1], '\n');
 	free(out);
@@ -164,8 +174,12 @@ test_log__progress_only_for_stash(void **state)
 	s2p_log_progress(7);
 	s2p_log_progress(-1);
 	out = captured(f);
-	assert_string_equal(out, "\x01p\x02" "0.2500\n\x01p\x02" "1.0000\n"
-				 "\x01p\x02" "0.0000\n");
+	assert_string_equal(out,
+	    "\x01p\x02"
+	    "0.2500\n\x01p\x02"
+	    "1.0000\n"
+	    "\x01p\x02"
+	    "0.0000\n");
 	free(out);
 }
 
@@ -195,9 +209,10 @@ test_log__secrets_are_masked(void **state)
 	s2p_log_secret("abc"); /* too short to mask */
 	s2p_info("abc");
 	out = captured(f);
-	assert_string_equal(out, "INFO: before: tok-SECRET-123\n"
-				 "INFO: token=*** key=*** cookie=***\n"
-				 "INFO: abc\n");
+	assert_string_equal(out,
+	    "INFO: before: tok-SECRET-123\n"
+	    "INFO: token=*** key=*** cookie=***\n"
+	    "INFO: abc\n");
 	red = s2p_log_redact("x tok-SECRET-123 y");
 	assert_string_equal(red, "x *** y");
 	free(red);
@@ -232,12 +247,12 @@ main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_log__stash_prefixes_each_line),
-		T(test_log__plain_filter_and_debug_as_info),
-		T(test_log__control_characters_and_cap),
-		T(test_log__progress_only_for_stash),
-		T(test_log__secrets_are_masked),
-		T(test_log__file_and_rotation),
+	    T(test_log__stash_prefixes_each_line),
+	    T(test_log__plain_filter_and_debug_as_info),
+	    T(test_log__control_characters_and_cap),
+	    T(test_log__progress_only_for_stash),
+	    T(test_log__secrets_are_masked),
+	    T(test_log__file_and_rotation),
 	};
 #undef T
 

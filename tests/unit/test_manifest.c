@@ -62,15 +62,23 @@ struct manifest {
 };
 
 static const char *const top_keys[] = {
-	"name", "description", "version", "url", "exec", "interface",
-	"errLog", "tasks", "hooks", "settings",
+    "name",
+    "description",
+    "version",
+    "url",
+    "exec",
+    "interface",
+    "errLog",
+    "tasks",
+    "hooks",
+    "settings",
 };
 
 /* One significant line: indentation, "- " item marker, key and value. */
 struct yline {
-	int indent;   /* column of the key or scalar (after any "- ") */
-	int item;     /* the line started with "- " */
-	int has_key;  /* "key:" form */
+	int indent;  /* column of the key or scalar (after any "- ") */
+	int item;    /* the line started with "- " */
+	int has_key; /* "key:" form */
 	char key[64];
 	char val[512];
 };
@@ -128,8 +136,8 @@ split_line(const char *line, struct yline *out, char *why, size_t wl)
 	    (*colon >= 'A' && *colon <= 'Z') ||
 	    (*colon >= '0' && *colon <= '9') || *colon == '_')
 		colon++;
-	if (colon > p && *colon == ':' && (colon[1] == '\0' ||
-	    colon[1] == ' ')) {
+	if (colon > p && *colon == ':' &&
+	    (colon[1] == '\0' || colon[1] == ' ')) {
 		klen = (size_t)(colon - p);
 		if (klen >= sizeof(out->key)) {
 			snprintf(why, wl, "key too long");
@@ -167,7 +175,7 @@ split_line(const char *line, struct yline *out, char *why, size_t wl)
 	}
 	if (out->has_key && out->val[0] != '"' && out->val[0] != '\'' &&
 	    (strstr(out->val, ": ") != NULL ||
-	    (klen > 0 && out->val[klen - 1] == ':'))) {
+		(klen > 0 && out->val[klen - 1] == ':'))) {
 		snprintf(why, wl, "plain value contains ': ' (quote it)");
 		return -1;
 	}
@@ -223,17 +231,22 @@ static int
 check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 {
 	static const char *const entry_keys[] = {
-		"name", "description", "defaultArgs", "execArgs",
-		"triggeredBy",
+	    "name",
+	    "description",
+	    "defaultArgs",
+	    "execArgs",
+	    "triggeredBy",
 	};
 	static const char *const setting_keys[] = {
-		"displayName", "description", "type",
+	    "displayName",
+	    "description",
+	    "type",
 	};
-	static const char *const types[] = { "STRING", "NUMBER", "BOOLEAN" };
+	static const char *const types[] = {"STRING", "NUMBER", "BOOLEAN"};
 	const char *section = "", *sub = "";
 	struct entry *e = NULL;
 	struct msetting *s = NULL;
-	int seen_sub[3] = { 0 };
+	int seen_sub[3] = {0};
 	char line[1024], reason[160];
 	const char *p = text;
 	int lineno = 0, rc;
@@ -335,16 +348,14 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 
 			if (l.item && l.indent == 4) {
 				/* "- key: value" opens a new entry */
-				size_t *cnt = is_hook ? &m->nhooks :
-				    &m->ntasks;
+				size_t *cnt = is_hook ? &m->nhooks : &m->ntasks;
 
 				if (*cnt == MAX_ENTRIES) {
 					snprintf(reason, sizeof(reason),
 					    "too many entries");
 					goto bad;
 				}
-				e = is_hook ? &m->hooks[*cnt] :
-				    &m->tasks[*cnt];
+				e = is_hook ? &m->hooks[*cnt] : &m->tasks[*cnt];
 				(*cnt)++;
 				memset(seen_sub, 0, sizeof(seen_sub));
 				sub = "";
@@ -353,12 +364,12 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 				int dup = 0;
 
 				if (!in_list(l.key, entry_keys,
-				    S2P_ARRAY_LEN(entry_keys)) ||
+					S2P_ARRAY_LEN(entry_keys)) ||
 				    (!is_hook &&
-				    strcmp(l.key, "triggeredBy") == 0)) {
+					strcmp(l.key, "triggeredBy") == 0)) {
 					snprintf(reason, sizeof(reason),
-					    "unknown %s key %s", is_hook ?
-					    "hook" : "task", l.key);
+					    "unknown %s key %s",
+					    is_hook ? "hook" : "task", l.key);
 					goto bad;
 				}
 				sub = "";
@@ -373,19 +384,24 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 					    l.val);
 				} else {
 					int k = strcmp(l.key, "defaultArgs") ==
-					    0 ? 0 : strcmp(l.key, "execArgs") ==
-					    0 ? 1 : 2;
+						0
+					    ? 0
+					    : strcmp(l.key, "execArgs") == 0
+					    ? 1
+					    : 2;
 
 					if (seen_sub[k]++) {
-						snprintf(reason,
-						    sizeof(reason), "duplicate "
-						    "key %s", l.key);
+						snprintf(reason, sizeof(reason),
+						    "duplicate "
+						    "key %s",
+						    l.key);
 						goto bad;
 					}
 					if (l.val[0] != '\0') {
-						snprintf(reason,
-						    sizeof(reason), "%s must "
-						    "be a block", l.key);
+						snprintf(reason, sizeof(reason),
+						    "%s must "
+						    "be a block",
+						    l.key);
 						goto bad;
 					}
 					sub = entry_keys[k + 2];
@@ -414,18 +430,17 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 				}
 				if (strcmp(l.key, "mode") == 0 &&
 				    take(e->mode, sizeof(e->mode), NULL, &l,
-				    reason, sizeof(reason)) < 0)
+					reason, sizeof(reason)) < 0)
 					goto bad;
 				continue;
 			}
 			if (e != NULL && l.indent == 8 && l.item &&
 			    !l.has_key && l.val[0] != '\0' &&
 			    (strcmp(sub, "triggeredBy") == 0 ||
-			    strcmp(sub, "execArgs") == 0)) {
+				strcmp(sub, "execArgs") == 0)) {
 				if (sub[0] == 't') {
 					if (e->nlist == MAX_LIST) {
-						snprintf(reason,
-						    sizeof(reason),
+						snprintf(reason, sizeof(reason),
 						    "too many triggers");
 						goto bad;
 					}
@@ -434,8 +449,10 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 				}
 				continue;
 			}
-			snprintf(reason, sizeof(reason), "unexpected line in "
-			    "%s", section);
+			snprintf(reason, sizeof(reason),
+			    "unexpected line in "
+			    "%s",
+			    section);
 			goto bad;
 		}
 
@@ -447,10 +464,9 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 					goto bad;
 				}
 				for (i = 0; i < m->nsettings; i++)
-					if (strcmp(m->settings[i].key, l.key)
-					    == 0) {
-						snprintf(reason,
-						    sizeof(reason),
+					if (strcmp(m->settings[i].key, l.key) ==
+					    0) {
+						snprintf(reason, sizeof(reason),
 						    "duplicate setting %s",
 						    l.key);
 						goto bad;
@@ -467,32 +483,31 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 			if (s != NULL && l.indent == 4 && !l.item &&
 			    l.has_key) {
 				if (!in_list(l.key, setting_keys,
-				    S2P_ARRAY_LEN(setting_keys))) {
+					S2P_ARRAY_LEN(setting_keys))) {
 					snprintf(reason, sizeof(reason),
 					    "unknown key %s in setting %s",
 					    l.key, s->key);
 					goto bad;
 				}
 				if (strcmp(l.key, "type") == 0) {
-					if (take(s->type, sizeof(s->type),
-					    NULL, &l, reason,
-					    sizeof(reason)) < 0)
+					if (take(s->type, sizeof(s->type), NULL,
+						&l, reason, sizeof(reason)) < 0)
 						goto bad;
 					if (!in_list(s->type, types,
-					    S2P_ARRAY_LEN(types))) {
-						snprintf(reason,
-						    sizeof(reason),
+						S2P_ARRAY_LEN(types))) {
+						snprintf(reason, sizeof(reason),
 						    "setting %s: bad type %s",
 						    s->key, s->type);
 						goto bad;
 					}
 				} else if (strcmp(l.key, "displayName") == 0) {
-					if (take(s->display,
-					    sizeof(s->display), NULL, &l,
-					    reason, sizeof(reason)) < 0)
+					if (take(s->display, sizeof(s->display),
+						NULL, &l, reason,
+						sizeof(reason)) < 0)
 						goto bad;
-				} else if (take(s->desc, sizeof(s->desc),
-				    NULL, &l, reason, sizeof(reason)) < 0) {
+				} else if (take(s->desc, sizeof(s->desc), NULL,
+					       &l, reason,
+					       sizeof(reason)) < 0) {
 					goto bad;
 				}
 				continue;
@@ -638,8 +653,8 @@ test_manifest__settings_match_config_table(void **state)
 	}
 	for (j = 0; j < n; j++) {
 		for (i = 0; i < m->nsettings; i++)
-			if (strcmp(m->settings[i].key,
-			    s2p_config_key_at(j)) == 0)
+			if (strcmp(m->settings[i].key, s2p_config_key_at(j)) ==
+			    0)
 				break;
 		if (i == m->nsettings)
 			fail_msg("config key %s missing from the manifest",
@@ -652,20 +667,20 @@ static void
 test_manifest__tasks(void **state)
 {
 	static const char *const want[][2] = {
-		{ "Sync All Scenes to Plex", "all" },
-		{ "Sync Recent Scenes", "recent" },
-		{ "Process Queue", "process_queue" },
-		{ "Health Check", "health_check" },
-		{ "Reconcile Library (All)", "reconcile_all" },
-		{ "Reconcile Library (Recent)", "reconcile_recent" },
-		{ "Reconcile Library (Last 7 Days)", "reconcile_7days" },
-		{ "Queue Status", "queue_status" },
-		{ "Clear Pending Queue", "clear_queue" },
-		{ "Clear Dead Letter Queue", "clear_dlq" },
-		{ "Purge Old DLQ Entries", "purge_dlq" },
-		{ "Outage Summary", "outage_summary" },
-		{ "Recover Outage Jobs", "recover_outage_jobs" },
-		{ "Dry Run (show pending changes)", "dry_run" },
+	    {"Sync All Scenes to Plex", "all"},
+	    {"Sync Recent Scenes", "recent"},
+	    {"Process Queue", "process_queue"},
+	    {"Health Check", "health_check"},
+	    {"Reconcile Library (All)", "reconcile_all"},
+	    {"Reconcile Library (Recent)", "reconcile_recent"},
+	    {"Reconcile Library (Last 7 Days)", "reconcile_7days"},
+	    {"Queue Status", "queue_status"},
+	    {"Clear Pending Queue", "clear_queue"},
+	    {"Clear Dead Letter Queue", "clear_dlq"},
+	    {"Purge Old DLQ Entries", "purge_dlq"},
+	    {"Outage Summary", "outage_summary"},
+	    {"Recover Outage Jobs", "recover_outage_jobs"},
+	    {"Dry Run (show pending changes)", "dry_run"},
 	};
 	char *text = load_manifest();
 	struct manifest *m = parse_or_fail(text);
@@ -693,7 +708,8 @@ test_manifest__tasks(void **state)
 			pq = i;
 		if (strcmp(t->mode, "health_check") == 0) {
 			hc = i;
-			assert_string_equal(t->desc, "Check Plex server "
+			assert_string_equal(t->desc,
+			    "Check Plex server "
 			    "connectivity and circuit breaker status");
 		}
 		if (strncmp(t->mode, "reconcile_", 10) == 0 &&
@@ -769,7 +785,8 @@ test_manifest__checker_rejects_mistakes(void **state)
 	assert_non_null(strstr(rejected(bad), "tab character"));
 	free(bad);
 
-	bad = insert_after(text, "settings:", "  enabled:\n"
+	bad = insert_after(text, "settings:",
+	    "  enabled:\n"
 	    "    type: BOOLEAN\n");
 	assert_non_null(strstr(rejected(bad), "duplicate setting enabled"));
 	free(bad);
@@ -814,7 +831,8 @@ read_sources(const char *dir, struct s2p_buf *all)
 			s2p_buf_init(&b, 16 * 1024 * 1024);
 			if (s2p_read_file(path, &b, NULL) != S2P_OK)
 				fail_msg("cannot read %s", path);
-			assert_int_equal(s2p_buf_add(all, b.data, b.len), S2P_OK);
+			assert_int_equal(s2p_buf_add(all, b.data, b.len),
+			    S2P_OK);
 			s2p_buf_free(&b);
 		} else if (strchr(de->d_name, '.') == NULL) {
 			read_sources(path, all);
@@ -828,7 +846,7 @@ read_sources(const char *dir, struct s2p_buf *all)
 static int
 reads_setting(const char *text, const char *key)
 {
-	static const char *const via[] = { "cfg.", "cfg->" };
+	static const char *const via[] = {"cfg.", "cfg->"};
 	size_t i, kl = strlen(key);
 
 	for (i = 0; i < 2; i++) {
@@ -871,8 +889,10 @@ test_manifest__every_setting_is_read(void **state)
 	assert_true(src.len > 100000);
 	for (i = 0; i < m->nsettings; i++)
 		if (!reads_setting(src.data, m->settings[i].key)) {
-			fprintf(stderr, "setting %s is shown in Stash but the "
-			    "code never reads it\n", m->settings[i].key);
+			fprintf(stderr,
+			    "setting %s is shown in Stash but the "
+			    "code never reads it\n",
+			    m->settings[i].key);
 			unread++;
 		}
 	assert_int_equal(unread, 0);
@@ -887,12 +907,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_manifest__strict_keys),
-		cmocka_unit_test(test_manifest__settings_match_config_table),
-		cmocka_unit_test(test_manifest__tasks),
-		cmocka_unit_test(test_manifest__hooks),
-		cmocka_unit_test(test_manifest__checker_rejects_mistakes),
-		cmocka_unit_test(test_manifest__every_setting_is_read),
+	    cmocka_unit_test(test_manifest__strict_keys),
+	    cmocka_unit_test(test_manifest__settings_match_config_table),
+	    cmocka_unit_test(test_manifest__tasks),
+	    cmocka_unit_test(test_manifest__hooks),
+	    cmocka_unit_test(test_manifest__checker_rejects_mistakes),
+	    cmocka_unit_test(test_manifest__every_setting_is_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

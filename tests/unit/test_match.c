@@ -120,8 +120,10 @@ item_of(struct fx *f, const char *file)
 	size_t i, j;
 
 	assert_non_null(st);
-	json_array_foreach(json_object_get(st, "items"), i, it) {
-		json_array_foreach(json_object_get(it, "files"), j, x) {
+	json_array_foreach(json_object_get(st, "items"), i, it)
+	{
+		json_array_foreach(json_object_get(it, "files"), j, x)
+		{
 			if (rk == NULL &&
 			    strcmp(json_string_value(x), file) == 0)
 				rk = s2p_xstrdup(json_string_value(
@@ -143,7 +145,8 @@ count_list(struct fx *f, const char *sec, const char *sort)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(reqs, i, r) {
+	json_array_foreach(reqs, i, r)
+	{
 		const char *m = json_string_value(json_object_get(r, "method"));
 		const char *p = json_string_value(json_object_get(r, "path"));
 		const char *q = json_string_value(json_object_get(r, "query"));
@@ -290,7 +293,7 @@ static int
 find1(struct fx *f, const char *file, struct s2p_match *mt,
     struct s2p_error *err)
 {
-	struct s2p_strv files = { 0 };
+	struct s2p_strv files = {0};
 	int rc;
 
 	s2p_strv_push(&files, file);
@@ -302,8 +305,7 @@ find1(struct fx *f, const char *file, struct s2p_match *mt,
 
 /* Find file, expect success with ratingKey rk (and return the match). */
 static void
-expect_rk(struct fx *f, const char *file, const char *rk,
-    struct s2p_match *mt)
+expect_rk(struct fx *f, const char *file, const char *rk, struct s2p_match *mt)
 {
 	struct s2p_error err;
 	int rc = find1(f, file, mt, &err);
@@ -395,17 +397,17 @@ test_match__exact(void **state)
 	}
 
 	/* Plex stores NFC, Stash sends NFD: the same file. */
-	zoe = post_item(f, "{\"files\": [\"/data/videos/Zo\\u00eb/"
-			   "Zo\\u00eb Live.mp4\"]}");
-	expect_rk(f, "/data/videos/Zoe\xcc\x88/Zoe\xcc\x88 Live.mp4", zoe,
-	    &mt);
+	zoe = post_item(f,
+	    "{\"files\": [\"/data/videos/Zo\\u00eb/"
+	    "Zo\\u00eb Live.mp4\"]}");
+	expect_rk(f, "/data/videos/Zoe\xcc\x88/Zoe\xcc\x88 Live.mp4", zoe, &mt);
 	assert_int_equal(mt.by_basename, 0);
 	s2p_match_free(&mt);
 	free(zoe);
 
 	/* The primary file is unknown, the scene's second file is not. */
 	{
-		struct s2p_strv files = { 0 };
+		struct s2p_strv files = {0};
 
 		s2p_strv_push(&files, "/data/videos/Nowhere/none-1.mp4");
 		s2p_strv_push(&files, f->lib.v[1].path);
@@ -423,7 +425,7 @@ test_match__exact(void **state)
 	assert_non_null(strstr(err.msg, "/data/videos/Nowhere/none-2.mp4"));
 	/* A scene without files cannot match. */
 	{
-		struct s2p_strv none = { 0 };
+		struct s2p_strv none = {0};
 
 		assert_int_equal(s2p_matcher_find(&f->m, &none, &mt, &err),
 		    S2P_EPERM);
@@ -436,16 +438,16 @@ test_match__exact(void **state)
 static void
 test_match__path_map_plex_root(void **state)
 {
-	static const char *const args[] = { "--plex-root", "/mnt/media",
-		NULL };
+	static const char *const args[] = {"--plex-root", "/mnt/media", NULL};
 	struct fx *f = start(6, 8, args);
 	struct s2p_match mt;
 	struct s2p_error err;
 	size_t i;
 
 	(void)state;
-	setting(f, "path_map", "/srv/other=>/nowhere; /data/videos/ => "
-			       "/mnt/media/");
+	setting(f, "path_map",
+	    "/srv/other=>/nowhere; /data/videos/ => "
+	    "/mnt/media/");
 	for (i = 0; i < f->lib.n; i++) {
 		char *plex = s2p_xasprintf("/mnt/media%s",
 		    f->lib.v[i].path + strlen("/data/videos"));
@@ -493,8 +495,7 @@ test_match__path_map_plex_root(void **state)
 static void
 test_match__path_map_windows_plex(void **state)
 {
-	static const char *const args[] = { "--plex-root", "D:\\Media",
-		NULL };
+	static const char *const args[] = {"--plex-root", "D:\\Media", NULL};
 	struct fx *f = start(4, 9, args);
 	struct s2p_match mt;
 	size_t i;
@@ -521,9 +522,9 @@ test_match__path_map_windows_plex(void **state)
 static void
 test_match__shared_folder_owner(void **state)
 {
-	static const char *const args[] = {
-		"--section", "2:Other:movie:/data/videos",
-		"--section", "10:Clips:movie:/data/videos", NULL };
+	static const char *const args[] = {"--section",
+	    "2:Other:movie:/data/videos", "--section",
+	    "10:Clips:movie:/data/videos", NULL};
 	struct fx *f = start(4, 4, args);
 	struct s2p_match mt;
 	struct s2p_error err;
@@ -580,9 +581,9 @@ test_match__shared_folder_owner(void **state)
 static void
 test_match__plex_library(void **state)
 {
-	static const char *const args[] = {
-		"--section", "2:Clips:movie:/data/clips",
-		"--section", "3:Shows:show:/data/shows", NULL };
+	static const char *const args[] = {"--section",
+	    "2:Clips:movie:/data/clips", "--section",
+	    "3:Shows:show:/data/shows", NULL};
 	struct fx *f = start(3, 6, args);
 	struct s2p_match mt;
 	struct s2p_error err;
@@ -652,7 +653,7 @@ test_match__plex_library(void **state)
 static void
 test_match__basename_ambiguity(void **state)
 {
-	static const char *const args[] = { "--extra-dup", "1", NULL };
+	static const char *const args[] = {"--extra-dup", "1", NULL};
 	struct fx *f = start(3, 12, args);
 	struct s2p_match mt;
 	struct s2p_error err;
@@ -747,8 +748,9 @@ test_match__ambiguity_message_fits(void **state)
 	}
 	assert_non_null(strstr(err.msg, "The Same Name.mp4"));
 	/* The full list goes to the log. */
-	assert_true(logged(f, "A very long folder name number 3/with a "
-			      "subfolder that is long too/The Same Name.mp4"));
+	assert_true(logged(f,
+	    "A very long folder name number 3/with a "
+	    "subfolder that is long too/The Same Name.mp4"));
 	stop(f);
 }
 
@@ -758,7 +760,7 @@ test_match__ambiguity_message_fits(void **state)
 static void
 test_match__incremental_refresh(void **state)
 {
-	static const char *const args[] = { "--pending-scene", "4", NULL };
+	static const char *const args[] = {"--pending-scene", "4", NULL};
 	struct fx *f = start(5, 2, args);
 	struct s2p_match mt;
 	struct s2p_error err;
@@ -796,13 +798,15 @@ test_match__incremental_refresh(void **state)
 
 	/* Two new items added in the same second (same addedAt): the one
 	 * indexed first must not hide the other. */
-	n1 = post_item(f, "{\"files\": [\"/data/videos/New/n1.mp4\"], "
-			  "\"addedAt\": 1900000000}");
+	n1 = post_item(f,
+	    "{\"files\": [\"/data/videos/New/n1.mp4\"], "
+	    "\"addedAt\": 1900000000}");
 	f->clk.t = T0 + 42;
 	expect_rk(f, "/data/videos/New/n1.mp4", n1, &mt);
 	s2p_match_free(&mt);
-	n2 = post_item(f, "{\"files\": [\"/data/videos/New/n2.mp4\"], "
-			  "\"addedAt\": 1900000000}");
+	n2 = post_item(f,
+	    "{\"files\": [\"/data/videos/New/n2.mp4\"], "
+	    "\"addedAt\": 1900000000}");
 	f->clk.t = T0 + 63;
 	expect_rk(f, "/data/videos/New/n2.mp4", n2, &mt);
 	s2p_match_free(&mt);
@@ -811,10 +815,11 @@ test_match__incremental_refresh(void **state)
 	/* A file Plex saw move (same item, new path, newer updatedAt). */
 	moved = item_of(f, f->lib.v[1].path);
 	{
-		char *json = s2p_xasprintf("{\"ratingKey\": \"%s\", \"files\": "
-					   "[\"/data/videos/Moved/renamed.mp4\"]"
-					   "}",
-		    moved);
+		char *json =
+		    s2p_xasprintf("{\"ratingKey\": \"%s\", \"files\": "
+				  "[\"/data/videos/Moved/renamed.mp4\"]"
+				  "}",
+			moved);
 
 		free(post_item(f, json));
 		free(json);
@@ -890,16 +895,17 @@ test_match__multi_part_owner(void **state)
 	struct fx *f = start(2, 1, NULL);
 	struct s2p_match mt;
 	struct s2p_error err;
-	struct s2p_strv files = { 0 };
+	struct s2p_strv files = {0};
 	const char *a = "/data/videos/Stack/Feature - pt1.mp4";
 	const char *b = "/data/videos/Stack/Feature - pt2.mp4";
 	char *rk;
 	int k;
 
 	(void)state;
-	rk = post_item(f, "{\"files\": [\"/data/videos/Stack/Feature - "
-			  "pt1.mp4\", \"/data/videos/Stack/Feature - "
-			  "pt2.mp4\"]}");
+	rk = post_item(f,
+	    "{\"files\": [\"/data/videos/Stack/Feature - "
+	    "pt1.mp4\", \"/data/videos/Stack/Feature - "
+	    "pt2.mp4\"]}");
 	for (k = 0; k < 2; k++) {
 		expect_rk(f, b, rk, &mt);
 		assert_int_equal(mt.secondary, 1);
@@ -930,16 +936,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match__exact),
-		cmocka_unit_test(test_match__path_map_plex_root),
-		cmocka_unit_test(test_match__path_map_windows_plex),
-		cmocka_unit_test(test_match__shared_folder_owner),
-		cmocka_unit_test(test_match__plex_library),
-		cmocka_unit_test(test_match__basename_ambiguity),
-		cmocka_unit_test(test_match__ambiguity_message_fits),
-		cmocka_unit_test(test_match__incremental_refresh),
-		cmocka_unit_test(test_match__stale_rating_key),
-		cmocka_unit_test(test_match__multi_part_owner),
+	    cmocka_unit_test(test_match__exact),
+	    cmocka_unit_test(test_match__path_map_plex_root),
+	    cmocka_unit_test(test_match__path_map_windows_plex),
+	    cmocka_unit_test(test_match__shared_folder_owner),
+	    cmocka_unit_test(test_match__plex_library),
+	    cmocka_unit_test(test_match__basename_ambiguity),
+	    cmocka_unit_test(test_match__ambiguity_message_fits),
+	    cmocka_unit_test(test_match__incremental_refresh),
+	    cmocka_unit_test(test_match__stale_rating_key),
+	    cmocka_unit_test(test_match__multi_part_owner),
 	};
 	int rc;
 

@@ -17,8 +17,8 @@
 #include "core/log.h"
 #include "core/obfuscate.h"
 
-static const unsigned char key0[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-	11, 12, 13, 14, 15 };
+static const unsigned char key0[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+    13, 14, 15};
 
 static void
 test_obfuscate__siphash_reference_vectors(void **state)
@@ -74,8 +74,9 @@ test_obfuscate__paths_become_stable_words(void **state)
 	s2p_obf_set_key(key0);
 	a = s2p_obf_text("Plex GET /library/metadata/12: HTTP 500 at "
 			 "http://127.0.0.1:32400/library/sections/1/all");
-	assert_string_equal(a, "Plex GET /library/metadata/12: HTTP 500 at "
-			       "http://127.0.0.1:32400/library/sections/1/all");
+	assert_string_equal(a,
+	    "Plex GET /library/metadata/12: HTTP 500 at "
+	    "http://127.0.0.1:32400/library/sections/1/all");
 	free(a);
 	a = s2p_obf_text("file \"C:\\Users\\bob\\clip.mkv\" and "
 			 "\\\\nas\\share\\a.avi, /./x/../y");
@@ -115,9 +116,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_obfuscate__siphash_reference_vectors),
-		cmocka_unit_test(test_obfuscate__paths_become_stable_words),
-		cmocka_unit_test(test_obfuscate__log_redaction_applies_it),
+	    cmocka_unit_test(test_obfuscate__siphash_reference_vectors),
+	    cmocka_unit_test(test_obfuscate__paths_become_stable_words),
+	    cmocka_unit_test(test_obfuscate__log_redaction_applies_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

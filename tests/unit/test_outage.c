@@ -189,12 +189,11 @@ test_outage__stats_hand_computed(void **state)
 static void
 test_outage__stats_edge_cases(void **state)
 {
-	struct s2p_outage one[1] = { { 100, 160, 60, 0, 0 } };
-	struct s2p_outage back_to_back[2] = {
-		{ 100, 160, 60, 0, 0 }, { 160, 220, 60, 0, 0 } };
-	struct s2p_outage zero[2] = { { 100, 100, 0, 0, 0 },
-		{ 100, 100, 0, 0, 0 } };
-	struct s2p_outage_list l = { NULL, 0 };
+	struct s2p_outage one[1] = {{100, 160, 60, 0, 0}};
+	struct s2p_outage back_to_back[2] = {{100, 160, 60, 0, 0},
+	    {160, 220, 60, 0, 0}};
+	struct s2p_outage zero[2] = {{100, 100, 0, 0, 0}, {100, 100, 0, 0, 0}};
+	struct s2p_outage_list l = {NULL, 0};
 	struct s2p_outage_stats st;
 
 	(void)state;
@@ -232,15 +231,15 @@ test_outage__reconcile_closes_dangling_record(void **state)
 
 	assert_int_equal(s2p_outage_start(f->path, 1000.0, NULL), S2P_OK);
 	/* breaker still OPEN or HALF_OPEN: leave it alone */
-	assert_int_equal(s2p_outage_reconcile(f->path, 1, 1500.0, 5000.0,
-	    NULL), S2P_OK);
+	assert_int_equal(s2p_outage_reconcile(f->path, 1, 1500.0, 5000.0, NULL),
+	    S2P_OK);
 	assert_int_equal(s2p_outage_load(f->path, &l, NULL), S2P_OK);
 	assert_true(l.v[0].ongoing);
 	s2p_outage_list_free(&l);
 
 	/* breaker CLOSED since 1500 (a restart lost the close): end there */
-	assert_int_equal(s2p_outage_reconcile(f->path, 0, 1500.0, 5000.0,
-	    NULL), S2P_OK);
+	assert_int_equal(s2p_outage_reconcile(f->path, 0, 1500.0, 5000.0, NULL),
+	    S2P_OK);
 	assert_int_equal(s2p_outage_load(f->path, &l, NULL), S2P_OK);
 	assert_int_equal(l.n, 1);
 	assert_false(l.v[0].ongoing);
@@ -249,8 +248,8 @@ test_outage__reconcile_closes_dangling_record(void **state)
 	s2p_outage_list_free(&l);
 
 	/* nothing open: nothing changes */
-	assert_int_equal(s2p_outage_reconcile(f->path, 0, 9000.0, 9500.0,
-	    NULL), S2P_OK);
+	assert_int_equal(s2p_outage_reconcile(f->path, 0, 9000.0, 9500.0, NULL),
+	    S2P_OK);
 	assert_int_equal(s2p_outage_load(f->path, &l, NULL), S2P_OK);
 	assert_true(l.v[0].ended_at == 1500.0);
 	s2p_outage_list_free(&l);
@@ -273,7 +272,8 @@ test_outage__reconcile_clamps_end(void **state)
 	/* close time in the future */
 	assert_int_equal(s2p_outage_start(f->path, 8000.0, NULL), S2P_OK);
 	assert_int_equal(s2p_outage_reconcile(f->path, 0, 99999.0, 8500.0,
-	    NULL), S2P_OK);
+			     NULL),
+	    S2P_OK);
 	assert_int_equal(s2p_outage_load(f->path, &l, NULL), S2P_OK);
 	assert_int_equal(l.n, 3);
 	assert_true(l.v[0].ended_at == 1000.0 && l.v[0].duration == 0.0);
@@ -297,7 +297,7 @@ test_outage__corrupt_history(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_outage_list l;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	assert_int_equal(put_file(f->path, "[{\"started_at\": 1"), 0);
 	assert_int_equal(s2p_outage_load(f->path, &l, &err), S2P_EPARSE);
@@ -325,17 +325,20 @@ test_outage__lenient_entries_and_reference_format(void **state)
 	/* bad entries are dropped; jobs_affected (the reference's name) is
 	 * read; an older open record is closed at the next start; an end
 	 * before the start is clamped */
-	assert_int_equal(put_file(f->path, "["
-	    "{\"started_at\": 100, \"ended_at\": 150, \"duration\": 999,"
-	    " \"jobs_affected\": 3},"
-	    "\"junk\","
-	    "{\"ended_at\": 5},"
-	    "{\"started_at\": \"x\"},"
-	    "{\"started_at\": 200, \"ended_at\": \"y\"},"
-	    "{\"started_at\": 300, \"ended_at\": null, \"duration\": null},"
-	    "{\"started_at\": 400, \"ended_at\": 390},"
-	    "{\"started_at\": 500}"
-	    "]"), 0);
+	assert_int_equal(
+	    put_file(f->path,
+		"["
+		"{\"started_at\": 100, \"ended_at\": 150, \"duration\": 999,"
+		" \"jobs_affected\": 3},"
+		"\"junk\","
+		"{\"ended_at\": 5},"
+		"{\"started_at\": \"x\"},"
+		"{\"started_at\": 200, \"ended_at\": \"y\"},"
+		"{\"started_at\": 300, \"ended_at\": null, \"duration\": null},"
+		"{\"started_at\": 400, \"ended_at\": 390},"
+		"{\"started_at\": 500}"
+		"]"),
+	    0);
 	assert_int_equal(s2p_outage_load(f->path, &l, NULL), S2P_OK);
 	assert_int_equal(l.n, 4);
 	assert_true(l.v[0].duration == 50.0);
@@ -351,7 +354,7 @@ static void
 test_outage__missing_directory_is_an_io_error(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char *path = s2p_xasprintf("%s/gone/%s", f->dir, S2P_OUTAGE_FILE);
 
 	assert_int_equal(s2p_outage_start(path, 1.0, &err), S2P_EIO);
@@ -398,7 +401,7 @@ test_outage__format_duration(void **state)
 static void
 test_outage__pure_list_changes(void **state)
 {
-	struct s2p_outage_list l = { NULL, 0 };
+	struct s2p_outage_list l = {NULL, 0};
 	int i;
 
 	(void)state;
@@ -420,7 +423,8 @@ test_outage__pure_list_changes(void **state)
 	/* The cap drops the oldest. */
 	for (i = 0; i < S2P_OUTAGE_MAX; i++) {
 		assert_int_equal(s2p_outage_list_start(&l, 1000.0 + 10 * i), 1);
-		assert_int_equal(s2p_outage_list_end(&l, 1005.0 + 10 * i, 1), 1);
+		assert_int_equal(s2p_outage_list_end(&l, 1005.0 + 10 * i, 1),
+		    1);
 	}
 	assert_int_equal(l.n, S2P_OUTAGE_MAX);
 	assert_true(l.v[0].started_at == 1000.0);
@@ -433,20 +437,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_outage__start_end_duration),
-		T(test_outage__end_without_history_writes_nothing),
-		T(test_outage__file_format),
-		T(test_outage__keeps_newest_30),
-		cmocka_unit_test(test_outage__stats_edge_cases),
-		T(test_outage__stats_hand_computed),
-		T(test_outage__reconcile_closes_dangling_record),
-		T(test_outage__reconcile_clamps_end),
-		T(test_outage__reconcile_without_file_is_noop),
-		T(test_outage__corrupt_history),
-		T(test_outage__lenient_entries_and_reference_format),
-		T(test_outage__missing_directory_is_an_io_error),
-		cmocka_unit_test(test_outage__format_duration),
-		cmocka_unit_test(test_outage__pure_list_changes),
+	    T(test_outage__start_end_duration),
+	    T(test_outage__end_without_history_writes_nothing),
+	    T(test_outage__file_format),
+	    T(test_outage__keeps_newest_30),
+	    cmocka_unit_test(test_outage__stats_edge_cases),
+	    T(test_outage__stats_hand_computed),
+	    T(test_outage__reconcile_closes_dangling_record),
+	    T(test_outage__reconcile_clamps_end),
+	    T(test_outage__reconcile_without_file_is_noop),
+	    T(test_outage__corrupt_history),
+	    T(test_outage__lenient_entries_and_reference_format),
+	    T(test_outage__missing_directory_is_an_io_error),
+	    cmocka_unit_test(test_outage__format_duration),
+	    cmocka_unit_test(test_outage__pure_list_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -198,8 +198,7 @@ test_pathmap__segment_boundary(void **state)
 	check_map("/data=>/mnt", "/database/x.mp4", "/database/x.mp4");
 	check_map("/data=>/mnt", "/data/x.mp4", "/mnt/x.mp4");
 	check_map("/data/=>/mnt/", "/data/x.mp4", "/mnt/x.mp4");
-	check_map("/data/v=>/mnt", "/data/videos/x.mp4",
-	    "/data/videos/x.mp4");
+	check_map("/data/v=>/mnt", "/data/videos/x.mp4", "/data/videos/x.mp4");
 	/* Short one-letter segments. */
 	check_map("/a/b=>/x", "/a/b/c/d.mp4", "/x/c/d.mp4");
 	/* The root rule prefixes everything. */
@@ -267,7 +266,8 @@ test_pathmap__posix_to_windows_and_back(void **state)
 	check_map("/data/videos=>D:\\", "/data/videos/Studio/x.mp4",
 	    "D:\\Studio\\x.mp4");
 	check_map("/data/videos=>\\\\nas\\share\\Media",
-	    "/data/videos/Studio/x.mp4", "\\\\nas\\share\\Media\\Studio\\x.mp4");
+	    "/data/videos/Studio/x.mp4",
+	    "\\\\nas\\share\\Media\\Studio\\x.mp4");
 	/* Back: Windows source, case-insensitive, POSIX target. */
 	check_map("D:\\Media=>/data/videos", "D:\\Media\\Studio\\x.mp4",
 	    "/data/videos/Studio/x.mp4");
@@ -283,10 +283,11 @@ test_pathmap__posix_to_windows_and_back(void **state)
 	    "D:\\Mediathek\\x.mp4");
 	/* Case folding that changes byte lengths (sharp s -> "ss") does not
 	 * shift the cut. */
-	check_map("D:\\Stra\xc3\x9f" "e=>/mnt", "d:\\STRASSE\\Sub\\x.mp4",
-	    "/mnt/Sub/x.mp4");
-	check_map("D:\\\xc4\xb0stanbul=>/mnt",
-	    "D:\\\xc4\xb0stanbul\\x.mp4", "/mnt/x.mp4");
+	check_map("D:\\Stra\xc3\x9f"
+		  "e=>/mnt",
+	    "d:\\STRASSE\\Sub\\x.mp4", "/mnt/Sub/x.mp4");
+	check_map("D:\\\xc4\xb0stanbul=>/mnt", "D:\\\xc4\xb0stanbul\\x.mp4",
+	    "/mnt/x.mp4");
 	/* Windows to Windows keeps backslashes. */
 	check_map("D:\\Media=>E:\\Plex", "d:\\media\\Studio\\x.mp4",
 	    "E:\\Plex\\Studio\\x.mp4");
@@ -295,8 +296,8 @@ test_pathmap__posix_to_windows_and_back(void **state)
 		struct s2p_pathmap m;
 		char *got;
 
-		assert_int_equal(s2p_pathmap_parse(&m, "/data/videos=>D:\\Media",
-				     NULL),
+		assert_int_equal(s2p_pathmap_parse(&m,
+				     "/data/videos=>D:\\Media", NULL),
 		    S2P_OK);
 		got = s2p_pathmap_apply(&m, "/data/videos/Studio/x.mp4");
 		same_key(got, "d:\\MEDIA\\studio\\X.mp4");
@@ -373,18 +374,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pathmap__parse_trims_spaces_and_slashes),
-		cmocka_unit_test(test_pathmap__parse_empty_text),
-		cmocka_unit_test(test_pathmap__parse_missing_arrow_names_rule),
-		cmocka_unit_test(test_pathmap__first_match_wins),
-		cmocka_unit_test(test_pathmap__normalize_dots),
-		cmocka_unit_test(test_pathmap__reverse),
-		cmocka_unit_test(test_pathmap__segment_boundary),
-		cmocka_unit_test(test_pathmap__windows_keys),
-		cmocka_unit_test(test_pathmap__posix_to_windows_and_back),
-		cmocka_unit_test(test_pathmap__posix_name_with_backslash),
-		cmocka_unit_test(test_pathmap__unicode_nfc),
-		cmocka_unit_test(test_pathmap__basename_key),
+	    cmocka_unit_test(test_pathmap__parse_trims_spaces_and_slashes),
+	    cmocka_unit_test(test_pathmap__parse_empty_text),
+	    cmocka_unit_test(test_pathmap__parse_missing_arrow_names_rule),
+	    cmocka_unit_test(test_pathmap__first_match_wins),
+	    cmocka_unit_test(test_pathmap__normalize_dots),
+	    cmocka_unit_test(test_pathmap__reverse),
+	    cmocka_unit_test(test_pathmap__segment_boundary),
+	    cmocka_unit_test(test_pathmap__windows_keys),
+	    cmocka_unit_test(test_pathmap__posix_to_windows_and_back),
+	    cmocka_unit_test(test_pathmap__posix_name_with_backslash),
+	    cmocka_unit_test(test_pathmap__unicode_nfc),
+	    cmocka_unit_test(test_pathmap__basename_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

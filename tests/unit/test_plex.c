@@ -31,7 +31,7 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct s2p_plex_opts o = { 0 };
+	struct s2p_plex_opts o = {0};
 	struct s2p_error err;
 	char url[96];
 
@@ -88,12 +88,13 @@ test_plex__identity_sends_no_token(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_identity id;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"MediaContainer\":{\"size\":0,\"claimed\":true,"
-	    "\"machineIdentifier\":\"0f3c9a5e7d1b4c2a8e6f0a1b2c3d4e5f60718293\","
+	    "\"machineIdentifier\":"
+	    "\"0f3c9a5e7d1b4c2a8e6f0a1b2c3d4e5f60718293\","
 	    "\"version\":\"1.41.3.9314-a0bfb8370\",\"newAttr\":[1,2]}}");
 	assert_int_equal(s2p_plex_identity(f->p, 1000, &id, &err), S2P_OK);
 	assert_string_equal(id.machine_id,
@@ -110,15 +111,15 @@ static void
 test_plex__identity_maintenance_is_temporary(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
+	struct fake_canned_reply rep = {0};
 	struct s2p_plex_identity id;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	rep.status = 503;
 	rep.content_type = "text/xml";
 	rep.body = "<Response code=\"503\" title=\"Maintenance\" "
-	    "status=\"Plex Media Server is currently running database "
-	    "migrations.\"/>";
+		   "status=\"Plex Media Server is currently running database "
+		   "migrations.\"/>";
 	rep.headers = "Retry-After: 30\n";
 	fake_canned_push(f->srv, &rep);
 	assert_int_equal(s2p_plex_identity(f->p, 1000, &id, &err), S2P_ETEMP);
@@ -134,23 +135,21 @@ test_plex__identity_without_machine_id_is_a_parse_error(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_identity id;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200, "{\"MediaContainer\":{}}");
-	assert_int_equal(s2p_plex_identity(f->p, 1000, &id, &err),
-	    S2P_EPARSE);
+	assert_int_equal(s2p_plex_identity(f->p, 1000, &id, &err), S2P_EPARSE);
 	fake_canned_push_simple(f->srv, 200, "<MediaContainer/>");
-	assert_int_equal(s2p_plex_identity(f->p, 1000, &id, &err),
-	    S2P_EPARSE);
+	assert_int_equal(s2p_plex_identity(f->p, 1000, &id, &err), S2P_EPARSE);
 }
 
 static void
 test_plex__identity_times_out_within_bound(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
+	struct fake_canned_reply rep = {0};
 	struct s2p_plex_identity id;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	rep.body = "{}";
 	rep.delay_ms = 2000;
@@ -161,10 +160,10 @@ test_plex__identity_times_out_within_bound(void **state)
 static void
 test_plex__identity_refused_is_down(void **state)
 {
-	struct s2p_plex_opts o = { 0 };
+	struct s2p_plex_opts o = {0};
 	struct s2p_plex *p;
 	struct s2p_plex_identity id;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char url[64];
 	int fd;
 	unsigned port = fake_closed_port(&fd);
@@ -185,7 +184,7 @@ static void
 test_plex__check_token(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200,
@@ -223,7 +222,7 @@ test_plex__sections(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_sections s;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200, SECTIONS_JSON);
@@ -272,12 +271,13 @@ test_plex__list_page(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_page pg;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200, LISTING_JSON);
 	assert_int_equal(s2p_plex_list(f->p, "1", 1, "updatedAt:desc",
-	    "/data/movies/The Example (2019).mkv", 100, 50, &pg, &err),
+			     "/data/movies/The Example (2019).mkv", 100, 50,
+			     &pg, &err),
 	    S2P_OK);
 	r = fake_canned_request(f->srv, 0);
 	assert_string_equal(r->method, "GET");
@@ -316,13 +316,14 @@ test_plex__list_without_metadata_or_total(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_page pg;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"MediaContainer\":{\"size\":0}}");
 	assert_int_equal(s2p_plex_list(f->p, "7", 4, NULL, NULL, 0, 100, &pg,
-	    &err), S2P_OK);
+			     &err),
+	    S2P_OK);
 	assert_int_equal(pg.n, 0);
 	assert_int_equal(pg.total, -1);
 	assert_int_equal(pg.offset, 0);
@@ -333,9 +334,11 @@ test_plex__list_without_metadata_or_total(void **state)
 	/* Unknown section and a bad argument. */
 	fake_canned_push_simple(f->srv, 404, "<html>404</html>");
 	assert_int_equal(s2p_plex_list(f->p, "99", 1, NULL, NULL, 0, 10, &pg,
-	    &err), S2P_ENOTFOUND);
+			     &err),
+	    S2P_ENOTFOUND);
 	assert_int_equal(s2p_plex_list(f->p, "1", 0, NULL, NULL, 0, 10, &pg,
-	    &err), S2P_EINVAL);
+			     &err),
+	    S2P_EINVAL);
 	assert_int_equal(fake_canned_count(f->srv), 2);
 }
 
@@ -376,7 +379,7 @@ test_plex__get_item_full(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_item it;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200, ITEM_JSON);
@@ -398,7 +401,8 @@ test_plex__get_item_full(void **state)
 	assert_string_equal(it.originally_available_at, "2019-05-17");
 	assert_int_equal(it.year, 2019);
 	assert_true(it.user_rating == 8.0);
-	assert_string_equal(it.thumb, "/library/metadata/1234/thumb/1712000100");
+	assert_string_equal(it.thumb,
+	    "/library/metadata/1234/thumb/1712000100");
 	assert_string_equal(it.art, "/library/metadata/1234/art/1712000100");
 	assert_int_equal(it.added_at, 1700000000);
 	assert_int_equal(it.updated_at, 1712000100);
@@ -427,7 +431,7 @@ test_plex__get_item_sparse(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_item it;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"MediaContainer\":{\"Metadata\":[{\"ratingKey\":\"a/b\","
@@ -459,9 +463,9 @@ static void
 test_plex__status_classification(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
+	struct fake_canned_reply rep = {0};
 	struct s2p_plex_item it;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 404,
 	    "<html><head><title>Not Found</title></head></html>");
@@ -501,7 +505,7 @@ static void
 test_plex__edit_query_encoding(void **state)
 {
 	struct s2p_plex_edit e;
-	struct s2p_strv names = { 0 };
+	struct s2p_strv names = {0};
 
 	(void)state;
 	s2p_plex_edit_init(&e);
@@ -560,8 +564,8 @@ test_plex__apply_edit_request(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_plex_edit e;
-	struct s2p_strv names = { 0 };
-	struct s2p_error err = { 0 };
+	struct s2p_strv names = {0};
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	s2p_plex_edit_init(&e);
@@ -605,7 +609,7 @@ static void
 test_plex__rate(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200, NULL);
 	fake_canned_push_simple(f->srv, 200, NULL);
@@ -622,21 +626,23 @@ test_plex__rate(void **state)
 	assert_string_equal(fake_canned_request(f->srv, 2)->query,
 	    "key=1234&identifier=com.plexapp.plugins.library&rating=-1");
 	assert_string_equal(fake_canned_header(fake_canned_request(f->srv, 0),
-	    "Content-Length"), "0");
+				"Content-Length"),
+	    "0");
 }
 
 static void
 test_plex__upload_image(void **state)
 {
 	struct fx *f = *state;
-	static const unsigned char img[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 0x10,
-		'J', 'F', 'I', 'F' };
-	struct s2p_error err = { 0 };
+	static const unsigned char img[] = {0xff, 0xd8, 0xff, 0xe0, 0, 0x10,
+	    'J', 'F', 'I', 'F'};
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200, NULL);
 	assert_int_equal(s2p_plex_upload_image(f->p, "1234", "posters", img,
-	    sizeof(img), "image/jpeg", &err), S2P_OK);
+			     sizeof(img), "image/jpeg", &err),
+	    S2P_OK);
 	r = fake_canned_request(f->srv, 0);
 	assert_string_equal(r->method, "POST");
 	assert_string_equal(r->uri, "/library/metadata/1234/posters");
@@ -648,16 +654,18 @@ test_plex__upload_image(void **state)
 
 	fake_canned_push_simple(f->srv, 200, NULL);
 	assert_int_equal(s2p_plex_upload_image(f->p, "1234", "arts", img,
-	    sizeof(img), "image/png", &err), S2P_OK);
+			     sizeof(img), "image/png", &err),
+	    S2P_OK);
 	r = fake_canned_request(f->srv, 1);
 	assert_string_equal(r->uri, "/library/metadata/1234/arts");
-	assert_string_equal(fake_canned_header(r, "Content-Type"),
-	    "image/png");
+	assert_string_equal(fake_canned_header(r, "Content-Type"), "image/png");
 
 	assert_int_equal(s2p_plex_upload_image(f->p, "1234", "thumbs", img,
-	    sizeof(img), "image/png", &err), S2P_EINVAL);
+			     sizeof(img), "image/png", &err),
+	    S2P_EINVAL);
 	assert_int_equal(s2p_plex_upload_image(f->p, "1234", "arts", img, 0,
-	    "image/png", &err), S2P_EINVAL);
+			     "image/png", &err),
+	    S2P_EINVAL);
 	assert_int_equal(fake_canned_count(f->srv), 2);
 }
 
@@ -665,16 +673,18 @@ static void
 test_plex__scan_path(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200, NULL);
 	assert_int_equal(s2p_plex_scan_path(f->p, "2", "/data/tv/Show A & B",
-	    &err), S2P_OK);
+			     &err),
+	    S2P_OK);
 	r = fake_canned_request(f->srv, 0);
 	assert_string_equal(r->method, "GET");
 	assert_string_equal(r->uri,
-	    "/library/sections/2/refresh?path=%2Fdata%2Ftv%2FShow%20A%20%26%20B");
+	    "/library/sections/2/"
+	    "refresh?path=%2Fdata%2Ftv%2FShow%20A%20%26%20B");
 	assert_common_headers(r, 1);
 }
 
@@ -692,9 +702,9 @@ test_plex__type_numbers(void **state)
 static void
 test_plex__new_rejects_missing_settings(void **state)
 {
-	struct s2p_plex_opts o = { 0 };
+	struct s2p_plex_opts o = {0};
 	struct s2p_plex *p = (struct s2p_plex *)&o;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	(void)state;
 	o.url = "http://127.0.0.1:1";
@@ -711,25 +721,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_plex__identity_sends_no_token),
-		T(test_plex__identity_maintenance_is_temporary),
-		T(test_plex__identity_without_machine_id_is_a_parse_error),
-		T(test_plex__identity_times_out_within_bound),
-		cmocka_unit_test(test_plex__identity_refused_is_down),
-		T(test_plex__check_token),
-		T(test_plex__sections),
-		T(test_plex__list_page),
-		T(test_plex__list_without_metadata_or_total),
-		T(test_plex__get_item_full),
-		T(test_plex__get_item_sparse),
-		T(test_plex__status_classification),
-		cmocka_unit_test(test_plex__edit_query_encoding),
-		T(test_plex__apply_edit_request),
-		T(test_plex__rate),
-		T(test_plex__upload_image),
-		T(test_plex__scan_path),
-		cmocka_unit_test(test_plex__type_numbers),
-		cmocka_unit_test(test_plex__new_rejects_missing_settings),
+	    T(test_plex__identity_sends_no_token),
+	    T(test_plex__identity_maintenance_is_temporary),
+	    T(test_plex__identity_without_machine_id_is_a_parse_error),
+	    T(test_plex__identity_times_out_within_bound),
+	    cmocka_unit_test(test_plex__identity_refused_is_down),
+	    T(test_plex__check_token),
+	    T(test_plex__sections),
+	    T(test_plex__list_page),
+	    T(test_plex__list_without_metadata_or_total),
+	    T(test_plex__get_item_full),
+	    T(test_plex__get_item_sparse),
+	    T(test_plex__status_classification),
+	    cmocka_unit_test(test_plex__edit_query_encoding),
+	    T(test_plex__apply_edit_request),
+	    T(test_plex__rate),
+	    T(test_plex__upload_image),
+	    T(test_plex__scan_path),
+	    cmocka_unit_test(test_plex__type_numbers),
+	    cmocka_unit_test(test_plex__new_rejects_missing_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,7 +46,7 @@ test_probe__first_probe_five_seconds_after_start(void **state)
 static void
 test_probe__nominal_sequence(void **state)
 {
-	static const double want[] = { 5, 10, 20, 40, 60, 60, 60, 60 };
+	static const double want[] = {5, 10, 20, 40, 60, 60, 60, 60};
 	size_t i;
 
 	(void)state;
@@ -59,7 +59,7 @@ test_probe__nominal_sequence(void **state)
 static void
 test_probe__failures_back_off_with_shortening_jitter(void **state)
 {
-	static const double want[] = { 10, 20, 40, 60, 60, 60 };
+	static const double want[] = {10, 20, 40, 60, 60, 60};
 	struct s2p_rng rng;
 	int seed;
 
@@ -119,7 +119,7 @@ test_probe__jitter_varies(void **state)
 static void
 test_probe__simulated_outage_gaps(void **state)
 {
-	static const double nominal[] = { 5, 10, 20, 40, 60, 60, 60, 60 };
+	static const double nominal[] = {5, 10, 20, 40, 60, 60, 60, 60};
 	struct s2p_probe_sched s;
 	struct s2p_rng rng;
 	double probes[8], now = T0;
@@ -213,14 +213,15 @@ test_probe__format_next(void **state)
 	assert_string_equal(s2p_probe_format_next(&s, T0, buf, sizeof(buf)),
 	    "next check in 5.0s");
 	assert_string_equal(s2p_probe_format_next(&s, T0 + 2.5, buf,
-	    sizeof(buf)), "next check in 2.5s");
-	assert_string_equal(s2p_probe_format_next(&s, T0 + 9, buf,
-	    sizeof(buf)), "next check in 0.0s");
+				sizeof(buf)),
+	    "next check in 2.5s");
+	assert_string_equal(s2p_probe_format_next(&s, T0 + 9, buf, sizeof(buf)),
+	    "next check in 0.0s");
 	s2p_probe_record(&s, 0, T0 + 5, &rng);
 	s2p_probe_format_next(&s, T0 + 5, buf, sizeof(buf));
 	assert_true(strncmp(buf, "next check in ", 14) == 0);
-	assert_true(buf[14] == '8' || buf[14] == '9' ||
-	    strcmp(buf + 14, "10.0s") == 0);
+	assert_true(
+	    buf[14] == '8' || buf[14] == '9' || strcmp(buf + 14, "10.0s") == 0);
 	/* truncates safely */
 	assert_string_equal(s2p_probe_format_next(&s, T0, tiny, sizeof(tiny)),
 	    "next ");
@@ -230,18 +231,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probe__init_is_due_at_once),
-		cmocka_unit_test(
-		    test_probe__first_probe_five_seconds_after_start),
-		cmocka_unit_test(test_probe__nominal_sequence),
-		cmocka_unit_test(
-		    test_probe__failures_back_off_with_shortening_jitter),
-		cmocka_unit_test(test_probe__jitter_varies),
-		cmocka_unit_test(test_probe__simulated_outage_gaps),
-		cmocka_unit_test(test_probe__success_resets),
-		cmocka_unit_test(test_probe__reset_for_next_outage),
-		cmocka_unit_test(test_probe__clock_going_back_makes_it_due),
-		cmocka_unit_test(test_probe__format_next),
+	    cmocka_unit_test(test_probe__init_is_due_at_once),
+	    cmocka_unit_test(test_probe__first_probe_five_seconds_after_start),
+	    cmocka_unit_test(test_probe__nominal_sequence),
+	    cmocka_unit_test(
+		test_probe__failures_back_off_with_shortening_jitter),
+	    cmocka_unit_test(test_probe__jitter_varies),
+	    cmocka_unit_test(test_probe__simulated_outage_gaps),
+	    cmocka_unit_test(test_probe__success_resets),
+	    cmocka_unit_test(test_probe__reset_for_next_outage),
+	    cmocka_unit_test(test_probe__clock_going_back_makes_it_due),
+	    cmocka_unit_test(test_probe__format_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

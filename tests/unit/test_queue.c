@@ -97,8 +97,7 @@ q_int(struct s2p_db *db, const char *sql, long long a)
 
 /* First column of the first row of sql (with ?1 = a) as text into buf. */
 static const char *
-q_text(struct s2p_db *db, const char *sql, long long a, char *buf,
-    size_t len)
+q_text(struct s2p_db *db, const char *sql, long long a, char *buf, size_t len)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *s;
@@ -127,8 +126,8 @@ enqueue(struct s2p_db *db, int64_t scene, double now, int want_created)
 	struct s2p_error err;
 	int created = -1;
 
-	assert_int_equal(s2p_queue_enqueue(db, scene, S2P_REASON_HOOK, now, &created,
-			     &err),
+	assert_int_equal(s2p_queue_enqueue(db, scene, S2P_REASON_HOOK, now,
+			     &created, &err),
 	    S2P_OK);
 	assert_int_equal(created, want_created);
 }
@@ -167,13 +166,12 @@ counts(struct s2p_db *db, double now)
 
 /* Put one dead-letter row for scene at failed_at with class. */
 static void
-make_dead(struct s2p_db *db, int64_t scene, double failed_at,
-    const char *cls)
+make_dead(struct s2p_db *db, int64_t scene, double failed_at, const char *cls)
 {
 	struct s2p_job job;
 
-	assert_int_equal(s2p_queue_enqueue(db, scene, S2P_REASON_ALL, failed_at - 1,
-			     NULL, NULL),
+	assert_int_equal(s2p_queue_enqueue(db, scene, S2P_REASON_ALL,
+			     failed_at - 1, NULL, NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_queue_claim(db, failed_at, LEASE, &job, NULL),
 	    S2P_OK);
@@ -522,7 +520,7 @@ test_queue__dead_letter(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_job job;
-	struct seen s = { .n = 0 };
+	struct seen s = {.n = 0};
 	struct s2p_queue_counts c;
 	char buf[32];
 
@@ -654,11 +652,11 @@ test_queue__counts(void **state)
 	enqueue(f->db, 3, 101, 1);
 	enqueue(f->db, 4, 102, 1);
 	enqueue(f->db, 5, 103, 1);
-	claim(f->db, 103, 2);                    /* running */
+	claim(f->db, 103, 2); /* running */
 	job = claim(f->db, 103, 3);
 	assert_int_equal(s2p_queue_retry(f->db, job.id, 400, 1, "temporary",
 			     "x", 103, NULL),
-	    S2P_OK);                             /* pending, not due */
+	    S2P_OK); /* pending, not due */
 
 	c = counts(f->db, 103);
 	assert_int_equal(c.pending, 3);
@@ -703,9 +701,9 @@ test_queue__dlq_requeue_window_and_class(void **state)
 	make_dead(f->db, 2, 200, "down");
 	make_dead(f->db, 3, 300, "temporary");
 	make_dead(f->db, 4, 250, "down");
-	make_dead(f->db, 2, 220, "down");  /* same scene twice */
+	make_dead(f->db, 2, 220, "down"); /* same scene twice */
 	make_dead(f->db, 5, 240, "temporary");
-	enqueue(f->db, 4, 260, 1);         /* already queued again */
+	enqueue(f->db, 4, 260, 1); /* already queued again */
 	assert_int_equal(counts(f->db, 260).dead, 6);
 
 	assert_int_equal(s2p_dlq_requeue(f->db, 150, 260, "down", 500, &n,
@@ -790,7 +788,7 @@ static void
 test_queue__dlq_list_and_summary(void **state)
 {
 	struct fx *f = *state;
-	struct seen s = { .n = 0 };
+	struct seen s = {.n = 0};
 	char buf[64], tiny[8];
 
 	assert_int_equal(s2p_dlq_summary(f->db, buf, sizeof(buf), NULL),
@@ -838,16 +836,16 @@ test_queue__enqueue_many(void **state)
 
 	for (i = 0; i < N; i++)
 		ids[i] = (int64_t)(N - i); /* descending scene ids */
-	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, S2P_REASON_ALL, 100,
-			     &created, NULL),
+	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, S2P_REASON_ALL,
+			     100, &created, NULL),
 	    S2P_OK);
 	assert_int_equal(created, N);
 	assert_int_equal(counts(f->db, 100).pending, N);
 
 	job = claim(f->db, 100, N); /* first inserted comes first */
 	assert_int_equal(job.reason, S2P_REASON_ALL);
-	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, S2P_REASON_ALL, 200,
-			     &created, NULL),
+	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, N, S2P_REASON_ALL,
+			     200, &created, NULL),
 	    S2P_OK);
 	assert_int_equal(created, 0);
 	assert_int_equal(rows(f->db), N);
@@ -856,12 +854,12 @@ test_queue__enqueue_many(void **state)
 	    1);
 	assert_int_equal(q_int(f->db, "SELECT sum(dirty) FROM job", 0), 1);
 
-	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, 0, S2P_REASON_ALL, 200,
-			     &created, NULL),
+	assert_int_equal(s2p_queue_enqueue_many(f->db, ids, 0, S2P_REASON_ALL,
+			     200, &created, NULL),
 	    S2P_OK);
 	assert_int_equal(created, 0);
-	assert_int_equal(s2p_queue_enqueue_many(f->db, NULL, 3, S2P_REASON_ALL, 200,
-			     &created, NULL),
+	assert_int_equal(s2p_queue_enqueue_many(f->db, NULL, 3, S2P_REASON_ALL,
+			     200, &created, NULL),
 	    S2P_EINVAL);
 	free(ids);
 }
@@ -876,13 +874,13 @@ test_queue__reasons_round_trip(void **state)
 		enum s2p_job_reason r;
 		const char *text;
 	} want[] = {
-		{ S2P_REASON_HOOK, "hook" },
-		{ S2P_REASON_CREATE, "create" },
-		{ S2P_REASON_ALL, "all" },
-		{ S2P_REASON_RECENT, "recent" },
-		{ S2P_REASON_RECONCILE, "reconcile" },
-		{ S2P_REASON_FANOUT, "rename" },
-		{ S2P_REASON_RETRY, "dlq" },
+	    {S2P_REASON_HOOK, "hook"},
+	    {S2P_REASON_CREATE, "create"},
+	    {S2P_REASON_ALL, "all"},
+	    {S2P_REASON_RECENT, "recent"},
+	    {S2P_REASON_RECONCILE, "reconcile"},
+	    {S2P_REASON_FANOUT, "rename"},
+	    {S2P_REASON_RETRY, "dlq"},
 	};
 	struct s2p_job job;
 	char buf[32];
@@ -894,9 +892,9 @@ test_queue__reasons_round_trip(void **state)
 		assert_int_equal(s2p_queue_enqueue(f->db, scene, want[i].r,
 				     100 + (double)i, NULL, NULL),
 		    S2P_OK);
-		assert_string_equal(q_text(f->db,
-					"SELECT reason FROM job WHERE scene_id = ?1",
-					scene, buf, sizeof(buf)),
+		assert_string_equal(
+		    q_text(f->db, "SELECT reason FROM job WHERE scene_id = ?1",
+			scene, buf, sizeof(buf)),
 		    want[i].text);
 		assert_string_equal(s2p_job_reason_name(want[i].r),
 		    want[i].text);
@@ -948,8 +946,8 @@ crash_child(const char *path)
 	for (i = 0; i < 10; i++)
 		ids[i] = i + 1;
 	if (s2p_db_open(&db, path, NULL) != S2P_OK ||
-	    s2p_queue_enqueue_many(db, ids, 10, S2P_REASON_HOOK, 100, NULL, NULL) !=
-		S2P_OK ||
+	    s2p_queue_enqueue_many(db, ids, 10, S2P_REASON_HOOK, 100, NULL,
+		NULL) != S2P_OK ||
 	    s2p_queue_claim(db, 100, LEASE, &job, NULL) != S2P_OK ||
 	    job.scene_id != 1)
 		_exit(3);
@@ -957,12 +955,11 @@ crash_child(const char *path)
 	if (s2p_db_begin(db, NULL) != S2P_OK)
 		_exit(3);
 	for (i = 11; i <= 15; i++)
-		if (s2p_queue_enqueue(db, i, S2P_REASON_HOOK, 100, NULL, NULL) !=
-		    S2P_OK)
+		if (s2p_queue_enqueue(db, i, S2P_REASON_HOOK, 100, NULL,
+			NULL) != S2P_OK)
 			_exit(3);
 	if (s2p_queue_claim(db, 100, LEASE, &job, NULL) != S2P_OK ||
-	    job.scene_id != 2 ||
-	    s2p_queue_ack(db, job.id, 100, NULL) != S2P_OK)
+	    job.scene_id != 2 || s2p_queue_ack(db, job.id, 100, NULL) != S2P_OK)
 		_exit(3);
 	raise(SIGKILL);
 	_exit(4);
@@ -1021,7 +1018,8 @@ claim_kill_child(const char *path)
 	struct s2p_job job;
 
 	if (s2p_db_open(&db, path, NULL) != S2P_OK ||
-	    s2p_queue_enqueue(db, 77, S2P_REASON_HOOK, 100, NULL, NULL) != S2P_OK ||
+	    s2p_queue_enqueue(db, 77, S2P_REASON_HOOK, 100, NULL, NULL) !=
+		S2P_OK ||
 	    s2p_queue_claim(db, 100, LEASE, &job, NULL) != S2P_OK)
 		_exit(3);
 	raise(SIGKILL);
@@ -1076,8 +1074,8 @@ producer_child(const char *path)
 	if (s2p_db_open(&db, path, NULL) != S2P_OK)
 		_exit(3);
 	for (i = 1; i <= CONC_SCENES; i++)
-		if (s2p_queue_enqueue(db, i, S2P_REASON_HOOK, 100, NULL, NULL) !=
-		    S2P_OK)
+		if (s2p_queue_enqueue(db, i, S2P_REASON_HOOK, 100, NULL,
+			NULL) != S2P_OK)
 			_exit(3);
 	s2p_db_close(db);
 	_exit(0);
@@ -1130,33 +1128,33 @@ main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_queue__enqueue_claim_ack),
-		T(test_queue__claim_order),
-		T(test_queue__enqueue_coalesces),
-		T(test_queue__coalesce_keeps_backoff),
-		T(test_queue__dirty_runs_again_after_ack),
-		T(test_queue__retry_waits_for_not_before),
-		T(test_queue__retry_without_counting),
-		T(test_queue__retry_clears_dirty),
-		T(test_queue__message_is_capped_and_redacted),
-		T(test_queue__expired_lease_is_claimed_again),
-		T(test_queue__release_keeps_attempts),
-		T(test_queue__dead_letter),
-		T(test_queue__dead_letter_keeps_dirty_update),
-		T(test_queue__recover_orphans),
-		T(test_queue__ack_of_recovered_job_keeps_it),
-		T(test_queue__counts),
-		T(test_queue__clear_leaves_running),
-		T(test_queue__dlq_requeue_window_and_class),
-		T(test_queue__dlq_requeue_skips_running_scene),
-		T(test_queue__dlq_purge),
-		T(test_queue__dlq_list_and_summary),
-		T(test_queue__enqueue_many),
-		T(test_queue__reasons_round_trip),
-		T(test_queue__composes_into_outer_transaction),
-		T(test_queue__survives_sigkill),
-		T(test_queue__claim_then_sigkill_is_recovered),
-		T(test_queue__two_processes),
+	    T(test_queue__enqueue_claim_ack),
+	    T(test_queue__claim_order),
+	    T(test_queue__enqueue_coalesces),
+	    T(test_queue__coalesce_keeps_backoff),
+	    T(test_queue__dirty_runs_again_after_ack),
+	    T(test_queue__retry_waits_for_not_before),
+	    T(test_queue__retry_without_counting),
+	    T(test_queue__retry_clears_dirty),
+	    T(test_queue__message_is_capped_and_redacted),
+	    T(test_queue__expired_lease_is_claimed_again),
+	    T(test_queue__release_keeps_attempts),
+	    T(test_queue__dead_letter),
+	    T(test_queue__dead_letter_keeps_dirty_update),
+	    T(test_queue__recover_orphans),
+	    T(test_queue__ack_of_recovered_job_keeps_it),
+	    T(test_queue__counts),
+	    T(test_queue__clear_leaves_running),
+	    T(test_queue__dlq_requeue_window_and_class),
+	    T(test_queue__dlq_requeue_skips_running_scene),
+	    T(test_queue__dlq_purge),
+	    T(test_queue__dlq_list_and_summary),
+	    T(test_queue__enqueue_many),
+	    T(test_queue__reasons_round_trip),
+	    T(test_queue__composes_into_outer_transaction),
+	    T(test_queue__survives_sigkill),
+	    T(test_queue__claim_then_sigkill_is_recovered),
+	    T(test_queue__two_processes),
 	};
 #undef T
 

@@ -142,8 +142,8 @@ forty_percent_errors(struct s2p_ratelimit *rl, double at)
 	int i, slowed_at = -1;
 
 	for (i = 0; i < 10; i++) {
-		enum s2p_ratelimit_event ev =
-		    s2p_ratelimit_record(rl, i < 6, at);
+		enum s2p_ratelimit_event ev = s2p_ratelimit_record(rl, i < 6,
+		    at);
 
 		if (ev == S2P_RATELIMIT_SLOWED) {
 			assert_int_equal(slowed_at, -1);
@@ -336,19 +336,22 @@ test_ratelimit__save_keeps_other_keys(void **state)
 	json_error_t jerr;
 	double started = 0;
 
-	assert_int_equal(put_file(f->path, "{\"recovery_count\": 3, "
-	    "\"last_check_time\": 12.5}"), 0);
+	assert_int_equal(put_file(f->path,
+			     "{\"recovery_count\": 3, "
+			     "\"last_check_time\": 12.5}"),
+	    0);
 	assert_int_equal(s2p_ratelimit_load(f->path, &started, NULL), S2P_OK);
 	assert_true(started == 0.0);
 	assert_int_equal(s2p_ratelimit_save(f->path, T0 + 0.5, NULL), S2P_OK);
 	doc = json_load_file(f->path, 0, &jerr);
 	assert_non_null(doc);
-	assert_int_equal(json_integer_value(json_object_get(doc,
-	    "recovery_count")), 3);
+	assert_int_equal(json_integer_value(
+			     json_object_get(doc, "recovery_count")),
+	    3);
+	assert_true(
+	    json_number_value(json_object_get(doc, "last_check_time")) == 12.5);
 	assert_true(json_number_value(json_object_get(doc,
-	    "last_check_time")) == 12.5);
-	assert_true(json_number_value(json_object_get(doc,
-	    "recovery_started_at")) == T0 + 0.5);
+			"recovery_started_at")) == T0 + 0.5);
 	json_decref(doc);
 }
 
@@ -356,7 +359,7 @@ static void
 test_ratelimit__load_missing_and_corrupt(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	double started = -1;
 
 	assert_int_equal(s2p_ratelimit_load(f->path, &started, &err), S2P_OK);
@@ -376,12 +379,13 @@ test_ratelimit__load_missing_and_corrupt(void **state)
 	assert_int_equal(s2p_ratelimit_load(f->path, &started, NULL),
 	    S2P_EPARSE);
 	assert_int_equal(put_file(f->path,
-	    "{\"recovery_started_at\": \"soon\"}"), 0);
+			     "{\"recovery_started_at\": \"soon\"}"),
+	    0);
 	assert_int_equal(s2p_ratelimit_load(f->path, &started, NULL),
 	    S2P_EPARSE);
 	assert_true(started == 0.0);
-	assert_int_equal(put_file(f->path,
-	    "{\"recovery_started_at\": null}"), 0);
+	assert_int_equal(put_file(f->path, "{\"recovery_started_at\": null}"),
+	    0);
 	assert_int_equal(s2p_ratelimit_load(f->path, &started, NULL), S2P_OK);
 	assert_true(started == 0.0);
 }
@@ -390,7 +394,7 @@ static void
 test_ratelimit__save_into_missing_directory_fails(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	char *path = s2p_xasprintf("%s/none/%s", f->dir, S2P_RECOVERY_FILE);
 
 	assert_int_equal(s2p_ratelimit_save(path, T0, &err), S2P_EIO);
@@ -404,25 +408,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ratelimit__idle_has_no_effect),
-		cmocka_unit_test(test_ratelimit__ramp_from_5_to_20_per_second),
-		cmocka_unit_test(test_ratelimit__no_bursts),
-		cmocka_unit_test(test_ratelimit__period_ends_after_300s),
-		cmocka_unit_test(
-		    test_ratelimit__clock_going_back_counts_as_start),
-		cmocka_unit_test(
-		    test_ratelimit__forty_percent_errors_halve_the_rate),
-		cmocka_unit_test(
-		    test_ratelimit__restores_after_60s_of_low_errors),
-		cmocka_unit_test(
-		    test_ratelimit__between_10_and_30_percent_stays_slow),
-		cmocka_unit_test(
-		    test_ratelimit__needs_five_samples_to_slow_down),
-		cmocka_unit_test(test_ratelimit__error_window_is_60s),
-		TF(test_ratelimit__resume_from_saved_start),
-		TF(test_ratelimit__save_keeps_other_keys),
-		TF(test_ratelimit__load_missing_and_corrupt),
-		TF(test_ratelimit__save_into_missing_directory_fails),
+	    cmocka_unit_test(test_ratelimit__idle_has_no_effect),
+	    cmocka_unit_test(test_ratelimit__ramp_from_5_to_20_per_second),
+	    cmocka_unit_test(test_ratelimit__no_bursts),
+	    cmocka_unit_test(test_ratelimit__period_ends_after_300s),
+	    cmocka_unit_test(test_ratelimit__clock_going_back_counts_as_start),
+	    cmocka_unit_test(
+		test_ratelimit__forty_percent_errors_halve_the_rate),
+	    cmocka_unit_test(test_ratelimit__restores_after_60s_of_low_errors),
+	    cmocka_unit_test(
+		test_ratelimit__between_10_and_30_percent_stays_slow),
+	    cmocka_unit_test(test_ratelimit__needs_five_samples_to_slow_down),
+	    cmocka_unit_test(test_ratelimit__error_window_is_60s),
+	    TF(test_ratelimit__resume_from_saved_start),
+	    TF(test_ratelimit__save_keeps_other_keys),
+	    TF(test_ratelimit__load_missing_and_corrupt),
+	    TF(test_ratelimit__save_into_missing_directory_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -175,10 +175,10 @@ main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_scenesync__update_then_unchanged),
-		T(test_scenesync__dry_run_writes_nothing),
-		T(test_scenesync__gone_scene_forgets_state),
-		T(test_scenesync__plex_failure_is_plex_side),
+	    T(test_scenesync__update_then_unchanged),
+	    T(test_scenesync__dry_run_writes_nothing),
+	    T(test_scenesync__gone_scene_forgets_state),
+	    T(test_scenesync__plex_failure_is_plex_side),
 	};
 #undef T
 

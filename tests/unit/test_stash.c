@@ -29,7 +29,7 @@ struct fx {
 static struct s2p_stash *
 client(struct fake_canned *srv, const char *cookie, const char *key)
 {
-	struct s2p_stash_opts o = { 0 };
+	struct s2p_stash_opts o = {0};
 	struct s2p_stash *s;
 	struct s2p_error err;
 
@@ -93,23 +93,24 @@ test_stash__gql_request_shape(void **state)
 	struct fx *f = *state;
 	json_t *vars = json_pack("{s:i}", "n", 5);
 	json_t *data = NULL, *body;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
 
 	fake_canned_push_simple(f->srv, 200, "{\"data\":{\"x\":1}}");
 	assert_int_equal(s2p_stash_gql(f->s, "Op", "query Op { x }", vars,
-	    &data, &err), S2P_OK);
+			     &data, &err),
+	    S2P_OK);
 	assert_int_equal(json_integer_value(json_object_get(data, "x")), 1);
 	json_decref(data);
 
 	r = fake_canned_request(f->srv, 0);
-	assert_string_equal(fake_canned_header(r, "Cookie"),
-	    "session=" COOKIE);
+	assert_string_equal(fake_canned_header(r, "Cookie"), "session=" COOKIE);
 	assert_int_equal(fake_canned_header_count(r, "Cookie"), 1);
 	assert_null(fake_canned_header(r, "ApiKey"));
 	body = sent_body(f, 0);
-	assert_string_equal(json_string_value(json_object_get(body,
-	    "operationName")), "Op");
+	assert_string_equal(json_string_value(
+				json_object_get(body, "operationName")),
+	    "Op");
 	assert_string_equal(json_string_value(json_object_get(body, "query")),
 	    "query Op { x }");
 	assert_true(json_equal(json_object_get(body, "variables"), vars));
@@ -118,7 +119,8 @@ test_stash__gql_request_shape(void **state)
 	/* NULL variables go out as an empty object. */
 	fake_canned_push_simple(f->srv, 200, "{\"data\":{}}");
 	assert_int_equal(s2p_stash_gql(f->s, "Op", "query Op { x }", NULL,
-	    &data, &err), S2P_OK);
+			     &data, &err),
+	    S2P_OK);
 	json_decref(data);
 	body = sent_body(f, 1);
 	assert_true(json_is_object(json_object_get(body, "variables")));
@@ -139,7 +141,8 @@ test_stash__api_key_only_when_configured(void **state)
 	s = client(f->srv, NULL, APIKEY);
 	fake_canned_push_simple(f->srv, 200, "{\"data\":{}}");
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    NULL), S2P_OK);
+			     NULL),
+	    S2P_OK);
 	json_decref(data);
 	r = fake_canned_request(f->srv, 0);
 	assert_string_equal(fake_canned_header(r, "ApiKey"), APIKEY);
@@ -151,12 +154,12 @@ test_stash__api_key_only_when_configured(void **state)
 	s = client(f->srv, COOKIE, "");
 	fake_canned_push_simple(f->srv, 200, "{\"data\":{}}");
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    NULL), S2P_OK);
+			     NULL),
+	    S2P_OK);
 	json_decref(data);
 	r = fake_canned_request(f->srv, 1);
 	assert_null(fake_canned_header(r, "ApiKey"));
-	assert_string_equal(fake_canned_header(r, "Cookie"),
-	    "session=" COOKIE);
+	assert_string_equal(fake_canned_header(r, "Cookie"), "session=" COOKIE);
 	s2p_stash_free(s);
 }
 
@@ -164,22 +167,24 @@ static void
 test_stash__cookie_refresh_is_adopted(void **state)
 {
 	struct fx *f = *state;
-	struct fake_canned_reply rep = { 0 };
+	struct fake_canned_reply rep = {0};
 	json_t *data = NULL;
 	const struct fake_canned_request *r;
 
 	assert_string_equal(s2p_stash_cookie(f->s), COOKIE);
 	rep.body = "{\"data\":{}}";
 	rep.headers = "Set-Cookie: session=refreshed-42; Path=/; "
-	    "Expires=Wed, 01 Jan 2031 00:00:00 GMT; HttpOnly\n";
+		      "Expires=Wed, 01 Jan 2031 00:00:00 GMT; HttpOnly\n";
 	fake_canned_push(f->srv, &rep);
 	fake_canned_push_simple(f->srv, 200, "{\"data\":{}}");
-	assert_int_equal(s2p_stash_gql(f->s, "A", "query A { x }", NULL,
-	    &data, NULL), S2P_OK);
+	assert_int_equal(s2p_stash_gql(f->s, "A", "query A { x }", NULL, &data,
+			     NULL),
+	    S2P_OK);
 	json_decref(data);
 	assert_string_equal(s2p_stash_cookie(f->s), "refreshed-42");
-	assert_int_equal(s2p_stash_gql(f->s, "B", "query B { x }", NULL,
-	    &data, NULL), S2P_OK);
+	assert_int_equal(s2p_stash_gql(f->s, "B", "query B { x }", NULL, &data,
+			     NULL),
+	    S2P_OK);
 	json_decref(data);
 	r = fake_canned_request(f->srv, 1);
 	assert_int_equal(fake_canned_header_count(r, "Cookie"), 1);
@@ -192,13 +197,14 @@ test_stash__graphql_errors(void **state)
 {
 	struct fx *f = *state;
 	json_t *data = NULL;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"errors\":[{\"message\":\"scene\\nnot\\tvalid\","
 	    "\"path\":[\"x\"]}],\"data\":null}");
 	assert_int_equal(s2p_stash_gql(f->s, "Op", "query Op { x }", NULL,
-	    &data, &err), S2P_EPERM);
+			     &data, &err),
+	    S2P_EPERM);
 	assert_null(data);
 	assert_non_null(strstr(err.msg, "scene not valid"));
 	assert_no_secret(&err);
@@ -207,13 +213,15 @@ test_stash__graphql_errors(void **state)
 	    "{\"errors\":[{\"message\":\"error executing `UPDATE scenes`: "
 	    "database is locked\"}],\"data\":{\"x\":null}}");
 	assert_int_equal(s2p_stash_gql(f->s, "Op", "query Op { x }", NULL,
-	    &data, &err), S2P_ETEMP);
+			     &data, &err),
+	    S2P_ETEMP);
 	assert_null(data);
 
 	/* An empty errors array is no error. */
 	fake_canned_push_simple(f->srv, 200, "{\"errors\":[],\"data\":{}}");
 	assert_int_equal(s2p_stash_gql(f->s, "Op", "query Op { x }", NULL,
-	    &data, &err), S2P_OK);
+			     &data, &err),
+	    S2P_OK);
 	json_decref(data);
 }
 
@@ -222,14 +230,15 @@ test_stash__http_errors(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_stash *s;
-	struct fake_canned_reply rep = { 0 };
+	struct fake_canned_reply rep = {0};
 	json_t *data = NULL;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	s = client(f->srv, COOKIE, APIKEY);
 	fake_canned_push_simple(f->srv, 401, NULL);
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_EAUTH);
+			     &err),
+	    S2P_EAUTH);
 	assert_int_equal(err.http_status, 401);
 	assert_non_null(strstr(err.msg, "stash_api_key"));
 	assert_no_secret(&err);
@@ -238,7 +247,8 @@ test_stash__http_errors(void **state)
 	    "{\"errors\":[{\"message\":\"Cannot query field \\\"groups\\\" on "
 	    "type \\\"Scene\\\".\"}],\"data\":null}");
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_EPERM);
+			     &err),
+	    S2P_EPERM);
 	assert_int_equal(err.http_status, 422);
 	assert_non_null(strstr(err.msg, "version mismatch"));
 	assert_non_null(strstr(err.msg, "Cannot query field"));
@@ -251,19 +261,23 @@ test_stash__http_errors(void **state)
 	fake_canned_push(f->srv, &rep);
 	/* A 5xx is an outage (jobs wait), not a temporary failure. */
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_EDOWN);
+			     &err),
+	    S2P_EDOWN);
 	assert_int_equal(err.http_status, 502);
 	assert_true(err.retry_after == 3.0);
 
 	fake_canned_push_simple(f->srv, 200, "{\"nodata\":true}");
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_EPARSE);
+			     &err),
+	    S2P_EPARSE);
 	fake_canned_push_simple(f->srv, 200, "<html>not json</html>");
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_EPARSE);
+			     &err),
+	    S2P_EPARSE);
 	fake_canned_push_simple(f->srv, 200, "{\"data\":null}");
 	assert_int_equal(s2p_stash_gql(s, "Op", "query Op { x }", NULL, &data,
-	    &err), S2P_EPARSE);
+			     &err),
+	    S2P_EPARSE);
 	assert_null(data);
 	assert_no_secret(&err);
 	s2p_stash_free(s);
@@ -274,39 +288,50 @@ test_stash__plugin_settings(void **state)
 {
 	struct fx *f = *state;
 	json_t *settings = NULL, *body;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"configuration\":{\"plugins\":{\"Stash2Plex\":"
 	    "{\"plex_url\":\"http://10.0.0.5:32400\",\"max_retries\":5}}}}}");
 	assert_int_equal(s2p_stash_plugin_settings(f->s, "Stash2Plex",
-	    &settings, &err), S2P_OK);
-	assert_string_equal(json_string_value(json_object_get(settings,
-	    "plex_url")), "http://10.0.0.5:32400");
-	assert_int_equal(json_integer_value(json_object_get(settings,
-	    "max_retries")), 5);
+			     &settings, &err),
+	    S2P_OK);
+	assert_string_equal(json_string_value(
+				json_object_get(settings, "plex_url")),
+	    "http://10.0.0.5:32400");
+	assert_int_equal(json_integer_value(
+			     json_object_get(settings, "max_retries")),
+	    5);
 	json_decref(settings);
 	body = sent_body(f, 0);
-	assert_string_equal(json_string_value(json_object_get(body,
-	    "operationName")), "PluginSettings");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(
-	    json_object_get(body, "variables"), "ids"), 0)), "Stash2Plex");
-	assert_non_null(strstr(json_string_value(json_object_get(body,
-	    "query")), "plugins(include: $ids)"));
+	assert_string_equal(json_string_value(
+				json_object_get(body, "operationName")),
+	    "PluginSettings");
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(json_object_get(body,
+						    "variables"),
+				    "ids"),
+				0)),
+	    "Stash2Plex");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(body, "query")),
+		"plugins(include: $ids)"));
 	json_decref(body);
 
 	/* Never saved: an empty object. */
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"configuration\":{\"plugins\":{}}}}");
 	assert_int_equal(s2p_stash_plugin_settings(f->s, "Stash2Plex",
-	    &settings, &err), S2P_OK);
+			     &settings, &err),
+	    S2P_OK);
 	assert_true(json_is_object(settings));
 	assert_int_equal(json_object_size(settings), 0);
 	json_decref(settings);
 
 	fake_canned_push_simple(f->srv, 200, "{\"data\":{}}");
 	assert_int_equal(s2p_stash_plugin_settings(f->s, "Stash2Plex",
-	    &settings, &err), S2P_EPARSE);
+			     &settings, &err),
+	    S2P_EPARSE);
 	assert_null(settings);
 }
 
@@ -329,16 +354,20 @@ test_stash__find_scene(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_scene sc;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	json_t *body;
 
 	fake_canned_push_simple(f->srv, 200, SCENE_JSON);
 	assert_int_equal(s2p_stash_find_scene(f->s, 45, &sc, &err), S2P_OK);
 	body = sent_body(f, 0);
-	assert_string_equal(json_string_value(json_object_get(body,
-	    "operationName")), "FindScene");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-	    body, "variables"), "id")), "45");
+	assert_string_equal(json_string_value(
+				json_object_get(body, "operationName")),
+	    "FindScene");
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(body,
+						    "variables"),
+				    "id")),
+	    "45");
 	json_decref(body);
 
 	assert_int_equal(sc.id, 45);
@@ -370,7 +399,7 @@ test_stash__find_scene_nulls(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_scene sc;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"findScene\":{\"id\":\"7\",\"title\":null,"
@@ -403,17 +432,14 @@ test_stash__find_scene_nulls(void **state)
 
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"findScene\":{\"id\":\"12abc\"}}}");
-	assert_int_equal(s2p_stash_find_scene(f->s, 12, &sc, &err),
-	    S2P_EPARSE);
+	assert_int_equal(s2p_stash_find_scene(f->s, 12, &sc, &err), S2P_EPARSE);
 	s2p_scene_free(&sc);
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"findScene\":{\"id\":\"-3\"}}}");
-	assert_int_equal(s2p_stash_find_scene(f->s, 3, &sc, &err),
-	    S2P_EPARSE);
+	assert_int_equal(s2p_stash_find_scene(f->s, 3, &sc, &err), S2P_EPARSE);
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"findScene\":{\"title\":\"no id\"}}}");
-	assert_int_equal(s2p_stash_find_scene(f->s, 3, &sc, &err),
-	    S2P_EPARSE);
+	assert_int_equal(s2p_stash_find_scene(f->s, 3, &sc, &err), S2P_EPARSE);
 	s2p_scene_free(&sc);
 }
 
@@ -424,7 +450,7 @@ test_stash__scene_ids_paged(void **state)
 	int64_t *ids = malloc(sizeof(*ids));
 	size_t nids = 1;
 	long count = 0;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	json_t *body, *vars, *filt;
 
 	ids[0] = 99; /* existing content is kept */
@@ -432,7 +458,8 @@ test_stash__scene_ids_paged(void **state)
 	    "{\"data\":{\"findScenes\":{\"count\":1234,\"scenes\":["
 	    "{\"id\":\"1\"},{\"id\":\"2\"},{\"id\":\"10\"}]}}}");
 	assert_int_equal(s2p_stash_scene_ids(f->s, "2025-06-01T14:03:22", 2,
-	    500, &ids, &nids, &count, &err), S2P_OK);
+			     500, &ids, &nids, &count, &err),
+	    S2P_OK);
 	assert_int_equal(count, 1234);
 	assert_int_equal(nids, 4);
 	assert_int_equal(ids[0], 99);
@@ -440,25 +467,28 @@ test_stash__scene_ids_paged(void **state)
 	assert_int_equal(ids[2], 2);
 	assert_int_equal(ids[3], 10);
 	body = sent_body(f, 0);
-	assert_string_equal(json_string_value(json_object_get(body,
-	    "operationName")), "SceneIds");
+	assert_string_equal(json_string_value(
+				json_object_get(body, "operationName")),
+	    "SceneIds");
 	vars = json_object_get(body, "variables");
 	assert_int_equal(json_integer_value(json_object_get(vars, "page")), 2);
-	assert_int_equal(json_integer_value(json_object_get(vars,
-	    "per_page")), 500);
+	assert_int_equal(json_integer_value(json_object_get(vars, "per_page")),
+	    500);
 	filt = json_object_get(json_object_get(vars, "scene_filter"),
 	    "updated_at");
 	assert_string_equal(json_string_value(json_object_get(filt, "value")),
 	    "2025-06-01T14:03:22");
-	assert_string_equal(json_string_value(json_object_get(filt,
-	    "modifier")), "GREATER_THAN");
+	assert_string_equal(json_string_value(
+				json_object_get(filt, "modifier")),
+	    "GREATER_THAN");
 	json_decref(body);
 
 	/* Without a watermark there is no scene_filter. */
 	fake_canned_push_simple(f->srv, 200,
 	    "{\"data\":{\"findScenes\":{\"count\":0,\"scenes\":[]}}}");
 	assert_int_equal(s2p_stash_scene_ids(f->s, NULL, 1, 100, &ids, &nids,
-	    &count, &err), S2P_OK);
+			     &count, &err),
+	    S2P_OK);
 	assert_int_equal(count, 0);
 	assert_int_equal(nids, 4);
 	body = sent_body(f, 1);
@@ -470,7 +500,8 @@ test_stash__scene_ids_paged(void **state)
 	    "{\"data\":{\"findScenes\":{\"count\":2,\"scenes\":["
 	    "{\"id\":\"3\"},{\"id\":\"x\"}]}}}");
 	assert_int_equal(s2p_stash_scene_ids(f->s, NULL, 1, 100, &ids, &nids,
-	    &count, &err), S2P_EPARSE);
+			     &count, &err),
+	    S2P_EPARSE);
 	assert_int_equal(nids, 4); /* nothing appended */
 	free(ids);
 }
@@ -479,12 +510,12 @@ static void
 test_stash__scene_ids_by_object(void **state)
 {
 	struct fx *f = *state;
-	static const char *const kinds[] = { "performer", "studio", "tag" };
-	static const char *const ops[] = { "SceneIdsByPerformer",
-		"SceneIdsByStudio", "SceneIdsByTag" };
+	static const char *const kinds[] = {"performer", "studio", "tag"};
+	static const char *const ops[] = {"SceneIdsByPerformer",
+	    "SceneIdsByStudio", "SceneIdsByTag"};
 	int64_t *ids = NULL;
 	size_t nids = 0, i;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 
 	for (i = 0; i < 3; i++) {
 		json_t *body;
@@ -493,18 +524,24 @@ test_stash__scene_ids_by_object(void **state)
 		    "{\"data\":{\"findScenes\":{\"count\":2,\"scenes\":["
 		    "{\"id\":\"5\"},{\"id\":\"6\"}]}}}");
 		assert_int_equal(s2p_stash_scene_ids_by(f->s, kinds[i], "31",
-		    &ids, &nids, &err), S2P_OK);
+				     &ids, &nids, &err),
+		    S2P_OK);
 		body = sent_body(f, i);
-		assert_string_equal(json_string_value(json_object_get(body,
-		    "operationName")), ops[i]);
-		assert_string_equal(json_string_value(json_object_get(
-		    json_object_get(body, "variables"), "id")), "31");
+		assert_string_equal(json_string_value(
+					json_object_get(body, "operationName")),
+		    ops[i]);
+		assert_string_equal(json_string_value(
+					json_object_get(json_object_get(body,
+							    "variables"),
+					    "id")),
+		    "31");
 		json_decref(body);
 	}
 	assert_int_equal(nids, 6);
 	assert_int_equal(ids[5], 6);
-	assert_int_equal(s2p_stash_scene_ids_by(f->s, "group", "1", &ids,
-	    &nids, &err), S2P_EINVAL);
+	assert_int_equal(s2p_stash_scene_ids_by(f->s, "group", "1", &ids, &nids,
+			     &err),
+	    S2P_EINVAL);
 	assert_int_equal(fake_canned_count(f->srv), 3);
 	free(ids);
 }
@@ -514,9 +551,9 @@ test_stash__fetch(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_buf out;
-	struct s2p_error err = { 0 };
+	struct s2p_error err = {0};
 	const struct fake_canned_request *r;
-	struct fake_canned_reply rep = { 0 };
+	struct fake_canned_reply rep = {0};
 	static const char jpg[] = "\xff\xd8\xff\xe0JFIFdata";
 
 	s2p_buf_init(&out, 0);
@@ -526,25 +563,28 @@ test_stash__fetch(void **state)
 	fake_canned_push(f->srv, &rep);
 	/* Another host in the URL: still asked of the configured Stash. */
 	assert_int_equal(s2p_stash_fetch(f->s,
-	    "http://stash.example:9999/scene/45/screenshot?t=17", 1 << 20, &out,
-	    &err), S2P_OK);
+			     "http://stash.example:9999/scene/45/"
+			     "screenshot?t=17",
+			     1 << 20, &out, &err),
+	    S2P_OK);
 	assert_int_equal(out.len, sizeof(jpg) - 1);
 	assert_memory_equal(out.data, jpg, sizeof(jpg) - 1);
 	r = fake_canned_request(f->srv, 0);
 	assert_string_equal(r->method, "GET");
 	assert_string_equal(r->uri, "/scene/45/screenshot?t=17");
-	assert_string_equal(fake_canned_header(r, "Cookie"),
-	    "session=" COOKIE);
+	assert_string_equal(fake_canned_header(r, "Cookie"), "session=" COOKIE);
 
 	s2p_buf_free(&out);
 	fake_canned_push_simple(f->srv, 404, "nope");
 	assert_int_equal(s2p_stash_fetch(f->s, "/scene/46/screenshot", 1 << 20,
-	    &out, &err), S2P_ENOTFOUND);
+			     &out, &err),
+	    S2P_ENOTFOUND);
 	assert_int_equal(out.len, 0);
 
 	fake_canned_push(f->srv, &rep);
-	assert_int_equal(s2p_stash_fetch(f->s, "/scene/45/screenshot", 4,
-	    &out, &err), S2P_ETEMP);
+	assert_int_equal(s2p_stash_fetch(f->s, "/scene/45/screenshot", 4, &out,
+			     &err),
+	    S2P_ETEMP);
 	assert_non_null(strstr(err.msg, "too large"));
 	assert_no_secret(&err);
 	assert_int_equal(s2p_stash_fetch(f->s, "screenshot", 4, &out, &err),
@@ -575,18 +615,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_stash__gql_request_shape),
-		T(test_stash__api_key_only_when_configured),
-		T(test_stash__cookie_refresh_is_adopted),
-		T(test_stash__graphql_errors),
-		T(test_stash__http_errors),
-		T(test_stash__plugin_settings),
-		T(test_stash__find_scene),
-		T(test_stash__find_scene_nulls),
-		T(test_stash__scene_ids_paged),
-		T(test_stash__scene_ids_by_object),
-		T(test_stash__fetch),
-		cmocka_unit_test(test_stash__documents_are_listed),
+	    T(test_stash__gql_request_shape),
+	    T(test_stash__api_key_only_when_configured),
+	    T(test_stash__cookie_refresh_is_adopted),
+	    T(test_stash__graphql_errors),
+	    T(test_stash__http_errors),
+	    T(test_stash__plugin_settings),
+	    T(test_stash__find_scene),
+	    T(test_stash__find_scene_nulls),
+	    T(test_stash__scene_ids_paged),
+	    T(test_stash__scene_ids_by_object),
+	    T(test_stash__fetch),
+	    cmocka_unit_test(test_stash__documents_are_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,8 @@ static void
 test_syncstate__forget(void **state)
 {
 	struct fx *f = *state;
-	struct s2p_sync_state a = state_of("7", "x", 1), b = state_of("8", "y", 1);
+	struct s2p_sync_state a = state_of("7", "x", 1),
+			      b = state_of("8", "y", 1);
 	struct s2p_sync_state out;
 
 	assert_int_equal(s2p_syncstate_put(f->db, 1, &a, NULL), S2P_OK);
@@ -127,8 +128,7 @@ test_syncstate__fanout_order(void **state)
 	assert_int_equal(s2p_fanout_add(f->db, "performer", "9", 10, NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_fanout_add(f->db, "tag", "5", 40, NULL), S2P_OK);
-	assert_int_equal(s2p_fanout_add(f->db, "studio", "123456789", 20,
-			     NULL),
+	assert_int_equal(s2p_fanout_add(f->db, "studio", "123456789", 20, NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_fanout_pending(f->db), 3);
 	assert_int_equal(s2p_fanout_take(f->db, kind, sizeof(kind), id,
@@ -214,11 +214,11 @@ main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_syncstate__round_trip_and_replace),
-		T(test_syncstate__forget),
-		T(test_syncstate__fanout_order),
-		T(test_syncstate__kv),
-		T(test_syncstate__pindex_marks_live_in_kv),
+	    T(test_syncstate__round_trip_and_replace),
+	    T(test_syncstate__forget),
+	    T(test_syncstate__fanout_order),
+	    T(test_syncstate__kv),
+	    T(test_syncstate__pindex_marks_live_in_kv),
 	};
 #undef T
 

@@ -54,14 +54,19 @@ test_text__only_what_xml_cannot_carry_is_removed(void **state)
 	/* Format characters carry meaning and stay: ZWJ (family emoji),
 	 * ZWNJ (Persian), bidi marks, zero width space, BOM. */
 	check("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
-	      "\xf0\x9f\x91\xa7", 0, 0,
+	      "\xf0\x9f\x91\xa7",
+	    0, 0,
 	    "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
 	    "\xf0\x9f\x91\xa7");
-	check("\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x85",
-	    0, 0, "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9"
+	check("\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x85", 0,
+	    0,
+	    "\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9"
 	    "\x85");
-	check("\xe2\x80\x8f" "abc\xe2\x80\x8e", 0, 0,
-	    "\xe2\x80\x8f" "abc\xe2\x80\x8e");
+	check("\xe2\x80\x8f"
+	      "abc\xe2\x80\x8e",
+	    0, 0,
+	    "\xe2\x80\x8f"
+	    "abc\xe2\x80\x8e");
 	check("zero\xe2\x80\x8bwidth", 0, 0, "zero\xe2\x80\x8bwidth");
 	/* C1 controls are legal in XML 1.0: kept. */
 	check("c1\xc2\x85x", 0, 0, "c1\xc2\x85x");
@@ -71,10 +76,14 @@ static void
 test_text__typography_kept_and_nfc(void **state)
 {
 	(void)state;
-	check("\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x80\x94 it\xe2\x80\x99s",
-	    0, 0, "\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x80\x94 it\xe2\x80\x99s");
+	check("\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x80\x94 it\xe2\x80\x99s", 0,
+	    0, "\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x80\x94 it\xe2\x80\x99s");
 	check("wait\xe2\x80\xa6", 0, 0, "wait\xe2\x80\xa6");
-	check("no\xc2\xa0" "break", 0, 0, "no\xc2\xa0" "break");
+	check("no\xc2\xa0"
+	      "break",
+	    0, 0,
+	    "no\xc2\xa0"
+	    "break");
 	/* "Zoe" + combining diaeresis becomes the single code point. */
 	check("Zoe\xcc\x88", 0, 0, "Zo\xc3\xab");
 	/* Invalid UTF-8 becomes U+FFFD, and the rest is still NFC. */
@@ -96,7 +105,8 @@ test_text__length_limit_cuts_on_grapheme_boundary(void **state)
 	/* "ab" + the 5-code-point family emoji: a cut at 4 code points
 	 * would split the cluster; it stops before it instead. */
 	check("ab\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
-	      "\xf0\x9f\x91\xa7", 4, 0, "ab");
+	      "\xf0\x9f\x91\xa7",
+	    4, 0, "ab");
 	/* A base letter with a combining mark that NFC cannot compose
 	 * (q + U+0307) stays whole or goes whole. */
 	check("xyq\xcc\x87", 3, 0, "xy");
@@ -110,10 +120,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text__paragraphs_survive),
-		cmocka_unit_test(test_text__only_what_xml_cannot_carry_is_removed),
-		cmocka_unit_test(test_text__typography_kept_and_nfc),
-		cmocka_unit_test(test_text__length_limit_cuts_on_grapheme_boundary),
+	    cmocka_unit_test(test_text__paragraphs_survive),
+	    cmocka_unit_test(test_text__only_what_xml_cannot_carry_is_removed),
+	    cmocka_unit_test(test_text__typography_kept_and_nfc),
+	    cmocka_unit_test(test_text__length_limit_cuts_on_grapheme_boundary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,8 +35,9 @@ test_utf8scrub__bad_bytes_become_nul(void **state)
 {
 	/* Latin-1 e-acute, a lone continuation byte, an overlong '/', a
 	 * surrogate, a truncated sequence at the end of a string */
-	static const char doc[] = "{\"f\":\"/v/Caf\xe9.mp4\",\"g\":\"ok\","
-				  "\"h\":\"\x80x\xc0\xaf\xed\xa0\x80\xe2\x82\"}";
+	static const char doc[] =
+	    "{\"f\":\"/v/Caf\xe9.mp4\",\"g\":\"ok\","
+	    "\"h\":\"\x80x\xc0\xaf\xed\xa0\x80\xe2\x82\"}";
 	struct s2p_buf out;
 	json_error_t je;
 	json_t *j;
@@ -72,15 +73,20 @@ test_utf8scrub__sequence_lengths(void **state)
 {
 	(void)state;
 	assert_int_equal(s2p_utf8_seq_len((const unsigned char *)"a", 1), 1);
-	assert_int_equal(s2p_utf8_seq_len((const unsigned char *)"\xc3\xa9",
-	    2), 2);
+	assert_int_equal(s2p_utf8_seq_len((const unsigned char *)"\xc3\xa9", 2),
+	    2);
 	assert_int_equal(s2p_utf8_seq_len((const unsigned char *)"\xc3", 1), 0);
 	assert_int_equal(s2p_utf8_seq_len((const unsigned char *)"\xe0\x80\x80",
-	    3), 0);
-	assert_int_equal(s2p_utf8_seq_len(
-	    (const unsigned char *)"\xf4\x8f\xbf\xbf", 4), 4);
-	assert_int_equal(s2p_utf8_seq_len(
-	    (const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
+			     3),
+	    0);
+	assert_int_equal(s2p_utf8_seq_len((const unsigned char
+						  *)"\xf4\x8f\xbf\xbf",
+			     4),
+	    4);
+	assert_int_equal(s2p_utf8_seq_len((const unsigned char
+						  *)"\xf4\x90\x80\x80",
+			     4),
+	    0);
 	assert_int_equal(s2p_utf8_seq_len((const unsigned char *)"\xff", 1), 0);
 }
 
@@ -88,9 +94,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8scrub__valid_text_untouched),
-		cmocka_unit_test(test_utf8scrub__bad_bytes_become_nul),
-		cmocka_unit_test(test_utf8scrub__sequence_lengths),
+	    cmocka_unit_test(test_utf8scrub__valid_text_untouched),
+	    cmocka_unit_test(test_utf8scrub__bad_bytes_become_nul),
+	    cmocka_unit_test(test_utf8scrub__sequence_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

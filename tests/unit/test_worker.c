@@ -168,10 +168,10 @@ main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_worker__drains_and_acknowledges),
-		T(test_worker__reconcile_reads_plex),
-		T(test_worker__plex_outage_keeps_jobs),
-		T(test_worker__permanent_failure_is_dead_lettered),
+	    T(test_worker__drains_and_acknowledges),
+	    T(test_worker__reconcile_reads_plex),
+	    T(test_worker__plex_outage_keeps_jobs),
+	    T(test_worker__permanent_failure_is_dead_lettered),
 	};
 #undef T
 
