@@ -23,15 +23,6 @@
 static const char *const env[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 static const char *bin = S2P_BIN; /* the binary version_ms() starts */
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 cmp(const void *a, const void *b)
 {
@@ -51,7 +42,7 @@ stats(const char *what, double *v, int n)
 static double
 version_ms(void)
 {
-	double t0 = mono();
+	double t0 = h_mono();
 	pid_t pid;
 
 	fflush(stdout);
@@ -65,7 +56,7 @@ version_ms(void)
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
-	return (mono() - t0) * 1000;
+	return (h_mono() - t0) * 1000;
 }
 
 /* Figures of one binary (see hooks). */

@@ -27,15 +27,6 @@ static const char *plugin_dir;
 static char in_ign[600], in_enq[600];
 static int failures;
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 cmp(const void *a, const void *b)
 {
@@ -60,7 +51,7 @@ stats(const char *what, double *v, double *cpu, int n)
 static double
 run(const char *prog, const char *input, double *cpu)
 {
-	double t0 = mono();
+	double t0 = h_mono();
 	pid_t pid = fork();
 	struct rusage ru;
 	int st;
@@ -81,7 +72,7 @@ run(const char *prog, const char *input, double *cpu)
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 	if ((!WIFEXITED(st) || WEXITSTATUS(st) != 0) && failures++ < 3)
 		fprintf(stderr, "%s failed (status %d)\n", prog, st);
-	return (mono() - t0) * 1000;
+	return (h_mono() - t0) * 1000;
 }
 
 static void
