@@ -575,6 +575,24 @@ h_stash_scene(struct h_env *e, long id)
 	return res;
 }
 
+char *
+h_stash_file(struct h_env *e, long id)
+{
+	json_t *sc = h_stash_scene(e, id);
+	const char *f;
+	char *copy;
+
+	f = json_string_value(json_array_get(json_object_get(sc, "files"), 0));
+	if (f == NULL) {
+		fprintf(stderr,
+		    "harness: fake Stash has no file for scene %ld\n", id);
+		abort();
+	}
+	copy = s2p_xstrdup(f);
+	json_decref(sc);
+	return copy;
+}
+
 double
 h_mono(void)
 {

@@ -143,5 +143,8 @@ int h_count_requests(struct h_env *e, const char *method, const char *prefix);
 json_t *h_plex_item_by_file(struct h_env *e, const char *path);
 /* The fake Stash scene with this id (new reference) or NULL. */
 json_t *h_stash_scene(struct h_env *e, long id);
+/* The primary file path of scene id in the fake Stash (new string);
+ * aborts the test when the scene or its file is missing. */
+char *h_stash_file(struct h_env *e, long id);
 
 #endif

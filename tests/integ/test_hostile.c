@@ -558,20 +558,6 @@ test_hostile__plex_url_password_never_shows(void **state)
 	h_stop(&e);
 }
 
-/* Stash's primary file of scene id (new string). */
-static char *
-stash_file(struct h_env *e, long id)
-{
-	json_t *sc = h_stash_scene(e, id);
-	char *f;
-
-	assert_non_null(sc);
-	f = s2p_xstrdup(
-	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
-	json_decref(sc);
-	return f;
-}
-
 /* Point scene id at file (a scan noticing a move: updated_at kept), then
  * hook it and process the queue; returns the run's stderr. */
 static char *
@@ -670,7 +656,7 @@ test_hostile__file_name_match_keeps_other_items(void **state)
 	    200);
 
 	/* An item of section 2 with scene 3's file name (no scene's). */
-	f3 = stash_file(&e, 3);
+	f3 = h_stash_file(&e, 3);
 	b3 = strrchr(f3, '/');
 	other3 = s2p_xasprintf("/data/other%s", b3);
 	{
@@ -730,7 +716,7 @@ test_hostile__file_name_match_keeps_other_items(void **state)
 	json_decref(sc);
 
 	/* "/./" and "/../" resolving to scene 4's own file: exact match. */
-	f4 = stash_file(&e, 4);
+	f4 = h_stash_file(&e, 4);
 	cut = strrchr(f4, '/');
 	odd4 = s2p_xasprintf("%.*s/./x/..%s", (int)(cut - f4), f4, cut);
 	assert_int_equal(h_post(e.stash_ctl, "/scene/4",

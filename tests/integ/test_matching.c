@@ -62,20 +62,6 @@ sync_all(struct h_env *e)
 	h_run_free(&r);
 }
 
-/* Stash's file of scene id (new string). */
-static char *
-stash_file(struct h_env *e, long id)
-{
-	json_t *sc = h_stash_scene(e, id);
-	char *f;
-
-	assert_non_null(sc);
-	f = s2p_xstrdup(
-	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
-	json_decref(sc);
-	return f;
-}
-
 /* The Plex path of a Stash path under --plex-root (new string). */
 static char *
 plex_file(const char *stash)
@@ -162,7 +148,7 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 			     "\"strict_matching\": true, "
 			     "\"max_retries\": 5"),
 	    0);
-	s1 = stash_file(&e, 1);
+	s1 = h_stash_file(&e, 1);
 	p1 = plex_file(s1);
 	dup = s2p_xasprintf(PLEX_ROOT "/Duplicates 1%s", strrchr(s1, '/'));
 	it = h_plex_item_by_file(&e, p1);
@@ -248,7 +234,7 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 	assert_false(has_stash_title(&e, p1, 1));
 	assert_false(has_stash_title(&e, dup, 1));
 	for (id = 2; id <= 6; id++) {
-		char *s = stash_file(&e, id), *p = plex_file(s);
+		char *s = h_stash_file(&e, id), *p = plex_file(s);
 
 		assert_true(has_stash_title(&e, p, id));
 		free(p);
@@ -282,7 +268,7 @@ test_matching__relaxed_picks_closest(void **state)
 	(void)state;
 	start_dup(&e, 4);
 	assert_int_equal(h_settings(&e, "\"strict_matching\": false"), 0);
-	s1 = stash_file(&e, 1);
+	s1 = h_stash_file(&e, 1);
 	p1 = plex_file(s1);
 	dup = s2p_xasprintf(PLEX_ROOT "/Duplicates 1%s", strrchr(s1, '/'));
 	sync_all(&e);
@@ -290,7 +276,7 @@ test_matching__relaxed_picks_closest(void **state)
 	assert_true(has_stash_title(&e, p1, 1));
 	assert_false(has_stash_title(&e, dup, 1));
 	for (id = 2; id <= 4; id++) {
-		char *s = stash_file(&e, id), *p = plex_file(s);
+		char *s = h_stash_file(&e, id), *p = plex_file(s);
 
 		assert_true(has_stash_title(&e, p, id));
 		free(p);
@@ -347,7 +333,7 @@ test_matching__path_map_syncs_all(void **state)
 	    0);
 	sync_all(&e);
 	for (id = 1; id <= n; id++) {
-		char *s = stash_file(&e, id), *p = plex_file(s);
+		char *s = h_stash_file(&e, id), *p = plex_file(s);
 
 		assert_true(has_stash_title(&e, p, id));
 		free(p);
