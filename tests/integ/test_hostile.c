@@ -78,12 +78,10 @@ hook(struct h_env *e, long id, struct h_run *r)
 static json_t *
 item_of(struct h_env *e, long id)
 {
-	json_t *sc = h_stash_scene(e, id), *it;
+	char *file = h_stash_file(e, id);
+	json_t *it = h_plex_item_by_file(e, file);
 
-	assert_non_null(sc);
-	it = h_plex_item_by_file(e,
-	    json_string_value(json_array_get(json_object_get(sc, "files"), 0)));
-	json_decref(sc);
+	free(file);
 	assert_non_null(it);
 	return it;
 }
