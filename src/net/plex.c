@@ -32,6 +32,8 @@ struct s2p_plex {
 	char *url;            /* base URL without a trailing slash */
 	struct s2p_strv hdrs; /* token header first, then the others */
 	long timeout_ms;
+	s2p_plex_observer observe; /* told each answered request's time */
+	void *observe_arg;
 };
 
 /* One request as the helpers below describe it. */
@@ -105,6 +107,13 @@ s2p_plex_free(struct s2p_plex *p)
 	free(p->url);
 	s2p_strv_free(&p->hdrs);
 	free(p);
+}
+
+void
+s2p_plex_set_observer(struct s2p_plex *p, s2p_plex_observer fn, void *arg)
+{
+	p->observe = fn;
+	p->observe_arg = arg;
 }
 
 /* 1 when the host of url (scheme://[user@]host[:port]...) is an IP
@@ -205,6 +214,8 @@ plex_do(struct s2p_plex *p, const struct preq *r, struct s2p_http_resp *resp,
 	req.timeout_ms = r->timeout_ms;
 
 	rc = s2p_http_do(p->http, &req, resp, err);
+	if (rc == S2P_OK && p->observe != NULL)
+		p->observe(p->observe_arg, resp->elapsed_ms);
 	if (rc == S2P_ETLS)
 		tls_advice(p, err);
 	if (rc != S2P_OK)

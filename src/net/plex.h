@@ -31,6 +31,11 @@ struct s2p_plex_opts {
 int s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
     struct s2p_error *err) S2P_NODISCARD;
 void s2p_plex_free(struct s2p_plex *p);
+/* Called with the duration (ms) of every request that got an HTTP answer,
+ * whatever its status (the worker's latency metrics). */
+typedef void (*s2p_plex_observer)(void *arg, double ms);
+/* Install fn (NULL removes it); arg is borrowed until it is removed. */
+void s2p_plex_set_observer(struct s2p_plex *p, s2p_plex_observer fn, void *arg);
 
 struct s2p_plex_identity {
 	char machine_id[128];

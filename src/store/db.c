@@ -94,7 +94,15 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS seen_name (kind TEXT NOT NULL,"
     "  object_id TEXT NOT NULL, name TEXT NOT NULL,"
     "  PRIMARY KEY (kind, object_id)) STRICT, WITHOUT ROWID;",
-    /* 6: ... append new migrations here ... */
+    /* 6: one sample per minute of what the worker measured, kept 7 days
+     * (store/metrics.c); the running totals are "metric:" counters. */
+    "CREATE TABLE metric_minute (minute INTEGER PRIMARY KEY,"
+    "  synced INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+    "  dead INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+    "  requests INTEGER NOT NULL DEFAULT 0,"
+    "  p50_ms REAL, p95_ms REAL, queue_depth INTEGER NOT NULL DEFAULT 0,"
+    "  breaker TEXT NOT NULL DEFAULT 'closed') STRICT;",
+    /* 7: ... append new migrations here ... */
 };
 
 int

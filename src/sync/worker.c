@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "net/http.h"
+#include "store/metrics.h"
 #include "store/queue.h"
 #include "store/syncstate.h"
 #include "sync/backoff.h"
@@ -43,6 +44,7 @@ struct run {
 	char fatal[256];    /* why the run had to stop */
 	char *cookie_seen;  /* the newest handed-over session we know of */
 	double progress_at; /* last progress report */
+	struct s2p_metrics_acc metrics; /* this minute's measurements */
 };
 
 static double
@@ -132,6 +134,8 @@ while_open(struct run *r)
 		    &e);
 		now = now_of(r);
 		s2p_probe_record(&r->probe, rc == S2P_OK, now, &r->ctx->rng);
+		if (rc != S2P_OK)
+			s2p_metrics_note_probe_failure(&r->metrics);
 		if (rc == S2P_OK) {
 			s2p_info("Plex health check passed (%.0fms), recovery "
 				 "possible",
@@ -353,12 +357,14 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 		s2p_info("Scene %lld skipped: %s (skip_not_found is on)",
 		    (long long)job->scene_id, e->msg);
 		r->st->skipped++;
+		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_SKIPPED);
 		qrc = s2p_queue_ack(ctx->db, job->id, now, &qe);
 	} else if (s2p_retry_exhausted(&pol, attempts)) {
 		s2p_warn("Scene %lld moved to the dead-letter queue after %d "
 			 "attempt(s): %s: %s",
 		    (long long)job->scene_id, attempts, cname, e->msg);
 		r->st->dead++;
+		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_DEAD);
 		qrc = s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg,
 		    now, &qe);
 	} else {
@@ -369,6 +375,7 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 		    (long long)job->scene_id, cname, e->msg, attempts,
 		    nb - now);
 		r->st->retried++;
+		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_FAILED);
 		qrc = s2p_queue_retry(ctx->db, job->id, nb,
 		    cls == S2P_CLASS_DOWN ? 0 : 1, cname, e->msg, now, &qe);
 	}
@@ -566,18 +573,21 @@ log_outcome(struct run *r, const struct s2p_job *job,
 	switch (res->outcome) {
 	case S2P_SYNC_UPDATED:
 		r->st->updated++;
+		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_SYNCED);
 		s2p_info("Synced scene %lld \"%s\" to Plex item %s: %s",
 		    (long long)job->scene_id, res->title, res->rating_key,
 		    fields);
 		break;
 	case S2P_SYNC_UNCHANGED:
 		r->st->unchanged++;
+		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_SYNCED);
 		s2p_info("Scene %lld \"%s\" already matches Plex item %s",
 		    (long long)job->scene_id, res->title, res->rating_key);
 		break;
 	case S2P_SYNC_GONE:
 	case S2P_SYNC_SKIPPED:
 		r->st->skipped++;
+		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_SKIPPED);
 		s2p_info("Scene %lld skipped: %s", (long long)job->scene_id,
 		    res->note);
 		break;
@@ -692,6 +702,36 @@ resume_state(struct run *r)
 		s2p_errorf("outage history: %s", e.msg);
 }
 
+/* The Plex client's observer: count a request's latency (s2p_plex_observer). */
+static void
+note_request(void *arg, double ms)
+{
+	s2p_metrics_note_request(arg, ms);
+}
+
+/* Write the measurements of the minute that has passed (or, with force,
+ * of the minute so far), with the queue depth and breaker state now. A
+ * failure is logged once and the counts are kept for the next try. */
+static void
+metrics_tick(struct run *r, int force)
+{
+	struct s2p_queue_counts c;
+	struct s2p_error e;
+	double now = now_of(r);
+	enum s2p_breaker_state bs;
+	static const char *const names[] = {"closed", "open", "half_open"};
+
+	if (!force && !s2p_metrics_due(&r->metrics, now))
+		return;
+	s2p_error_clear(&e);
+	if (s2p_queue_counts(r->ctx->db, now, &c, &e) != S2P_OK)
+		c.pending = c.running = 0;
+	bs = s2p_breaker_effective_state(&r->breaker, now);
+	if (s2p_metrics_flush(r->ctx->db, &r->metrics, now,
+		c.pending + c.running, names[bs], &e) != S2P_OK)
+		s2p_debug("metrics not recorded: %s", e.msg);
+}
+
 /* Open what a run needs: handles, the matcher, the state files' paths,
  * the state left by an earlier run, and the orphaned jobs. *opened is set
  * once the handles and the matcher are up (a corrupt database found after
@@ -705,6 +745,7 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 	int rc;
 
 	s2p_probe_init(&r->probe);
+	s2p_metrics_acc_init(&r->metrics, now_of(r));
 	r->cookie_seen = ctx->session_cookie != NULL
 	    ? s2p_xstrdup(ctx->session_cookie)
 	    : NULL;
@@ -715,6 +756,7 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 	if (rc != S2P_OK)
 		return rc;
 	*opened = 1;
+	s2p_plex_set_observer(ctx->plex, note_request, &r->metrics);
 	bpath = s2p_ctx_path(ctx, S2P_BREAKER_FILE);
 	s2p_breaker_init(&r->breaker, bpath);
 	free(bpath);
@@ -751,6 +793,7 @@ turn(struct run *r, int *code, struct s2p_error *err)
 		r->st->reload = 1;
 		return TURN_END;
 	}
+	metrics_tick(r, 0);
 	s2p_error_clear(&e);
 	if (s2p_breaker_allow(&r->breaker, now_of(r), &allowed, &tr, &e) !=
 	    S2P_OK)
@@ -831,6 +874,10 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 		t = turn(&r, &code, err);
 	if (t == TURN_FAIL)
 		rc = code;
+	if (opened && rc != S2P_ECORRUPT && rc != S2P_EDISK)
+		metrics_tick(&r, 1);
+	if (opened)
+		s2p_plex_set_observer(ctx->plex, NULL, NULL);
 	if (opened && rc == S2P_ECORRUPT)
 		rc = s2p_ctx_db_replace(ctx, err);
 	s2p_matcher_free(&r.matcher);

@@ -171,6 +171,18 @@ test_e2e__sync_all_is_idempotent(void **state)
 	h_run_free(&r);
 	for (id = 1; id <= 40; id++)
 		assert_synced(&e, id);
+	/* The worker recorded what it did (store/metrics.c): 40 synced jobs
+	 * in this minute's sample and the totals, and the Plex requests'
+	 * latencies. */
+	assert_int_equal(h_db_long(&e, "SELECT sum(synced) FROM metric_minute"),
+	    40);
+	assert_int_equal(h_db_long(&e,
+			     "SELECT value FROM counter"
+			     " WHERE name = 'metric:jobs:synced'"),
+	    40);
+	assert_true(h_db_long(&e,
+			"SELECT sum(requests) FROM metric_minute"
+			" WHERE p50_ms > 0") >= 40);
 	/* A second full sync finds nothing to write. */
 	h_delete(e.plex_ctl, "/requests");
 	run_ok(&e, "{\"mode\": \"all\"}", no_autodrain, &r);
