@@ -16,12 +16,12 @@
 #define FINE_GROWTH 1.3
 #define FINE_SQRT_GROWTH 1.140175425 /* sqrt(FINE_GROWTH) */
 
-const double s2p_metrics_prom_le[S2P_METRICS_PROM] = {0.005, 0.01, 0.025,
-    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const double s2p_metrics_prom_le[S2P_METRICS_PROM] = {0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-static const char *const outcome_counter[S2P_METRIC_OUTCOMES] = {
-    "metric:jobs:synced", "metric:jobs:failed", "metric:jobs:dead",
-    "metric:jobs:skipped"};
+static const char *const outcome_counter[S2P_METRIC_OUTCOMES] =
+    {"metric:jobs:synced", "metric:jobs:failed", "metric:jobs:dead",
+	"metric:jobs:skipped"};
 
 /* The minute (unix time / 60) that t falls in; t is never negative. */
 static int64_t
@@ -108,8 +108,8 @@ s2p_metrics_due(const struct s2p_metrics_acc *a, double now)
 
 /* Add the minute's sample (see s2p_metrics_flush). */
 static int
-put_minute(struct s2p_db *db, const struct s2p_metrics_acc *a,
-    long queue_depth, const char *breaker, struct s2p_error *err)
+put_minute(struct s2p_db *db, const struct s2p_metrics_acc *a, long queue_depth,
+    const char *breaker, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -125,7 +125,8 @@ put_minute(struct s2p_db *db, const struct s2p_metrics_acc *a,
 	    "  skipped = skipped + excluded.skipped,"
 	    "  p50_ms = CASE WHEN excluded.requests > requests"
 	    "   THEN excluded.p50_ms ELSE p50_ms END,"
-	    "  p95_ms = max(coalesce(p95_ms, -1), coalesce(excluded.p95_ms, -1)),"
+	    "  p95_ms = max(coalesce(p95_ms, -1), coalesce(excluded.p95_ms, "
+	    "-1)),"
 	    "  requests = requests + excluded.requests,"
 	    "  queue_depth = excluded.queue_depth,"
 	    "  breaker = excluded.breaker",
@@ -176,8 +177,8 @@ add_totals(struct s2p_db *db, const struct s2p_metrics_acc *a,
 		rc = s2p_db_counter_add(db, name, a->prom[i], err);
 	}
 	if (rc == S2P_OK && a->requests != 0)
-		rc = s2p_db_counter_add(db, "metric:plex_requests",
-		    a->requests, err);
+		rc = s2p_db_counter_add(db, "metric:plex_requests", a->requests,
+		    err);
 	if (rc == S2P_OK && a->requests != 0)
 		rc = s2p_db_counter_add(db, "metric:plex_latency_sum_us",
 		    (int64_t)(a->lat_sum_ms * 1000 + 0.5), err);

@@ -19,16 +19,17 @@
 #include "store/db.h"
 
 #define S2P_METRICS_RETENTION (7 * 24 * 3600) /* seconds of samples kept */
-#define S2P_METRICS_FINE 48  /* log-spaced latency buckets (percentiles) */
-#define S2P_METRICS_PROM 11  /* Prometheus buckets, +Inf not counted */
+#define S2P_METRICS_FINE 48 /* log-spaced latency buckets (percentiles) */
+#define S2P_METRICS_PROM 11 /* Prometheus buckets, +Inf not counted */
 
 /* The upper bounds (seconds) of the Prometheus latency buckets. */
 extern const double s2p_metrics_prom_le[S2P_METRICS_PROM];
 
 enum s2p_metric_outcome {
-	S2P_METRIC_SYNCED, /* a job ended with Plex in step: updated, unchanged */
-	S2P_METRIC_FAILED, /* a job failed and was put back for a retry */
-	S2P_METRIC_DEAD,   /* a job failed for good (dead letter) */
+	S2P_METRIC_SYNCED,  /* a job ended with Plex in step: updated, unchanged
+			     */
+	S2P_METRIC_FAILED,  /* a job failed and was put back for a retry */
+	S2P_METRIC_DEAD,    /* a job failed for good (dead letter) */
 	S2P_METRIC_SKIPPED, /* a job ended without a Plex item (not found
 			     * with skip_not_found, scene gone, ...) */
 };
@@ -81,14 +82,13 @@ int s2p_metrics_due(const struct s2p_metrics_acc *a, double now);
  * drop samples older than the retention, and start a new minute at now.
  * One transaction; on failure the accumulator is kept for a later try.
  * Errors: as s2p_db_error (S2P_EBUSY, S2P_EDISK, ...). */
-int s2p_metrics_flush(struct s2p_db *db, struct s2p_metrics_acc *a,
-    double now, long queue_depth, const char *breaker,
-    struct s2p_error *err) S2P_NODISCARD;
+int s2p_metrics_flush(struct s2p_db *db, struct s2p_metrics_acc *a, double now,
+    long queue_depth, const char *breaker, struct s2p_error *err) S2P_NODISCARD;
 /* The samples in [from, to) summed into buckets of bucket_s seconds (a
  * multiple of 60); only buckets holding a sample are returned, oldest
  * first. *out is new (free it); *n its length. */
-int s2p_metrics_series(struct s2p_db *db, double from, double to,
-    int bucket_s, struct s2p_metric_point **out, size_t *n,
+int s2p_metrics_series(struct s2p_db *db, double from, double to, int bucket_s,
+    struct s2p_metric_point **out, size_t *n,
     struct s2p_error *err) S2P_NODISCARD;
 int s2p_metrics_totals(struct s2p_db *db, struct s2p_metric_totals *out,
     struct s2p_error *err) S2P_NODISCARD;

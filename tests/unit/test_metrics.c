@@ -119,8 +119,7 @@ test_flush_merge_series(void **state)
 			     NULL),
 	    S2P_OK);
 	assert_int_equal(a.outcomes[S2P_METRIC_SYNCED], 0); /* reset */
-	assert_int_equal(s2p_metrics_flush(f->db, &b, T0 + 40, 3, "open",
-			     NULL),
+	assert_int_equal(s2p_metrics_flush(f->db, &b, T0 + 40, 3, "open", NULL),
 	    S2P_OK);
 	s2p_metrics_note_outcome(&a, S2P_METRIC_SKIPPED);
 	a.minute++; /* the next minute */
@@ -183,11 +182,10 @@ test_retention(void **state)
 	assert_int_equal(s2p_metrics_flush(f->db, &a, T0, 1, "closed", NULL),
 	    S2P_OK);
 	s2p_metrics_acc_init(&a, later);
-	assert_int_equal(s2p_metrics_flush(f->db, &a, later, 0, "closed",
-			     NULL),
+	assert_int_equal(s2p_metrics_flush(f->db, &a, later, 0, "closed", NULL),
 	    S2P_OK);
-	assert_int_equal(s2p_metrics_series(f->db, 0, later + 60, 60, &pts,
-			     &n, NULL),
+	assert_int_equal(s2p_metrics_series(f->db, 0, later + 60, 60, &pts, &n,
+			     NULL),
 	    S2P_OK);
 	assert_int_equal(n, 1);
 	assert_true(pts[0].start >= later - 60);
