@@ -13,7 +13,9 @@
 #
 # Layout (zip and folder alike): bin/stash2plex-<arch> (0755), stash2plex
 # (the launcher, scripts/launcher.sh, 0755), README.md, LICENSE, THIRD-PARTY,
-# Stash2Plex.yml (0644), and no other .yml file (Stash parses every .yml
+# LICENSES.txt (the full licence texts of what the static binaries contain,
+# written by `make static`; a development build with --allow-dynamic may go
+# without), Stash2Plex.yml (0644), and no other .yml file (Stash parses every .yml
 # under its plugins folder as a manifest). Stash unpacks the zip keeping each
 # entry's mode, so the modes are set here; file times are the commit time, so
 # the same commit gives the same zip, byte for byte.
@@ -98,6 +100,12 @@ check_bin() {
 for f in README.md LICENSE THIRD-PARTY; do
 	[ -f "$top/$f" ] || die "$f is missing (it ships in the package)"
 done
+licenses=$static/LICENSES.txt
+if [ ! -f "$licenses" ]; then
+	[ "$allow_dynamic" = 1 ] ||
+		die "no $licenses (run 'make static'): the package must carry the licence texts"
+	licenses=
+fi
 for a in $arches; do
 	case $a in x86_64 | aarch64 | armv7) ;; *) die "unknown arch $a" ;; esac
 	check_bin "$a" "$(bin_for "$a")"
@@ -118,11 +126,17 @@ for f in README.md LICENSE THIRD-PARTY; do
 	cp "$top/$f" "$stage/$f"
 	chmod 0644 "$stage/$f"
 done
+docs="README.md LICENSE THIRD-PARTY"
+if [ -n "$licenses" ]; then
+	cp "$licenses" "$stage/LICENSES.txt"
+	chmod 0644 "$stage/LICENSES.txt"
+	docs="$docs LICENSES.txt"
+fi
 sed "s/^version: .*/version: $version/" "$yml" >"$stage/Stash2Plex.yml"
 chmod 0644 "$stage/Stash2Plex.yml"
 # Binaries first and the manifest last: a plugin half-way through being
 # unpacked has no manifest yet, so Stash cannot run it.
-files="$files stash2plex README.md LICENSE THIRD-PARTY Stash2Plex.yml"
+files="$files stash2plex $docs Stash2Plex.yml"
 chmod 0755 "$stage/bin"
 for f in $files; do
 	touch -d "@$epoch" "$stage/$f"

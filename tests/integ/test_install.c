@@ -310,6 +310,15 @@ check_zip(struct entry *v, int n)
 	snprintf(want[nw++], 64, "README.md");
 	snprintf(want[nw++], 64, "LICENSE");
 	snprintf(want[nw++], 64, "THIRD-PARTY");
+	/* The full licence texts come with the static binaries that
+	 * `make static` built beside them. */
+	{
+		char *lic = s2p_xasprintf("%s/LICENSES.txt", S2P_STATIC_DIR);
+
+		if (access(lic, R_OK) == 0)
+			snprintf(want[nw++], 64, "LICENSES.txt");
+		free(lic);
+	}
 	for (a = 0; a < sizeof(arches) / sizeof(arches[0]); a++)
 		if (strstr(packaged, arches[a]) != NULL)
 			snprintf(want[nw++], 64, "bin/stash2plex-%s",
