@@ -12,6 +12,7 @@
 #include "app/tasks.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "sync/jobbatch.h"
 #include "sync/match.h"
 #include "sync/scenesync.h"
 
@@ -61,6 +62,60 @@ report(int64_t id, const struct s2p_sync_result *res, long *changed)
 		s2p_info("    %s", res->changed.v[i]);
 }
 
+/* Counts of a dry run. */
+struct tally {
+	long count, changed, failed, seen;
+};
+
+/* Check ids[0..n) against Plex, reading their scenes from Stash one batch
+ * at a time (a batch that cannot be read is read scene by scene, so each
+ * failure is reported with its scene). */
+static void
+check_ids(struct s2p_ctx *ctx, struct s2p_matcher *m, const int64_t *ids,
+    size_t n, struct tally *t)
+{
+	size_t bs = s2p_jobbatch_size(), at, i;
+	struct s2p_scene *sc = s2p_xreallocarray(NULL, bs, sizeof(*sc));
+	int *st = s2p_xreallocarray(NULL, bs, sizeof(*st));
+
+	for (at = 0; at < n && !s2p_ctx_stopping(ctx); at += bs) {
+		size_t k = n - at < bs ? n - at : bs;
+		int have = s2p_stash_find_scenes(ctx->stash, ids + at, k, sc,
+			       st, NULL) == S2P_OK;
+
+		for (i = 0; i < k && !s2p_ctx_stopping(ctx); i++) {
+			struct s2p_sync_result res;
+			struct s2p_error e;
+			int64_t id = ids[at + i];
+			int rc;
+
+			s2p_error_clear(&e);
+			rc = have && (st[i] == S2P_OK || st[i] == S2P_ENOTFOUND)
+			    ? s2p_sync_scene_with(ctx, m, id,
+				  st[i] == S2P_OK ? &sc[i] : NULL,
+				  S2P_SYNC_DRY_RUN, &res, &e)
+			    : s2p_sync_scene(ctx, m, id, S2P_SYNC_DRY_RUN, &res,
+				  &e);
+			if (rc != S2P_OK) {
+				s2p_warn("scene %lld: %s", (long long)id,
+				    e.msg);
+				t->failed++;
+			} else {
+				report(id, &res, &t->changed);
+			}
+			s2p_sync_result_free(&res);
+			t->seen++;
+			if (t->count > 0)
+				s2p_log_progress(
+				    (double)t->seen / (double)t->count);
+		}
+		for (i = 0; have && i < k; i++)
+			s2p_scene_free(&sc[i]);
+	}
+	free(sc);
+	free(st);
+}
+
 int
 s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
     struct s2p_error *err)
@@ -68,9 +123,9 @@ s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
 	struct s2p_ctx *ctx = &app->ctx;
 	struct s2p_matcher m;
 	int64_t *ids = NULL;
-	size_t n, i;
-	long count = 0, changed = 0, failed = 0, seen = 0;
-	int page = 1, rc;
+	size_t n;
+	struct tally t = {0, 0, 0, 0};
+	int page = 1, rc, given;
 
 	rc = s2p_ctx_connect(ctx, err);
 	if (rc == S2P_OK)
@@ -79,38 +134,22 @@ s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
 	if (rc != S2P_OK)
 		return rc;
 	s2p_info("Dry run: nothing is written to Plex");
+	given = app->args != NULL &&
+	    json_object_get(app->args, "scene_ids") != NULL;
 	n = arg_ids(app, &ids);
 	for (;;) {
-		if (app->args == NULL ||
-		    json_object_get(app->args, "scene_ids") == NULL) {
+		if (!given) {
 			free(ids);
 			ids = NULL;
 			n = 0;
 			rc = s2p_stash_scene_ids(ctx->stash, NULL, page++, PAGE,
-			    &ids, &n, &count, err);
+			    &ids, &n, &t.count, err);
 			if (rc != S2P_OK)
 				break;
 		}
-		for (i = 0; i < n && !s2p_ctx_stopping(ctx); i++) {
-			struct s2p_sync_result res;
-			struct s2p_error e;
-
-			s2p_error_clear(&e);
-			if (s2p_sync_scene(ctx, &m, ids[i], S2P_SYNC_DRY_RUN,
-				&res, &e) != S2P_OK) {
-				s2p_warn("scene %lld: %s", (long long)ids[i],
-				    e.msg);
-				failed++;
-			} else {
-				report(ids[i], &res, &changed);
-			}
-			s2p_sync_result_free(&res);
-			seen++;
-			if (count > 0)
-				s2p_log_progress((double)seen / (double)count);
-		}
-		if (n < PAGE ||
-		    (app->args && json_object_get(app->args, "scene_ids")))
+		if (n > 0)
+			check_ids(ctx, &m, ids, n, &t);
+		if (n < PAGE || given || s2p_ctx_stopping(ctx))
 			break;
 	}
 	free(ids);
@@ -119,8 +158,8 @@ s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
 		return rc;
 	s2p_info("Dry run complete: %ld scene(s) checked, %ld would change, "
 		 "%ld could not be checked",
-	    seen, changed, failed);
+	    t.seen, t.changed, t.failed);
 	(void)!s2p_buf_addf(msg, "%ld scene(s) would change (of %ld checked)",
-	    changed, seen);
+	    t.changed, t.seen);
 	return S2P_OK;
 }

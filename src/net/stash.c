@@ -57,12 +57,21 @@ static const char DOC_PLUGIN_SETTINGS[] =
     "  }\n"
     "}\n";
 
-static const char DOC_FIND_SCENE[] = "query FindScene($id: ID!) {\n"
-				     "  findScene(id: $id) {\n"
-				     "    ...SceneSync\n"
-				     "  }\n"
-				     "}\n"
-				     "\n" SCENE_FRAGMENT;
+/* The one scene query: a batch of scenes by id (a hook's job is a batch of
+ * one). per_page must be given: Stash pages an ids filter too (25). */
+static const char DOC_FIND_SCENES[] =
+    "query FindScenesByIds($ids: [ID!], $per_page: Int!) {\n"
+    "  findScenes(\n"
+    "    ids: $ids\n"
+    "    filter: { per_page: $per_page, sort: \"id\", direction: ASC }\n"
+    "  ) {\n"
+    "    count\n"
+    "    scenes {\n"
+    "      ...SceneSync\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+    "\n" SCENE_FRAGMENT;
 
 static const char DOC_SCENE_IDS[] =
     "query SceneIds($page: Int!, $per_page: Int!,"
@@ -121,7 +130,7 @@ static const char DOC_TAG_NAME[] = DOC_NAME_OF("TagName", "findTag");
 
 static const struct s2p_gql_doc DOCS[] = {
     {"PluginSettings", DOC_PLUGIN_SETTINGS},
-    {"FindScene", DOC_FIND_SCENE},
+    {"FindScenesByIds", DOC_FIND_SCENES},
     {"SceneIds", DOC_SCENE_IDS},
     {"SceneIdsByPerformer", DOC_IDS_BY_PERFORMER},
     {"SceneIdsByStudio", DOC_IDS_BY_STUDIO},
@@ -538,40 +547,132 @@ parse_scene(struct s2p_scene *out, const json_t *o, struct s2p_error *err)
 	return S2P_OK;
 }
 
+/* Index of id in the sorted pairs idx[0..n) (id, position), or -1. */
+static long
+pair_find(const int64_t (*idx)[2], size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (idx[mid][0] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && idx[lo][0] == id ? (long)lo : -1;
+}
+
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Place each scene of the reply at the positions of its id in ids. A scene
+ * whose data cannot be read marks its positions S2P_EPARSE; an element
+ * without a readable id fails the whole reply (S2P_EPARSE): it cannot be
+ * told which scene it was. */
+static int
+place_scenes(const json_t *scenes, const int64_t *ids, size_t n,
+    struct s2p_scene *out, int *status, struct s2p_error *err)
+{
+	int64_t(*idx)[2] = s2p_xreallocarray(NULL, n, sizeof(*idx));
+	const json_t *o;
+	size_t i;
+	int rc = S2P_OK;
+
+	for (i = 0; i < n; i++) {
+		idx[i][0] = ids[i];
+		idx[i][1] = (int64_t)i;
+	}
+	qsort(idx, n, sizeof(*idx), pair_cmp);
+	json_array_foreach(scenes, i, o)
+	{
+		int64_t id;
+		long k;
+
+		if (!json_is_object(o) ||
+		    parse_id(json_object_get(o, "id"), &id) != S2P_OK) {
+			rc = s2p_error_set(err, S2P_EPARSE,
+			    "Stash FindScenesByIds: scene id is not a number");
+			break;
+		}
+		k = pair_find((const int64_t(*)[2])idx, n, id);
+		for (; k >= 0 && (size_t)k < n && idx[k][0] == id; k++) {
+			size_t at = (size_t)idx[k][1];
+
+			if (status[at] != S2P_ENOTFOUND)
+				continue; /* listed twice */
+			status[at] = parse_scene(&out[at], o, NULL);
+		}
+	}
+	free(idx);
+	return rc;
+}
+
+int
+s2p_stash_find_scenes(struct s2p_stash *s, const int64_t *ids, size_t n,
+    struct s2p_scene *out, int *status, struct s2p_error *err)
+{
+	json_t *vars, *list, *data = NULL;
+	const json_t *fs, *scenes;
+	size_t i;
+	int rc;
+
+	s2p_assert(n > 0);
+	list = json_array();
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].rating100 = -1;
+		status[i] = S2P_ENOTFOUND;
+		json_array_append_new(list,
+		    json_sprintf("%lld", (long long)ids[i]));
+	}
+	vars = json_pack("{s:o, s:i}", "ids", list, "per_page", (int)n);
+	rc = s2p_stash_gql(s, "FindScenesByIds", DOC_FIND_SCENES, vars, &data,
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	fs = json_object_get(data, "findScenes");
+	scenes = json_object_get(fs, "scenes");
+	if (!json_is_object(fs) || !json_is_array(scenes)) {
+		rc = s2p_error_set(err, S2P_EPARSE,
+		    "Stash FindScenesByIds: reply has no findScenes.scenes");
+		goto out;
+	}
+	rc = place_scenes(scenes, ids, n, out, status, err);
+out:
+	if (rc != S2P_OK)
+		for (i = 0; i < n; i++)
+			s2p_scene_free(&out[i]);
+	json_decref(vars);
+	json_decref(data);
+	return rc;
+}
+
 int
 s2p_stash_find_scene(struct s2p_stash *s, int64_t id, struct s2p_scene *out,
     struct s2p_error *err)
 {
-	json_t *vars, *data = NULL;
-	const json_t *scene;
-	char idstr[32];
-	int rc;
+	int st = S2P_ENOTFOUND;
+	int rc = s2p_stash_find_scenes(s, &id, 1, out, &st, err);
 
-	memset(out, 0, sizeof(*out));
-	out->rating100 = -1;
-	snprintf(idstr, sizeof(idstr), "%lld", (long long)id);
-	vars = json_pack("{s:s}", "id", idstr);
-	rc = s2p_stash_gql(s, "FindScene", DOC_FIND_SCENE, vars, &data, err);
 	if (rc != S2P_OK)
-		goto out;
-	scene = json_object_get(data, "findScene");
-	if (scene == NULL || json_is_null(scene)) {
-		rc = s2p_error_set(err, S2P_ENOTFOUND,
+		return rc;
+	if (st == S2P_ENOTFOUND)
+		return s2p_error_set(err, S2P_ENOTFOUND,
 		    "Stash scene %lld not found", (long long)id);
-		goto out;
-	}
-	if (!json_is_object(scene)) {
-		rc = s2p_error_set(err, S2P_EPARSE,
-		    "Stash FindScene: findScene is not an object");
-		goto out;
-	}
-	rc = parse_scene(out, scene, err);
-out:
-	if (rc != S2P_OK)
+	if (st != S2P_OK) {
 		s2p_scene_free(out);
-	json_decref(vars);
-	json_decref(data);
-	return rc;
+		return s2p_error_set(err, st,
+		    "Stash FindScenesByIds: scene %lld cannot be read",
+		    (long long)id);
+	}
+	return S2P_OK;
 }
 
 /* Append data.findScenes.scenes[].id to *ids (nothing on error) and store

@@ -66,7 +66,15 @@ struct s2p_scene {
 			       * and tags (for rename detection) */
 };
 
-/* findScene(id). S2P_ENOTFOUND when Stash returns null. Caller frees out. */
+/* findScenes(ids: ids[0..n)), one request, n > 0: out[i] and status[i]
+ * (caller's arrays of n) get scene ids[i]: status S2P_OK (out[i] filled),
+ * S2P_ENOTFOUND (Stash has no such scene) or S2P_EPARSE (its data cannot
+ * be read). Returns a failure of the request itself (then every out[i] is
+ * empty). The caller frees each out[i] with s2p_scene_free. */
+int s2p_stash_find_scenes(struct s2p_stash *s, const int64_t *ids, size_t n,
+    struct s2p_scene *out, int *status, struct s2p_error *err) S2P_NODISCARD;
+/* One scene: s2p_stash_find_scenes with a batch of one. S2P_ENOTFOUND when
+ * Stash has no such scene. Caller frees out. */
 int s2p_stash_find_scene(struct s2p_stash *s, int64_t id, struct s2p_scene *out,
     struct s2p_error *err) S2P_NODISCARD;
 void s2p_scene_free(struct s2p_scene *sc);

@@ -203,37 +203,62 @@ s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
 	return rc;
 }
 
-/* The claim is one statement: the earliest due pending row and the earliest
- * running row whose lease expired are each found through the job_claim
- * index (LIMIT 1 each), and the earlier of the two is taken. Claiming starts
- * a new attempt that reads the scene afresh, so dirty is cleared. */
+/* The claim is one statement: the earliest due pending rows and the earliest
+ * running rows whose lease expired are each found through the job_claim
+ * index (LIMIT max each), and the earliest max of them are taken. Claiming
+ * starts a new attempt that reads the scene afresh, so dirty is cleared. */
 static const char claim_sql[] =
     "UPDATE job SET state = 'running', dirty = 0,"
     " lease_until = ?1 + ?2, updated_at = ?1"
-    " WHERE id = ("
+    " WHERE id IN ("
     "  SELECT id FROM ("
     "   SELECT * FROM (SELECT id, not_before FROM job"
     "    WHERE state = 'pending' AND not_before <= ?1"
-    "    ORDER BY not_before, id LIMIT 1)"
+    "    ORDER BY not_before, id LIMIT ?3)"
     "   UNION ALL"
     "   SELECT * FROM (SELECT id, not_before FROM job"
     "    WHERE state = 'running' AND lease_until <= ?1"
-    "    ORDER BY not_before, id LIMIT 1))"
-    "  ORDER BY not_before, id LIMIT 1)"
+    "    ORDER BY not_before, id LIMIT ?3))"
+    "  ORDER BY not_before, id LIMIT ?3)"
     " RETURNING id, scene_id, attempts, not_before, enqueued_at, reason,"
     " error_class";
 
+/* Claim order: (not_before, id), as the statement chose them (RETURNING
+ * has no defined order). */
+static int
+job_order(const void *a, const void *b)
+{
+	const struct s2p_job *x = a, *y = b;
+
+	if (x->not_before != y->not_before)
+		return x->not_before < y->not_before ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void
+job_from_row(sqlite3_stmt *st, struct s2p_job *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->scene_id = sqlite3_column_int64(st, 1);
+	out->attempts = sqlite3_column_int(st, 2);
+	out->not_before = sqlite3_column_double(st, 3);
+	out->enqueued_at = sqlite3_column_double(st, 4);
+	out->reason = s2p_job_reason_parse(
+	    (const char *)sqlite3_column_text(st, 5));
+	s2p_db_copy_col(st, 6, out->error_class, sizeof(out->error_class));
+}
+
 int
-s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
-    struct s2p_job *out, struct s2p_error *err)
+s2p_queue_claim_many(struct s2p_db *db, double now, double lease_secs,
+    size_t max, struct s2p_job *out, size_t *n, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, src, found = 0;
+	int rc, src;
 
-	memset(out, 0, sizeof(*out));
-	if (!(lease_secs > 0))
+	*n = 0;
+	if (!(lease_secs > 0) || max == 0)
 		return s2p_error_set(err, S2P_EINVAL,
-		    "claim: lease must be positive");
+		    "claim: lease and batch size must be positive");
 	rc = s2p_db_begin(db, err);
 	if (rc != S2P_OK)
 		return rc;
@@ -244,29 +269,40 @@ s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_double(st, 2, lease_secs);
 	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		found = 1;
-		out->id = sqlite3_column_int64(st, 0);
-		out->scene_id = sqlite3_column_int64(st, 1);
-		out->attempts = sqlite3_column_int(st, 2);
-		out->not_before = sqlite3_column_double(st, 3);
-		out->enqueued_at = sqlite3_column_double(st, 4);
-		out->reason = s2p_job_reason_parse(
-		    (const char *)sqlite3_column_text(st, 5));
-		s2p_db_copy_col(st, 6, out->error_class,
-		    sizeof(out->error_class));
+	while (src == SQLITE_ROW && *n < max) {
+		memset(&out[*n], 0, sizeof(out[*n]));
+		job_from_row(st, &out[(*n)++]);
 		src = sqlite3_step(st);
 	}
-	if (src != SQLITE_DONE) {
+	if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "claim job", err);
-		goto out;
-	}
 out:
 	sqlite3_finalize(st);
 	rc = s2p_db_tx_end(db, rc, err);
-	if (rc == S2P_OK && !found)
+	if (rc != S2P_OK)
+		*n = 0;
+	else if (*n == 0)
 		rc = s2p_error_set(err, S2P_ENOTFOUND, "queue: no job is due");
+	else
+		qsort(out, *n, sizeof(*out), job_order);
+	return rc;
+}
+
+int
+s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
+    struct s2p_job *out, struct s2p_error *err)
+{
+	size_t n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!(lease_secs > 0))
+		return s2p_error_set(err, S2P_EINVAL,
+		    "claim: lease must be positive");
+	rc = s2p_queue_claim_many(db, now, lease_secs, 1, out, &n, err);
 	if (rc != S2P_OK)
 		memset(out, 0, sizeof(*out));
 	return rc;

@@ -72,6 +72,11 @@ int s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
  * nothing is due. */
 int s2p_queue_claim(struct s2p_db *db, double now, double lease_secs,
     struct s2p_job *out, struct s2p_error *err) S2P_NODISCARD;
+/* Claim up to max due jobs at once (as s2p_queue_claim, in claim order),
+ * filling out[0..*n). S2P_ENOTFOUND (and *n 0) when nothing is due. */
+int s2p_queue_claim_many(struct s2p_db *db, double now, double lease_secs,
+    size_t max, struct s2p_job *out, size_t *n,
+    struct s2p_error *err) S2P_NODISCARD;
 /* The functions below that take a job_id return S2P_ENOTFOUND when no such
  * row is queued (cleared meanwhile, or already acknowledged). */
 

@@ -170,7 +170,8 @@ struct job {
 	int64_t id;
 	enum s2p_sync_mode mode;
 	int dry;
-	struct s2p_scene sc;
+	struct s2p_scene sc; /* borrowed from the caller unless own_sc */
+	int own_sc;
 	struct s2p_match mt;
 	struct s2p_plex_item item;
 	struct s2p_desired want;
@@ -179,15 +180,25 @@ struct job {
 	char digest[17];
 };
 
-/* Read the scene from Stash. Sets *done (with res->outcome) when there is
- * nothing more to do: the scene is gone (its state is forgotten) or has no
- * file. */
+/* Take the scene the caller read (pre: the scene, NULL when Stash has
+ * none), or read it from Stash (a batch of one) when have_pre is 0. Sets
+ * *done (with res->outcome) when there is nothing more to do: the scene is
+ * gone (its state is forgotten) or has no file. */
 static int
-read_scene(struct job *j, struct s2p_sync_result *res, int *done,
-    struct s2p_error *err)
+read_scene(struct job *j, const struct s2p_scene *pre, int have_pre,
+    struct s2p_sync_result *res, int *done, struct s2p_error *err)
 {
-	int rc = s2p_stash_find_scene(j->ctx->stash, j->id, &j->sc, err);
+	int rc = S2P_OK;
 	size_t i;
+
+	if (!have_pre) {
+		rc = s2p_stash_find_scene(j->ctx->stash, j->id, &j->sc, err);
+		j->own_sc = 1;
+	} else if (pre == NULL) {
+		rc = S2P_ENOTFOUND;
+	} else {
+		j->sc = *pre;
+	}
 
 	*done = 1;
 	if (rc == S2P_ENOTFOUND) {
@@ -353,9 +364,12 @@ save_state(struct job *j, struct s2p_error *err)
 	return s2p_syncstate_put(j->ctx->db, j->id, st, err);
 }
 
-int
-s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
-    enum s2p_sync_mode mode, struct s2p_sync_result *res, struct s2p_error *err)
+/* s2p_sync_scene_with / s2p_sync_scene: have_pre says whether the caller
+ * read the scene (pre, NULL when gone) or it is read here. */
+static int
+sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
+    const struct s2p_scene *pre, int have_pre, enum s2p_sync_mode mode,
+    struct s2p_sync_result *res, struct s2p_error *err)
 {
 	struct job j;
 	int rc, done = 0;
@@ -368,7 +382,7 @@ s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 	j.mode = mode;
 	j.dry = mode == S2P_SYNC_DRY_RUN;
 	s2p_plex_edit_init(&j.edit);
-	rc = read_scene(&j, res, &done, err);
+	rc = read_scene(&j, pre, have_pre, res, &done, err);
 	if (rc == S2P_OK && !done)
 		rc = check_state(&j, res, &done, err);
 	if (rc == S2P_OK && !done) {
@@ -390,6 +404,22 @@ s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 	s2p_desired_free(&j.want);
 	s2p_plex_item_free(&j.item);
 	s2p_match_free(&j.mt);
-	s2p_scene_free(&j.sc);
+	if (j.own_sc)
+		s2p_scene_free(&j.sc);
 	return rc;
+}
+
+int
+s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
+    enum s2p_sync_mode mode, struct s2p_sync_result *res, struct s2p_error *err)
+{
+	return sync_scene(ctx, m, id, NULL, 0, mode, res, err);
+}
+
+int
+s2p_sync_scene_with(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
+    const struct s2p_scene *sc, enum s2p_sync_mode mode,
+    struct s2p_sync_result *res, struct s2p_error *err)
+{
+	return sync_scene(ctx, m, id, sc, 1, mode, res, err);
 }

@@ -42,6 +42,11 @@ enum s2p_sync_mode {
 int s2p_sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
     enum s2p_sync_mode mode, struct s2p_sync_result *res,
     struct s2p_error *err) S2P_NODISCARD;
+/* The same with the scene already read by the caller (a batch, see
+ * s2p_stash_find_scenes): sc is borrowed, NULL when Stash has no scene id. */
+int s2p_sync_scene_with(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
+    const struct s2p_scene *sc, enum s2p_sync_mode mode,
+    struct s2p_sync_result *res, struct s2p_error *err) S2P_NODISCARD;
 void s2p_sync_result_free(struct s2p_sync_result *res);
 
 #endif

@@ -20,6 +20,7 @@
 #include "store/syncstate.h"
 #include "sync/backoff.h"
 #include "sync/breaker.h"
+#include "sync/jobbatch.h"
 #include "sync/outage.h"
 #include "sync/probe.h"
 #include "sync/ratelimit.h"
@@ -45,6 +46,8 @@ struct run {
 	char *cookie_seen;  /* the newest handed-over session we know of */
 	double progress_at; /* last progress report */
 	struct s2p_metrics_acc metrics; /* this minute's measurements */
+	struct s2p_jobbatch batch; /* claimed jobs with their scenes */
+	size_t batch_size;
 };
 
 static double
@@ -594,22 +597,27 @@ log_outcome(struct run *r, const struct s2p_job *job,
 	}
 }
 
-/* Run one claimed job to its queue outcome. Returns what failed() returns
- * for a failure, else S2P_OK. */
+/* Run one claimed job to its queue outcome; sc/have: its scene as the
+ * batch read it (see s2p_jobbatch_next). Returns what failed() returns for
+ * a failure, else S2P_OK. */
 static int
-one_job(struct run *r, const struct s2p_job *job)
+one_job(struct run *r, const struct s2p_job *job, const struct s2p_scene *sc,
+    int have)
 {
 	struct s2p_ctx *ctx = r->ctx;
 	struct s2p_sync_result res;
 	struct s2p_error e, qe;
+	enum s2p_sync_mode mode;
 	int rc;
 
 	s2p_error_clear(&e);
 	s2p_error_clear(&qe);
-	rc = s2p_sync_scene(ctx, &r->matcher, job->scene_id,
-	    job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
-						: S2P_SYNC_NORMAL,
-	    &res, &e);
+	mode = job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
+						   : S2P_SYNC_NORMAL;
+	rc = have ? s2p_sync_scene_with(ctx, &r->matcher, job->scene_id, sc,
+			mode, &res, &e)
+		  : s2p_sync_scene(ctx, &r->matcher, job->scene_id, mode, &res,
+			&e);
 	r->st->processed++;
 	ramp_record(r,
 	    rc == S2P_OK || !res.plex_reached ||
@@ -770,6 +778,30 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 	return rc;
 }
 
+/* The next claimed job, from the batch in hand or a new one (claimed and
+ * read from Stash at once). A batch held for half a lease goes back to the
+ * queue first, so no lease runs out while its jobs wait their turn. */
+static int
+next_job(struct run *r, struct s2p_job *job, const struct s2p_scene **sc,
+    int *have, struct s2p_error *e)
+{
+	double lease = r->opts->lease > 0 ? r->opts->lease : DEFAULT_LEASE;
+	double now = now_of(r);
+	int rc;
+
+	if (!s2p_jobbatch_empty(&r->batch) &&
+	    now - r->batch.claimed_at > lease / 2)
+		s2p_jobbatch_release(&r->batch, r->ctx->db, now);
+	if (s2p_jobbatch_empty(&r->batch)) {
+		rc = s2p_jobbatch_fill(&r->batch, r->ctx->db, r->ctx->stash,
+		    now, lease, r->batch_size, e);
+		if (rc != S2P_OK)
+			return rc;
+	}
+	s2p_jobbatch_next(&r->batch, job, sc, have);
+	return S2P_OK;
+}
+
 /* What one turn of the run loop says to do next. */
 enum turn {
 	TURN_AGAIN, /* loop */
@@ -785,8 +817,9 @@ turn(struct run *r, int *code, struct s2p_error *err)
 {
 	enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
 	struct s2p_job job;
+	const struct s2p_scene *sc = NULL;
 	struct s2p_error e;
-	int allowed = 1, rc;
+	int allowed = 1, rc, have = 0;
 
 	if (r->opts->settings_changed != NULL &&
 	    r->opts->settings_changed(r->opts->settings_arg)) {
@@ -800,6 +833,8 @@ turn(struct run *r, int *code, struct s2p_error *err)
 		s2p_errorf("circuit breaker state: %s", e.msg);
 	log_transition(r, tr, NULL);
 	if (!allowed) {
+		/* Claimed jobs wait in the queue, not in our hands. */
+		s2p_jobbatch_release(&r->batch, r->ctx->db, now_of(r));
 		if (r->opts->until_idle) {
 			count_waiting(r);
 			return TURN_END;
@@ -817,8 +852,7 @@ turn(struct run *r, int *code, struct s2p_error *err)
 	}
 	if (rc > 0)
 		return TURN_AGAIN;
-	rc = s2p_queue_claim(r->ctx->db, now_of(r),
-	    r->opts->lease > 0 ? r->opts->lease : DEFAULT_LEASE, &job, &e);
+	rc = next_job(r, &job, &sc, &have, &e);
 	if (rc == S2P_ENOTFOUND)
 		return nothing_due(r) ? TURN_END : TURN_AGAIN;
 	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
@@ -835,7 +869,7 @@ turn(struct run *r, int *code, struct s2p_error *err)
 		return TURN_AGAIN;
 	}
 	r->idle_since = 0;
-	rc = one_job(r, &job);
+	rc = one_job(r, &job, sc, have);
 	if (rc == S2P_EDOWN) {
 		count_waiting(r);
 		return TURN_END;
@@ -869,9 +903,14 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 	r.ctx = ctx;
 	r.opts = opts;
 	r.st = st;
+	s2p_jobbatch_init(&r.batch);
+	r.batch_size = s2p_jobbatch_size();
 	rc = run_open(&r, &opened, err);
 	while (rc == S2P_OK && t == TURN_AGAIN && !s2p_ctx_stopping(ctx))
 		t = turn(&r, &code, err);
+	if (opened)
+		s2p_jobbatch_release(&r.batch, ctx->db, now_of(&r));
+	s2p_jobbatch_free(&r.batch);
 	if (t == TURN_FAIL)
 		rc = code;
 	if (opened && rc != S2P_ECORRUPT && rc != S2P_EDISK)

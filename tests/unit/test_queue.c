@@ -236,6 +236,49 @@ test_queue__claim_order(void **state)
 	claim_none(f->db, 1000);
 }
 
+/* A batch claim takes the earliest due jobs in claim order, expired leases
+ * included, never one that is not due, and never the same job twice. */
+static void
+test_queue__claim_many(void **state)
+{
+	struct fx *f = *state;
+	struct s2p_job jobs[8];
+	size_t n = 0;
+
+	enqueue(f->db, 1, 300, 1);
+	enqueue(f->db, 2, 100, 1);
+	enqueue(f->db, 3, 200, 1);
+	enqueue(f->db, 4, 100, 1);
+	enqueue(f->db, 5, 5000, 1); /* not due */
+	assert_int_equal(s2p_queue_claim_many(f->db, 1000, 60, 3, jobs, &n,
+			     NULL),
+	    S2P_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(jobs[0].scene_id, 2);
+	assert_int_equal(jobs[1].scene_id, 4);
+	assert_int_equal(jobs[2].scene_id, 3);
+	assert_int_equal(counts(f->db, 1000).running, 3);
+	assert_int_equal(s2p_queue_claim_many(f->db, 1000, 60, 8, jobs, &n,
+			     NULL),
+	    S2P_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(jobs[0].scene_id, 1);
+	assert_int_equal(s2p_queue_claim_many(f->db, 1000, 60, 8, jobs, &n,
+			     NULL),
+	    S2P_ENOTFOUND);
+	assert_int_equal(n, 0);
+	/* Leases end at 1060: all four come back, the due one too. */
+	assert_int_equal(s2p_queue_claim_many(f->db, 6000, 60, 8, jobs, &n,
+			     NULL),
+	    S2P_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(jobs[0].scene_id, 2);
+	assert_int_equal(jobs[4].scene_id, 5);
+	assert_int_equal(s2p_queue_claim_many(f->db, 6000, 60, 0, jobs, &n,
+			     NULL),
+	    S2P_EINVAL);
+}
+
 static void
 test_queue__enqueue_coalesces(void **state)
 {
@@ -1130,6 +1173,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_queue__enqueue_claim_ack),
 	    T(test_queue__claim_order),
+	    T(test_queue__claim_many),
 	    T(test_queue__enqueue_coalesces),
 	    T(test_queue__coalesce_keeps_backoff),
 	    T(test_queue__dirty_runs_again_after_ack),

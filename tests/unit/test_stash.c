@@ -336,7 +336,7 @@ test_stash__plugin_settings(void **state)
 }
 
 static const char SCENE_JSON[] =
-    "{\"data\":{\"findScene\":{\"id\":\"45\",\"title\":\"A Title\","
+    "{\"data\":{\"findScenes\":{\"count\":1,\"scenes\":[{\"id\":\"45\",\"title\":\"A Title\","
     "\"code\":\"ABC-123\",\"details\":\"Line one.\\n\\nLine two.\","
     "\"director\":\"Dee Rector\",\"date\":\"2024-03-01\",\"rating100\":80,"
     "\"organized\":true,\"urls\":[\"https://example.com/a\","
@@ -347,7 +347,7 @@ static const char SCENE_JSON[] =
     "\"paths\":{\"screenshot\":\"http://127.0.0.1:9999/scene/45/screenshot"
     "?t=1736578073\"},\"studio\":{\"name\":\"Studio X\"},"
     "\"performers\":[{\"name\":\"P One\"},{\"name\":\"P Two\"}],"
-    "\"tags\":[{\"name\":\"T1\"}],\"extra\":{\"ignored\":1}}}}";
+    "\"tags\":[{\"name\":\"T1\"}],\"extra\":{\"ignored\":1}}]}}}";
 
 static void
 test_stash__find_scene(void **state)
@@ -362,12 +362,16 @@ test_stash__find_scene(void **state)
 	body = sent_body(f, 0);
 	assert_string_equal(json_string_value(
 				json_object_get(body, "operationName")),
-	    "FindScene");
-	assert_string_equal(json_string_value(
+	    "FindScenesByIds");
+	assert_string_equal(json_string_value(json_array_get(
 				json_object_get(json_object_get(body,
 						    "variables"),
-				    "id")),
+				    "ids"),
+				0)),
 	    "45");
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(body, "variables"), "per_page")),
+	    1);
 	json_decref(body);
 
 	assert_int_equal(sc.id, 45);
@@ -402,12 +406,13 @@ test_stash__find_scene_nulls(void **state)
 	struct s2p_error err = {0};
 
 	fake_canned_push_simple(f->srv, 200,
-	    "{\"data\":{\"findScene\":{\"id\":\"7\",\"title\":null,"
+	    "{\"data\":{\"findScenes\":{\"count\":1,\"scenes\":[{"
+	    "\"id\":\"7\",\"title\":null,"
 	    "\"code\":null,\"details\":null,\"director\":null,\"date\":null,"
 	    "\"rating100\":null,\"organized\":false,\"urls\":[],"
 	    "\"created_at\":\"2025-01-01T00:00:00Z\",\"updated_at\":null,"
 	    "\"files\":[],\"paths\":{\"screenshot\":null},\"studio\":null,"
-	    "\"performers\":[],\"tags\":[]}}}");
+	    "\"performers\":[],\"tags\":[]}]}}}");
 	assert_int_equal(s2p_stash_find_scene(f->s, 7, &sc, &err), S2P_OK);
 	assert_int_equal(sc.id, 7);
 	assert_null(sc.title);
@@ -425,22 +430,65 @@ test_stash__find_scene_nulls(void **state)
 	assert_int_equal(sc.tags.n, 0);
 	s2p_scene_free(&sc);
 
-	fake_canned_push_simple(f->srv, 200, "{\"data\":{\"findScene\":null}}");
+	fake_canned_push_simple(f->srv, 200,
+	    "{\"data\":{\"findScenes\":{\"count\":0,\"scenes\":[]}}}");
 	assert_int_equal(s2p_stash_find_scene(f->s, 8, &sc, &err),
 	    S2P_ENOTFOUND);
 	s2p_scene_free(&sc);
 
 	fake_canned_push_simple(f->srv, 200,
-	    "{\"data\":{\"findScene\":{\"id\":\"12abc\"}}}");
+	    "{\"data\":{\"findScenes\":{\"scenes\":[{\"id\":\"12abc\"}]}}}");
 	assert_int_equal(s2p_stash_find_scene(f->s, 12, &sc, &err), S2P_EPARSE);
 	s2p_scene_free(&sc);
 	fake_canned_push_simple(f->srv, 200,
-	    "{\"data\":{\"findScene\":{\"id\":\"-3\"}}}");
+	    "{\"data\":{\"findScenes\":{\"scenes\":[{\"id\":\"-3\"}]}}}");
 	assert_int_equal(s2p_stash_find_scene(f->s, 3, &sc, &err), S2P_EPARSE);
 	fake_canned_push_simple(f->srv, 200,
-	    "{\"data\":{\"findScene\":{\"title\":\"no id\"}}}");
+	    "{\"data\":{\"findScenes\":{\"scenes\":[{\"title\":\"no id\"}]}}}");
 	assert_int_equal(s2p_stash_find_scene(f->s, 3, &sc, &err), S2P_EPARSE);
 	s2p_scene_free(&sc);
+}
+
+/* One request for a batch: each id gets its scene wherever the reply lists
+ * it; an id the reply lacks is not found; a repeated id gets it too. */
+static void
+test_stash__find_scenes_batch(void **state)
+{
+	struct fx *f = *state;
+	int64_t ids[4] = {9, 4, 11, 4};
+	struct s2p_scene sc[4];
+	int st[4], i;
+	json_t *body;
+
+	fake_canned_push_simple(f->srv, 200,
+	    "{\"data\":{\"findScenes\":{\"count\":2,\"scenes\":["
+	    "{\"id\":\"4\",\"title\":\"Four\",\"files\":[]},"
+	    "{\"id\":\"9\",\"title\":\"Nine\",\"files\":[]}]}}}");
+	assert_int_equal(s2p_stash_find_scenes(f->s, ids, 4, sc, st, NULL),
+	    S2P_OK);
+	body = sent_body(f, 0);
+	assert_int_equal(json_array_size(json_object_get(
+			     json_object_get(body, "variables"), "ids")),
+	    4);
+	json_decref(body);
+	assert_int_equal(st[0], S2P_OK);
+	assert_string_equal(sc[0].title, "Nine");
+	assert_int_equal(st[1], S2P_OK);
+	assert_string_equal(sc[1].title, "Four");
+	assert_int_equal(st[2], S2P_ENOTFOUND);
+	assert_null(sc[2].title);
+	assert_int_equal(st[3], S2P_OK);
+	assert_string_equal(sc[3].title, "Four");
+	for (i = 0; i < 4; i++)
+		s2p_scene_free(&sc[i]);
+
+	/* A reply element without a readable id fails the whole batch. */
+	fake_canned_push_simple(f->srv, 200,
+	    "{\"data\":{\"findScenes\":{\"scenes\":[{\"id\":\"4\"},"
+	    "{\"id\":null}]}}}");
+	assert_int_equal(s2p_stash_find_scenes(f->s, ids, 4, sc, st, NULL),
+	    S2P_EPARSE);
+	assert_null(sc[1].title);
 }
 
 static void
@@ -622,6 +670,7 @@ main(void)
 	    T(test_stash__http_errors),
 	    T(test_stash__plugin_settings),
 	    T(test_stash__find_scene),
+	    T(test_stash__find_scenes_batch),
 	    T(test_stash__find_scene_nulls),
 	    T(test_stash__scene_ids_paged),
 	    T(test_stash__scene_ids_by_object),
