@@ -1,27 +1,95 @@
 /*
- * bench.c - `make bench`: performance figures, printed, never asserted.
- * 1. Hook cost: the whole stash2plex process as Stash runs it (spawn, read
- *    stdin, enqueue, exit), median and p90 over many runs, beside the cost
- *    of starting the same binary to print its version (process baseline);
- *    the static x86_64 binary of `make static`, when built (third
- *    argument), is measured in the same rounds for comparison.
- * 2. A large library against the fakes: first full sync, an unchanged
- *    re-sync, and a one-tag change, with wall time, Plex request counts and
- *    the worker's peak memory.
+ * bench.c - `make bench`: performance figures at several library sizes,
+ * printed one line each with its floor beside it, and written to a JSON
+ * file; never asserted. Every figure is the median and spread (min..max)
+ * of repeated runs, each on fresh fakes and a fresh data directory.
+ *
+ * usage: s2p-bench SIZES REPEATS HOOK_RUNS OUT.json [STATIC_BIN]
+ *   SIZES "1000,10000,100000"; REPEATS for sizes up to 10,000 (larger
+ *   sizes run BENCH_REPEATS_LARGE times, default 1); first sync at 5 ms
+ *   latency only up to BENCH_LATENCY_MAX scenes (default 10000).
+ *
+ * Floors: a hook's is the start-up of an empty static C program; a
+ * re-sync's (and a reconcile's Stash part) the time to page every scene out
+ * of the fake Stash with nothing else done; a first sync's requests x
+ * latency / concurrency. The fakes' own ceilings (requests/s, 4 clients)
+ * are printed first, so the figures measure the plugin, not the fakes.
  */
 #include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "net/plex.h"
+#include "net/stash.h"
+#include "store/db.h"
+#include "sync/indexer.h"
+#include "sync/jobbatch.h"
+
+#define MAXREP 16
+#define MAXFIG 32
 
 static const char *const env[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
-static const char *bin = S2P_BIN; /* the binary version_ms() starts */
+
+/* One figure at one size: samples, unit, and its floor (NAN-free: floor
+ * < 0 means none). */
+struct fig {
+	char name[48];
+	char unit[12];
+	double v[MAXREP];
+	int n;
+	double floor;
+	char floor_what[64];
+};
+
+struct size_figs {
+	int scenes;
+	struct fig f[MAXFIG];
+	int nf;
+};
+
+static struct fig *
+fig_get(struct size_figs *s, const char *name, const char *unit)
+{
+	int i;
+
+	for (i = 0; i < s->nf; i++)
+		if (strcmp(s->f[i].name, name) == 0)
+			return &s->f[i];
+	memset(&s->f[s->nf], 0, sizeof(s->f[0]));
+	snprintf(s->f[s->nf].name, sizeof(s->f[0].name), "%s", name);
+	snprintf(s->f[s->nf].unit, sizeof(s->f[0].unit), "%s", unit);
+	s->f[s->nf].floor = -1;
+	return &s->f[s->nf++];
+}
+
+static void
+add(struct size_figs *s, const char *name, const char *unit, double v)
+{
+	struct fig *f = fig_get(s, name, unit);
+
+	if (f->n < MAXREP)
+		f->v[f->n++] = v;
+}
+
+/* Keep the largest floor seen (floors are measured each run too). */
+static void
+set_floor(struct size_figs *s, const char *name, const char *unit, double fl,
+    const char *what)
+{
+	struct fig *f = fig_get(s, name, unit);
+
+	if (f->floor < 0 || fl < f->floor)
+		f->floor = fl;
+	snprintf(f->floor_what, sizeof(f->floor_what), "%s", what);
+}
 
 static int
 cmp(const void *a, const void *b)
@@ -31,154 +99,86 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
-stats(const char *what, double *v, int n)
+static double
+median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp);
-	printf("%-44s median %6.2f ms   p90 %6.2f ms   (n=%d)\n", what,
-	    v[n / 2], v[n * 9 / 10], n);
+	return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
 }
 
+/* ---- processes -------------------------------------------------------- */
+
+/* Wall milliseconds to start path with argv[1] arg (NULL: none) and reap
+ * it. */
 static double
-version_ms(void)
+spawn_ms(const char *path, const char *arg)
 {
 	double t0 = h_mono();
 	pid_t pid;
+	int st;
 
 	fflush(stdout);
 	pid = fork();
-	int st;
-
 	if (pid == 0) {
 		if (freopen("/dev/null", "w", stdout) == NULL)
 			_exit(127);
-		execl(bin, bin, "version", (char *)NULL);
+		execl(path, path, arg, (char *)NULL);
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
 	return (h_mono() - t0) * 1000;
 }
 
-/* Figures of one binary (see hooks). */
-struct hookfig {
-	const char *label;
-	const char *path;
-	double *base, *enq, *ign, *cover;
-};
-
-/* Run as the plugin with args; whole-process milliseconds. */
 static double
-run_ms(struct h_env *e, const char *path, const char *args)
+run_ms(struct h_env *e, const char *args)
 {
 	struct h_run r;
 	double ms;
 
-	bin = path;
-	h_set_plugin_bin(path);
 	h_run_plugin(e, args, env, &r);
 	ms = r.ms;
 	h_run_free(&r);
 	return ms;
 }
 
-/* Hook costs of each binary in f[0..nf). The binaries take turns within
- * every round, so a machine busy with something else slows them alike and
- * the comparison stays fair. */
+/* Hook costs, whole process: median of runs, into name_enq / name_ign. */
 static void
-hooks(struct h_env *e, int n, struct hookfig *f, int nf)
+hooks(struct h_env *e, struct size_figs *s, int runs, const char *when)
 {
-	char args[512];
-	size_t big = 4 * 1024 * 1024;
-	char *doc = malloc(big + 512);
-	int i, j, k;
+	double *enq = calloc((size_t)runs, sizeof(double));
+	double *ign = calloc((size_t)runs, sizeof(double));
+	double *fl = calloc((size_t)runs, sizeof(double));
+	char args[512], name[64];
+	int i;
 
-	/* A cover set in the UI: the hook input carries the image. */
-	k = snprintf(doc, 512,
-	    "{\"mode\": \"hook\", \"hookContext\":"
-	    " {\"id\": 3, \"type\": \"Scene.Update.Post\", \"input\":"
-	    " {\"id\": \"3\", \"cover_image\": \"data:image/jpeg;"
-	    "base64,");
-	memset(doc + k, 'Q', big);
-	snprintf(doc + k + big, 512,
-	    "\"}, \"inputFields\": [\"id\","
-	    " \"cover_image\"]}}");
-	for (j = 0; j < nf; j++) {
-		f[j].base = calloc((size_t)n, sizeof(double));
-		f[j].enq = calloc((size_t)n, sizeof(double));
-		f[j].ign = calloc((size_t)n, sizeof(double));
-		f[j].cover = calloc((size_t)n, sizeof(double));
-	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < runs; i++) {
 		snprintf(args, sizeof(args),
 		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, "
-		    "\"type\":"
-		    " \"Scene.Update.Post\", \"input\": {\"id\": \"%d\", "
-		    "\"title\": \"t\"}, \"inputFields\": [\"id\", \"title\"]}}",
+		    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": "
+		    "\"%d\", \"title\": \"t\"}, \"inputFields\": [\"id\", "
+		    "\"title\"]}}",
 		    1 + i % 50, 1 + i % 50);
-		for (j = 0; j < nf; j++) {
-			bin = f[j].path;
-			f[j].base[i] = version_ms();
-			f[j].enq[i] = run_ms(e, f[j].path, args);
-			f[j].ign[i] = run_ms(e, f[j].path,
-			    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
-			    "\"type\": \"Scene.Update.Post\", \"input\": "
-			    "null}}");
-			f[j].cover[i] = run_ms(e, f[j].path, doc);
-		}
+		fl[i] = spawn_ms(S2P_EMPTY_BIN, NULL);
+		enq[i] = run_ms(e, args);
+		ign[i] = run_ms(e,
+		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
+		    "\"type\": \"Scene.Update.Post\", \"input\": null}}");
 	}
-	for (j = 0; j < nf; j++) {
-		printf("-- %s (%s)\n", f[j].label, f[j].path);
-		stats("process start only (stash2plex version)", f[j].base, n);
-		stats("hook: Scene.Update.Post, enqueue", f[j].enq, n);
-		stats("hook: scan noise, ignored", f[j].ign, n);
-		stats("hook: new cover (4 MiB image in the input)", f[j].cover,
-		    n);
-		free(f[j].base);
-		free(f[j].enq);
-		free(f[j].ign);
-		free(f[j].cover);
-	}
-	free(doc);
-	bin = S2P_BIN;
-	h_set_plugin_bin(NULL);
-}
-
-static void
-count(struct h_env *e, const char *label, double secs, int scenes)
-{
-	json_t *reqs = h_get(e->plex_ctl, "/requests"), *r;
-	int get_item = 0, get_list = 0, get_other = 0, put = 0, post = 0;
-	size_t i;
-
-	json_array_foreach(reqs, i, r)
-	{
-		const char *m = json_string_value(json_object_get(r, "method"));
-		const char *p = json_string_value(json_object_get(r, "path"));
-
-		if (strcmp(m, "PUT") == 0)
-			put++;
-		else if (strcmp(m, "POST") == 0)
-			post++;
-		else if (strncmp(p, "/library/metadata/", 18) == 0)
-			get_item++;
-		else if (strstr(p, "/all") != NULL)
-			get_list++;
-		else
-			get_other++;
-	}
-	printf("%-28s %7.2f s  %7.1f scenes/s  Plex requests: %zu (GET item "
-	       "%d, GET listing %d, GET other %d, PUT %d, POST %d)\n",
-	    label, secs, secs > 0 ? scenes / secs : 0.0, json_array_size(reqs),
-	    get_item, get_list, get_other, put, post);
-	json_decref(reqs);
-	h_delete(e->plex_ctl, "/requests");
+	snprintf(name, sizeof(name), "hook_enqueue_%s", when);
+	add(s, name, "ms", median(enq, runs));
+	set_floor(s, name, "ms", median(fl, runs), "empty static C program");
+	snprintf(name, sizeof(name), "hook_ignored_%s", when);
+	add(s, name, "ms", median(ign, runs));
+	set_floor(s, name, "ms", median(fl, runs), "empty static C program");
+	free(enq);
+	free(ign);
+	free(fl);
 }
 
 static long peak_kib;
 
 /* VmHWM of a running stash2plex process in KiB (0 before its exec or once
- * it is gone). A child's ru_maxrss would count the copy of this process it
- * was before exec. */
+ * it is gone). */
 static long
 hwm_kib(pid_t pid)
 {
@@ -186,7 +186,6 @@ hwm_kib(pid_t pid)
 	long kib = 0;
 	FILE *f;
 
-	/* Before exec the child is still a copy of this process. */
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	f = fopen(path, "r");
 	if (f == NULL)
@@ -208,6 +207,7 @@ hwm_kib(pid_t pid)
 	return kib;
 }
 
+/* Run a task; wall seconds. peak_kib gets its peak RSS. */
 static double
 task(struct h_env *e, const char *mode)
 {
@@ -216,12 +216,10 @@ task(struct h_env *e, const char *mode)
 	char args[64];
 	double ms;
 
+	peak_kib = 0;
 	snprintf(args, sizeof(args), "{\"mode\": \"%s\"}", mode);
 	if (h_spawn_plugin(e, args, env, mode, -1, &p) != 0)
 		return 0;
-	/* Sample the peak until the process has exited (a zombie keeps
-	 * /proc/PID but loses its memory: the last sample before that
-	 * holds the high-water mark). */
 	for (;;) {
 		siginfo_t si;
 		long k = hwm_kib(p.pid);
@@ -243,52 +241,394 @@ task(struct h_env *e, const char *mode)
 	return ms / 1000;
 }
 
+/* Plex requests since the last call (the fake counts them). */
+static long
+plex_requests(struct h_env *e, long *get, long *put)
+{
+	json_t *c = h_get(e->plex_ctl, "/requests/count");
+	json_t *m = json_object_get(c, "methods");
+	long total = (long)json_integer_value(json_object_get(c, "total"));
+
+	if (get)
+		*get = (long)json_integer_value(json_object_get(m, "GET"));
+	if (put)
+		*put = (long)json_integer_value(json_object_get(m, "PUT"));
+	json_decref(c);
+	h_delete(e->plex_ctl, "/requests");
+	return total;
+}
+
+/* ---- library-level floors -------------------------------------------- */
+
+static struct s2p_stash *
+stash_client(struct h_env *e)
+{
+	struct s2p_stash *s = NULL;
+	struct s2p_stash_opts o;
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", e->stash_port);
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.session_cookie = e->cookie[0] ? e->cookie : NULL;
+	if (s2p_stash_new(&s, &o, NULL) != S2P_OK)
+		return NULL;
+	return s;
+}
+
+static struct s2p_plex *
+plex_client(struct h_env *e)
+{
+	struct s2p_plex *p = NULL;
+	struct s2p_plex_opts o;
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", e->plex_port);
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.token = e->token;
+	o.client_id = "bench";
+	if (s2p_plex_new(&p, &o, NULL) != S2P_OK)
+		return NULL;
+	return p;
+}
+
+/* Seconds to read scenes 1..n out of the fake Stash in batches, nothing
+ * else done: the re-sync floor. */
+static double
+stash_floor(struct h_env *e, int n)
+{
+	struct s2p_stash *s = stash_client(e);
+	size_t bs = s2p_jobbatch_size(), i, k;
+	int64_t *ids = calloc(bs, sizeof(*ids));
+	struct s2p_scene *sc = calloc(bs, sizeof(*sc));
+	int *st = calloc(bs, sizeof(*st));
+	double t0 = h_mono();
+	int at;
+
+	for (at = 1; s != NULL && at <= n; at += (int)bs) {
+		k = (size_t)(n - at + 1) < bs ? (size_t)(n - at + 1) : bs;
+		for (i = 0; i < k; i++)
+			ids[i] = at + (int64_t)i;
+		if (s2p_stash_find_scenes(s, ids, k, sc, st, NULL) == S2P_OK)
+			for (i = 0; i < k; i++)
+				s2p_scene_free(&sc[i]);
+	}
+	t0 = h_mono() - t0;
+	s2p_stash_free(s);
+	free(ids);
+	free(sc);
+	free(st);
+	return t0;
+}
+
+/* Path index: a full build of section 1, then an incremental refresh after
+ * 100 new items, timed, against this run's fake Plex (own database). */
+static void
+index_figs(struct h_env *e, struct size_figs *s)
+{
+	struct s2p_plex *p = plex_client(e);
+	struct s2p_db *db = NULL;
+	char path[300], body[256];
+	struct s2p_error err;
+	double t0;
+	long added = 0;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/bench-index.db", e->dir);
+	s2p_error_clear(&err);
+	if (p == NULL || s2p_db_open(&db, path, &err) != S2P_OK) {
+		fprintf(stderr, "index: %s\n", err.msg);
+		goto out;
+	}
+	t0 = h_mono();
+	if (s2p_indexer_full(db, p, "1", 1, h_wall(), &err) != S2P_OK)
+		fprintf(stderr, "index: %s\n", err.msg);
+	add(s, "index_full", "s", h_mono() - t0);
+	for (i = 0; i < 100; i++) {
+		snprintf(body, sizeof(body),
+		    "{\"files\": [\"/data/videos/Bench New/new-%d-%d.mp4\"], "
+		    "\"title\": \"New %d\"}",
+		    s->scenes, i, i);
+		h_post(e->plex_ctl, "/item", body);
+	}
+	t0 = h_mono();
+	if (s2p_indexer_incremental(db, p, "1", 1, &added, &err) != S2P_OK)
+		fprintf(stderr, "index: %s\n", err.msg);
+	add(s, "index_incremental_100_new", "s", h_mono() - t0);
+out:
+	s2p_db_close(db);
+	s2p_plex_free(p);
+}
+
+/* ---- fake ceilings ---------------------------------------------------- */
+
+struct hammer {
+	struct h_env *e;
+	int plex; /* 1: GET an item from fake Plex; 0: a Stash batch of one */
+	double until;
+	long done;
+};
+
+static void *
+hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	struct s2p_plex *p = h->plex ? plex_client(h->e) : NULL;
+	struct s2p_stash *s = h->plex ? NULL : stash_client(h->e);
+
+	while (h_mono() < h->until) {
+		if (p != NULL) {
+			struct s2p_plex_item it;
+
+			if (s2p_plex_get_item(p, "1001", &it, NULL) == S2P_OK)
+				s2p_plex_item_free(&it);
+		} else if (s != NULL) {
+			struct s2p_scene sc;
+
+			if (s2p_stash_find_scene(s, 1, &sc, NULL) == S2P_OK)
+				s2p_scene_free(&sc);
+		}
+		h->done++;
+	}
+	s2p_plex_free(p);
+	s2p_stash_free(s);
+	return NULL;
+}
+
+/* Requests/s a fake answers to 4 concurrent keep-alive clients. */
+static double
+ceiling(struct h_env *e, int plex)
+{
+	struct hammer h[4];
+	pthread_t t[4];
+	double t0 = h_mono();
+	long sum = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h[i].e = e;
+		h[i].plex = plex;
+		h[i].until = t0 + 1.5;
+		h[i].done = 0;
+		pthread_create(&t[i], NULL, hammer_main, &h[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		sum += h[i].done;
+	}
+	return (double)sum / (h_mono() - t0);
+}
+
+/* ---- one repetition at one size --------------------------------------- */
+
+static long
+file_kib(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/data/%s", dir, name);
+	return stat(path, &sb) == 0 ? (long)(sb.st_size / 1024) : 0;
+}
+
+/* Enqueue everything and drain; seconds. */
+static double
+sync_all(struct h_env *e, const char *mode)
+{
+	return task(e, mode) + task(e, "process_queue");
+}
+
+static void
+first_sync_figs(struct h_env *e, struct size_figs *s, int hook_runs)
+{
+	long req, get, put, peak;
+	double t;
+	int n = s->scenes;
+
+	hooks(e, s, hook_runs, "empty_queue");
+	task(e, "clear_queue");
+	h_delete(e->plex_ctl, "/requests");
+	t = task(e, "all");
+	hooks(e, s, hook_runs, "all_queued");
+	t += task(e, "process_queue");
+	peak = peak_kib;
+	req = plex_requests(e, &get, &put);
+	add(s, "first_sync_0ms", "s", t);
+	set_floor(s, "first_sync_0ms", "s", 0, "requests x 0 ms latency");
+	add(s, "first_sync_0ms_rate", "scenes/s", n / t);
+	add(s, "first_sync_plex_requests_per_scene", "req", (double)req / n);
+	add(s, "worker_peak_rss", "MiB", peak / 1024.0);
+	add(s, "db_size", "MiB",
+	    (file_kib(e->dir, "stash2plex.db") +
+		file_kib(e->dir, "stash2plex.db-wal")) /
+		1024.0);
+}
+
+static void
+resync_figs(struct h_env *e, struct size_figs *s)
+{
+	double fl = stash_floor(e, s->scenes), t;
+	long req;
+
+	h_delete(e->plex_ctl, "/requests");
+	t = sync_all(e, "all");
+	req = plex_requests(e, NULL, NULL);
+	add(s, "resync_unchanged", "s", t);
+	set_floor(s, "resync_unchanged", "s", fl, "page all scenes from Stash");
+	add(s, "resync_unchanged_plex_requests", "req", (double)req);
+	set_floor(s, "resync_unchanged_plex_requests", "req", 0, "target");
+	h_post(e->stash_ctl, "/scene/17", "{\"tags\": [\"Bench Tag\"]}");
+	t = sync_all(e, "all");
+	req = plex_requests(e, NULL, NULL);
+	add(s, "one_changed_plex_requests", "req", (double)req);
+	set_floor(s, "one_changed_plex_requests", "req", 2, "GET + PUT");
+	add(s, "one_changed_resync", "s", t);
+	set_floor(s, "one_changed_resync", "s", fl,
+	    "page all scenes from Stash");
+	t = sync_all(e, "reconcile_all");
+	req = plex_requests(e, NULL, NULL);
+	add(s, "reconcile_all", "s", t);
+	set_floor(s, "reconcile_all", "s", fl, "page all scenes from Stash");
+	add(s, "reconcile_plex_requests_per_scene", "req",
+	    (double)req / s->scenes);
+}
+
+/* First sync against a fake Plex that takes latency_ms per request. */
+static void
+latency_figs(struct size_figs *s, int latency_ms)
+{
+	struct h_env e;
+	char args[64];
+	long req;
+	double t;
+
+	snprintf(args, sizeof(args), "--log-max 0 --latency-ms %d",
+	    latency_ms);
+	if (h_start(&e, s->scenes, 42, args, "--log-max 0") != 0)
+		return;
+	t = sync_all(&e, "all");
+	req = plex_requests(&e, NULL, NULL);
+	add(s, "first_sync_5ms", "s", t);
+	/* concurrency 1: requests go one after another */
+	set_floor(s, "first_sync_5ms", "s", req * latency_ms / 1000.0,
+	    "requests x latency / 1");
+	add(s, "first_sync_5ms_rate", "scenes/s", s->scenes / t);
+	h_stop(&e);
+}
+
+static void
+one_rep(struct size_figs *s, int hook_runs, int rep, int with_latency)
+{
+	struct h_env e;
+
+	if (h_start(&e, s->scenes, 42, "--log-max 0", "--log-max 0") != 0) {
+		fprintf(stderr, "bench: cannot start the fakes\n");
+		return;
+	}
+	if (rep == 0) {
+		add(s, "fake_plex_ceiling", "req/s", ceiling(&e, 1));
+		add(s, "fake_stash_ceiling", "req/s", ceiling(&e, 0));
+	}
+	first_sync_figs(&e, s, hook_runs);
+	resync_figs(&e, s);
+	index_figs(&e, s);
+	h_stop(&e);
+	if (with_latency)
+		latency_figs(s, 5);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* One line per figure: median, spread and its floor. Sorts the samples. */
+static void
+print_size(struct size_figs *s)
+{
+	int i;
+
+	printf("\n== %d scenes\n", s->scenes);
+	for (i = 0; i < s->nf; i++) {
+		struct fig *f = &s->f[i];
+		double med = median(f->v, f->n);
+
+		printf("%-36s %10.3f %-8s (min %.3f, max %.3f, n=%d)", f->name,
+		    med, f->unit, f->v[0], f->v[f->n - 1], f->n);
+		if (f->floor >= 0)
+			printf("   floor %.3f %s (%s)", f->floor, f->unit,
+			    f->floor_what);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static void
+json_size(struct size_figs *s, FILE *js, int last)
+{
+	int i;
+
+	fprintf(js, "    {\"scenes\": %d, \"figures\": {\n", s->scenes);
+	for (i = 0; i < s->nf; i++) {
+		struct fig *f = &s->f[i];
+		double med = median(f->v, f->n);
+
+		fprintf(js,
+		    "      \"%s\": {\"unit\": \"%s\", \"median\": %.6g, "
+		    "\"min\": %.6g, \"max\": %.6g, \"n\": %d",
+		    f->name, f->unit, med, f->v[0], f->v[f->n - 1], f->n);
+		if (f->floor >= 0)
+			fprintf(js,
+			    ", \"floor\": %.6g, \"floor_what\": \"%s\"",
+			    f->floor, f->floor_what);
+		fprintf(js, "}%s\n", i + 1 < s->nf ? "," : "");
+	}
+	fprintf(js, "    }}%s\n", last ? "" : ",");
+}
+
 int
 main(int argc, char **argv)
 {
-	int scenes = argc > 1 ? atoi(argv[1]) : 5000;
-	int runs = argc > 2 ? atoi(argv[2]) : 200;
-	const char *static_bin = argc > 3 ? argv[3] : NULL;
-	struct h_env e;
-	double t;
+	const char *sizes = argc > 1 ? argv[1] : "1000,10000,100000";
+	int reps = argc > 2 ? atoi(argv[2]) : 3;
+	int hook_runs = argc > 3 ? atoi(argv[3]) : 40;
+	const char *out = argc > 4 ? argv[4] : "bench-results.json";
+	const char *lr = getenv("BENCH_REPEATS_LARGE");
+	const char *lm = getenv("BENCH_LATENCY_MAX");
+	int reps_large = lr ? atoi(lr) : 1, lat_max = lm ? atoi(lm) : 10000;
+	static struct size_figs all[8];
+	char *list = strdup(sizes), *tok, *save = NULL;
+	int ns = 0, i, r;
+	FILE *js;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (h_start(&e, scenes, 42, NULL, NULL) != 0) {
-		fprintf(stderr, "bench: cannot start the fakes\n");
+	signal(SIGPIPE, SIG_IGN);
+	printf("batch size %zu (STASH2PLEX_BATCH), plex_concurrency 1\n",
+	    s2p_jobbatch_size());
+	for (tok = strtok_r(list, ",", &save); tok && ns < 8;
+	    tok = strtok_r(NULL, ",", &save)) {
+		struct size_figs *s = &all[ns++];
+		int n = atoi(tok), k = n > 10000 ? reps_large : reps;
+
+		s->scenes = n;
+		for (r = 0; r < k && r < MAXREP; r++) {
+			fprintf(stderr, "bench: %d scenes, run %d of %d\n", n,
+			    r + 1, k);
+			one_rep(s, hook_runs, r, n <= lat_max);
+		}
+		print_size(s);
+	}
+	js = fopen(out, "w");
+	if (js == NULL) {
+		perror(out);
 		return 1;
 	}
-	{
-		struct hookfig f[2] = {
-		    {"dynamic build", S2P_BIN, NULL, NULL, NULL, NULL},
-		    {"static x86_64 build (make static)", static_bin, NULL,
-			NULL, NULL, NULL},
-		};
-		int nf = static_bin != NULL && access(static_bin, X_OK) == 0
-		    ? 2
-		    : 1;
-
-		printf("== Hook cost, whole process, %d runs each\n", runs);
-		fflush(stdout);
-		hooks(&e, runs, f, nf);
-		if (nf == 1 && static_bin != NULL)
-			printf("(no static build at %s: run `make static` to "
-			       "compare its hook cost)\n",
-			    static_bin);
-		task(&e, "clear_queue");
-	}
-	printf("\n== Library of %d scenes (Plex starts with other metadata)\n",
-	    scenes);
-	h_delete(e.plex_ctl, "/requests");
-	t = task(&e, "all");
-	printf("%-28s %7.2f s\n", "enqueue all (Sync All task)", t);
-	t = task(&e, "process_queue");
-	count(&e, "first full sync", t, scenes);
-	t = task(&e, "all") + task(&e, "process_queue");
-	count(&e, "unchanged re-sync", t, scenes);
-	h_post(e.stash_ctl, "/scene/17", "{\"tags\": [\"Bench Tag\"]}");
-	t = task(&e, "all") + task(&e, "process_queue");
-	count(&e, "one tag changed", t, scenes);
-	printf("peak RSS of a stash2plex task process: %ld KiB\n", peak_kib);
-	h_stop(&e);
+	fprintf(js, "{\n  \"batch\": %zu,\n  \"plex_concurrency\": 1,\n"
+		    "  \"sizes\": [\n",
+	    s2p_jobbatch_size());
+	for (i = 0; i < ns; i++)
+		json_size(&all[i], js, i + 1 == ns);
+	fprintf(js, "  ]\n}\n");
+	fclose(js);
+	printf("\nwritten: %s\n", out);
+	free(list);
 	return 0;
 }

@@ -50,6 +50,10 @@ struct fake_server {
 	pthread_mutex_t model_mu; /* the fake's data model */
 	pthread_mutex_t log_mu;   /* requests */
 	json_t *requests;         /* array */
+	json_t *counts;           /* method -> requests seen (log_mu) */
+	long total;               /* requests seen (log_mu) */
+	long log_max;             /* log entries kept at most, -1 all */
+	long latency_ms;          /* per service request (log_mu) */
 
 	pthread_mutex_t daemon_mu; /* serialises service start/stop */
 	struct MHD_Daemon *svc;    /* NULL while "down" */
@@ -321,6 +325,7 @@ fake_opts_init(struct fake_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->seed = 1;
 	o->root = s2p_xstrdup("/data/videos");
+	o->log_max = -1;
 }
 
 void
@@ -424,6 +429,18 @@ fake_opts_parse(struct fake_opts *o, int argc, char **argv, int *i)
 		if (parse_num("seed", v, 0, INT64_MAX, &x))
 			return -1;
 		o->seed = (uint64_t)x;
+		return 1;
+	}
+	if (!bad && (v = fake_opt_value(argc, argv, i, "latency-ms", &bad))) {
+		if (parse_num("latency-ms", v, 0, 60000, &x))
+			return -1;
+		o->latency_ms = (long)x;
+		return 1;
+	}
+	if (!bad && (v = fake_opt_value(argc, argv, i, "log-max", &bad))) {
+		if (parse_num("log-max", v, -1, 100000000, &x))
+			return -1;
+		o->log_max = (long)x;
 		return 1;
 	}
 	if (!bad && (v = fake_opt_value(argc, argv, i, "root", &bad))) {
@@ -882,13 +899,38 @@ is_text(const char *p, size_t n)
 	return 1;
 }
 
+/* Count a request by method; 1 when the log keeps an entry for it. */
+static int
+count_request(struct fake_server *s, const char *method)
+{
+	json_t *n;
+	int keep;
+
+	pthread_mutex_lock(&s->log_mu);
+	s->total++;
+	n = json_object_get(s->counts, method);
+	json_object_set_new(s->counts, method,
+	    json_integer(json_integer_value(n) + 1));
+	keep = s->log_max < 0 ||
+	    json_array_size(s->requests) < (size_t)s->log_max;
+	pthread_mutex_unlock(&s->log_mu);
+	return keep;
+}
+
 static void
 record(struct fake_server *s, const struct fake_req *req, int status,
     int token_ok, const char *fault)
 {
-	json_t *e = json_object();
-	char *q = strip_query(s, req->query);
-	struct hdr_walk w = {s, json_object()};
+	json_t *e;
+	char *q;
+	struct hdr_walk w;
+
+	if (!count_request(s, req->method))
+		return;
+	e = json_object();
+	q = strip_query(s, req->query);
+	w.s = s;
+	w.obj = json_object();
 
 	json_object_set_new(e, "method", json_string(req->method));
 	json_object_set_new(e, "path", json_string(req->path));
@@ -1015,6 +1057,25 @@ plain_error(int status, struct fake_resp *resp)
 	free(b);
 }
 
+/* The fixed latency of a service request (like a real server's work),
+ * slept outside the model mutex so concurrent requests overlap. */
+static void
+latency(struct fake_server *s)
+{
+	struct timespec ts;
+	long ms;
+
+	pthread_mutex_lock(&s->log_mu);
+	ms = s->latency_ms;
+	pthread_mutex_unlock(&s->log_mu);
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
 static enum MHD_Result
 service_cb(void *cls, struct MHD_Connection *con, const char *url,
     const char *method, const char *version, const char *upload,
@@ -1049,6 +1110,7 @@ service_cb(void *cls, struct MHD_Connection *con, const char *url,
 	}
 	if (f.mode != FAKE_FAULT_NONE && f.delay_ms > 0)
 		fault_sleep(s, f.delay_ms);
+	latency(s);
 	pthread_mutex_lock(&s->model_mu);
 	if (ctx->too_big) {
 		plain_error(413, &resp);
@@ -1107,8 +1169,32 @@ control_cb(void *cls, struct MHD_Connection *con, const char *url,
 	    strcmp(method, "DELETE") == 0) {
 		pthread_mutex_lock(&s->log_mu);
 		json_array_clear(s->requests);
+		json_object_clear(s->counts);
+		s->total = 0;
 		pthread_mutex_unlock(&s->log_mu);
 		fake_resp_json(&resp, 200, json_object());
+	} else if (strcmp(req.path, "/requests/count") == 0 && get) {
+		pthread_mutex_lock(&s->log_mu);
+		fake_resp_json(&resp, 200,
+		    json_pack("{s:I, s:O}", "total", (json_int_t)s->total,
+			"methods", s->counts));
+		pthread_mutex_unlock(&s->log_mu);
+	} else if (strcmp(req.path, "/latency") == 0 && post) {
+		json_t *j = json_loads(req.body, 0, NULL);
+		json_t *ms = json_object_get(j, "ms");
+
+		if (!json_is_integer(ms) || json_integer_value(ms) < 0 ||
+		    json_integer_value(ms) > 60000) {
+			fake_resp_json(&resp, 400,
+			    json_pack("{s:s}", "error",
+				"want {\"ms\": 0..60000}"));
+		} else {
+			pthread_mutex_lock(&s->log_mu);
+			s->latency_ms = (long)json_integer_value(ms);
+			pthread_mutex_unlock(&s->log_mu);
+			fake_resp_json(&resp, 200, json_object());
+		}
+		json_decref(j);
 	} else if (strcmp(req.path, "/fault") == 0 && post) {
 		struct fake_fault f;
 		struct s2p_error e;
@@ -1221,6 +1307,9 @@ fake_server_start(struct fake_server **out,
 	*out = NULL;
 	s->cfg = *cfg;
 	s->verbose = opts->verbose;
+	s->latency_ms = opts->latency_ms;
+	s->log_max = opts->log_max;
+	s->counts = json_object();
 	s->requests = json_array();
 	s->port = (int)opts->port;
 	s->fault.status = 503;
@@ -1335,6 +1424,7 @@ fake_server_free(struct fake_server *s)
 	if (s->ctl)
 		MHD_stop_daemon(s->ctl);
 	json_decref(s->requests);
+	json_decref(s->counts);
 	if (s->quit_pipe[0] >= 0)
 		close(s->quit_pipe[0]);
 	if (s->quit_pipe[1] >= 0)

@@ -93,6 +93,11 @@ struct fake_opts {
 	int verbose;             /* --verbose: log requests to stderr */
 	char *tls_cert;          /* --tls-cert PEM file: service speaks HTTPS */
 	char *tls_key;           /* --tls-key PEM file (with --tls-cert) */
+	long latency_ms; /* --latency-ms: every service request waits this
+			  * long before it is handled (outside the model
+			  * mutex, so requests still overlap) */
+	long log_max;    /* --log-max: keep at most this many request log
+			  * entries (-1, the default: all); counts go on */
 };
 
 void fake_opts_init(struct fake_opts *o);

@@ -706,15 +706,44 @@ item_create(struct fake_plex *p, size_t sec, const char *file,
 	return it;
 }
 
+/* Items are kept in ratingKey order (new keys count up and a re-keyed item
+ * moves to the end, as a re-added one), so a binary search over the
+ * numeric keys finds one among 100,000; the text must then match exactly. */
 static struct item *
 item_find(const struct fake_plex *p, const char *rk)
+{
+	size_t lo = 0, hi = p->nitems;
+	char *end;
+	long want = strtol(rk, &end, 10);
+
+	if (*rk == '\0' || *end != '\0')
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strtol(p->items[mid]->rk, NULL, 10) < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->nitems && strcmp(p->items[lo]->rk, rk) == 0)
+		return p->items[lo];
+	return NULL;
+}
+
+/* Move it to the end of the item list (after it got the newest key). */
+static void
+item_to_end(struct fake_plex *p, struct item *it)
 {
 	size_t i;
 
 	for (i = 0; i < p->nitems; i++)
-		if (strcmp(p->items[i]->rk, rk) == 0)
-			return p->items[i];
-	return NULL;
+		if (p->items[i] == it) {
+			memmove(&p->items[i], &p->items[i + 1],
+			    (p->nitems - i - 1) * sizeof(*p->items));
+			p->items[p->nitems - 1] = it;
+			return;
+		}
 }
 
 static void
@@ -3202,6 +3231,7 @@ control_cb(const struct fake_req *req, struct fake_resp *resp, void *payload)
 			free(it->rk);
 			it->rk = s2p_xasprintf("%ld", p->next_rk++);
 			it->added_at = it->updated_at = now_epoch();
+			item_to_end(p, it);
 			fake_resp_json(resp, 200,
 			    json_pack("{s:s}", "ratingKey", it->rk));
 		} else {

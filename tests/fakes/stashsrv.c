@@ -305,15 +305,23 @@ scene_free(struct scene *sc)
 	free(sc);
 }
 
+/* Scenes are kept in id order (a new scene's id is the highest + 1, a
+ * deletion closes the gap), so a binary search finds one among 100,000. */
 static struct scene *
 scene_by_id(const struct fake_stash *st, long id)
 {
-	size_t i;
+	size_t lo = 0, hi = st->nscenes;
 
-	for (i = 0; i < st->nscenes; i++)
-		if (st->scenes[i]->id == id)
-			return st->scenes[i];
-	return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->scenes[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < st->nscenes && st->scenes[lo]->id == id ? st->scenes[lo]
+							    : NULL;
 }
 
 static void
@@ -1378,6 +1386,48 @@ sort_scenes(struct scene **v, size_t n, const struct sortspec *sp)
 	}
 }
 
+static int
+long_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The scenes named in an ids / scene_ids list, in id order, each once, into
+ * r->v (room for every scene). -1 with *err for an id that is not one. */
+static int
+id_candidates(struct fake_stash *st, json_t *list, struct findres *r,
+    char **err)
+{
+	size_t i, n = json_array_size(list);
+	long *want = s2p_xcalloc(n + 1, sizeof(*want));
+	json_t *it;
+
+	json_array_foreach(list, i, it)
+	{
+		if (json_is_integer(it)) {
+			want[i] = (long)json_integer_value(it);
+		} else if (parse_id(json_string_value(it), &want[i], err) <
+		    0) {
+			free(want);
+			return -1;
+		}
+	}
+	qsort(want, n, sizeof(*want), long_cmp);
+	for (i = 0; i < n; i++) {
+		struct scene *sc;
+
+		if (i > 0 && want[i] == want[i - 1])
+			continue;
+		sc = scene_by_id(st, want[i]);
+		if (sc != NULL)
+			r->v[r->n++] = sc;
+	}
+	free(want);
+	return 0;
+}
+
 /* findScenes: ids, scene_filter, sort, then the page; the
  * result is a findres owned by the executor. */
 static void
@@ -1422,40 +1472,29 @@ find_scenes(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 	}
 	sp.salt = st->request_serial;
 	r->v = s2p_xcalloc(st->nscenes + 1, sizeof(*r->v));
-	for (i = 0; i < st->nscenes; i++) {
-		struct scene *sc = st->scenes[i];
-		int m;
-
-		if (json_is_array(ids) || json_is_array(sids)) {
-			json_t *list = json_is_array(ids) ? ids : sids, *it;
-			size_t j;
-			int found = 0;
-
-			json_array_foreach(list, j, it)
-			{
-				long id;
-
-				if (json_is_integer(it)) {
-					id = (long)json_integer_value(it);
-				} else if (parse_id(json_string_value(it), &id,
-					       &err) < 0) {
-					out->error = err;
-					goto fail;
-				}
-				if (id == sc->id)
-					found = 1;
-			}
-			if (!found)
-				continue;
+	if (json_is_array(ids) || json_is_array(sids)) {
+		/* Only the listed scenes are candidates: look each up
+		 * instead of scanning the library per request. */
+		if (id_candidates(st, json_is_array(ids) ? ids : sids, r,
+			&err) < 0) {
+			out->error = err;
+			goto fail;
 		}
-		m = scene_matches(st, sc, sf, &err);
+	} else {
+		for (i = 0; i < st->nscenes; i++)
+			r->v[r->n++] = st->scenes[i];
+	}
+	for (i = 0, k = 0; i < r->n; i++) {
+		int m = scene_matches(st, r->v[i], sf, &err);
+
 		if (m < 0) {
 			out->error = err;
 			goto fail;
 		}
 		if (m)
-			r->v[r->n++] = sc;
+			r->v[k++] = r->v[i];
 	}
+	r->n = k;
 	sort_scenes(r->v, r->n, &sp);
 	r->count = (long)r->n;
 	for (i = 0; i < r->n; i++) {
