@@ -103,6 +103,9 @@ static const struct setting settings[] = {
     BOOL(preserve_plex_edits, "false", "Only fill Plex fields that are empty"),
     DOUBLE(connect_timeout, "5", 1, 30, "Plex connect timeout in seconds"),
     DOUBLE(read_timeout, "30", 5, 120, "Plex read timeout in seconds"),
+    INT(plex_concurrency, "4", 1, 8,
+	"Plex requests in flight at once (1-8); jobs of one scene never "
+	"overlap"),
     INT(max_tags, "100", 10, 500, "Most tags (genres) written per item"),
     BOOL(sync_master, "true", "Field sync master switch"),
     BOOL(sync_studio, "true", "Sync the studio"),

@@ -33,6 +33,9 @@ struct s2p_http {
 	struct s2p_http_opts opts;
 	struct s2p_ca ca; /* decided once, when the handle is made */
 	char errbuf[CURL_ERROR_SIZE];
+	void (*io_leave)(void *); /* around each transfer (may be NULL) */
+	void (*io_enter)(void *);
+	void *io_arg;
 };
 
 /* State shared with the curl callbacks during one transfer. */
@@ -403,7 +406,11 @@ s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,
 	set_method(c, req);
 
 	t0 = s2p_monotonic();
+	if (h->io_leave != NULL)
+		h->io_leave(h->io_arg);
 	cc = curl_easy_perform(c);
+	if (h->io_enter != NULL)
+		h->io_enter(h->io_arg);
 	resp->elapsed_ms = (s2p_monotonic() - t0) * 1000.0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 
@@ -418,6 +425,15 @@ out:
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hl);
 	return rc;
+}
+
+void
+s2p_http_set_io_hooks(struct s2p_http *h, void (*leave)(void *),
+    void (*enter)(void *), void *arg)
+{
+	h->io_leave = leave;
+	h->io_enter = enter;
+	h->io_arg = arg;
 }
 
 int

@@ -64,6 +64,11 @@ void s2p_http_resp_free(struct s2p_http_resp *resp);
 /* Map an HTTP status to a status code: 2xx OK, 404/410 ENOTFOUND, 401/403
  * EAUTH, 408/425/429/5xx ETEMP, other 4xx EPERM, anything else EPARSE. */
 int s2p_http_status_code(long status);
+/* Call leave(arg) before and enter(arg) after each transfer's network wait
+ * (the worker lets go of its lock there, so other lanes run meanwhile);
+ * NULL hooks turn it off. Nothing else of the handle runs in between. */
+void s2p_http_set_io_hooks(struct s2p_http *h, void (*leave)(void *),
+    void (*enter)(void *), void *arg);
 
 /* url with its user-info (user:password@) shown as "***@"; new string.
  * Every URL that goes into a message passes through this. */

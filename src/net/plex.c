@@ -99,6 +99,13 @@ s2p_plex_new(struct s2p_plex **out, const struct s2p_plex_opts *opts,
 }
 
 void
+s2p_plex_set_io_hooks(struct s2p_plex *p, void (*leave)(void *),
+    void (*enter)(void *), void *arg)
+{
+	s2p_http_set_io_hooks(p->http, leave, enter, arg);
+}
+
+void
 s2p_plex_free(struct s2p_plex *p)
 {
 	if (p == NULL)

@@ -36,6 +36,9 @@ void s2p_plex_free(struct s2p_plex *p);
 typedef void (*s2p_plex_observer)(void *arg, double ms);
 /* Install fn (NULL removes it); arg is borrowed until it is removed. */
 void s2p_plex_set_observer(struct s2p_plex *p, s2p_plex_observer fn, void *arg);
+/* See s2p_http_set_io_hooks: around every request of this client. */
+void s2p_plex_set_io_hooks(struct s2p_plex *p, void (*leave)(void *),
+    void (*enter)(void *), void *arg);
 
 struct s2p_plex_identity {
 	char machine_id[128];

@@ -8,9 +8,11 @@
  */
 #include "worker.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -29,6 +31,7 @@
 
 #define DEFAULT_LEASE 300.0
 #define IDLE_SLICE 0.5
+#define MAX_LANES 8 /* plex_concurrency's upper bound */
 
 struct run {
 	struct s2p_ctx *ctx;
@@ -48,12 +51,40 @@ struct run {
 	struct s2p_metrics_acc metrics; /* this minute's measurements */
 	struct s2p_jobbatch batch; /* claimed jobs with their scenes */
 	size_t batch_size;
+	/* Lanes (plex_concurrency threads) share all of the above under mu,
+	 * which a lane lets go of only while it waits for a Plex item
+	 * request or sleeps. */
+	pthread_mutex_t mu;
+	pthread_cond_t job_done; /* a lane finished a job */
+	int busy;                /* lanes running a job */
+	int over;                /* a lane ended the run: the others stop */
+	int over_fail;           /* ... with an error: over_code, over_err */
+	int over_code;
+	struct s2p_error over_err;
+};
+
+/* One lane of the worker: a thread with its own Plex connection for item
+ * reads and writes (ctx is a copy of the run's with that client; the
+ * matcher, the probe and everything else use the run's own, under mu). */
+struct lane {
+	struct run *r;
+	struct s2p_ctx ctx;
+	pthread_t thread;
 };
 
 static double
 now_of(const struct run *r)
 {
 	return s2p_clock_now(r->ctx->clock);
+}
+
+/* Sleep without holding the run's lock (other lanes go on). */
+static void
+run_sleep(struct run *r, double secs)
+{
+	pthread_mutex_unlock(&r->mu);
+	s2p_ctx_sleep(r->ctx, secs);
+	pthread_mutex_lock(&r->mu);
 }
 
 static void
@@ -159,7 +190,7 @@ while_open(struct run *r)
 		wait = s2p_breaker_retry_in(&r->breaker, now);
 	if (wait > r->ctx->cfg.poll_interval)
 		wait = r->ctx->cfg.poll_interval;
-	s2p_ctx_sleep(r->ctx, wait > 0.01 ? wait : 0.01);
+	run_sleep(r, wait > 0.01 ? wait : 0.01);
 }
 
 static void
@@ -318,7 +349,7 @@ pause_for_stash(struct run *r, const struct s2p_job *job,
 	release(r, job);
 	if (r->opts->until_idle)
 		return S2P_EDOWN;
-	s2p_ctx_sleep(r->ctx, r->stash_pause);
+	run_sleep(r, r->stash_pause);
 	return S2P_OK;
 }
 
@@ -463,7 +494,7 @@ ramp_gate(struct run *r)
 	w = s2p_ratelimit_wait(&r->ramp, now);
 	if (w <= 0)
 		return 0;
-	s2p_ctx_sleep(r->ctx, w < IDLE_SLICE ? w : IDLE_SLICE);
+	run_sleep(r, w < IDLE_SLICE ? w : IDLE_SLICE);
 	return 1;
 }
 
@@ -547,7 +578,7 @@ fanout(struct run *r)
 			s2p_errorf("lost the rename of %s %s", kind, id);
 		free(ids);
 		free(name);
-		s2p_ctx_sleep(ctx, 2.0);
+		run_sleep(r, 2.0);
 		return 1;
 	}
 	s2p_info("%s %s was renamed to \"%s\": %zu scene(s) queued", kind, id,
@@ -601,8 +632,8 @@ log_outcome(struct run *r, const struct s2p_job *job,
  * batch read it (see s2p_jobbatch_next). Returns what failed() returns for
  * a failure, else S2P_OK. */
 static int
-one_job(struct run *r, const struct s2p_job *job, const struct s2p_scene *sc,
-    int have)
+one_job(struct run *r, struct lane *l, const struct s2p_job *job,
+    const struct s2p_scene *sc, int have)
 {
 	struct s2p_ctx *ctx = r->ctx;
 	struct s2p_sync_result res;
@@ -614,10 +645,10 @@ one_job(struct run *r, const struct s2p_job *job, const struct s2p_scene *sc,
 	s2p_error_clear(&qe);
 	mode = job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
 						   : S2P_SYNC_NORMAL;
-	rc = have ? s2p_sync_scene_with(ctx, &r->matcher, job->scene_id, sc,
-			mode, &res, &e)
-		  : s2p_sync_scene(ctx, &r->matcher, job->scene_id, mode, &res,
-			&e);
+	rc = have ? s2p_sync_scene_with(&l->ctx, &r->matcher, job->scene_id,
+			sc, mode, &res, &e)
+		  : s2p_sync_scene(&l->ctx, &r->matcher, job->scene_id, mode,
+			&res, &e);
 	r->st->processed++;
 	ramp_record(r,
 	    rc == S2P_OK || !res.plex_reached ||
@@ -671,7 +702,7 @@ nothing_due(struct run *r)
 			r->idle_since = now;
 		if (now - r->idle_since >= r->opts->idle_exit)
 			return 1;
-		s2p_ctx_sleep(r->ctx, IDLE_SLICE);
+		run_sleep(r, IDLE_SLICE);
 		return 0;
 	}
 	r->idle_since = 0;
@@ -680,7 +711,7 @@ nothing_due(struct run *r)
 		return 1;
 	}
 	wait = c.next_due > now ? c.next_due - now : IDLE_SLICE;
-	s2p_ctx_sleep(r->ctx, wait < IDLE_SLICE ? wait : IDLE_SLICE);
+	run_sleep(r, wait < IDLE_SLICE ? wait : IDLE_SLICE);
 	return 0;
 }
 
@@ -778,6 +809,22 @@ run_open(struct run *r, int *opened, struct s2p_error *err)
 	return rc;
 }
 
+/* Wait (without the lock) until another lane finishes a job, or a short
+ * while. */
+static void
+lane_wait(struct run *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	(void)pthread_cond_timedwait(&r->job_done, &r->mu, &ts);
+}
+
 /* The next claimed job, from the batch in hand or a new one (claimed and
  * read from Stash at once). A batch held for half a lease goes back to the
  * queue first, so no lease runs out while its jobs wait their turn. */
@@ -813,7 +860,7 @@ enum turn {
  * ramp, expand a rename, or claim and run one job. For TURN_FAIL, *code
  * and err say why. */
 static enum turn
-turn(struct run *r, int *code, struct s2p_error *err)
+turn(struct run *r, struct lane *l, int *code, struct s2p_error *err)
 {
 	enum s2p_breaker_transition tr = S2P_BREAKER_TR_NONE;
 	struct s2p_job job;
@@ -842,6 +889,13 @@ turn(struct run *r, int *code, struct s2p_error *err)
 		while_open(r);
 		return TURN_AGAIN;
 	}
+	if (tr == S2P_BREAKER_TR_NONE && r->busy > 0 &&
+	    s2p_breaker_effective_state(&r->breaker, now_of(r)) ==
+		S2P_BREAKER_HALF_OPEN) {
+		/* One trial job at a time tests Plex. */
+		lane_wait(r);
+		return TURN_AGAIN;
+	}
 	if (ramp_gate(r))
 		return TURN_AGAIN;
 	rc = fanout(r);
@@ -853,6 +907,12 @@ turn(struct run *r, int *code, struct s2p_error *err)
 	if (rc > 0)
 		return TURN_AGAIN;
 	rc = next_job(r, &job, &sc, &have, &e);
+	if (rc == S2P_ENOTFOUND && r->busy > 0) {
+		/* Other lanes still run jobs: whatever they leave (a retry,
+		 * a dirty re-run) is seen once they are done. */
+		lane_wait(r);
+		return TURN_AGAIN;
+	}
 	if (rc == S2P_ENOTFOUND)
 		return nothing_due(r) ? TURN_END : TURN_AGAIN;
 	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
@@ -865,11 +925,14 @@ turn(struct run *r, int *code, struct s2p_error *err)
 	}
 	if (rc != S2P_OK) {
 		s2p_errorf("queue: %s", e.msg);
-		s2p_ctx_sleep(r->ctx, 1.0);
+		run_sleep(r, 1.0);
 		return TURN_AGAIN;
 	}
 	r->idle_since = 0;
-	rc = one_job(r, &job, sc, have);
+	r->busy++;
+	rc = one_job(r, l, &job, sc, have);
+	r->busy--;
+	pthread_cond_broadcast(&r->job_done);
 	if (rc == S2P_EDOWN) {
 		count_waiting(r);
 		return TURN_END;
@@ -890,13 +953,104 @@ turn(struct run *r, int *code, struct s2p_error *err)
 	return TURN_AGAIN;
 }
 
+/* A lane's Plex client lets go of the run's lock while it waits. */
+static void
+io_leave(void *arg)
+{
+	pthread_mutex_unlock(&((struct run *)arg)->mu);
+}
+
+static void
+io_enter(void *arg)
+{
+	pthread_mutex_lock(&((struct run *)arg)->mu);
+}
+
+/* Run turns until the run is over (for every lane) or stopping. */
+static void *
+lane_main(void *arg)
+{
+	struct lane *l = arg;
+	struct run *r = l->r;
+
+	pthread_mutex_lock(&r->mu);
+	while (!r->over && !s2p_ctx_stopping(r->ctx)) {
+		struct s2p_error e;
+		int code = S2P_OK;
+		enum turn t;
+
+		s2p_error_clear(&e);
+		t = turn(r, l, &code, &e);
+		if (t == TURN_AGAIN)
+			continue;
+		r->over = 1;
+		if (t == TURN_FAIL && !r->over_fail) {
+			r->over_fail = 1;
+			r->over_code = code;
+			r->over_err = e;
+		}
+	}
+	pthread_cond_broadcast(&r->job_done);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* How many lanes: plex_concurrency, or one with a manual clock (tests:
+ * its sleeps move shared time, so they must not overlap). */
+static int
+lane_count(const struct s2p_ctx *ctx)
+{
+	int n = ctx->cfg.plex_concurrency;
+
+	if (ctx->clock != s2p_clock_system() || n < 1)
+		return 1;
+	return n > MAX_LANES ? MAX_LANES : n;
+}
+
+/* Run the lanes: lane 0 in this thread, the others in their own, each with
+ * its own Plex client (a lane whose client cannot be made is left out;
+ * lane 0 then uses the run's client and keeps the lock while it waits). */
+static void
+run_lanes(struct run *r)
+{
+	struct lane lanes[MAX_LANES];
+	int n = lane_count(r->ctx), i, started[MAX_LANES];
+
+	for (i = 0; i < n; i++) {
+		lanes[i].r = r;
+		lanes[i].ctx = *r->ctx;
+		started[i] = 0;
+		if (n == 1)
+			continue; /* one lane: the run's client, no lock games */
+		lanes[i].ctx.plex = NULL;
+		if (s2p_ctx_plex(&lanes[i].ctx, NULL) != S2P_OK) {
+			lanes[i].ctx.plex = NULL;
+			continue;
+		}
+		s2p_plex_set_io_hooks(lanes[i].ctx.plex, io_leave, io_enter, r);
+		s2p_plex_set_observer(lanes[i].ctx.plex, note_request,
+		    &r->metrics);
+		started[i] = i == 0 ||
+		    pthread_create(&lanes[i].thread, NULL, lane_main,
+			&lanes[i]) == 0;
+	}
+	if (n > 1 && lanes[0].ctx.plex == NULL)
+		lanes[0].ctx.plex = r->ctx->plex;
+	lane_main(&lanes[0]);
+	for (i = 1; i < n; i++)
+		if (started[i])
+			pthread_join(lanes[i].thread, NULL);
+	for (i = 0; i < n && n > 1; i++)
+		if (lanes[i].ctx.plex != r->ctx->plex)
+			s2p_plex_free(lanes[i].ctx.plex);
+}
+
 int
 s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
     struct s2p_worker_stats *st, struct s2p_error *err)
 {
 	struct run r;
-	enum turn t = TURN_AGAIN;
-	int rc, code = S2P_OK, opened = 0;
+	int rc, opened = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(st, 0, sizeof(*st));
@@ -905,14 +1059,19 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 	r.st = st;
 	s2p_jobbatch_init(&r.batch);
 	r.batch_size = s2p_jobbatch_size();
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.job_done, NULL);
 	rc = run_open(&r, &opened, err);
-	while (rc == S2P_OK && t == TURN_AGAIN && !s2p_ctx_stopping(ctx))
-		t = turn(&r, &code, err);
+	if (rc == S2P_OK)
+		run_lanes(&r);
 	if (opened)
 		s2p_jobbatch_release(&r.batch, ctx->db, now_of(&r));
 	s2p_jobbatch_free(&r.batch);
-	if (t == TURN_FAIL)
-		rc = code;
+	if (rc == S2P_OK && r.over_fail) {
+		rc = r.over_code;
+		if (err != NULL)
+			*err = r.over_err;
+	}
 	if (opened && rc != S2P_ECORRUPT && rc != S2P_EDISK)
 		metrics_tick(&r, 1);
 	if (opened)
@@ -924,5 +1083,7 @@ s2p_worker_run(struct s2p_ctx *ctx, const struct s2p_worker_opts *opts,
 	free(r.outage_path);
 	free(r.recovery_path);
 	free(r.cookie_seen);
+	pthread_cond_destroy(&r.job_done);
+	pthread_mutex_destroy(&r.mu);
 	return rc;
 }
