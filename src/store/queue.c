@@ -624,6 +624,25 @@ out:
 }
 
 int
+s2p_queue_size(struct s2p_db *db, long *n_out, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	*n_out = 0;
+	rc = s2p_db_prepare(db, &st, "SELECT count(*) FROM job", err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*n_out = (long)sqlite3_column_int64(st, 0);
+	else
+		rc = s2p_db_error(db, src, "count jobs", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 s2p_queue_has_work(struct s2p_db *db, int *any_out, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;

@@ -105,6 +105,10 @@ int s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
  * they are orphans). *n_out (may be NULL) gets the count. */
 int s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
     struct s2p_error *err) S2P_NODISCARD;
+/* Rows in the queue (pending or running), the cheap count a progress bar
+ * needs: no scan of the columns s2p_queue_counts adds up. */
+int s2p_queue_size(struct s2p_db *db, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 int s2p_queue_counts(struct s2p_db *db, double now,
     struct s2p_queue_counts *out, struct s2p_error *err) S2P_NODISCARD;
 /* *any_out = 1 when the queue holds any job (pending or running). One
