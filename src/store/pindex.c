@@ -53,7 +53,7 @@ run2(struct s2p_db *db, const char *sql, const char *a, const char *b,
 
 	if (rc == S2P_OK)
 		rc = s2p_db_step_done(db, st, what, err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -132,8 +132,8 @@ s2p_pindex_put_sections(struct s2p_db *db, const struct s2p_pindex_section *v,
 		    "DELETE FROM plex_section WHERE key NOT IN"
 		    " (SELECT key FROM seen);",
 		    err);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(keep);
+	s2p_db_finalize(ins);
+	s2p_db_finalize(keep);
 	return s2p_db_tx_end(db, rc, err);
 }
 
@@ -174,7 +174,7 @@ s2p_pindex_get_sections(struct s2p_db *db, s2p_pindex_section_fn fn, void *arg,
 	}
 	if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "read sections", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -187,7 +187,7 @@ s2p_pindex_indexed_at(struct s2p_db *db, const char *section_key)
 	if (row1(db, &st, "SELECT indexed_at FROM plex_section WHERE key=?",
 		section_key, NULL))
 		t = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return t;
 }
 
@@ -205,7 +205,7 @@ s2p_pindex_set_indexed_at(struct s2p_db *db, const char *section_key, double t,
 		sqlite3_bind_double(st, 2, t);
 		rc = s2p_db_step_done(db, st, "mark section indexed", err);
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -219,7 +219,7 @@ s2p_pindex_mark(struct s2p_db *db, const char *section_key)
 	if (row1(db, &st, "SELECT CAST(value AS INTEGER) FROM kv WHERE key=?",
 		name, NULL))
 		v = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	free(name);
 	return v;
 }
@@ -254,7 +254,7 @@ s2p_pindex_known(struct s2p_db *db, const char *rating_key)
 	    "SELECT 1 FROM plex_part WHERE rating_key=? LIMIT 1", rating_key,
 	    NULL);
 
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return found;
 }
 
@@ -277,7 +277,7 @@ s2p_pindex_same_files(struct s2p_db *db, const char *section_key,
 		same = n < files->n && strcmp(f, files->v[n]) == 0;
 		n++;
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return same && n == files->n;
 }
 
@@ -353,9 +353,9 @@ s2p_pindex_writer_close(struct s2p_pindex_writer *w)
 {
 	if (w == NULL)
 		return;
-	sqlite3_finalize(w->ins);
-	sqlite3_finalize(w->drop_item);
-	sqlite3_finalize(w->drop_section);
+	s2p_db_finalize(w->ins);
+	s2p_db_finalize(w->drop_item);
+	s2p_db_finalize(w->drop_section);
 	free(w);
 }
 
@@ -391,7 +391,7 @@ s2p_pindex_lookup(struct s2p_db *db, const char *key, int base,
 	}
 	if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "look up a file", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 

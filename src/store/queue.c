@@ -125,8 +125,8 @@ enq_prepare(struct s2p_db *db, struct enq *e, enum s2p_job_reason reason,
 static void
 enq_finalize(struct enq *e)
 {
-	sqlite3_finalize(e->ins);
-	sqlite3_finalize(e->upd);
+	s2p_db_finalize(e->ins);
+	s2p_db_finalize(e->upd);
 }
 
 /* Insert or coalesce one scene inside the caller's transaction. */
@@ -280,7 +280,7 @@ s2p_queue_claim_many(struct s2p_db *db, double now, double lease_secs,
 	if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "claim job", err);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	rc = s2p_db_tx_end(db, rc, err);
 	if (rc != S2P_OK)
 		*n = 0;
@@ -333,7 +333,7 @@ exec_job(struct s2p_db *db, const char *sql, int64_t job_id, const double *now,
 		    "queue: cannot %s: job %lld is not queued", what,
 		    (long long)job_id);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -380,7 +380,7 @@ read_job(struct s2p_db *db, int64_t job_id, struct job_row *row,
 	row->running = sqlite3_column_int(st, 3);
 	s2p_db_copy_col(st, 4, row->reason, sizeof(row->reason));
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -456,7 +456,7 @@ s2p_queue_retry(struct s2p_db *db, int64_t job_id, double not_before,
 		    "queue: cannot retry job %lld: not queued",
 		    (long long)job_id);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	free(clean);
 	return rc;
 }
@@ -503,7 +503,7 @@ insert_dead(struct s2p_db *db, const struct job_row *row,
 	}
 	rc = s2p_db_step_done(db, st, "dead-letter job", err);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -558,7 +558,7 @@ exec_count(struct s2p_db *db, const char *sql, int has_a, double a, long *n_out,
 	if (rc == S2P_OK && n_out != NULL)
 		*n_out = changes(db);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -619,7 +619,7 @@ s2p_queue_counts(struct s2p_db *db, double now, struct s2p_queue_counts *out,
 	out->done = (long)sqlite3_column_int64(st, 4);
 	out->next_due = sqlite3_column_double(st, 5);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -638,7 +638,7 @@ s2p_queue_size(struct s2p_db *db, long *n_out, struct s2p_error *err)
 		*n_out = (long)sqlite3_column_int64(st, 0);
 	else
 		rc = s2p_db_error(db, src, "count jobs", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -657,7 +657,7 @@ s2p_queue_has_work(struct s2p_db *db, int *any_out, struct s2p_error *err)
 		*any_out = sqlite3_column_int(st, 0) != 0;
 	else
 		rc = s2p_db_error(db, src, "look for jobs", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -693,7 +693,7 @@ s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
 	if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "list dead letters", err);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -769,8 +769,8 @@ requeue_where(struct s2p_db *db, const char *where, bind_fn bind,
 	n = changes(db);
 	rc = s2p_db_step_done(db, del, "delete requeued dead letters", err);
 out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(del);
+	s2p_db_finalize(ins);
+	s2p_db_finalize(del);
 	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && n_out != NULL)
 		*n_out = n;
@@ -863,7 +863,7 @@ s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len, struct s2p_error *err)
 	/* Truncated to len if need be. */
 	snprintf(buf, len, "%s", b.data != NULL ? b.data : "");
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	s2p_buf_free(&b);
 	return rc;
 }

@@ -43,7 +43,7 @@ s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
 	} else {
 		rc = s2p_db_error(db, rc, "read sync state", err);
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -69,7 +69,7 @@ s2p_syncstate_put(struct s2p_db *db, int64_t scene_id,
 	sqlite3_bind_text(st, 6, s->collection, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 7, s->synced_at);
 	rc = s2p_db_step_done(db, st, "save sync state", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -88,7 +88,7 @@ delete_by(struct s2p_db *db, const char *sql, const char *text, int64_t num,
 	else
 		sqlite3_bind_int64(st, 1, num);
 	rc = s2p_db_step_done(db, st, "delete sync state", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -128,7 +128,7 @@ s2p_syncstate_owner(struct s2p_db *db, const char *rating_key,
 		*owner = sqlite3_column_int64(st, 0);
 	else if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "read sync state", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -148,7 +148,7 @@ s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
 	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 3, now);
 	rc = s2p_db_step_done(db, st, "record rename", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -174,7 +174,7 @@ s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len, char *object_id,
 	} else {
 		rc = s2p_db_error(db, rc, "take rename", err);
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -189,7 +189,7 @@ s2p_fanout_pending(struct s2p_db *db)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return n;
 }
 
@@ -212,7 +212,7 @@ s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,
 		rc = rc == SQLITE_DONE ? S2P_ENOTFOUND
 				       : s2p_db_error(db, rc, "read kv", err);
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -229,7 +229,7 @@ s2p_kv_put(struct s2p_db *db, const char *key, const char *value,
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = s2p_db_step_done(db, st, "write kv", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -257,7 +257,7 @@ s2p_seen_name_get(struct s2p_db *db, const char *kind, const char *object_id,
 	} else {
 		rc = s2p_db_error(db, rc, "read seen name", err);
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -281,7 +281,7 @@ seen_put(struct s2p_db *db, const char *kind, const char *object_id,
 	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	rc = s2p_db_step_done(db, st, "remember name", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 

@@ -175,15 +175,16 @@ out:
 	return id;
 }
 
-int
-s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
+/* A Plex client from ctx's settings; warn: say once that the certificate
+ * check is off. */
+static int
+make_plex(struct s2p_ctx *ctx, struct s2p_plex **out, int warn,
+    struct s2p_error *err)
 {
 	struct s2p_plex_opts o;
 	char *id;
 	int rc;
 
-	if (ctx->plex != NULL)
-		return S2P_OK;
 	rc = s2p_config_validate(&ctx->cfg, err);
 	if (rc != S2P_OK)
 		return rc;
@@ -193,7 +194,7 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	o.token = ctx->cfg.plex_token;
 	o.ca_file = ctx->cfg.plex_ca_file;
 	o.tls_insecure = ctx->cfg.plex_tls_insecure;
-	if (o.tls_insecure && strncasecmp(o.url, "https://", 8) == 0)
+	if (warn && o.tls_insecure && strncasecmp(o.url, "https://", 8) == 0)
 		s2p_warn(
 		    "plex_tls_insecure is on: Plex's certificate is not "
 		    "checked, so anyone on the network path can pose as "
@@ -202,9 +203,25 @@ s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
 	o.client_id = id;
 	o.connect_timeout_ms = (long)(ctx->cfg.connect_timeout * 1000);
 	o.timeout_ms = (long)(ctx->cfg.read_timeout * 1000);
-	rc = s2p_plex_new(&ctx->plex, &o, err);
+	rc = s2p_plex_new(out, &o, err);
 	free(id);
 	return rc;
+}
+
+int
+s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	if (ctx->plex != NULL)
+		return S2P_OK;
+	return make_plex(ctx, &ctx->plex, 1, err);
+}
+
+int
+s2p_ctx_plex_another(struct s2p_ctx *ctx, struct s2p_plex **out,
+    struct s2p_error *err)
+{
+	*out = NULL;
+	return make_plex(ctx, out, 0, err);
 }
 
 int

@@ -49,6 +49,10 @@ int s2p_ctx_db(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err);
 int s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 int s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
+/* One more Plex client with the same settings (a worker lane's own
+ * connection); the caller frees *out. */
+int s2p_ctx_plex_another(struct s2p_ctx *ctx, struct s2p_plex **out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* All three: the database, the Stash client and the Plex client. */
 int s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* The one settings loader. Sources, later ones winning: the defaults, the

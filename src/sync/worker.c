@@ -1024,8 +1024,8 @@ run_lanes(struct run *r)
 		started[i] = 0;
 		if (n == 1)
 			continue; /* one lane: the run's client, no lock games */
-		lanes[i].ctx.plex = NULL;
-		if (s2p_ctx_plex(&lanes[i].ctx, NULL) != S2P_OK) {
+		if (s2p_ctx_plex_another(r->ctx, &lanes[i].ctx.plex, NULL) !=
+		    S2P_OK) {
 			lanes[i].ctx.plex = NULL;
 			continue;
 		}
