@@ -37,6 +37,20 @@
 #define MAXFIG 32
 
 static const char *const env[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
+static int concurrency = 4; /* plex_concurrency (BENCH_CONCURRENCY) */
+
+/* Start the fakes and save the settings with plex_concurrency. */
+static int
+start(struct h_env *e, int scenes, const char *plex_args)
+{
+	char extra[64];
+
+	if (h_start(e, scenes, 42, plex_args, "--log-max 0") != 0)
+		return -1;
+	snprintf(extra, sizeof(extra), "\"plex_concurrency\": %d",
+	    concurrency);
+	return h_settings(e, extra);
+}
 
 /* One figure at one size: samples, unit, and its floor (NAN-free: floor
  * < 0 means none). */
@@ -505,14 +519,14 @@ latency_figs(struct size_figs *s, int latency_ms)
 
 	snprintf(args, sizeof(args), "--log-max 0 --latency-ms %d",
 	    latency_ms);
-	if (h_start(&e, s->scenes, 42, args, "--log-max 0") != 0)
+	if (start(&e, s->scenes, args) != 0)
 		return;
 	t = sync_all(&e, "all");
 	req = plex_requests(&e, NULL, NULL);
 	add(s, "first_sync_5ms", "s", t);
-	/* concurrency 1: requests go one after another */
-	set_floor(s, "first_sync_5ms", "s", req * latency_ms / 1000.0,
-	    "requests x latency / 1");
+	set_floor(s, "first_sync_5ms", "s",
+	    req * latency_ms / 1000.0 / concurrency,
+	    "requests x latency / plex_concurrency");
 	add(s, "first_sync_5ms_rate", "scenes/s", s->scenes / t);
 	h_stop(&e);
 }
@@ -522,7 +536,7 @@ one_rep(struct size_figs *s, int hook_runs, int rep, int with_latency)
 {
 	struct h_env e;
 
-	if (h_start(&e, s->scenes, 42, "--log-max 0", "--log-max 0") != 0) {
+	if (start(&e, s->scenes, "--log-max 0") != 0) {
 		fprintf(stderr, "bench: cannot start the fakes\n");
 		return;
 	}
@@ -593,6 +607,7 @@ main(int argc, char **argv)
 	const char *out = argc > 4 ? argv[4] : "bench-results.json";
 	const char *lr = getenv("BENCH_REPEATS_LARGE");
 	const char *lm = getenv("BENCH_LATENCY_MAX");
+	const char *cc = getenv("BENCH_CONCURRENCY");
 	int reps_large = lr ? atoi(lr) : 1, lat_max = lm ? atoi(lm) : 10000;
 	static struct size_figs all[8];
 	char *list = strdup(sizes), *tok, *save = NULL;
@@ -601,8 +616,10 @@ main(int argc, char **argv)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
-	printf("batch size %zu (STASH2PLEX_BATCH), plex_concurrency 1\n",
-	    s2p_jobbatch_size());
+	if (cc != NULL && atoi(cc) >= 1 && atoi(cc) <= 8)
+		concurrency = atoi(cc);
+	printf("batch size %zu (STASH2PLEX_BATCH), plex_concurrency %d\n",
+	    s2p_jobbatch_size(), concurrency);
 	for (tok = strtok_r(list, ",", &save); tok && ns < 8;
 	    tok = strtok_r(NULL, ",", &save)) {
 		struct size_figs *s = &all[ns++];
@@ -621,9 +638,9 @@ main(int argc, char **argv)
 		perror(out);
 		return 1;
 	}
-	fprintf(js, "{\n  \"batch\": %zu,\n  \"plex_concurrency\": 1,\n"
+	fprintf(js, "{\n  \"batch\": %zu,\n  \"plex_concurrency\": %d,\n"
 		    "  \"sizes\": [\n",
-	    s2p_jobbatch_size());
+	    s2p_jobbatch_size(), concurrency);
 	for (i = 0; i < ns; i++)
 		json_size(&all[i], js, i + 1 == ns);
 	fprintf(js, "  ]\n}\n");
