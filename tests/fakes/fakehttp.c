@@ -54,6 +54,8 @@ struct fake_server {
 	long total;               /* requests seen (log_mu) */
 	long log_max;             /* log entries kept at most, -1 all */
 	long latency_ms;          /* per service request (log_mu) */
+	long in_flight;           /* service requests being handled (log_mu) */
+	long max_in_flight;       /* most at once since the log was cleared */
 
 	pthread_mutex_t daemon_mu; /* serialises service start/stop */
 	struct MHD_Daemon *svc;    /* NULL while "down" */
@@ -1057,6 +1059,18 @@ plain_error(int status, struct fake_resp *resp)
 	free(b);
 }
 
+/* Count a request in (+1) or out (-1) of its handling, keeping the most
+ * seen at once: a client's concurrency, as the server saw it. */
+static void
+in_flight(struct fake_server *s, int d)
+{
+	pthread_mutex_lock(&s->log_mu);
+	s->in_flight += d;
+	if (s->in_flight > s->max_in_flight)
+		s->max_in_flight = s->in_flight;
+	pthread_mutex_unlock(&s->log_mu);
+}
+
 /* The fixed latency of a service request (like a real server's work),
  * slept outside the model mutex so concurrent requests overlap. */
 static void
@@ -1110,6 +1124,7 @@ service_cb(void *cls, struct MHD_Connection *con, const char *url,
 	}
 	if (f.mode != FAKE_FAULT_NONE && f.delay_ms > 0)
 		fault_sleep(s, f.delay_ms);
+	in_flight(s, 1);
 	latency(s);
 	pthread_mutex_lock(&s->model_mu);
 	if (ctx->too_big) {
@@ -1130,6 +1145,7 @@ service_cb(void *cls, struct MHD_Connection *con, const char *url,
 		truncate = f.mode == FAKE_FAULT_TRUNCATE;
 	}
 	pthread_mutex_unlock(&s->model_mu);
+	in_flight(s, -1);
 	record(s, &req, resp.status, resp.token_ok,
 	    f.mode == FAKE_FAULT_NONE ? NULL : fault_names[f.mode]);
 	ret = send_resp(con, &resp, truncate);
@@ -1171,13 +1187,15 @@ control_cb(void *cls, struct MHD_Connection *con, const char *url,
 		json_array_clear(s->requests);
 		json_object_clear(s->counts);
 		s->total = 0;
+		s->max_in_flight = s->in_flight;
 		pthread_mutex_unlock(&s->log_mu);
 		fake_resp_json(&resp, 200, json_object());
 	} else if (strcmp(req.path, "/requests/count") == 0 && get) {
 		pthread_mutex_lock(&s->log_mu);
 		fake_resp_json(&resp, 200,
-		    json_pack("{s:I, s:O}", "total", (json_int_t)s->total,
-			"methods", s->counts));
+		    json_pack("{s:I, s:O, s:I}", "total", (json_int_t)s->total,
+			"methods", s->counts, "max_in_flight",
+			(json_int_t)s->max_in_flight));
 		pthread_mutex_unlock(&s->log_mu);
 	} else if (strcmp(req.path, "/latency") == 0 && post) {
 		json_t *j = json_loads(req.body, 0, NULL);
