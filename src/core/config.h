@@ -32,7 +32,7 @@ struct s2p_config {
 	int preserve_plex_edits;
 	double connect_timeout; /* seconds */
 	double read_timeout;    /* seconds */
-	int plex_concurrency;   /* Plex requests in flight, 1-8 (worker lanes) */
+	int plex_concurrency; /* Plex requests in flight, 1-8 (worker lanes) */
 	int max_tags;
 	int sync_master;
 	int sync_studio;

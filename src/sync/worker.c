@@ -645,8 +645,8 @@ one_job(struct run *r, struct lane *l, const struct s2p_job *job,
 	s2p_error_clear(&qe);
 	mode = job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
 						   : S2P_SYNC_NORMAL;
-	rc = have ? s2p_sync_scene_with(&l->ctx, &r->matcher, job->scene_id,
-			sc, mode, &res, &e)
+	rc = have ? s2p_sync_scene_with(&l->ctx, &r->matcher, job->scene_id, sc,
+			mode, &res, &e)
 		  : s2p_sync_scene(&l->ctx, &r->matcher, job->scene_id, mode,
 			&res, &e);
 	r->st->processed++;
@@ -1022,8 +1022,9 @@ run_lanes(struct run *r)
 		lanes[i].r = r;
 		lanes[i].ctx = *r->ctx;
 		started[i] = 0;
+		/* One lane: the run's client, no lock games. */
 		if (n == 1)
-			continue; /* one lane: the run's client, no lock games */
+			continue;
 		if (s2p_ctx_plex_another(r->ctx, &lanes[i].ctx.plex, NULL) !=
 		    S2P_OK) {
 			lanes[i].ctx.plex = NULL;

@@ -47,8 +47,7 @@ start(struct h_env *e, int scenes, const char *plex_args)
 
 	if (h_start(e, scenes, 42, plex_args, "--log-max 0") != 0)
 		return -1;
-	snprintf(extra, sizeof(extra), "\"plex_concurrency\": %d",
-	    concurrency);
+	snprintf(extra, sizeof(extra), "\"plex_concurrency\": %d", concurrency);
 	return h_settings(e, extra);
 }
 
@@ -517,8 +516,7 @@ latency_figs(struct size_figs *s, int latency_ms)
 	long req;
 	double t;
 
-	snprintf(args, sizeof(args), "--log-max 0 --latency-ms %d",
-	    latency_ms);
+	snprintf(args, sizeof(args), "--log-max 0 --latency-ms %d", latency_ms);
 	if (start(&e, s->scenes, args) != 0)
 		return;
 	t = sync_all(&e, "all");
@@ -590,8 +588,7 @@ json_size(struct size_figs *s, FILE *js, int last)
 		    "\"min\": %.6g, \"max\": %.6g, \"n\": %d",
 		    f->name, f->unit, med, f->v[0], f->v[f->n - 1], f->n);
 		if (f->floor >= 0)
-			fprintf(js,
-			    ", \"floor\": %.6g, \"floor_what\": \"%s\"",
+			fprintf(js, ", \"floor\": %.6g, \"floor_what\": \"%s\"",
 			    f->floor, f->floor_what);
 		fprintf(js, "}%s\n", i + 1 < s->nf ? "," : "");
 	}
@@ -621,7 +618,7 @@ main(int argc, char **argv)
 	printf("batch size %zu (STASH2PLEX_BATCH), plex_concurrency %d\n",
 	    s2p_jobbatch_size(), concurrency);
 	for (tok = strtok_r(list, ",", &save); tok && ns < 8;
-	    tok = strtok_r(NULL, ",", &save)) {
+	     tok = strtok_r(NULL, ",", &save)) {
 		struct size_figs *s = &all[ns++];
 		int n = atoi(tok), k = n > 10000 ? reps_large : reps;
 
@@ -638,8 +635,9 @@ main(int argc, char **argv)
 		perror(out);
 		return 1;
 	}
-	fprintf(js, "{\n  \"batch\": %zu,\n  \"plex_concurrency\": %d,\n"
-		    "  \"sizes\": [\n",
+	fprintf(js,
+	    "{\n  \"batch\": %zu,\n  \"plex_concurrency\": %d,\n"
+	    "  \"sizes\": [\n",
 	    s2p_jobbatch_size(), concurrency);
 	for (i = 0; i < ns; i++)
 		json_size(&all[i], js, i + 1 == ns);

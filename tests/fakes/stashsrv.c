@@ -1408,8 +1408,7 @@ id_candidates(struct fake_stash *st, json_t *list, struct findres *r,
 	{
 		if (json_is_integer(it)) {
 			want[i] = (long)json_integer_value(it);
-		} else if (parse_id(json_string_value(it), &want[i], err) <
-		    0) {
+		} else if (parse_id(json_string_value(it), &want[i], err) < 0) {
 			free(want);
 			return -1;
 		}

@@ -75,8 +75,7 @@ test_scale__concurrency_overlaps_plex_requests(void **state)
 
 	(void)state;
 	most = first_sync(&e, 4);
-	printf("plex_concurrency 4: at most %ld Plex requests at once\n",
-	    most);
+	printf("plex_concurrency 4: at most %ld Plex requests at once\n", most);
 	assert_true(most >= 2 && most <= 4);
 	h_stop(&e);
 }
@@ -118,8 +117,8 @@ test_scale__resync_reads_stash_in_batches(void **state)
 			single++;
 	}
 	json_decref(reqs);
-	printf("re-sync of %d scenes: %d findScenes batch request(s)\n",
-	    SCENES, batches);
+	printf("re-sync of %d scenes: %d findScenes batch request(s)\n", SCENES,
+	    batches);
 	assert_int_equal(batches, (SCENES + 24) / 25);
 	assert_int_equal(single, 0);
 	r = h_get(e.plex_ctl, "/requests/count");

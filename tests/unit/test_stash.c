@@ -336,7 +336,8 @@ test_stash__plugin_settings(void **state)
 }
 
 static const char SCENE_JSON[] =
-    "{\"data\":{\"findScenes\":{\"count\":1,\"scenes\":[{\"id\":\"45\",\"title\":\"A Title\","
+    "{\"data\":{\"findScenes\":{\"count\":1,\"scenes\":[{\"id\":\"45\","
+    "\"title\":\"A Title\","
     "\"code\":\"ABC-123\",\"details\":\"Line one.\\n\\nLine two.\","
     "\"director\":\"Dee Rector\",\"date\":\"2024-03-01\",\"rating100\":80,"
     "\"organized\":true,\"urls\":[\"https://example.com/a\","
@@ -369,8 +370,9 @@ test_stash__find_scene(void **state)
 				    "ids"),
 				0)),
 	    "45");
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_object_get(body, "variables"), "per_page")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_object_get(body, "variables"),
+				 "per_page")),
 	    1);
 	json_decref(body);
 
@@ -467,8 +469,9 @@ test_stash__find_scenes_batch(void **state)
 	assert_int_equal(s2p_stash_find_scenes(f->s, ids, 4, sc, st, NULL),
 	    S2P_OK);
 	body = sent_body(f, 0);
-	assert_int_equal(json_array_size(json_object_get(
-			     json_object_get(body, "variables"), "ids")),
+	assert_int_equal(json_array_size(
+			     json_object_get(json_object_get(body, "variables"),
+				 "ids")),
 	    4);
 	json_decref(body);
 	assert_int_equal(st[0], S2P_OK);
