@@ -236,9 +236,10 @@ s2p_db_exec(struct s2p_db *db, const char *sql, struct s2p_error *err)
 /*
  * Prepared statements are kept for reuse: preparing is most of the cost
  * of a small statement (a profile of a 10,000-scene re-sync spent 16% of
- * its instructions in sqlite3_prepare_v2). s2p_db_finalize resets a kept
- * statement instead of finalizing it; one that is in use is never handed
- * out twice (a second user gets a fresh one).
+ * its instructions in sqlite3_prepare_v2). Statements of the per-job paths
+ * come from s2p_db_prepare_cached; s2p_db_finalize resets a kept statement
+ * instead of finalizing it; one that is in use is never handed out twice
+ * (a second user gets a fresh one).
  */
 #define STMT_CACHE 64
 
@@ -324,6 +325,18 @@ s2p_db_finalize(sqlite3_stmt *st)
 
 int
 s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
+    struct s2p_error *err)
+{
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, out, NULL);
+
+	if (rc == SQLITE_OK)
+		return S2P_OK;
+	*out = NULL;
+	return s2p_db_error(db, rc, "prepare statement", err);
+}
+
+int
+s2p_db_prepare_cached(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
     struct s2p_error *err)
 {
 	int rc;
@@ -438,7 +451,7 @@ s2p_db_counter_add(struct s2p_db *db, const char *name, int64_t delta,
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "INSERT INTO counter (name, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
 	    err);
@@ -467,7 +480,7 @@ s2p_db_counter_get(struct s2p_db *db, const char *name, int64_t *out,
 	int rc, src;
 
 	*out = 0;
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT value FROM counter WHERE name = ?1", err);
 	if (rc != S2P_OK)
 		goto out;

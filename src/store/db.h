@@ -43,13 +43,16 @@ int s2p_db_begin(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
 int s2p_db_commit(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
 void s2p_db_rollback(struct s2p_db *db);
 
-/* Prepare one statement on db (a kept one is reused). *out is owned by
- * the caller, who gives it back with s2p_db_finalize (never
- * sqlite3_finalize). Errors as s2p_db_error. */
+/* Prepare one statement on db. *out is owned by the caller
+ * (s2p_db_finalize or sqlite3_finalize). Errors as s2p_db_error. */
 int s2p_db_prepare(struct s2p_db *db, sqlite3_stmt **out, const char *sql,
     struct s2p_error *err) S2P_NODISCARD;
-/* Give back a statement of s2p_db_prepare (reset and kept, or finalized).
- * NULL is a no-op. */
+/* The same for a statement run once per job (sql a constant): a kept one
+ * is reused. Give it back with s2p_db_finalize, NEVER sqlite3_finalize. */
+int s2p_db_prepare_cached(struct s2p_db *db, sqlite3_stmt **out,
+    const char *sql, struct s2p_error *err) S2P_NODISCARD;
+/* Give back a statement of s2p_db_prepare_cached (reset and kept) or of
+ * s2p_db_prepare (finalized). NULL is a no-op. */
 void s2p_db_finalize(sqlite3_stmt *st);
 /* Map a failed SQLite result code rc into err and return the status:
  * S2P_EBUSY for SQLITE_BUSY/SQLITE_LOCKED; S2P_EDISK for a full disk or a

@@ -154,7 +154,7 @@ put_minute(struct s2p_db *db, const struct s2p_metrics_acc *a, long queue_depth,
 	}
 	rc = s2p_db_step_done(db, st, "record metrics", err);
 out:
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 
@@ -212,7 +212,7 @@ s2p_metrics_flush(struct s2p_db *db, struct s2p_metrics_acc *a, double now,
 		    ? s2p_db_step_done(db, st, "prune metrics", err)
 		    : s2p_db_error(db, src, "prune metrics", err);
 	}
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	if (rc == S2P_OK)
 		rc = s2p_db_commit(db, err);
 	if (rc != S2P_OK) {
@@ -283,7 +283,7 @@ s2p_metrics_series(struct s2p_db *db, double from, double to, int bucket_s,
 	}
 	if (src != SQLITE_DONE)
 		rc = s2p_db_error(db, src, "read metrics", err);
-	sqlite3_finalize(st);
+	s2p_db_finalize(st);
 	return rc;
 }
 

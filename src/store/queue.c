@@ -95,7 +95,7 @@ enq_prepare(struct s2p_db *db, struct enq *e, enum s2p_job_reason reason,
 {
 	int rc, src;
 
-	rc = s2p_db_prepare(db, &e->ins,
+	rc = s2p_db_prepare_cached(db, &e->ins,
 	    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
 	    " enqueued_at, updated_at, reason)"
 	    " VALUES (?1, 'pending', 0, 0, ?2, ?2, ?2, ?3)"
@@ -104,7 +104,7 @@ enq_prepare(struct s2p_db *db, struct enq *e, enum s2p_job_reason reason,
 	if (rc != S2P_OK)
 		return rc;
 	/* A pending row keeps its backoff; a running one must run again. */
-	rc = s2p_db_prepare(db, &e->upd,
+	rc = s2p_db_prepare_cached(db, &e->upd,
 	    "UPDATE job SET updated_at = ?2,"
 	    " dirty = CASE WHEN state = 'running' THEN 1 ELSE dirty END"
 	    " WHERE scene_id = ?1",
@@ -262,7 +262,7 @@ s2p_queue_claim_many(struct s2p_db *db, double now, double lease_secs,
 	rc = s2p_db_begin(db, err);
 	if (rc != S2P_OK)
 		return rc;
-	rc = s2p_db_prepare(db, &st, claim_sql, err);
+	rc = s2p_db_prepare_cached(db, &st, claim_sql, err);
 	if (rc != S2P_OK)
 		goto out;
 	src = sqlite3_bind_double(st, 1, now);
@@ -317,7 +317,7 @@ exec_job(struct s2p_db *db, const char *sql, int64_t job_id, const double *now,
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	rc = s2p_db_prepare(db, &st, sql, err);
+	rc = s2p_db_prepare_cached(db, &st, sql, err);
 	if (rc != S2P_OK)
 		goto out;
 	src = sqlite3_bind_int64(st, 1, job_id);
@@ -355,7 +355,7 @@ read_job(struct s2p_db *db, int64_t job_id, struct job_row *row,
 	int rc, src;
 
 	memset(row, 0, sizeof(*row));
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT scene_id, attempts, dirty, state = 'running', reason"
 	    " FROM job WHERE id = ?1",
 	    err);
@@ -428,7 +428,7 @@ s2p_queue_retry(struct s2p_db *db, int64_t job_id, double not_before,
 	int rc, src;
 
 	/* A dirty flag is dropped: this retry reads the scene afresh. */
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "UPDATE job SET state = 'pending', dirty = 0, lease_until = NULL,"
 	    " not_before = ?2, attempts = attempts + ?3, error_class = ?4,"
 	    " last_error = ?5, updated_at = ?6 WHERE id = ?1",
@@ -479,7 +479,7 @@ insert_dead(struct s2p_db *db, const struct job_row *row,
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "INSERT INTO dead_letter (scene_id, attempts, failed_at,"
 	    " error_class, message, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	    err);
@@ -544,7 +544,7 @@ exec_count(struct s2p_db *db, const char *sql, int has_a, double a, long *n_out,
 
 	if (n_out != NULL)
 		*n_out = 0;
-	rc = s2p_db_prepare(db, &st, sql, err);
+	rc = s2p_db_prepare_cached(db, &st, sql, err);
 	if (rc != S2P_OK)
 		goto out;
 	if (has_a) {
@@ -602,7 +602,7 @@ s2p_queue_counts(struct s2p_db *db, double now, struct s2p_queue_counts *out,
 	int rc, src;
 
 	memset(out, 0, sizeof(*out));
-	rc = s2p_db_prepare(db, &st, counts_sql, err);
+	rc = s2p_db_prepare_cached(db, &st, counts_sql, err);
 	if (rc != S2P_OK)
 		goto out;
 	src = sqlite3_bind_double(st, 1, now);
@@ -630,7 +630,7 @@ s2p_queue_size(struct s2p_db *db, long *n_out, struct s2p_error *err)
 	int rc, src;
 
 	*n_out = 0;
-	rc = s2p_db_prepare(db, &st, "SELECT count(*) FROM job", err);
+	rc = s2p_db_prepare_cached(db, &st, "SELECT count(*) FROM job", err);
 	if (rc != S2P_OK)
 		return rc;
 	src = sqlite3_step(st);
@@ -649,7 +649,8 @@ s2p_queue_has_work(struct s2p_db *db, int *any_out, struct s2p_error *err)
 	int rc, src;
 
 	*any_out = 0;
-	rc = s2p_db_prepare(db, &st, "SELECT EXISTS (SELECT 1 FROM job)", err);
+	rc = s2p_db_prepare_cached(db, &st, "SELECT EXISTS (SELECT 1 FROM job)",
+	    err);
 	if (rc != S2P_OK)
 		return rc;
 	src = sqlite3_step(st);
@@ -669,7 +670,7 @@ s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT id, scene_id, attempts, failed_at, error_class, message"
 	    " FROM dead_letter ORDER BY failed_at DESC, id DESC LIMIT ?1",
 	    err);
@@ -840,7 +841,7 @@ s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len, struct s2p_error *err)
 		return s2p_error_set(err, S2P_EINVAL, "dlq summary: no buffer");
 	buf[0] = '\0';
 	s2p_buf_init(&b, 0);
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT error_class, count(*) AS n FROM dead_letter"
 	    " GROUP BY error_class ORDER BY n DESC, error_class",
 	    err);

@@ -18,7 +18,7 @@ s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT rating_key, values_hash, image_url, image_hash, collection,"
 	    " synced_at FROM sync_state WHERE scene_id = ?",
 	    err);
@@ -54,7 +54,7 @@ s2p_syncstate_put(struct s2p_db *db, int64_t scene_id,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "INSERT OR REPLACE INTO sync_state (scene_id, rating_key,"
 	    " values_hash, image_url, image_hash, collection, synced_at)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -79,7 +79,7 @@ delete_by(struct s2p_db *db, const char *sql, const char *text, int64_t num,
     struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st, sql, err);
+	int rc = s2p_db_prepare_cached(db, &st, sql, err);
 
 	if (rc != S2P_OK)
 		return rc;
@@ -115,7 +115,7 @@ s2p_syncstate_owner(struct s2p_db *db, const char *rating_key,
 	int rc, src;
 
 	*owner = 0;
-	rc = s2p_db_prepare(db, &st,
+	rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT scene_id FROM sync_state WHERE "
 	    "rating_key = ?1 AND scene_id != ?2 ORDER BY scene_id LIMIT 1",
 	    err);
@@ -137,7 +137,7 @@ s2p_fanout_add(struct s2p_db *db, const char *kind, const char *object_id,
     double now, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st,
+	int rc = s2p_db_prepare_cached(db, &st,
 	    "INSERT OR IGNORE INTO fanout (kind, object_id, queued_at)"
 	    " VALUES (?, ?, ?)",
 	    err);
@@ -157,7 +157,7 @@ s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len, char *object_id,
     size_t id_len, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st,
+	int rc = s2p_db_prepare_cached(db, &st,
 	    "DELETE FROM fanout WHERE rowid = (SELECT rowid FROM fanout"
 	    " ORDER BY queued_at LIMIT 1) RETURNING kind, object_id",
 	    err);
@@ -184,8 +184,8 @@ s2p_fanout_pending(struct s2p_db *db)
 	sqlite3_stmt *st = NULL;
 	long n = 0;
 
-	if (s2p_db_prepare(db, &st, "SELECT count(*) FROM fanout", NULL) !=
-	    S2P_OK)
+	if (s2p_db_prepare_cached(db, &st, "SELECT count(*) FROM fanout",
+		NULL) != S2P_OK)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(st, 0);
@@ -198,8 +198,8 @@ s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,
     struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st, "SELECT value FROM kv WHERE key = ?",
-	    err);
+	int rc = s2p_db_prepare_cached(db, &st,
+	    "SELECT value FROM kv WHERE key = ?", err);
 
 	if (rc != S2P_OK)
 		return rc;
@@ -221,7 +221,7 @@ s2p_kv_put(struct s2p_db *db, const char *key, const char *value,
     struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st,
+	int rc = s2p_db_prepare_cached(db, &st,
 	    "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", err);
 
 	if (rc != S2P_OK)
@@ -238,7 +238,7 @@ s2p_seen_name_get(struct s2p_db *db, const char *kind, const char *object_id,
     char **name, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st,
+	int rc = s2p_db_prepare_cached(db, &st,
 	    "SELECT name FROM seen_name WHERE "
 	    "kind = ?1 AND object_id = ?2",
 	    err);
@@ -267,7 +267,7 @@ seen_put(struct s2p_db *db, const char *kind, const char *object_id,
     const char *name, int ignore_known, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = s2p_db_prepare(db, &st,
+	int rc = s2p_db_prepare_cached(db, &st,
 	    ignore_known
 		? "INSERT OR IGNORE INTO seen_name (kind, object_id, name) "
 		  "VALUES (?1, ?2, ?3)"

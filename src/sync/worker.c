@@ -49,7 +49,7 @@ struct run {
 	char *cookie_seen;  /* the newest handed-over session we know of */
 	double progress_at; /* last progress report */
 	struct s2p_metrics_acc metrics; /* this minute's measurements */
-	struct s2p_jobbatch batch; /* claimed jobs with their scenes */
+	struct s2p_jobbatch batch;      /* claimed jobs with their scenes */
 	size_t batch_size;
 	/* Lanes (plex_concurrency threads) share all of the above under mu,
 	 * which a lane lets go of only while it waits for a Plex item
