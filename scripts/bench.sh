@@ -8,7 +8,7 @@
 #                 BENCH_REPEATS_LARGE above that (default 1)
 #   BENCH_RUNS    hook runs per median (default 40)
 #   BENCH_LATENCY_MAX  largest size for the 5 ms first sync (default 10000)
-#   STASH2PLEX_BATCH   the worker's batch size (default 250)
+#   STASH2PLEX_BATCH   the worker's batch size (default 100)
 #   BENCH_CONCURRENCY  plex_concurrency for the runs (default 4)
 set -eu
 BUILD=${1:-build}

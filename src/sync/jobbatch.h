@@ -16,7 +16,7 @@
 #include "store/queue.h"
 
 /* Default and largest batch (STASH2PLEX_BATCH overrides the default). */
-#define S2P_JOBBATCH_DEFAULT 250
+#define S2P_JOBBATCH_DEFAULT 100
 #define S2P_JOBBATCH_MAX 2000
 
 struct s2p_jobbatch {
