@@ -46,14 +46,21 @@ stash_time(double t, char *buf, size_t len)
 	s2p_format_local(t, "%Y-%m-%dT%H:%M:%S", buf, len);
 }
 
-/* Queue every scene (since: only those updated after it). */
-static int
-enqueue_scenes(struct s2p_app *app, const char *since,
-    enum s2p_job_reason reason, struct s2p_buf *msg, struct s2p_error *err)
+void
+s2p_task_since(struct s2p_app *app, double ago, char *buf, size_t len)
+{
+	stash_time(now_of(app) - ago, buf, len);
+}
+
+int
+s2p_task_enqueue(struct s2p_app *app, const char *since,
+    enum s2p_job_reason reason, long *queued, long *seen_out,
+    struct s2p_error *err)
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	long count = 0, created = 0, total_created = 0, seen = 0;
-	int page, rc, started = 0;
+	char now[32];
+	int page, rc;
 
 	rc = s2p_ctx_db(ctx, err);
 	if (rc == S2P_OK)
@@ -86,6 +93,27 @@ enqueue_scenes(struct s2p_app *app, const char *since,
 	}
 	s2p_info("Queued %ld scene(s) for sync (%ld already queued)",
 	    total_created, seen - total_created);
+	*queued = total_created;
+	*seen_out = seen;
+	snprintf(now, sizeof(now), "%.3f", now_of(app));
+	if (reason == S2P_REASON_RECONCILE &&
+	    s2p_kv_put(ctx->db, S2P_KV_LAST_RECONCILE, now, NULL) != S2P_OK)
+		s2p_warn("cannot record the reconcile time");
+	return S2P_OK;
+}
+
+/* Queue every scene (since: only those updated after it) and make sure a
+ * background worker drains them. */
+static int
+enqueue_scenes(struct s2p_app *app, const char *since,
+    enum s2p_job_reason reason, struct s2p_buf *msg, struct s2p_error *err)
+{
+	long total_created = 0, seen = 0;
+	int rc, started = 0;
+
+	rc = s2p_task_enqueue(app, since, reason, &total_created, &seen, err);
+	if (rc != S2P_OK)
+		return rc;
 	rc = s2p_ensure_worker(app, &started, err);
 	if (rc != S2P_OK)
 		return rc;
@@ -493,6 +521,9 @@ static const struct task tasks[] = {
     {"health_check", s2p_task_health_check, 0},
     {"outage_summary", s2p_task_outage_summary, 0},
     {"recover_outage_jobs", s2p_task_recover_outage_jobs, 1},
+    {"retry_dlq", s2p_task_retry_dlq, 0},
+    {"clear_match_cache", s2p_task_clear_match_cache, 0},
+    {"reconcile_missing_metadata", s2p_task_reconcile_missing, 1},
 };
 
 int

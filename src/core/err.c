@@ -97,3 +97,40 @@ s2p_status_class(int code)
 		return S2P_CLASS_PERMANENT;
 	}
 }
+
+int
+s2p_status_from_name(const char *name)
+{
+	int code;
+
+	for (code = 0; code >= S2P_ETLS; code--)
+		if (name != NULL && strcmp(s2p_status_name(code), name) == 0)
+			return code;
+	return 1;
+}
+
+const char *
+s2p_class_name(enum s2p_err_class cls)
+{
+	switch (cls) {
+	case S2P_CLASS_NONE:
+		return "none";
+	case S2P_CLASS_DOWN:
+		return "server-down";
+	case S2P_CLASS_TRANSIENT:
+		return "transient";
+	case S2P_CLASS_NOTFOUND:
+		return "not-found";
+	case S2P_CLASS_PERMANENT:
+		break;
+	}
+	return "permanent";
+}
+
+enum s2p_err_class
+s2p_class_of_name(const char *name)
+{
+	int code = s2p_status_from_name(name);
+
+	return code > 0 ? S2P_CLASS_PERMANENT : s2p_status_class(code);
+}

@@ -75,4 +75,13 @@ const char *s2p_status_name(int code);
 /* The retry class of a status code. */
 enum s2p_err_class s2p_status_class(int code);
 
+/* The status code whose s2p_status_name is name; 1 (never a status) when
+ * none is. */
+int s2p_status_from_name(const char *name);
+/* The user-facing name of a retry class: "none", "server-down",
+ * "transient", "not-found", "permanent". */
+const char *s2p_class_name(enum s2p_err_class cls);
+/* The retry class of a stored status name (unknown names: permanent). */
+enum s2p_err_class s2p_class_of_name(const char *name);
+
 #endif

@@ -103,7 +103,16 @@ static const char *const migrations[] = {
     "  requests INTEGER NOT NULL DEFAULT 0,"
     "  p50_ms REAL, p95_ms REAL, queue_depth INTEGER NOT NULL DEFAULT 0,"
     "  breaker TEXT NOT NULL DEFAULT 'closed') STRICT;",
-    /* 7: ... append new migrations here ... */
+    /* 7: dead letters an operator can act on: the scene's title when it
+     * failed, the first failure (kept on the job from its first failed
+     * attempt) and, for an ambiguous match, the Plex candidates (JSON). */
+    "ALTER TABLE job ADD COLUMN first_failed_at REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE dead_letter ADD COLUMN title TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE dead_letter ADD COLUMN first_failed_at REAL NOT NULL"
+    "  DEFAULT 0;"
+    "ALTER TABLE dead_letter ADD COLUMN candidates TEXT NOT NULL"
+    "  DEFAULT '[]';",
+    /* 8: ... append new migrations here ... */
 };
 
 int

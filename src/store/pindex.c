@@ -417,3 +417,45 @@ s2p_pindex_hits_free(struct s2p_pindex_hits *h)
 	h->v = NULL;
 	h->n = 0;
 }
+
+/* One counted DELETE/UPDATE for s2p_pindex_clear_all. */
+static int
+clear_step(struct s2p_db *db, const char *sql, long *n_out,
+    struct s2p_error *err)
+{
+	int rc = s2p_db_exec(db, sql, err);
+
+	if (rc == S2P_OK && n_out != NULL)
+		*n_out = (long)sqlite3_changes(s2p_db_handle(db));
+	return rc;
+}
+
+int
+s2p_pindex_clear_all(struct s2p_db *db, long *parts_out, long *keys_out,
+    struct s2p_error *err)
+{
+	int rc;
+
+	if (parts_out != NULL)
+		*parts_out = 0;
+	if (keys_out != NULL)
+		*keys_out = 0;
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = clear_step(db, "DELETE FROM plex_part", parts_out, err);
+	if (rc == S2P_OK)
+		rc = s2p_db_exec(db,
+		    "DELETE FROM plex_section;"
+		    "DELETE FROM kv WHERE key = 'sections_at'"
+		    " OR key GLOB '" MARK_PREFIX "*';",
+		    err);
+	/* Cached ratingKeys: the next sync of each scene matches it again
+	 * and compares with the Plex item instead of skipping it. */
+	if (rc == S2P_OK)
+		rc = clear_step(db,
+		    "UPDATE sync_state SET rating_key = '', values_hash = ''"
+		    " WHERE rating_key != '' OR values_hash != ''",
+		    keys_out, err);
+	return s2p_db_tx_end(db, rc, err);
+}

@@ -22,6 +22,8 @@
 /* Stored text is capped so that it always fits the public structs. */
 #define REASON_MAX 31
 #define CLASS_MAX (sizeof(((struct s2p_job *)0)->error_class) - 1)
+#define TITLE_MAX (sizeof(((struct s2p_dead_job *)0)->title) - 1)
+#define CAND_MAX (sizeof(((struct s2p_dead_job *)0)->candidates) - 1)
 
 static const char *const reason_names[] = {
     [S2P_REASON_HOOK] = "hook",
@@ -344,6 +346,7 @@ struct job_row {
 	int dirty;
 	int running;
 	char reason[32];
+	double first_failed_at; /* 0: no failed attempt before */
 };
 
 /* Read job_id's row into *row. S2P_ENOTFOUND when it is not queued. */
@@ -356,8 +359,8 @@ read_job(struct s2p_db *db, int64_t job_id, struct job_row *row,
 
 	memset(row, 0, sizeof(*row));
 	rc = s2p_db_prepare_cached(db, &st,
-	    "SELECT scene_id, attempts, dirty, state = 'running', reason"
-	    " FROM job WHERE id = ?1",
+	    "SELECT scene_id, attempts, dirty, state = 'running', reason,"
+	    " first_failed_at FROM job WHERE id = ?1",
 	    err);
 	if (rc != S2P_OK)
 		goto out;
@@ -379,6 +382,7 @@ read_job(struct s2p_db *db, int64_t job_id, struct job_row *row,
 	row->dirty = sqlite3_column_int(st, 2);
 	row->running = sqlite3_column_int(st, 3);
 	s2p_db_copy_col(st, 4, row->reason, sizeof(row->reason));
+	row->first_failed_at = sqlite3_column_double(st, 5);
 out:
 	s2p_db_finalize(st);
 	return rc;
@@ -389,7 +393,8 @@ out:
 static const char repend_sql[] =
     "UPDATE job SET state = 'pending', dirty = 0, attempts = 0,"
     " not_before = ?2, lease_until = NULL, enqueued_at = ?2,"
-    " updated_at = ?2, error_class = '', last_error = '' WHERE id = ?1";
+    " updated_at = ?2, error_class = '', last_error = '',"
+    " first_failed_at = 0 WHERE id = ?1";
 
 int
 s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
@@ -431,7 +436,9 @@ s2p_queue_retry(struct s2p_db *db, int64_t job_id, double not_before,
 	rc = s2p_db_prepare_cached(db, &st,
 	    "UPDATE job SET state = 'pending', dirty = 0, lease_until = NULL,"
 	    " not_before = ?2, attempts = attempts + ?3, error_class = ?4,"
-	    " last_error = ?5, updated_at = ?6 WHERE id = ?1",
+	    " last_error = ?5, updated_at = ?6,"
+	    " first_failed_at = CASE WHEN first_failed_at > 0"
+	    "  THEN first_failed_at ELSE ?6 END WHERE id = ?1",
 	    err);
 	if (rc != S2P_OK)
 		goto out;
@@ -471,17 +478,20 @@ s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
 	    job_id, &now, "release job", err);
 }
 
-/* Insert the dead-letter record for row. */
+/* Insert the dead-letter record for row (d: title and candidates, may be
+ * NULL). */
 static int
 insert_dead(struct s2p_db *db, const struct job_row *row,
-    const char *error_class, const char *msg, double now, struct s2p_error *err)
+    const char *error_class, const char *msg,
+    const struct s2p_dead_detail *d, double now, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	rc = s2p_db_prepare_cached(db, &st,
 	    "INSERT INTO dead_letter (scene_id, attempts, failed_at,"
-	    " error_class, message, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    " error_class, message, reason, title, first_failed_at,"
+	    " candidates) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	    err);
 	if (rc != S2P_OK)
 		goto out;
@@ -497,6 +507,18 @@ insert_dead(struct s2p_db *db, const struct job_row *row,
 		src = bind_capped(st, 5, msg, MSG_MAX);
 	if (src == SQLITE_OK)
 		src = bind_capped(st, 6, row->reason, REASON_MAX);
+	if (src == SQLITE_OK)
+		src = bind_capped(st, 7, d != NULL ? d->title : "", TITLE_MAX);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 8,
+		    row->first_failed_at > 0 ? row->first_failed_at : now);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 9,
+		    d != NULL && d->candidates != NULL &&
+			    strlen(d->candidates) <= CAND_MAX
+			? d->candidates
+			: "[]",
+		    -1, SQLITE_TRANSIENT);
 	if (src != SQLITE_OK) {
 		rc = s2p_db_error(db, src, "dead-letter job", err);
 		goto out;
@@ -511,6 +533,15 @@ int
 s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
     const char *error_class, const char *msg, double now, struct s2p_error *err)
 {
+	return s2p_queue_dead_letter_detail(db, job_id, error_class, msg, NULL,
+	    now, err);
+}
+
+int
+s2p_queue_dead_letter_detail(struct s2p_db *db, int64_t job_id,
+    const char *error_class, const char *msg,
+    const struct s2p_dead_detail *d, double now, struct s2p_error *err)
+{
 	char *clean = s2p_log_redact(msg != NULL ? msg : "");
 	struct job_row row;
 	int rc;
@@ -520,7 +551,7 @@ s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
 		goto out;
 	rc = read_job(db, job_id, &row, "dead-letter job", err);
 	if (rc == S2P_OK)
-		rc = insert_dead(db, &row, error_class, clean, now, err);
+		rc = insert_dead(db, &row, error_class, clean, d, now, err);
 	if (rc == S2P_OK && row.dirty)
 		rc = exec_job(db, repend_sql, job_id, &now, "re-queue job",
 		    err);
@@ -658,42 +689,6 @@ s2p_queue_has_work(struct s2p_db *db, int *any_out, struct s2p_error *err)
 		*any_out = sqlite3_column_int(st, 0) != 0;
 	else
 		rc = s2p_db_error(db, src, "look for jobs", err);
-	s2p_db_finalize(st);
-	return rc;
-}
-
-int
-s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
-    struct s2p_error *err)
-{
-	struct s2p_dead_job job;
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	rc = s2p_db_prepare_cached(db, &st,
-	    "SELECT id, scene_id, attempts, failed_at, error_class, message"
-	    " FROM dead_letter ORDER BY failed_at DESC, id DESC LIMIT ?1",
-	    err);
-	if (rc != S2P_OK)
-		goto out;
-	src = sqlite3_bind_int64(st, 1, limit > 0 ? (sqlite3_int64)limit : -1);
-	while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&job, 0, sizeof(job));
-		job.id = sqlite3_column_int64(st, 0);
-		job.scene_id = sqlite3_column_int64(st, 1);
-		job.attempts = sqlite3_column_int(st, 2);
-		job.failed_at = sqlite3_column_double(st, 3);
-		s2p_db_copy_col(st, 4, job.error_class,
-		    sizeof(job.error_class));
-		s2p_db_copy_col(st, 5, job.message, sizeof(job.message));
-		rc = fn(&job, payload);
-		if (rc != 0)
-			goto out;
-		src = SQLITE_OK;
-	}
-	if (src != SQLITE_DONE)
-		rc = s2p_db_error(db, src, "list dead letters", err);
-out:
 	s2p_db_finalize(st);
 	return rc;
 }
@@ -866,5 +861,48 @@ s2p_dlq_summary(struct s2p_db *db, char *buf, size_t len, struct s2p_error *err)
 out:
 	s2p_db_finalize(st);
 	s2p_buf_free(&b);
+	return rc;
+}
+
+int
+s2p_queue_list(struct s2p_db *db, double now, long limit, s2p_job_fn fn,
+    void *payload, struct s2p_error *err)
+{
+	struct s2p_job_view v;
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT id, scene_id, attempts, not_before, enqueued_at, reason,"
+	    " error_class, state = 'running' AND lease_until > ?2, last_error"
+	    " FROM job ORDER BY not_before, id LIMIT ?1",
+	    err);
+	if (rc != S2P_OK)
+		goto out;
+	src = sqlite3_bind_int64(st, 1, limit > 0 ? (sqlite3_int64)limit : -1);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 2, now);
+	while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&v, 0, sizeof(v));
+		v.job.id = sqlite3_column_int64(st, 0);
+		v.job.scene_id = sqlite3_column_int64(st, 1);
+		v.job.attempts = sqlite3_column_int(st, 2);
+		v.job.not_before = sqlite3_column_double(st, 3);
+		v.job.enqueued_at = sqlite3_column_double(st, 4);
+		v.job.reason = s2p_job_reason_parse(
+		    (const char *)sqlite3_column_text(st, 5));
+		s2p_db_copy_col(st, 6, v.job.error_class,
+		    sizeof(v.job.error_class));
+		v.running = sqlite3_column_int(st, 7);
+		s2p_db_copy_col(st, 8, v.last_error, sizeof(v.last_error));
+		rc = fn(&v, payload);
+		if (rc != 0)
+			goto out;
+		src = SQLITE_OK;
+	}
+	if (src != SQLITE_DONE)
+		rc = s2p_db_error(db, src, "list jobs", err);
+out:
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -45,6 +45,8 @@ struct s2p_job {
 	double enqueued_at;         /* first enqueue of this row */
 	enum s2p_job_reason reason; /* what queued it */
 	char error_class[24];       /* class of the last failure, "" if none */
+	char title[128]; /* the scene's title, when the worker knows it (kept
+			  * with a dead letter); never stored in job */
 };
 
 struct s2p_queue_counts {
@@ -101,6 +103,19 @@ int s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
 int s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
     const char *error_class, const char *msg, double now,
     struct s2p_error *err) S2P_NODISCARD;
+/* What a dead letter keeps beyond the job: the scene's title when it failed
+ * and, for an ambiguous match, the Plex candidates as a JSON array (text;
+ * "[]" when none or when longer than the stored cap). Either may be NULL. */
+struct s2p_dead_detail {
+	const char *title;
+	const char *candidates;
+};
+/* s2p_queue_dead_letter with the detail above (d may be NULL). The first
+ * failure time is the job's first failed attempt (now if none). */
+int s2p_queue_dead_letter_detail(struct s2p_db *db, int64_t job_id,
+    const char *error_class, const char *msg,
+    const struct s2p_dead_detail *d, double now,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Make every running row pending again (the caller holds the worker lock, so
  * they are orphans). *n_out (may be NULL) gets the count. */
 int s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
@@ -119,14 +134,30 @@ int s2p_queue_has_work(struct s2p_db *db, int *any_out,
 int s2p_queue_clear(struct s2p_db *db, long *n_out,
     struct s2p_error *err) S2P_NODISCARD;
 
-/* One dead-letter row, as listed by s2p_dlq_list. */
+/* One queued job as s2p_queue_list shows it. */
+struct s2p_job_view {
+	struct s2p_job job;
+	int running;         /* claimed, lease not expired */
+	char last_error[512];
+};
+typedef int (*s2p_job_fn)(const struct s2p_job_view *j, void *payload);
+/* Call fn for up to limit queued jobs (limit <= 0: all), in claim order
+ * (not_before, id). A non-zero return from fn stops the walk. */
+int s2p_queue_list(struct s2p_db *db, double now, long limit, s2p_job_fn fn,
+    void *payload, struct s2p_error *err);
+
+/* One dead-letter row, as listed by s2p_dlq_list and s2p_dlq_get. */
 struct s2p_dead_job {
 	int64_t id;
 	int64_t scene_id;
 	int attempts;
-	double failed_at;
-	char error_class[24];
+	double failed_at;       /* the last failure */
+	double first_failed_at; /* the first failure (0: not recorded) */
+	char error_class[24];   /* status name: "not_found", "down", ... */
 	char message[512];
+	char title[256];       /* the scene's title when it failed */
+	char reason[32];       /* what had queued the job */
+	char candidates[2048]; /* JSON array of Plex candidates, "[]" */
 };
 typedef int (*s2p_dlq_fn)(const struct s2p_dead_job *job, void *payload);
 
@@ -134,6 +165,24 @@ typedef int (*s2p_dlq_fn)(const struct s2p_dead_job *job, void *payload);
  * non-zero return from fn stops the walk and is returned. */
 int s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
     struct s2p_error *err);
+/* The dead letter with this id; S2P_ENOTFOUND when there is none. */
+int s2p_dlq_get(struct s2p_db *db, int64_t id, struct s2p_dead_job *out,
+    struct s2p_error *err) S2P_NODISCARD;
+typedef int (*s2p_dlq_count_fn)(const char *error_class, long n,
+    void *payload);
+/* Call fn for each stored error class with its count, largest first. */
+int s2p_dlq_class_counts(struct s2p_db *db, s2p_dlq_count_fn fn,
+    void *payload, struct s2p_error *err);
+/* Put each dead letter of ids[0..n) back on the queue as exactly one job:
+ * a new pending job, or merged into the job already queued for its scene
+ * (due now at the latest; a running one runs again). The entries are
+ * deleted. All or nothing: an id that is not a dead letter is
+ * S2P_ENOTFOUND naming it. *n_out (may be NULL) gets n. */
+int s2p_dlq_retry(struct s2p_db *db, const int64_t *ids, size_t n, double now,
+    long *n_out, struct s2p_error *err) S2P_NODISCARD;
+/* Delete the dead letters of ids[0..n), all or nothing as above. */
+int s2p_dlq_drop(struct s2p_db *db, const int64_t *ids, size_t n,
+    long *n_out, struct s2p_error *err) S2P_NODISCARD;
 /* Re-queue dead rows with failed_at in [from, to] and, if error_class is not
  * NULL, that class; scenes already queued are not duplicated. The requeued
  * dead rows are deleted. *n_out gets how many were queued. */

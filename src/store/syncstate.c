@@ -318,3 +318,28 @@ s2p_seen_names_note(struct s2p_db *db, const struct s2p_strv *refs,
 	}
 	return s2p_db_tx_end(db, rc, err);
 }
+
+int
+s2p_syncstate_last(struct s2p_db *db, double *t_out, long *n_out,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	*t_out = 0;
+	*n_out = 0;
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT coalesce(max(synced_at), 0), count(*) FROM sync_state",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*t_out = sqlite3_column_double(st, 0);
+		*n_out = (long)sqlite3_column_int64(st, 1);
+	} else {
+		rc = s2p_db_error(db, src, "read last sync", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -69,6 +69,11 @@ int s2p_seen_name_put(struct s2p_db *db, const char *kind,
 int s2p_seen_names_note(struct s2p_db *db, const struct s2p_strv *refs,
     struct s2p_error *err) S2P_NODISCARD;
 
+/* The newest synced_at (0 when none) and how many scenes have a state. */
+int s2p_syncstate_last(struct s2p_db *db, double *t_out, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* kv key: when the last reconcile (manual or automatic) queued scenes. */
+#define S2P_KV_LAST_RECONCILE "last_reconcile"
 /* Small persistent settings: S2P_ENOTFOUND when key is absent. */
 int s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,
     struct s2p_error *err) S2P_NODISCARD;

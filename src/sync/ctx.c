@@ -45,6 +45,7 @@ s2p_ctx_free(struct s2p_ctx *ctx)
 	free(ctx->data_dir);
 	free(ctx->stash_url);
 	free(ctx->session_cookie);
+	s2p_strv_free(&ctx->file_settings);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -435,6 +436,96 @@ apply_stash_settings(struct s2p_ctx *ctx, int *from_stash,
 	return rc;
 }
 
+/* Whether key is a setting of the table. */
+static int
+known_setting(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s2p_config_count(); i++)
+		if (strcmp(s2p_config_key_at(i), key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Strip blanks at both ends of s, in place. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* One "key = value" line of the config file. */
+static int
+config_line(struct s2p_ctx *ctx, char *line, const char *path, int no,
+    struct s2p_error *err)
+{
+	char *eq, *key, *val, *p;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return S2P_OK;
+	eq = strchr(line, '=');
+	if (eq == NULL)
+		return s2p_error_set(err, S2P_EINVAL,
+		    "%s:%d: expected \"key = value\"", path, no);
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	for (p = key; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	if (strcmp(key, "data_dir") == 0) {
+		if (ctx->data_dir == NULL)
+			ctx->data_dir = s2p_xstrdup(val);
+	} else if (strcmp(key, "stash_url") == 0) {
+		if (ctx->stash_url == NULL)
+			ctx->stash_url = s2p_xstrdup(val);
+	} else if (known_setting(key)) {
+		s2p_strv_push_take(&ctx->file_settings,
+		    s2p_xasprintf("%s=%s", key, val));
+	} else {
+		return s2p_error_set(err, S2P_EINVAL,
+		    "%s:%d: unknown setting \"%s\"", path, no, key);
+	}
+	return S2P_OK;
+}
+
+int
+s2p_ctx_read_config(struct s2p_ctx *ctx, const char *path,
+    struct s2p_error *err)
+{
+	struct s2p_buf b;
+	char *line, *save = NULL;
+	int rc, no = 0;
+
+	s2p_buf_init(&b, 1024 * 1024);
+	rc = s2p_read_file(path, &b, err);
+	if (rc != S2P_OK) {
+		s2p_buf_free(&b);
+		return s2p_error_set(err, S2P_EINVAL,
+		    "cannot read config file %s", path);
+	}
+	/* Count lines by hand: strtok_r would skip empty ones. */
+	for (line = b.data; rc == S2P_OK && line != NULL && *line;
+	     line = save) {
+		save = strchr(line, '\n');
+		if (save != NULL)
+			*save++ = '\0';
+		rc = config_line(ctx, line, path, ++no, err);
+	}
+	s2p_buf_free(&b);
+	s2p_ctx_register_secrets(ctx);
+	return rc;
+}
+
 int
 s2p_ctx_load_settings(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
     struct s2p_error *err)
@@ -442,6 +533,8 @@ s2p_ctx_load_settings(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
 	int rc, from_stash = 0;
 
 	rc = apply_stash_settings(ctx, &from_stash, err);
+	if (rc == S2P_OK)
+		rc = apply_overrides(ctx, &ctx->file_settings, err);
 	if (rc == S2P_OK)
 		rc = s2p_config_apply_env(&ctx->cfg, err);
 	if (rc == S2P_OK && ctx->cfg.debug_logging)

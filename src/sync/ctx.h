@@ -31,6 +31,7 @@ struct s2p_ctx {
 	volatile sig_atomic_t *stop; /* set by signal handlers; may be NULL */
 	int repair_db; /* a corrupt database is moved aside and replaced
 			* (tasks, the worker); hooks only report it */
+	struct s2p_strv file_settings; /* "key=value" from the config file */
 };
 
 void s2p_ctx_init(struct s2p_ctx *ctx);
@@ -57,12 +58,22 @@ int s2p_ctx_plex_another(struct s2p_ctx *ctx, struct s2p_plex **out,
 int s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* The one settings loader. Sources, later ones winning: the defaults, the
  * plugin settings from Stash (when connected; else, or when Stash cannot be
- * reached, the copy cached in S2P_SETTINGS_FILE), the environment, then
+ * reached, the copy cached in S2P_SETTINGS_FILE), the config file (see
+ * s2p_ctx_read_config), the environment, then
  * overrides ("key=value", may be NULL: CLI flags). Settings read from
  * Stash are cached (0600) for hooks, which may not use the network; the
  * environment and overrides are not. Secrets are registered for masking,
  * then everything is validated. */
 int s2p_ctx_load_settings(struct s2p_ctx *ctx, const struct s2p_strv *overrides,
+    struct s2p_error *err) S2P_NODISCARD;
+/* Read a config file (`--config FILE`, $STASH2PLEX_CONFIG): lines of
+ * "key = value", '#' comments and blank lines. Keys are settings (kept in
+ * ctx->file_settings, applied by s2p_ctx_load_settings after Stash's and
+ * before the environment's), or data_dir / stash_url, which fill
+ * ctx->data_dir / ctx->stash_url only while those are unset (a flag or
+ * the environment won). An unknown key or a line without '=' is
+ * S2P_EINVAL naming the file and line. */
+int s2p_ctx_read_config(struct s2p_ctx *ctx, const char *path,
     struct s2p_error *err) S2P_NODISCARD;
 /* Apply the cached settings (no network, no validation); absent is fine. */
 void s2p_ctx_load_cached_settings(struct s2p_ctx *ctx);

@@ -839,3 +839,41 @@ s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 	s2p_strv_free(&all);
 	return rc;
 }
+
+/* The candidates of an ambiguous_error message as a JSON array of
+ * {"rating_key", "where"} ("where": the part of the folder that tells them
+ * apart, "" when only keys were listed). "[]" for any other message. The
+ * parser lives here, next to the one writer of that message. */
+char *
+s2p_dead_candidates(const char *msg)
+{
+	static const char hint[] = "; set path_map or turn off strict_matching";
+	json_t *arr = json_array();
+	const char *p, *end;
+	char *s, *item, *save = NULL, *out;
+
+	if (msg == NULL || strncmp(msg, "ambiguous match: ", 17) != 0 ||
+	    (p = strstr(msg, "\": ")) == NULL ||
+	    (end = strstr(p, hint)) == NULL)
+		goto out;
+	s = s2p_xstrndup(p + 3, (size_t)(end - p - 3));
+	for (item = strtok_r(s, ",", &save); item != NULL;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *sp;
+
+		while (*item == ' ')
+			item++;
+		sp = strchr(item, ' ');
+		if (sp != NULL)
+			*sp++ = '\0';
+		if (*item != '\0')
+			json_array_append_new(arr,
+			    json_pack("{s:s, s:s}", "rating_key", item, "where",
+				sp != NULL ? sp : ""));
+	}
+	free(s);
+out:
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}

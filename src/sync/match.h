@@ -58,5 +58,8 @@ int s2p_matcher_find(struct s2p_matcher *m, const struct s2p_strv *files,
 /* Forget an item that answered 404 so the next find re-resolves it. */
 void s2p_matcher_forget(struct s2p_matcher *m, const char *rating_key);
 void s2p_match_free(struct s2p_match *mt);
+/* The Plex candidates named in a strict-ambiguity error message, as a JSON
+ * array text (new string; "[]" for any other message). */
+char *s2p_dead_candidates(const char *msg);
 
 #endif

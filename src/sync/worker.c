@@ -202,10 +202,16 @@ progress(struct run *r)
 	 * so count the queue at most twice a second, not after every job;
 	 * and with the cheap count (100,000 rows are counted in
 	 * milliseconds). */
-	if (!r->opts->progress || now_of(r) - r->progress_at < 0.5)
+	if ((!r->opts->progress && r->opts->on_progress == NULL) ||
+	    now_of(r) - r->progress_at < 0.5)
 		return;
 	r->progress_at = now_of(r);
 	if (s2p_queue_size(r->ctx->db, &left, NULL) != S2P_OK)
+		return;
+	if (r->opts->on_progress != NULL)
+		r->opts->on_progress(r->opts->progress_arg, r->st->processed,
+		    left);
+	if (!r->opts->progress)
 		return;
 	s2p_log_progress((double)r->st->processed /
 	    (double)(r->st->processed + left > 0 ? r->st->processed + left
@@ -316,6 +322,24 @@ stop_local(struct run *r, const struct s2p_job *job, int rc,
 	return rc;
 }
 
+/* Move the job to the dead letters with the scene's title and, for an
+ * ambiguous match, the Plex candidates named in msg. */
+static int
+dead_letter(struct run *r, const struct s2p_job *job, const char *cname,
+    const char *msg, struct s2p_error *qe)
+{
+	struct s2p_dead_detail d;
+	char *cands = s2p_dead_candidates(msg);
+	int rc;
+
+	d.title = job->title;
+	d.candidates = cands;
+	rc = s2p_queue_dead_letter_detail(r->ctx->db, job->id, cname, msg, &d,
+	    now_of(r), qe);
+	free(cands);
+	return rc;
+}
+
 /* Stash answers other queries, so the defect is in this scene's data:
  * fail this job alone (dead letter); the queue goes on. */
 static void
@@ -329,8 +353,7 @@ bad_scene_data(struct run *r, const struct s2p_job *job, int rc,
 		 "Stash cannot be read: %s",
 	    (long long)job->scene_id, e->msg);
 	r->st->dead++;
-	if (s2p_queue_dead_letter(r->ctx->db, job->id, s2p_status_name(rc),
-		e->msg, now_of(r), &qe) != S2P_OK)
+	if (dead_letter(r, job, s2p_status_name(rc), e->msg, &qe) != S2P_OK)
 		s2p_errorf("queue: %s", qe.msg);
 }
 
@@ -399,8 +422,7 @@ requeue(struct run *r, const struct s2p_job *job, int rc,
 		    (long long)job->scene_id, attempts, cname, e->msg);
 		r->st->dead++;
 		s2p_metrics_note_outcome(&r->metrics, S2P_METRIC_DEAD);
-		qrc = s2p_queue_dead_letter(ctx->db, job->id, cname, e->msg,
-		    now, &qe);
+		qrc = dead_letter(r, job, cname, e->msg, &qe);
 	} else {
 		nb = s2p_retry_not_before(&pol, job->attempts, e->retry_after,
 		    now, &ctx->rng);
@@ -655,7 +677,11 @@ one_job(struct run *r, struct lane *l, const struct s2p_job *job,
 		s2p_status_class(rc) == S2P_CLASS_NOTFOUND ||
 		s2p_status_class(rc) == S2P_CLASS_PERMANENT);
 	if (rc != S2P_OK) {
-		rc = failed(r, job, rc, &e, res.plex_reached);
+		/* The title goes with the job (lanes run several at once). */
+		struct s2p_job jt = *job;
+
+		snprintf(jt.title, sizeof(jt.title), "%s", res.title);
+		rc = failed(r, &jt, rc, &e, res.plex_reached);
 		s2p_sync_result_free(&res);
 		return rc;
 	}

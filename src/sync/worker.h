@@ -23,6 +23,10 @@ struct s2p_worker_opts {
 	 * caller can reload them (a fixed plex_url is picked up). */
 	int (*settings_changed)(void *arg);
 	void *settings_arg;
+	/* Called at most twice a second with the jobs processed so far and
+	 * the jobs left (NULL: never), e.g. for a terminal progress bar. */
+	void (*on_progress)(void *arg, long processed, long left);
+	void *progress_arg;
 };
 
 struct s2p_worker_stats {
