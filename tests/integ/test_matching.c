@@ -207,6 +207,34 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 	}
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
+	/* The entry keeps the scene's title, its first failure and both
+	 * candidates as JSON (`stash2plex dlq show`). */
+	assert_int_equal(sqlite3_prepare_v2(db,
+			     "SELECT title, candidates, first_failed_at > 0 "
+			     "AND first_failed_at <= failed_at FROM "
+			     "dead_letter WHERE scene_id = 1",
+			     -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	{
+		json_t *sc = h_stash_scene(&e, 1);
+		json_t *c = json_loads(
+		    (const char *)sqlite3_column_text(st, 1), 0, NULL);
+		const char *k0, *k1;
+
+		assert_string_equal((const char *)sqlite3_column_text(st, 0),
+		    str(sc, "title"));
+		assert_int_equal(json_array_size(c), 2);
+		k0 = str(json_array_get(c, 0), "rating_key");
+		k1 = str(json_array_get(c, 1), "rating_key");
+		assert_true((strcmp(k0, rk_orig) == 0 &&
+				strcmp(k1, rk_dup) == 0) ||
+		    (strcmp(k0, rk_dup) == 0 && strcmp(k1, rk_orig) == 0));
+		assert_int_equal(sqlite3_column_int(st, 2), 1);
+		json_decref(c);
+		json_decref(sc);
+	}
+	sqlite3_finalize(st);
 	assert_int_equal(db_long(db,
 			     "SELECT count(*) FROM job WHERE "
 			     "scene_id = ?1",
