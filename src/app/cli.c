@@ -408,6 +408,16 @@ stateless(const struct command *cmd)
 	return cmd->fn == s2p_cli_version || cmd->fn == s2p_cli_daemon;
 }
 
+/* `help settings --markdown`: the table of docs/configuration.md. */
+static void
+print_markdown(void)
+{
+	char *md = s2p_config_markdown();
+
+	fputs(md, stdout);
+	free(md);
+}
+
 int
 s2p_cli_main(struct s2p_app *app, int argc, char **argv)
 {
@@ -423,6 +433,9 @@ s2p_cli_main(struct s2p_app *app, int argc, char **argv)
 		cmd = argc > 2 ? find_command(argv[2]) : NULL;
 		if (cmd != NULL)
 			usage_one(cmd, stdout);
+		else if (argc > 3 && strcmp(argv[2], "settings") == 0 &&
+		    strcmp(argv[3], "--markdown") == 0)
+			print_markdown();
 		else if (argc > 2 && strcmp(argv[2], "settings") == 0)
 			s2p_config_print_help();
 		else

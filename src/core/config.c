@@ -838,6 +838,65 @@ s2p_config_help_text(void)
 	return s2p_buf_take(&b);
 }
 
+/* The "type" and "range" cells of setting s, into *type / *range (new). */
+static void
+md_type_range(const struct setting *s, char **type, char **range)
+{
+	switch (s->type) {
+	case T_BOOL:
+		*type = s2p_xstrdup("boolean");
+		*range = s2p_xstrdup("true, false");
+		break;
+	case T_INT:
+	case T_DOUBLE:
+		*type = s2p_xstrdup(s->type == T_INT ? "integer" : "number");
+		*range = s2p_xasprintf("%g to %g", s->min, s->max);
+		break;
+	case T_ENUM:
+		*type = s2p_xstrdup("choice");
+		*range = join_allowed(s);
+		break;
+	case T_STRING:
+	default:
+		*type = s2p_xstrdup(s->secret ? "string (secret)" : "string");
+		*range = s2p_xstrdup("any");
+		break;
+	}
+}
+
+char *
+s2p_config_markdown(void)
+{
+	struct s2p_buf b;
+	char *type, *range, *env, *p;
+	size_t i;
+	int rc = S2P_OK;
+
+	s2p_buf_init(&b, 0);
+	rc |= s2p_buf_adds(&b,
+	    "| setting | type | default | range | environment | effect |\n"
+	    "|---|---|---|---|---|---|\n");
+	for (i = 0; i < S2P_ARRAY_LEN(settings); i++) {
+		const struct setting *s = &settings[i];
+
+		md_type_range(s, &type, &range);
+		env = s2p_xasprintf("STASH2PLEX_%s", s->key);
+		for (p = env; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		rc |= s2p_buf_addf(&b, "| `%s` | %s | %s | %s | `%s` | %s |\n",
+		    s->key, type,
+		    s->required ? "required"
+			: *s->def ? s->def
+				  : "empty",
+		    range, env, s->desc);
+		free(type);
+		free(range);
+		free(env);
+	}
+	(void)rc; /* an uncapped buffer cannot refuse */
+	return s2p_buf_take(&b);
+}
+
 void
 s2p_config_print_help(void)
 {

@@ -95,6 +95,10 @@ int s2p_config_validate(const struct s2p_config *cfg,
 json_t *s2p_config_to_json(const struct s2p_config *cfg);
 /* Print "key (type, default): description" lines for --help. */
 void s2p_config_print_help(void);
+/* Every setting as a Markdown table (key, type, default, range,
+ * environment variable, effect) for docs/configuration.md, which is
+ * checked against it. The caller frees it. */
+char *s2p_config_markdown(void);
 /* The same text as s2p_config_print_help prints; the caller frees it. */
 char *s2p_config_help_text(void);
 

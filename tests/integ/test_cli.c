@@ -173,6 +173,24 @@ test_cli__status_usage_and_version(void **state)
 			h_run_free(&r);
 		}
 	}
+	/* docs/configuration.md holds the generated settings table. */
+	{
+		const char *argv[] = {"help", "settings", "--markdown", NULL};
+		FILE *f = fopen(CORPUS_DIR "/../../docs/configuration.md", "r");
+		char *doc = s2p_xcalloc(1, 256 * 1024);
+
+		assert_non_null(f);
+		(void)!fread(doc, 1, 256 * 1024 - 1, f);
+		fclose(f);
+		assert_int_equal(h_run_cli(&e, argv, no_autodrain, &r), 0);
+		assert_int_equal(r.status, 0);
+		assert_non_null(strstr(r.out, "| `plex_token` |"));
+		if (strstr(doc, r.out) == NULL)
+			fail_msg("docs/configuration.md is out of date: run "
+				 "scripts/gen-config-doc.sh");
+		free(doc);
+		h_run_free(&r);
+	}
 	cli(&e, &r, "version", "--json");
 	assert_int_equal(r.status, 0);
 	json_decref(json_keys(&r, "version status_schema"));

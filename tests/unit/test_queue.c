@@ -1166,6 +1166,78 @@ test_queue__two_processes(void **state)
 	free(acked);
 }
 
+/* s2p_dlq_list callback: the first (newest) entry's id. */
+static int
+first_dead(const struct s2p_dead_job *j, void *payload)
+{
+	*(int64_t *)payload = j->id;
+	return 0;
+}
+
+/* A dead letter keeps the title, the first failed attempt's time and the
+ * candidates; retry puts one job back per entry, merging with a queued
+ * (or running) job for the scene; drop deletes; both all or nothing. */
+static void
+test_queue__dead_letter_detail_retry_drop(void **state)
+{
+	struct fx *f = *state;
+	struct s2p_dead_detail d = {"A title", "[{\"rating_key\":\"9\"}]"};
+	struct s2p_dead_job dj;
+	struct s2p_job j;
+	int64_t ids[2];
+	long n = 0;
+
+	assert_int_equal(s2p_queue_enqueue(f->db, 5, S2P_REASON_HOOK, 10, NULL,
+			     NULL),
+	    S2P_OK);
+	assert_int_equal(s2p_queue_claim(f->db, 10, LEASE, &j, NULL), S2P_OK);
+	assert_int_equal(s2p_queue_retry(f->db, j.id, 100, 1, "temporary",
+			     "x", 100, NULL),
+	    S2P_OK);
+	assert_int_equal(s2p_queue_claim(f->db, 200, LEASE, &j, NULL), S2P_OK);
+	assert_int_equal(s2p_queue_retry(f->db, j.id, 200, 1, "temporary",
+			     "y", 200, NULL),
+	    S2P_OK);
+	assert_int_equal(s2p_queue_claim(f->db, 300, LEASE, &j, NULL), S2P_OK);
+	assert_int_equal(s2p_queue_dead_letter_detail(f->db, j.id, "not_found",
+			     "gone", &d, 300, NULL),
+	    S2P_OK);
+	ids[0] = 0;
+	assert_int_equal(s2p_dlq_list(f->db, 1, first_dead, &ids[0], NULL), 0);
+	assert_int_equal(s2p_dlq_get(f->db, ids[0], &dj, NULL), S2P_OK);
+	assert_int_equal((long)dj.first_failed_at, 100);
+	assert_int_equal((long)dj.failed_at, 300);
+	assert_int_equal(dj.attempts, 3);
+	assert_string_equal(dj.title, "A title");
+	assert_string_equal(dj.candidates, "[{\"rating_key\":\"9\"}]");
+	assert_string_equal(dj.reason, "hook");
+	/* The scene is being worked on again: the retry marks it dirty. */
+	assert_int_equal(s2p_queue_enqueue(f->db, 5, S2P_REASON_HOOK, 400, NULL,
+			     NULL),
+	    S2P_OK);
+	assert_int_equal(s2p_queue_claim(f->db, 400, LEASE, &j, NULL), S2P_OK);
+	ids[1] = ids[0] + 1000;
+	assert_int_equal(s2p_dlq_retry(f->db, ids, 2, 410, &n, NULL),
+	    S2P_ENOTFOUND);
+	assert_int_equal(s2p_dlq_get(f->db, ids[0], &dj, NULL), S2P_OK);
+	assert_int_equal(s2p_dlq_retry(f->db, ids, 1, 410, &n, NULL), S2P_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(s2p_dlq_get(f->db, ids[0], &dj, NULL), S2P_ENOTFOUND);
+	assert_int_equal(s2p_queue_ack(f->db, j.id, 420, NULL), S2P_OK);
+	/* Dirty: the job stays, pending again. */
+	assert_int_equal(s2p_queue_claim(f->db, 430, LEASE, &j, NULL), S2P_OK);
+	assert_int_equal(j.scene_id, 5);
+	assert_int_equal(s2p_queue_dead_letter(f->db, j.id, "permanent", "z",
+			     440, NULL),
+	    S2P_OK);
+	assert_int_equal(s2p_dlq_list(f->db, 1, first_dead, &ids[0], NULL), 0);
+	assert_int_equal(s2p_dlq_get(f->db, ids[0], &dj, NULL), S2P_OK);
+	assert_string_equal(dj.candidates, "[]");
+	assert_int_equal((long)dj.first_failed_at, 440);
+	assert_int_equal(s2p_dlq_drop(f->db, ids, 1, &n, NULL), S2P_OK);
+	assert_int_equal(s2p_dlq_get(f->db, ids[0], &dj, NULL), S2P_ENOTFOUND);
+}
+
 int
 main(void)
 {
@@ -1199,6 +1271,7 @@ main(void)
 	    T(test_queue__survives_sigkill),
 	    T(test_queue__claim_then_sigkill_is_recovered),
 	    T(test_queue__two_processes),
+	    T(test_queue__dead_letter_detail_retry_drop),
 	};
 #undef T
 
