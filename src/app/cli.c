@@ -56,8 +56,7 @@ static const struct command commands[] = {
     {"task", s2p_cli_task, "", "task MODE",
 	"Run a plugin task as Stash would (all, recent, process_queue,\n"
 	"retry_dlq, clear_match_cache, reconcile_missing_metadata, ...)."},
-    {"version", s2p_cli_version, "", "version [--json]",
-	"Print the version."},
+    {"version", s2p_cli_version, "", "version [--json]", "Print the version."},
 };
 
 static const struct command *
@@ -299,8 +298,8 @@ value_option(struct s2p_cli *c, const struct command *cmd, const char *name)
 /* One "--name[=value]" at argv[*i]. Returns 0, 1 after printing --help,
  * or S2P_EXIT_USAGE. */
 static int
-one_option(struct s2p_cli *c, const struct command *cmd, int argc,
-    char **argv, int *i, const char **config)
+one_option(struct s2p_cli *c, const struct command *cmd, int argc, char **argv,
+    int *i, const char **config)
 {
 	const char *a = argv[*i] + 2, *eq = strchr(a, '=');
 	char *name = eq ? s2p_xstrndup(a, (size_t)(eq - a)) : s2p_xstrdup(a);
@@ -336,7 +335,8 @@ one_option(struct s2p_cli *c, const struct command *cmd, int argc,
 		rc = s2p_cli_usage(c, "option --%s needs a value", name);
 	} else if (takes(cmd, name) && strcmp(name, "scene") == 0) {
 		if (!add_scenes(c, val))
-			rc = s2p_cli_usage(c, "--scene: bad scene id \"%s\"", val);
+			rc = s2p_cli_usage(c, "--scene: bad scene id \"%s\"",
+			    val);
 	} else if (takes(cmd, name) && (slot = value_slot(c, name)) != NULL) {
 		*slot = val;
 	} else if (!global_option(c, name, val, config)) {
@@ -385,8 +385,7 @@ locate(struct s2p_cli *c, const char *config)
 	const char *v;
 	struct s2p_error e;
 
-	if (ctx->data_dir == NULL && (v = getenv("STASH2PLEX_DATA_DIR")) &&
-	    *v)
+	if (ctx->data_dir == NULL && (v = getenv("STASH2PLEX_DATA_DIR")) && *v)
 		ctx->data_dir = s2p_xstrdup(v);
 	if (ctx->stash_url == NULL && (v = getenv("STASH2PLEX_STASH_URL")) &&
 	    *v)

@@ -32,14 +32,14 @@ struct s2p_cli {
 	const char *cmd;                  /* the verb */
 	const char *pos[S2P_CLI_MAX_POS]; /* positional arguments after it */
 	int npos;
-	int json;    /* --json */
-	int dry_run; /* --dry-run */
-	int all;     /* --all */
-	int recent;  /* --recent */
-	const char *scope;      /* --scope */
-	const char *cls;        /* --class */
-	const char *older_than; /* --older-than */
-	const char *limit;      /* --limit */
+	int json;                        /* --json */
+	int dry_run;                     /* --dry-run */
+	int all;                         /* --all */
+	int recent;                      /* --recent */
+	const char *scope;               /* --scope */
+	const char *cls;                 /* --class */
+	const char *older_than;          /* --older-than */
+	const char *limit;               /* --limit */
 	int64_t scenes[S2P_CLI_MAX_POS]; /* --scene ID ... */
 	int nscenes;
 };

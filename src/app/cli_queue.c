@@ -50,8 +50,8 @@ job_json(const struct s2p_job_view *v, void *payload)
 		v->job.attempts, "not_before",
 		s2p_status_time(v->job.not_before), "enqueued_at",
 		s2p_status_time(v->job.enqueued_at), "reason",
-		s2p_job_reason_name(v->job.reason), "error",
-		v->job.error_class, "last_error", v->last_error));
+		s2p_job_reason_name(v->job.reason), "error", v->job.error_class,
+		"last_error", v->last_error));
 	return 0;
 }
 
@@ -102,8 +102,8 @@ s2p_cli_queue(struct s2p_cli *c)
 	long n = 0;
 	int code = 0;
 
-	if (c->npos != 1 || (strcmp(c->pos[0], "list") != 0 &&
-				strcmp(c->pos[0], "clear") != 0))
+	if (c->npos != 1 ||
+	    (strcmp(c->pos[0], "list") != 0 && strcmp(c->pos[0], "clear") != 0))
 		return s2p_cli_usage(c, "expected list or clear");
 	if (s2p_cli_db(c, &code) != S2P_OK)
 		return code;
@@ -113,8 +113,8 @@ s2p_cli_queue(struct s2p_cli *c)
 	if (s2p_queue_clear(c->app->ctx.db, &n, &e) != S2P_OK)
 		return s2p_cli_fail(c, S2P_EIO, &e, S2P_SIDE_NONE);
 	if (c->json)
-		return s2p_cli_print_json(json_pack("{s:I}", "cleared",
-		    (json_int_t)n));
+		return s2p_cli_print_json(
+		    json_pack("{s:I}", "cleared", (json_int_t)n));
 	printf("cleared %ld pending job(s)\n", n);
 	return S2P_EXIT_OK;
 }
@@ -149,9 +149,9 @@ print_entry(const json_t *d, int full)
 	    json_string_value(json_object_get(d, "first_failed_at")),
 	    json_string_value(json_object_get(d, "reason")));
 	json_array_foreach(cands, i, x)
-		printf("    candidate: Plex item %s %s\n",
-		    json_string_value(json_object_get(x, "rating_key")),
-		    json_string_value(json_object_get(x, "where")));
+	    printf("    candidate: Plex item %s %s\n",
+		json_string_value(json_object_get(x, "rating_key")),
+		json_string_value(json_object_get(x, "where")));
 }
 
 static int
@@ -165,9 +165,10 @@ dlq_list(struct s2p_cli *c)
 
 	if (!ok || c->npos != 1) {
 		json_decref(v);
-		return s2p_cli_usage(c, ok ? "list takes no argument"
-					   : "--limit: expected a positive "
-					     "number");
+		return s2p_cli_usage(c,
+		    ok ? "list takes no argument"
+		       : "--limit: expected a positive "
+			 "number");
 	}
 	s2p_error_clear(&e);
 	if (s2p_dlq_list(c->app->ctx.db, limit, dead_json, v, &e) != S2P_OK) {
@@ -175,11 +176,11 @@ dlq_list(struct s2p_cli *c)
 		return s2p_cli_fail(c, S2P_EIO, &e, S2P_SIDE_NONE);
 	}
 	if (c->json)
-		return s2p_cli_print_json(json_pack("{s:o}", "dead_letters", v));
+		return s2p_cli_print_json(
+		    json_pack("{s:o}", "dead_letters", v));
 	if (json_array_size(v) == 0)
 		printf("no dead letters\n");
-	json_array_foreach(v, i, d)
-		print_entry(d, 0);
+	json_array_foreach(v, i, d) print_entry(d, 0);
 	json_decref(v);
 	return S2P_EXIT_OK;
 }
@@ -292,15 +293,16 @@ dlq_purge(struct s2p_cli *c)
 	char *end = NULL;
 	long days = c->older_than ? strtol(c->older_than, &end, 10) : -1, n = 0;
 
-	if (c->npos != 1 || end == NULL || *end != '\0' || end == c->older_than ||
-	    days < 0 || days > 3650)
-		return s2p_cli_usage(c, "purge needs --older-than DAYS "
-					"(0-3650; 0 removes all)");
+	if (c->npos != 1 || end == NULL || *end != '\0' ||
+	    end == c->older_than || days < 0 || days > 3650)
+		return s2p_cli_usage(c,
+		    "purge needs --older-than DAYS "
+		    "(0-3650; 0 removes all)");
 	s2p_error_clear(&e);
 	if (s2p_dlq_purge(c->app->ctx.db,
-		days == 0 ? 0
-			  : s2p_clock_now(c->app->ctx.clock) -
-			    (double)days * 86400,
+		days == 0
+		    ? 0
+		    : s2p_clock_now(c->app->ctx.clock) - (double)days * 86400,
 		&n, &e) != S2P_OK)
 		return s2p_cli_fail(c, S2P_EIO, &e, S2P_SIDE_NONE);
 	if (c->json)

@@ -21,7 +21,8 @@ s2p_cli_status(struct s2p_cli *c)
 	int rc, code = 0;
 
 	if (c->npos > 0)
-		return s2p_cli_usage(c, "unexpected argument \"%s\"", c->pos[0]);
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
 	if (s2p_cli_db(c, &code) != S2P_OK)
 		return code;
 	s2p_ctx_load_cached_settings(&c->app->ctx);
@@ -92,8 +93,8 @@ check_stash(struct s2p_cli *c, int *ok)
 	s2p_error_clear(&e);
 	rc = s2p_ctx_stash(&c->app->ctx, &e);
 	if (rc == S2P_OK)
-		rc = s2p_stash_scene_ids(c->app->ctx.stash, NULL, 1, 1, &ids, &n,
-		    &count, &e);
+		rc = s2p_stash_scene_ids(c->app->ctx.stash, NULL, 1, 1, &ids,
+		    &n, &count, &e);
 	free(ids);
 	*ok = rc == S2P_OK;
 	return check(*ok, &e);
@@ -129,7 +130,8 @@ s2p_cli_health(struct s2p_cli *c)
 	int db_ok, plex_ok = 0, stash_ok = 1, rc;
 
 	if (c->npos > 0)
-		return s2p_cli_usage(c, "unexpected argument \"%s\"", c->pos[0]);
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
 	s2p_error_clear(&e);
 	c->app->ctx.repair_db = 1;
 	db_ok = s2p_ctx_db(&c->app->ctx, &e) == S2P_OK;
@@ -167,7 +169,8 @@ int
 s2p_cli_version(struct s2p_cli *c)
 {
 	if (c->npos > 0)
-		return s2p_cli_usage(c, "unexpected argument \"%s\"", c->pos[0]);
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
 	if (c->json)
 		return s2p_cli_print_json(json_pack("{s:s, s:i}", "version",
 		    S2P_VERSION, "status_schema", S2P_STATUS_SCHEMA));
@@ -178,8 +181,9 @@ s2p_cli_version(struct s2p_cli *c)
 int
 s2p_cli_daemon(struct s2p_cli *c)
 {
-	return s2p_cli_usage(c, "not built yet in this version; run "
-				"`stash2plex worker` from a scheduler instead");
+	return s2p_cli_usage(c,
+	    "not built yet in this version; run "
+	    "`stash2plex worker` from a scheduler instead");
 }
 
 int

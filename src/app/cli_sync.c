@@ -188,9 +188,11 @@ s2p_cli_sync(struct s2p_cli *c)
 	int rc, code = 0;
 
 	if (c->npos > 0)
-		return s2p_cli_usage(c, "unexpected argument \"%s\"", c->pos[0]);
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
 	if (c->all + c->recent + (c->nscenes > 0) > 1)
-		return s2p_cli_usage(c, "choose one of --all, --recent, --scene");
+		return s2p_cli_usage(c,
+		    "choose one of --all, --recent, --scene");
 	if (settings(c, &code) != S2P_OK)
 		return code;
 	if (c->dry_run)
@@ -263,17 +265,20 @@ s2p_cli_reconcile(struct s2p_cli *c)
 	int rc, code = 0;
 
 	if (c->npos > 0)
-		return s2p_cli_usage(c, "unexpected argument \"%s\"", c->pos[0]);
-	if (c->scope != NULL && (strcmp(c->scope, "missing_metadata") == 0 ||
-				    strcmp(c->scope, "missing-metadata") == 0))
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
+	if (c->scope != NULL &&
+	    (strcmp(c->scope, "missing_metadata") == 0 ||
+		strcmp(c->scope, "missing-metadata") == 0))
 		return settings(c, &code) == S2P_OK ? reconcile_missing(c)
 						    : code;
 	for (i = 0; c->scope != NULL && i < S2P_ARRAY_LEN(scopes); i++)
 		if (strcmp(scopes[i].scope, c->scope) == 0)
 			break;
 	if (c->scope != NULL && i == S2P_ARRAY_LEN(scopes))
-		return s2p_cli_usage(c, "--scope: expected all, 24h, 7days or "
-					"missing_metadata");
+		return s2p_cli_usage(c,
+		    "--scope: expected all, 24h, 7days or "
+		    "missing_metadata");
 	if (settings(c, &code) != S2P_OK)
 		return code;
 	scope = c->scope ? c->scope : c->app->ctx.cfg.reconcile_scope;
@@ -305,7 +310,8 @@ s2p_cli_worker(struct s2p_cli *c)
 	int fd = -1, rc;
 
 	if (c->npos > 0)
-		return s2p_cli_usage(c, "unexpected argument \"%s\"", c->pos[0]);
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
 	s2p_error_clear(&e);
 	path = s2p_ctx_path(&c->app->ctx, S2P_LOCK_FILE);
 	rc = s2p_ctx_make_data_dir(&c->app->ctx, &e);

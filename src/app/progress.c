@@ -23,8 +23,8 @@ s2p_progress_start(struct s2p_progress *p, FILE *f, const char *label,
 	p->f = f;
 	p->label = label;
 	p->clock = clock;
-	p->tty = isatty(fileno(f)) && !(term != NULL && strcmp(term, "dumb") ==
-							    0);
+	p->tty = isatty(fileno(f)) &&
+	    !(term != NULL && strcmp(term, "dumb") == 0);
 	p->t0 = s2p_clock_now(clock);
 }
 

@@ -47,8 +47,8 @@ s2p_status_dead_json(const struct s2p_dead_job *j)
 	    "title", j->title, "error", j->error_class, "class",
 	    s2p_class_name(s2p_class_of_name(j->error_class)), "message",
 	    j->message, "attempts", j->attempts, "first_failed_at",
-	    s2p_status_time(j->first_failed_at > 0 ? j->first_failed_at
-						   : j->failed_at),
+	    s2p_status_time(
+		j->first_failed_at > 0 ? j->first_failed_at : j->failed_at),
 	    "last_failed_at", s2p_status_time(j->failed_at), "reason",
 	    j->reason, "candidates", cands);
 }
@@ -284,9 +284,9 @@ print_dead(const json_t *dl, FILE *f)
 		    num(by, "server-down"), num(by, "permanent"));
 	fputc('\n', f);
 	json_array_foreach(json_object_get(dl, "newest"), i, e)
-		fprintf(f, "  #%ld scene %ld \"%s\": %s: %s\n", num(e, "id"),
-		    num(e, "scene_id"), txt(e, "title"), txt(e, "error"),
-		    txt(e, "message"));
+	    fprintf(f, "  #%ld scene %ld \"%s\": %s: %s\n", num(e, "id"),
+		num(e, "scene_id"), txt(e, "title"), txt(e, "error"),
+		txt(e, "message"));
 }
 
 void
@@ -299,7 +299,8 @@ s2p_status_print(const json_t *doc, FILE *f)
 	const json_t *mttr = json_object_get(o, "mttr_seconds");
 
 	fprintf(f, "Queue: %ld pending (%ld due), %ld running, %ld done\n",
-	    num(q, "pending"), num(q, "due"), num(q, "running"), num(q, "done"));
+	    num(q, "pending"), num(q, "due"), num(q, "running"),
+	    num(q, "done"));
 	print_dead(json_object_get(doc, "dead_letters"), f);
 	fprintf(f, "Circuit breaker: %s", txt(b, "state"));
 	if (json_is_string(json_object_get(b, "next_probe_at")))
@@ -319,8 +320,8 @@ s2p_status_print(const json_t *doc, FILE *f)
 	fprintf(f, "Last reconcile: %s\n",
 	    txt(json_object_get(doc, "last_reconcile"), "at"));
 	fprintf(f, "Worker: %s\n",
-	    json_is_true(json_object_get(json_object_get(doc, "worker"),
-		"running"))
+	    json_is_true(
+		json_object_get(json_object_get(doc, "worker"), "running"))
 		? "running"
 		: "not running");
 }

@@ -36,8 +36,8 @@ int s2p_task_reconcile_missing(struct s2p_app *app, struct s2p_buf *msg,
 /* The scan of s2p_task_reconcile_missing, without the worker: reports
  * (processed, total) to progress (may be NULL). */
 int s2p_reconcile_missing_scan(struct s2p_app *app,
-    void (*progress)(void *arg, long done, long total), void *arg,
-    long *queued, long *checked, struct s2p_error *err) S2P_NODISCARD;
+    void (*progress)(void *arg, long done, long total), void *arg, long *queued,
+    long *checked, struct s2p_error *err) S2P_NODISCARD;
 
 int s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
     struct s2p_error *err);

@@ -34,8 +34,8 @@ fatal(int rc)
 /* Check one scene: *empty = 1 when Stash has metadata and its Plex item
  * has none. Per-scene failures are logged and leave *empty 0. */
 static int
-check_scene(struct s2p_app *app, struct s2p_matcher *m, int64_t id,
-    int *empty, struct s2p_error *err)
+check_scene(struct s2p_app *app, struct s2p_matcher *m, int64_t id, int *empty,
+    struct s2p_error *err)
 {
 	struct s2p_scene sc;
 	struct s2p_match mt;
@@ -85,8 +85,8 @@ push_id(int64_t **v, size_t *n, size_t *cap, int64_t id)
 
 int
 s2p_reconcile_missing_scan(struct s2p_app *app,
-    void (*progress)(void *arg, long done, long total), void *arg,
-    long *queued, long *checked, struct s2p_error *err)
+    void (*progress)(void *arg, long done, long total), void *arg, long *queued,
+    long *checked, struct s2p_error *err)
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	struct s2p_matcher m;

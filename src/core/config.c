@@ -885,7 +885,7 @@ s2p_config_markdown(void)
 			*p = (char)toupper((unsigned char)*p);
 		rc |= s2p_buf_addf(&b, "| `%s` | %s | %s | %s | `%s` | %s |\n",
 		    s->key, type,
-		    s->required ? "required"
+		    s->required   ? "required"
 			: *s->def ? s->def
 				  : "empty",
 		    range, env, s->desc);

@@ -172,8 +172,9 @@ each_id(struct s2p_db *db, const int64_t *ids, size_t n, const char *sql_job,
 		if (rc == S2P_OK && sql_job != NULL)
 			rc = exec_id(db, sql_job, ids[i], &now, what, err);
 		if (rc == S2P_OK)
-			rc = exec_id(db, "DELETE FROM dead_letter WHERE id = ?1",
-			    ids[i], NULL, what, err);
+			rc = exec_id(db,
+			    "DELETE FROM dead_letter WHERE id = ?1", ids[i],
+			    NULL, what, err);
 	}
 	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && n_out != NULL)

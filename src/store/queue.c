@@ -482,8 +482,8 @@ s2p_queue_release(struct s2p_db *db, int64_t job_id, double now,
  * NULL). */
 static int
 insert_dead(struct s2p_db *db, const struct job_row *row,
-    const char *error_class, const char *msg,
-    const struct s2p_dead_detail *d, double now, struct s2p_error *err)
+    const char *error_class, const char *msg, const struct s2p_dead_detail *d,
+    double now, struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -539,8 +539,8 @@ s2p_queue_dead_letter(struct s2p_db *db, int64_t job_id,
 
 int
 s2p_queue_dead_letter_detail(struct s2p_db *db, int64_t job_id,
-    const char *error_class, const char *msg,
-    const struct s2p_dead_detail *d, double now, struct s2p_error *err)
+    const char *error_class, const char *msg, const struct s2p_dead_detail *d,
+    double now, struct s2p_error *err)
 {
 	char *clean = s2p_log_redact(msg != NULL ? msg : "");
 	struct job_row row;

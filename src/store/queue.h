@@ -113,9 +113,8 @@ struct s2p_dead_detail {
 /* s2p_queue_dead_letter with the detail above (d may be NULL). The first
  * failure time is the job's first failed attempt (now if none). */
 int s2p_queue_dead_letter_detail(struct s2p_db *db, int64_t job_id,
-    const char *error_class, const char *msg,
-    const struct s2p_dead_detail *d, double now,
-    struct s2p_error *err) S2P_NODISCARD;
+    const char *error_class, const char *msg, const struct s2p_dead_detail *d,
+    double now, struct s2p_error *err) S2P_NODISCARD;
 /* Make every running row pending again (the caller holds the worker lock, so
  * they are orphans). *n_out (may be NULL) gets the count. */
 int s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
@@ -137,7 +136,7 @@ int s2p_queue_clear(struct s2p_db *db, long *n_out,
 /* One queued job as s2p_queue_list shows it. */
 struct s2p_job_view {
 	struct s2p_job job;
-	int running;         /* claimed, lease not expired */
+	int running; /* claimed, lease not expired */
 	char last_error[512];
 };
 typedef int (*s2p_job_fn)(const struct s2p_job_view *j, void *payload);
@@ -168,11 +167,10 @@ int s2p_dlq_list(struct s2p_db *db, long limit, s2p_dlq_fn fn, void *payload,
 /* The dead letter with this id; S2P_ENOTFOUND when there is none. */
 int s2p_dlq_get(struct s2p_db *db, int64_t id, struct s2p_dead_job *out,
     struct s2p_error *err) S2P_NODISCARD;
-typedef int (*s2p_dlq_count_fn)(const char *error_class, long n,
-    void *payload);
+typedef int (*s2p_dlq_count_fn)(const char *error_class, long n, void *payload);
 /* Call fn for each stored error class with its count, largest first. */
-int s2p_dlq_class_counts(struct s2p_db *db, s2p_dlq_count_fn fn,
-    void *payload, struct s2p_error *err);
+int s2p_dlq_class_counts(struct s2p_db *db, s2p_dlq_count_fn fn, void *payload,
+    struct s2p_error *err);
 /* Put each dead letter of ids[0..n) back on the queue as exactly one job:
  * a new pending job, or merged into the job already queued for its scene
  * (due now at the latest; a running one runs again). The entries are
@@ -181,8 +179,8 @@ int s2p_dlq_class_counts(struct s2p_db *db, s2p_dlq_count_fn fn,
 int s2p_dlq_retry(struct s2p_db *db, const int64_t *ids, size_t n, double now,
     long *n_out, struct s2p_error *err) S2P_NODISCARD;
 /* Delete the dead letters of ids[0..n), all or nothing as above. */
-int s2p_dlq_drop(struct s2p_db *db, const int64_t *ids, size_t n,
-    long *n_out, struct s2p_error *err) S2P_NODISCARD;
+int s2p_dlq_drop(struct s2p_db *db, const int64_t *ids, size_t n, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Re-queue dead rows with failed_at in [from, to] and, if error_class is not
  * NULL, that class; scenes already queued are not duplicated. The requeued
  * dead rows are deleted. *n_out gets how many were queued. */

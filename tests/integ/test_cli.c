@@ -74,9 +74,8 @@ json_keys(const struct h_run *r, const char *keys)
 	if (j == NULL)
 		fprintf(stderr, "not JSON: %s\nstderr: %s\n", r->out, r->err);
 	assert_non_null(j);
-	json_object_foreach(j, k, v)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
-		    len ? " " : "", k);
+	json_object_foreach(j, k, v) len += (size_t)snprintf(buf + len,
+	    sizeof(buf) - len, "%s%s", len ? " " : "", k);
 	if (strcmp(buf, keys) != 0)
 		fprintf(stderr, "keys: %s\nwanted: %s\n", buf, keys);
 	assert_string_equal(buf, keys);
@@ -127,8 +126,9 @@ test_cli__status_usage_and_version(void **state)
 	q = json_object_get(j, "queue");
 	assert_int_equal(jint(q, "pending"), 0);
 	assert_true(json_is_null(json_object_get(q, "next_due_at")));
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(j, "breaker"), "state")),
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(j, "breaker"),
+				    "state")),
 	    "closed");
 	json_decref(j);
 	h_run_free(&r);
@@ -454,8 +454,9 @@ test_cli__retry_dead_letters_task(void **state)
 	add_dead(&e, 4, "permanent", 0);
 	add_dead(&e, 5, "auth", 0);
 	add_dead(&e, 1, "not_found", 1); /* same scene twice: one job */
-	assert_int_equal(
-	    h_run_plugin(&e, "{\"mode\": \"retry_dlq\"}", no_autodrain, &r), 0);
+	assert_int_equal(h_run_plugin(&e, "{\"mode\": \"retry_dlq\"}",
+			     no_autodrain, &r),
+	    0);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "re-queued 4 dead letter(s), left 2"));
 	assert_non_null(strstr(r.err, "permanent cannot succeed by retrying"));
@@ -483,8 +484,9 @@ test_cli__clear_match_cache(void **state)
 	assert_int_equal(r.status, 0);
 	h_run_free(&r);
 	assert_true(h_db_long(&e, "SELECT count(*) FROM plex_part") > 0);
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM sync_state WHERE "
-				       "rating_key != ''"),
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM sync_state WHERE "
+			     "rating_key != ''"),
 	    6);
 	/* A second sync of unchanged scenes asks Plex nothing per item. */
 	h_delete(e.plex_ctl, "/requests");
@@ -492,17 +494,17 @@ test_cli__clear_match_cache(void **state)
 	assert_int_equal(r.status, 0);
 	h_run_free(&r);
 	assert_int_equal(h_count_requests(&e, "GET", "/library/metadata/"), 0);
-	assert_int_equal(
-	    h_run_plugin(&e, "{\"mode\": \"clear_match_cache\"}", no_autodrain,
-		&r),
+	assert_int_equal(h_run_plugin(&e, "{\"mode\": \"clear_match_cache\"}",
+			     no_autodrain, &r),
 	    0);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "cached key(s)"));
 	h_run_free(&r);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_part"), 0);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_section"), 0);
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM sync_state WHERE "
-				       "rating_key != ''"),
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM sync_state WHERE "
+			     "rating_key != ''"),
 	    0);
 	/* The next drain re-verifies every scene against Plex and rebuilds
 	 * both. */
@@ -512,8 +514,9 @@ test_cli__clear_match_cache(void **state)
 	before = h_count_requests(&e, "GET", "/library/metadata/");
 	assert_true(before >= 6);
 	assert_true(h_db_long(&e, "SELECT count(*) FROM plex_part") > 0);
-	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM sync_state WHERE "
-				       "rating_key != ''"),
+	assert_int_equal(h_db_long(&e,
+			     "SELECT count(*) FROM sync_state WHERE "
+			     "rating_key != ''"),
 	    6);
 	h_stop(&e);
 }
@@ -549,8 +552,9 @@ test_cli__reconcile_missing_metadata(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "queued 1 scene(s)"));
 	h_run_free(&r);
-	assert_int_equal(h_db_long(&e, "SELECT scene_id FROM job WHERE "
-				       "reason = 'reconcile'"),
+	assert_int_equal(h_db_long(&e,
+			     "SELECT scene_id FROM job WHERE "
+			     "reason = 'reconcile'"),
 	    2);
 	/* The CLI scope drains it and Plex has the metadata again. */
 	cli(&e, &r, "reconcile", "--scope", "missing_metadata", "--json");

@@ -218,8 +218,8 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	{
 		json_t *sc = h_stash_scene(&e, 1);
-		json_t *c = json_loads(
-		    (const char *)sqlite3_column_text(st, 1), 0, NULL);
+		json_t *c = json_loads((const char *)sqlite3_column_text(st, 1),
+		    0, NULL);
 		const char *k0, *k1;
 
 		assert_string_equal((const char *)sqlite3_column_text(st, 0),
@@ -227,8 +227,8 @@ test_matching__strict_ambiguity_dead_letters_at_once(void **state)
 		assert_int_equal(json_array_size(c), 2);
 		k0 = str(json_array_get(c, 0), "rating_key");
 		k1 = str(json_array_get(c, 1), "rating_key");
-		assert_true((strcmp(k0, rk_orig) == 0 &&
-				strcmp(k1, rk_dup) == 0) ||
+		assert_true(
+		    (strcmp(k0, rk_orig) == 0 && strcmp(k1, rk_dup) == 0) ||
 		    (strcmp(k0, rk_dup) == 0 && strcmp(k1, rk_orig) == 0));
 		assert_int_equal(sqlite3_column_int(st, 2), 1);
 		json_decref(c);

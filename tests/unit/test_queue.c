@@ -1191,12 +1191,12 @@ test_queue__dead_letter_detail_retry_drop(void **state)
 			     NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_queue_claim(f->db, 10, LEASE, &j, NULL), S2P_OK);
-	assert_int_equal(s2p_queue_retry(f->db, j.id, 100, 1, "temporary",
-			     "x", 100, NULL),
+	assert_int_equal(s2p_queue_retry(f->db, j.id, 100, 1, "temporary", "x",
+			     100, NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_queue_claim(f->db, 200, LEASE, &j, NULL), S2P_OK);
-	assert_int_equal(s2p_queue_retry(f->db, j.id, 200, 1, "temporary",
-			     "y", 200, NULL),
+	assert_int_equal(s2p_queue_retry(f->db, j.id, 200, 1, "temporary", "y",
+			     200, NULL),
 	    S2P_OK);
 	assert_int_equal(s2p_queue_claim(f->db, 300, LEASE, &j, NULL), S2P_OK);
 	assert_int_equal(s2p_queue_dead_letter_detail(f->db, j.id, "not_found",
