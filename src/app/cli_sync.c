@@ -18,6 +18,24 @@
 #include "net/http.h"
 #include "sync/worker.h"
 
+/* While a bar is drawn on the terminal, only warnings and errors are
+ * logged (an info line per scene would break the bar); on resets. */
+static void
+bar_quiet(const struct s2p_progress *pr, int on)
+{
+	struct s2p_log_opts lo;
+
+	if (!pr->tty)
+		return;
+	memset(&lo, 0, sizeof(lo));
+	lo.format = S2P_LOGFMT_PLAIN;
+	lo.to_stderr = 1;
+	lo.min = on                              ? S2P_LOG_WARN
+	    : getenv("STASH2PLEX_DEBUG") != NULL ? S2P_LOG_DEBUG
+						 : S2P_LOG_INFO;
+	s2p_log_open(&lo);
+}
+
 /* The worker's progress callback: drive the bar. */
 static void
 on_progress(void *arg, long processed, long left)
@@ -92,8 +110,10 @@ drain(struct s2p_cli *c, const char *label, json_t *doc)
 	o.on_progress = on_progress;
 	o.progress_arg = &pr;
 	s2p_progress_start(&pr, stderr, label, c->app->ctx.clock);
+	bar_quiet(&pr, 1);
 	rc = s2p_worker_run(&c->app->ctx, &o, &st, &e);
 	s2p_progress_end(&pr, st.processed, st.processed + st.waiting);
+	bar_quiet(&pr, 0);
 	close(fd);
 	put_stats(doc, 1, &st);
 	if (rc != S2P_OK)
@@ -239,9 +259,11 @@ reconcile_missing(struct s2p_cli *c)
 
 	s2p_error_clear(&e);
 	s2p_progress_start(&pr, stderr, "check", c->app->ctx.clock);
+	bar_quiet(&pr, 1);
 	rc = s2p_reconcile_missing_scan(c->app, scan_progress, &pr, &queued,
 	    &checked, &e);
 	s2p_progress_end(&pr, pr.done, pr.total);
+	bar_quiet(&pr, 0);
 	if (rc != S2P_OK)
 		return s2p_cli_fail(c, rc, &e,
 		    strstr(e.msg, "Plex") ? S2P_SIDE_PLEX : S2P_SIDE_STASH);
