@@ -2,8 +2,8 @@
  * tasks_dlq.c - the tasks that act on dead letters and on the match cache:
  * Retry Dead Letters (re-queue every entry whose class can succeed now:
  * not-found, transient, server-down; leave permanent ones and say why) and
- * Clear Match Cache (forget the Plex path index and every cached
- * ratingKey; both are rebuilt on next use).
+ * Clear Match Cache (forget the Plex path index, with every ratingKey it
+ * caches, and the "unchanged since" digests; rebuilt on next use).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +84,10 @@ s2p_task_clear_match_cache(struct s2p_app *app, struct s2p_buf *msg,
 		s2p_info("Match cache already empty");
 	else
 		s2p_info("Cleared the match cache: %ld indexed Plex file(s), "
-			 "%ld cached item key(s). The next sync matches every "
+			 "%ld synced scene(s). The next sync matches every "
 			 "scene against Plex again",
 		    parts, keys);
 	(void)!s2p_buf_addf(msg,
-	    "cleared %ld indexed file(s), %ld cached key(s)", parts, keys);
+	    "cleared %ld indexed file(s), %ld synced scene(s)", parts, keys);
 	return S2P_OK;
 }

@@ -450,12 +450,14 @@ s2p_pindex_clear_all(struct s2p_db *db, long *parts_out, long *keys_out,
 		    "DELETE FROM kv WHERE key = 'sections_at'"
 		    " OR key GLOB '" MARK_PREFIX "*';",
 		    err);
-	/* Cached ratingKeys: the next sync of each scene matches it again
-	 * and compares with the Plex item instead of skipping it. */
+	/* The "unchanged since" digests: the next sync of each scene goes to
+	 * Plex, matches it again and compares with the item. The item last
+	 * written stays recorded, so a cover is uploaded again only when the
+	 * scene now matches another item. */
 	if (rc == S2P_OK)
 		rc = clear_step(db,
-		    "UPDATE sync_state SET rating_key = '', values_hash = ''"
-		    " WHERE rating_key != '' OR values_hash != ''",
+		    "UPDATE sync_state SET values_hash = ''"
+		    " WHERE values_hash != ''",
 		    keys_out, err);
 	return s2p_db_tx_end(db, rc, err);
 }

@@ -101,10 +101,12 @@ int s2p_pindex_forget(struct s2p_db *db, const char *rating_key,
     struct s2p_error *err) S2P_NODISCARD;
 void s2p_pindex_hits_free(struct s2p_pindex_hits *h);
 /* The match cache, forgotten in one transaction: every section and file
- * of the path index with its marks, and every scene's cached ratingKey and
- * values digest (sync_state keeps its rows: cover digest, collection).
- * All are rebuilt on next use. *parts_out / *keys_out (may be NULL) get
- * the files and scenes forgotten. */
+ * of the path index (each file's ratingKey) with its marks, and every
+ * scene's "unchanged since" digest, so the next sync of each scene matches
+ * it again and compares with the Plex item. sync_state keeps the item last
+ * written, its cover digest and collection. All are rebuilt on next use.
+ * *parts_out / *keys_out (may be NULL) get the files and scenes
+ * forgotten. */
 int s2p_pindex_clear_all(struct s2p_db *db, long *parts_out, long *keys_out,
     struct s2p_error *err) S2P_NODISCARD;
 

@@ -498,25 +498,30 @@ test_cli__clear_match_cache(void **state)
 			     no_autodrain, &r),
 	    0);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "cached key(s)"));
+	assert_non_null(strstr(r.out, "6 synced scene(s)"));
 	h_run_free(&r);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_part"), 0);
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM plex_section"), 0);
 	assert_int_equal(h_db_long(&e,
 			     "SELECT count(*) FROM sync_state WHERE "
-			     "rating_key != ''"),
+			     "values_hash != ''"),
 	    0);
-	/* The next drain re-verifies every scene against Plex and rebuilds
-	 * both. */
-	cli(&e, &r, "sync", "--all");
+	/* The next drain re-verifies every scene against Plex (reads each
+	 * item) and rebuilds both; nothing changed, so nothing is written,
+	 * not even the covers again. */
+	h_delete(e.plex_ctl, "/requests");
+	cli(&e, &r, "sync", "--all", "--json");
 	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"unchanged\":6"));
 	h_run_free(&r);
 	before = h_count_requests(&e, "GET", "/library/metadata/");
 	assert_true(before >= 6);
+	assert_int_equal(h_count_requests(&e, "POST", "/library/metadata/"), 0);
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 0);
 	assert_true(h_db_long(&e, "SELECT count(*) FROM plex_part") > 0);
 	assert_int_equal(h_db_long(&e,
 			     "SELECT count(*) FROM sync_state WHERE "
-			     "rating_key != ''"),
+			     "values_hash != ''"),
 	    6);
 	h_stop(&e);
 }
