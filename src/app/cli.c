@@ -157,7 +157,10 @@ s2p_cli_db(struct s2p_cli *c, int *code)
 	int rc;
 
 	s2p_error_clear(&e);
-	c->app->ctx.repair_db = 1;
+	/* Commands that change the queue may replace a corrupt database (as
+	 * tasks do); status and health only report it. */
+	c->app->ctx.repair_db = strcmp(c->cmd, "status") != 0 &&
+	    strcmp(c->cmd, "health") != 0;
 	rc = s2p_ctx_db(&c->app->ctx, &e);
 	if (rc != S2P_OK)
 		*code = s2p_cli_fail(c, rc, &e, S2P_SIDE_NONE);

@@ -133,7 +133,6 @@ s2p_cli_health(struct s2p_cli *c)
 		return s2p_cli_usage(c, "unexpected argument \"%s\"",
 		    c->pos[0]);
 	s2p_error_clear(&e);
-	c->app->ctx.repair_db = 1;
 	db_ok = s2p_ctx_db(&c->app->ctx, &e) == S2P_OK;
 	doc = json_pack("{s:o}", "database", check(db_ok, &e));
 	s2p_error_clear(&e);

@@ -295,7 +295,7 @@ s2p_status_print(const json_t *doc, FILE *f)
 	const json_t *q = json_object_get(doc, "queue");
 	const json_t *b = json_object_get(doc, "breaker");
 	const json_t *o = json_object_get(doc, "outages");
-	const json_t *r = json_object_get(json_object_get(o, "recent"), 0);
+	const json_t *r = json_array_get(json_object_get(o, "recent"), 0);
 	const json_t *mttr = json_object_get(o, "mttr_seconds");
 
 	fprintf(f, "Queue: %ld pending (%ld due), %ld running, %ld done\n",

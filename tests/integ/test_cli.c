@@ -82,6 +82,24 @@ json_keys(const struct h_run *r, const char *keys)
 	return j;
 }
 
+/* Assert o is an object whose keys are exactly keys, in this order. */
+static void
+obj_keys(const json_t *o, const char *keys)
+{
+	const char *k;
+	json_t *v;
+	char buf[1024] = "";
+	size_t len = 0;
+
+	assert_true(json_is_object(o));
+	json_object_foreach((json_t *)o, k, v)
+	    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+		len ? " " : "", k);
+	if (strcmp(buf, keys) != 0)
+		fprintf(stderr, "keys: %s\nwanted: %s\n", buf, keys);
+	assert_string_equal(buf, keys);
+}
+
 static long
 jint(const json_t *o, const char *k)
 {
@@ -123,6 +141,22 @@ test_cli__status_usage_and_version(void **state)
 	assert_int_equal(r.status, 0);
 	j = json_keys(&r, status_keys);
 	assert_int_equal(jint(j, "schema"), 1);
+	obj_keys(json_object_get(j, "queue"),
+	    "pending due running done next_due_at");
+	obj_keys(json_object_get(j, "dead_letters"),
+	    "total by_class by_error newest");
+	obj_keys(json_object_get(json_object_get(j, "dead_letters"),
+		     "by_class"),
+	    "not-found transient server-down permanent");
+	obj_keys(json_object_get(j, "breaker"),
+	    "state failures opened_at next_probe_at next_probe_in_seconds "
+	    "state_file_ok");
+	obj_keys(json_object_get(j, "outages"),
+	    "count ongoing ongoing_since mttr_seconds "
+	    "total_downtime_seconds availability_percent recent");
+	obj_keys(json_object_get(j, "last_sync"), "at scenes_synced");
+	obj_keys(json_object_get(j, "last_reconcile"), "at auto_at");
+	obj_keys(json_object_get(j, "worker"), "running");
 	q = json_object_get(j, "queue");
 	assert_int_equal(jint(q, "pending"), 0);
 	assert_true(json_is_null(json_object_get(q, "next_due_at")));
@@ -194,6 +228,64 @@ test_cli__status_usage_and_version(void **state)
 	cli(&e, &r, "version", "--json");
 	assert_int_equal(r.status, 0);
 	json_decref(json_keys(&r, "version status_schema"));
+	h_run_free(&r);
+	h_stop(&e);
+}
+
+/* An open breaker and an outage history, as the status document shows
+ * them: next probe, MTTR, newest outage first. */
+static void
+test_cli__status_breaker_and_outages(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+	double now = h_wall();
+	char *doc;
+	json_t *j, *b, *o, *rec;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 2, 1, NULL, NULL), 0);
+	doc = s2p_xasprintf("{\"state\": \"open\", \"failure_count\": 0, "
+			    "\"success_count\": 0, \"opened_at\": %.3f, "
+			    "\"changed_at\": %.3f}",
+	    now - 10, now - 10);
+	assert_int_equal(h_write_data(&e, "circuit_breaker.json", doc), 0);
+	free(doc);
+	doc = s2p_xasprintf("[{\"started_at\": %.3f, \"ended_at\": %.3f, "
+			    "\"duration\": 100.0, \"jobs_waited\": 4}, "
+			    "{\"started_at\": %.3f, \"ended_at\": null, "
+			    "\"duration\": null, \"jobs_waited\": 0}]",
+	    now - 1100, now - 1000, now - 10);
+	assert_int_equal(h_write_data(&e, "outage_history.json", doc), 0);
+	free(doc);
+	cli(&e, &r, "status", "--json");
+	assert_int_equal(r.status, 0);
+	j = json_keys(&r, status_keys);
+	b = json_object_get(j, "breaker");
+	assert_string_equal(json_string_value(json_object_get(b, "state")),
+	    "open");
+	assert_true(json_is_string(json_object_get(b, "next_probe_at")));
+	assert_true(json_is_string(json_object_get(b, "opened_at")));
+	assert_true(
+	    json_number_value(json_object_get(b, "next_probe_in_seconds")) > 0);
+	o = json_object_get(j, "outages");
+	assert_int_equal(jint(o, "count"), 2);
+	assert_true(json_is_true(json_object_get(o, "ongoing")));
+	assert_true(
+	    json_number_value(json_object_get(o, "mttr_seconds")) == 100.0);
+	rec = json_object_get(o, "recent");
+	assert_int_equal(json_array_size(rec), 2);
+	obj_keys(json_array_get(rec, 0),
+	    "started_at ended_at duration_seconds jobs_waited ongoing");
+	assert_true(
+	    json_is_true(json_object_get(json_array_get(rec, 0), "ongoing")));
+	assert_int_equal(jint(json_array_get(rec, 1), "jobs_waited"), 4);
+	json_decref(j);
+	h_run_free(&r);
+	cli(&e, &r, "status");
+	assert_non_null(strstr(r.out, "Circuit breaker: open (next probe "));
+	assert_non_null(strstr(r.out, "MTTR 100 s"));
+	assert_non_null(strstr(r.out, "(ongoing)"));
 	h_run_free(&r);
 	h_stop(&e);
 }
@@ -669,6 +761,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cli__status_usage_and_version),
+	    cmocka_unit_test(test_cli__status_breaker_and_outages),
 	    cmocka_unit_test(test_cli__sync_health_and_exit_codes),
 	    cmocka_unit_test(test_cli__config_precedence),
 	    cmocka_unit_test(test_cli__dlq_actions),
