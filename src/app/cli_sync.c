@@ -151,7 +151,8 @@ report(struct s2p_cli *c, json_t *doc, int code)
 	return code;
 }
 
-/* Settings for a command that talks to Stash and Plex. */
+/* Settings for a command that talks to Stash and Plex. Not S2P_OK: stop
+ * with *code (S2P_ESTOP and 0 when the plugin is switched off). */
 static int
 settings(struct s2p_cli *c, int *code)
 {
@@ -164,6 +165,15 @@ settings(struct s2p_cli *c, int *code)
 		rc = s2p_app_settings(c->app, &e);
 	if (rc != S2P_OK && *code == 0)
 		*code = s2p_cli_fail(c, rc, &e, S2P_SIDE_STASH);
+	/* The master switch holds here too, as for tasks. */
+	if (rc == S2P_OK && !c->app->ctx.cfg.enabled) {
+		fprintf(stderr,
+		    "stash2plex %s: disabled (setting enabled is "
+		    "off); nothing done\n",
+		    c->cmd);
+		*code = S2P_EXIT_OK;
+		rc = S2P_ESTOP;
+	}
 	return rc;
 }
 

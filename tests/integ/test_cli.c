@@ -316,6 +316,12 @@ test_cli__sync_health_and_exit_codes(void **state)
 	json_decref(j);
 	h_run_free(&r);
 	assert_int_equal(h_unsynced(&e, 0), 0);
+	/* The master switch holds for the command line too. */
+	cli(&e, &r, "sync", "--all", "--enabled=false");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "disabled"));
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	h_run_free(&r);
 	cli(&e, &r, "status", "--json");
 	j = json_keys(&r, status_keys);
 	assert_true(json_is_string(
@@ -330,6 +336,9 @@ test_cli__sync_health_and_exit_codes(void **state)
 	assert_true(json_is_true(
 	    json_object_get(json_object_get(j, "plex"), "token_rejected")));
 	assert_null(strstr(r.out, "wrong-token-1234"));
+	assert_null(strstr(r.err, "wrong-token-1234"));
+	assert_null(strstr(r.out, e.token));
+	assert_null(strstr(r.err, e.token));
 	json_decref(j);
 	h_run_free(&r);
 	/* Plex unreachable: 3, and the queued jobs stay. */
