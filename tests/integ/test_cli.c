@@ -225,6 +225,13 @@ test_cli__status_usage_and_version(void **state)
 		free(doc);
 		h_run_free(&r);
 	}
+	cli(&e, &r, "task", "queue_status", "--json");
+	assert_int_equal(r.status, 0);
+	json_decref(json_keys(&r, "mode result"));
+	h_run_free(&r);
+	cli(&e, &r, "task", "no_such_mode");
+	assert_int_equal(r.status, 2);
+	h_run_free(&r);
 	cli(&e, &r, "version", "--json");
 	assert_int_equal(r.status, 0);
 	json_decref(json_keys(&r, "version status_schema"));
