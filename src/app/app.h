@@ -11,6 +11,8 @@
 #include "core/strv.h"
 #include "sync/ctx.h"
 
+struct s2p_daemon; /* app/daemon.c */
+
 struct s2p_app {
 	struct s2p_ctx ctx;
 	int plugin_mode; /* run by Stash: Stash log format, JSON out */
@@ -18,6 +20,7 @@ struct s2p_app {
 	json_t *args;              /* task arguments (borrowed) */
 	int resident;              /* a worker started now stays resident
 				    * (set by s2p_spawn_worker) */
+	struct s2p_daemon *daemon; /* set while `stash2plex daemon` runs */
 };
 
 /* Load settings (Stash, environment, CLI overrides) and validate them. */
@@ -53,6 +56,20 @@ void s2p_ring_worker(struct s2p_app *app);
  * seconds), failed; msg gets why. */
 int s2p_worker_failure(struct s2p_app *app, double since, char *msg,
     size_t len);
+
+/* `stash2plex daemon` (app/daemon.c): hold the worker lock and run the
+ * resident worker until SIGTERM/SIGINT; settings come from flags, the
+ * environment and the cached settings file. S2P_OK after a stop signal. */
+int s2p_daemon_run(struct s2p_app *app, struct s2p_error *err) S2P_NODISCARD;
+/* The daemon's periodic duties, called between jobs and while idle: keep
+ * the status endpoint process in line with status_listen, and queue an
+ * automatic reconcile when due. A no-op outside the daemon. */
+void s2p_daemon_tick(struct s2p_app *app);
+/* 1 once after SIGHUP (the daemon re-reads its settings). */
+int s2p_daemon_reload_requested(struct s2p_app *app);
+/* reconcile_interval: queue a reconcile of reconcile_scope when the
+ * interval has passed since the last automatic one (app/tasks.c). */
+void s2p_task_auto_reconcile(struct s2p_app *app);
 
 /* 1 unless STASH2PLEX_AUTODRAIN is 0/false/no/off. */
 int s2p_autodrain_enabled(void);

@@ -52,7 +52,10 @@ static const struct command commands[] = {
     {"worker", s2p_cli_worker, "", "worker",
 	"Drain the queue in this process, exit when idle."},
     {"daemon", s2p_cli_daemon, "", "daemon",
-	"Run the worker permanently (not built yet)."},
+	"Run the worker permanently: drain as jobs arrive, probe Plex\n"
+	"during outages, reconcile on schedule, serve status_listen.\n"
+	"SIGTERM stops it (the job in flight is given back), SIGHUP\n"
+	"re-reads settings. See docs/internals/daemon.md."},
     {"task", s2p_cli_task, "", "task MODE",
 	"Run a plugin task as Stash would (all, recent, process_queue,\n"
 	"retry_dlq, clear_match_cache, reconcile_missing_metadata, ...)."},
@@ -407,7 +410,7 @@ locate(struct s2p_cli *c, const char *config)
 static int
 stateless(const struct command *cmd)
 {
-	return cmd->fn == s2p_cli_version || cmd->fn == s2p_cli_daemon;
+	return cmd->fn == s2p_cli_version;
 }
 
 /* `help settings --markdown`: the table of docs/configuration.md. */

@@ -2,7 +2,7 @@
  * cli_status.c - the commands that look rather than act: `status` (the
  * status document, status.c), `health` (database, Plex and Stash checked
  * now, with exit codes 3/4), `version`, the `task` passthrough to the
- * plugin's task modes, and the `daemon` verb's placeholder.
+ * plugin's task modes, and the `daemon` verb (app/daemon.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,12 +177,22 @@ s2p_cli_version(struct s2p_cli *c)
 	return S2P_EXIT_OK;
 }
 
+/* `stash2plex daemon`: the worker, permanently (app/daemon.c). */
 int
 s2p_cli_daemon(struct s2p_cli *c)
 {
-	return s2p_cli_usage(c,
-	    "not built yet in this version; run "
-	    "`stash2plex worker` from a scheduler instead");
+	struct s2p_error e;
+	int rc;
+
+	if (c->npos > 0)
+		return s2p_cli_usage(c, "unexpected argument \"%s\"",
+		    c->pos[0]);
+	s2p_error_clear(&e);
+	rc = s2p_daemon_run(c->app, &e);
+	if (rc != S2P_OK)
+		return s2p_cli_fail(c, rc, &e, S2P_SIDE_NONE);
+	puts("daemon stopped");
+	return S2P_EXIT_OK;
 }
 
 int

@@ -127,6 +127,13 @@ settings_changed(void *arg)
 	struct s2p_error e;
 	int file_changed, ask_stash, changed = 0;
 
+	if (app->daemon != NULL) {
+		if (s2p_daemon_reload_requested(app)) {
+			free(path);
+			return 1;
+		}
+		s2p_daemon_tick(app);
+	}
 	if (now < w->next_look) {
 		free(path);
 		return 0;
@@ -284,6 +291,10 @@ resident_wait(struct s2p_app *app, struct s2p_wake *bell,
 			return WAKE_STOP;
 		if (s2p_exe_replaced(exe))
 			return WAKE_REPLACED;
+		if (app->daemon != NULL && s2p_daemon_reload_requested(app))
+			return WAKE_WORK;
+		if (app->daemon != NULL && !after_error)
+			s2p_daemon_tick(app);
 		if (rung) {
 			s2p_debug("Woken by a hook");
 			return WAKE_WORK;
@@ -325,9 +336,11 @@ resident_start(struct s2p_app *app, struct resident *r)
 			s2p_warn("No doorbell (%s); checking the queue every "
 				 "second instead",
 			    e.msg);
-		s2p_info("Background worker is resident (pid %d): Stash is "
-			 "PID 1 and would not reap an exited worker",
-		    (int)getpid());
+		if (app->daemon == NULL)
+			s2p_info("Background worker is resident (pid %d): "
+				 "Stash is PID 1 and would not reap an exited "
+				 "worker",
+			    (int)getpid());
 	}
 	free(wakepath);
 }

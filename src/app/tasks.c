@@ -555,3 +555,9 @@ s2p_task_run(struct s2p_app *app, const char *mode, struct s2p_buf *msg,
 	}
 	return s2p_error_set(err, S2P_EINVAL, "unknown task mode \"%s\"", mode);
 }
+
+void
+s2p_task_auto_reconcile(struct s2p_app *app)
+{
+	auto_reconcile(app);
+}

@@ -136,6 +136,9 @@ static const struct setting settings[] = {
     {"stash_api_key", T_STRING, OFF(stash_api_key), "", 0, 0, NULL, 1, 0,
 	check_header_safe, "Stash API key (only if Stash needs a login)"},
     INT(dlq_retention_days, "30", 1, 365, "Days dead-lettered jobs are kept"),
+    STRING(status_listen,
+	"stash2plex daemon only: [host:]port of the /healthz /status "
+	"/metrics endpoint (a bare port listens on 127.0.0.1; empty: off)"),
 };
 
 #undef OFF

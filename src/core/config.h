@@ -54,6 +54,7 @@ struct s2p_config {
 	char *list_mode;          /* replace|merge */
 	char *stash_api_key;      /* optional; secret */
 	int dlq_retention_days;
+	char *status_listen; /* daemon endpoint "[host:]port"; "" = off */
 };
 
 /* Fill cfg with every default (strings allocated). */

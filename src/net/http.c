@@ -47,6 +47,28 @@ struct xfer {
 
 /* curl_global_init has run (see s2p_http_new). */
 static int curl_ready;
+/* s2p_http_set_abort's flag, or NULL. */
+static volatile sig_atomic_t *abort_flag;
+
+void
+s2p_http_set_abort(volatile sig_atomic_t *flag)
+{
+	abort_flag = flag;
+}
+
+/* curl's progress callback: non-zero aborts the transfer. curl calls it
+ * at least once a second, and at once when a signal interrupts its wait. */
+static int
+xferinfo_cb(void *p, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+    curl_off_t uln)
+{
+	(void)p;
+	(void)dlt;
+	(void)dln;
+	(void)ult;
+	(void)uln;
+	return abort_flag != NULL && *abort_flag;
+}
 
 int
 s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
@@ -395,6 +417,10 @@ s2p_http_do(struct s2p_http *h, const struct s2p_http_req *req,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+	if (abort_flag != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (h->opts.insecure_tls) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

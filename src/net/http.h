@@ -7,6 +7,7 @@
 #ifndef S2P_HTTP_H
 #define S2P_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -45,6 +46,11 @@ struct s2p_http_resp {
 	char *session_cookie; /* new value of a "session" Set-Cookie, or NULL */
 	double elapsed_ms;
 };
+
+/* Abort every transfer in this process, within a fraction of a second,
+ * once *flag becomes non-zero (a stop signal's flag; NULL: never). The
+ * aborted request fails with S2P_ETEMP. Kept, not copied. */
+void s2p_http_set_abort(volatile sig_atomic_t *flag);
 
 int s2p_http_new(struct s2p_http **out, const struct s2p_http_opts *opts,
     struct s2p_error *err) S2P_NODISCARD;

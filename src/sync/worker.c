@@ -450,6 +450,12 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 {
 	enum s2p_err_class cls = s2p_status_class(rc);
 
+	if (s2p_ctx_stopping(r->ctx)) {
+		/* A stop signal cut the job short (s2p_http_set_abort): give
+		 * it back untouched, no attempt and no breaker count. */
+		release(r, job);
+		return S2P_OK;
+	}
 	if (rc == S2P_EDISK || rc == S2P_ECORRUPT)
 		return stop_local(r, job, rc, e);
 	if (!plex_side && rc == S2P_EPARSE && stash_answers(r)) {
