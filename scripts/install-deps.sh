@@ -4,7 +4,10 @@
 set -eu
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libsqlite3-dev
 libjansson-dev libutf8proc-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates openssl musl-tools
-clang-format zip zlib1g-dev"
+clang-format zip zlib1g-dev
+prometheus"
+# prometheus: only for promtool, which checks the daemon endpoint's
+# /metrics in tests/integ/test_daemon.c (the server is never started).
 # `--fuzz`: only what `make fuzz` needs on top (clang and its libFuzzer
 # runtime); plain builds and `make test` never need them.
 if [ "${1:-}" = "--fuzz" ]; then

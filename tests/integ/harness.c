@@ -456,6 +456,13 @@ h_run_cli(struct h_env *e, const char *const *argv, const char *const *env,
 }
 
 int
+h_spawn_cli(struct h_env *e, const char *const *argv, const char *const *env,
+    const char *tag, struct h_proc *p)
+{
+	return spawn_doc(e, "", argv, env, tag, -1, p);
+}
+
+int
 h_wait_plugin(struct h_proc *p, struct h_run *r)
 {
 	int st = 0;

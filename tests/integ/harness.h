@@ -87,6 +87,10 @@ struct h_proc {
  * write end releases many children together. Returns 0 on success. */
 int h_spawn_plugin(struct h_env *e, const char *args_json,
     const char *const *env, const char *tag, int gate_fd, struct h_proc *p);
+/* Start stash2plex on the command line (argv as for h_run_cli) without
+ * waiting, e.g. `daemon`; tag as for h_spawn_plugin. 0 on success. */
+int h_spawn_cli(struct h_env *e, const char *const *argv,
+    const char *const *env, const char *tag, struct h_proc *p);
 /* Wait for a spawned run and collect it into r. Returns 0 on success. */
 int h_wait_plugin(struct h_proc *p, struct h_run *r);
 
