@@ -30,7 +30,7 @@
 #include "net/http.h"
 
 /* How often the daemon looks at whether an automatic reconcile is due. */
-#define RECONCILE_CHECK 60.0
+#define RECONCILE_CHECK 5.0
 /* A statusd child that died is started again after this long. */
 #define STATUSD_RESTART 10.0
 /* How long a stopping daemon waits for its statusd child. */

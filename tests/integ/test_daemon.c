@@ -44,6 +44,21 @@
 
 #define COOKIE "sess-cookie-77e1"
 
+/* Daemons started, killed by the group teardown should a test fail
+ * halfway (a stopped one is a harmless ESRCH). */
+static pid_t started[8];
+static int nstarted;
+
+static int
+kill_leftovers(void **state)
+{
+	(void)state;
+	for (int i = 0; i < nstarted; i++)
+		if (kill(started[i], SIGKILL) == 0)
+			(void)waitpid(started[i], NULL, 0);
+	return 0;
+}
+
 /* The daemon under test. */
 struct daemon {
 	struct h_proc p;
@@ -71,6 +86,8 @@ daemon_start(struct h_env *e, struct daemon *d)
 		d->envp[i] = d->env[i];
 	d->envp[4] = NULL;
 	assert_int_equal(h_spawn_cli(e, argv, d->envp, "daemon", &d->p), 0);
+	if (nstarted < 8)
+		started[nstarted++] = d->p.pid;
 }
 
 /* The daemon's log (its stderr) so far; caller frees. */
@@ -426,6 +443,54 @@ test_daemon__sighup_endpoint_outage(void **state)
 	h_stop(&e);
 }
 
+/* Occurrences of needle in the daemon's log. */
+static int
+log_count(struct daemon *d, const char *needle)
+{
+	char *s = daemon_log(d);
+	int n = h_count_str(s, needle);
+
+	free(s);
+	return n;
+}
+
+/* reconcile_interval runs on time in the daemon, with no task run: at
+ * start (never done before), then again as soon as the interval has
+ * passed (the last run is moved back to 5 s before due). */
+static void
+test_daemon__scheduled_reconcile_on_time(void **state)
+{
+	struct h_env e;
+	struct daemon d;
+	double end;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 6, 6, NULL, NULL), 0);
+	assert_int_equal(h_settings(&e,
+			     "\"reconcile_interval\": \"hourly\", "
+			     "\"reconcile_scope\": \"all\""),
+	    0);
+	daemon_start(&e, &d);
+	assert_int_equal(wait_daemon_log(&d, "Automatic reconcile (hourly", 30),
+	    0);
+	assert_int_equal(wait_daemon_log(&d, "waiting for work", 60), 0);
+	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM job"), 0);
+	assert_int_equal(log_count(&d, "Automatic reconcile (hourly"), 1);
+	assert_int_equal(h_db_long(&e,
+			     "UPDATE kv SET value = CAST(strftime('%s', 'now') "
+			     "- 3595 AS TEXT) WHERE key = 'last_auto_reconcile' "
+			     "RETURNING 1"),
+	    1);
+	end = h_mono() + 60;
+	while (log_count(&d, "Automatic reconcile (hourly") < 2 &&
+	    h_mono() < end)
+		h_sleep(0.2);
+	assert_int_equal(log_count(&d, "Automatic reconcile (hourly"), 2);
+	assert_int_equal(wait_db(&e, "SELECT count(*) FROM job", 0, 60), 0);
+	assert_int_equal(daemon_signal_wait(&d, SIGTERM, NULL), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -433,6 +498,7 @@ main(void)
 	    cmocka_unit_test(test_daemon__hook_enqueues_daemon_drains),
 	    cmocka_unit_test(test_daemon__sigterm_releases_job_in_flight),
 	    cmocka_unit_test(test_daemon__sighup_endpoint_outage),
+	    cmocka_unit_test(test_daemon__scheduled_reconcile_on_time),
 	};
 
 	if (STATUSD_BIN[0] == '\0') {
@@ -441,5 +507,5 @@ main(void)
 		return 77;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, kill_leftovers);
 }
