@@ -54,7 +54,7 @@ kill_leftovers(void **state)
 {
 	(void)state;
 	for (int i = 0; i < nstarted; i++)
-		if (kill(started[i], SIGKILL) == 0)
+		if (started[i] > 0 && kill(started[i], SIGKILL) == 0)
 			(void)waitpid(started[i], NULL, 0);
 	return 0;
 }
@@ -142,6 +142,9 @@ daemon_signal_wait(struct daemon *d, int sig, double *secs)
 
 	assert_int_equal(kill(d->p.pid, sig), 0);
 	assert_int_equal(h_wait_plugin(&d->p, &r), 0);
+	for (int i = 0; i < nstarted; i++)
+		if (started[i] == d->p.pid)
+			started[i] = 0; /* reaped: never signal it again */
 	if (secs != NULL)
 		*secs = h_mono() - t0;
 	status = r.status;
