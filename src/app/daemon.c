@@ -53,6 +53,8 @@ struct s2p_daemon {
 	pid_t statusd;         /* running child, 0 when none */
 	char *listen;          /* its address */
 	double statusd_retry;  /* when a dead child may be started again */
+	char *cannot;          /* a listen address whose start failed: not
+				* tried again until the setting changes */
 };
 
 /* The statusd program: $STASH2PLEX_STATUSD, else stash2plex-statusd next
@@ -115,6 +117,8 @@ statusd_start(struct s2p_daemon *d, const char *listen)
 			   "status endpoint (set STASH2PLEX_STATUSD)",
 		    prog ? prog : "stash2plex-statusd");
 		free(prog);
+		free(d->cannot);
+		d->cannot = s2p_xstrdup(listen);
 		return;
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
@@ -163,6 +167,8 @@ statusd_sync(struct s2p_daemon *d)
 		d->statusd_retry = now + STATUSD_RESTART;
 	}
 	if (d->statusd > 0 && strcmp(d->listen, want) == 0)
+		return;
+	if (d->cannot != NULL && strcmp(d->cannot, want) == 0)
 		return;
 	statusd_stop(d);
 	if (*want != '\0' && now >= d->statusd_retry)
@@ -255,6 +261,7 @@ s2p_daemon_run(struct s2p_app *app, struct s2p_error *err)
 	app->daemon = &d;
 	rc = s2p_background_worker(app, fd);
 	statusd_stop(&d);
+	free(d.cannot);
 	app->daemon = NULL;
 	s2p_http_set_abort(NULL);
 	if (rc != S2P_OK)

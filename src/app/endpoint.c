@@ -76,11 +76,10 @@ s2p_endpoint_health(struct s2p_app *app, int daemon_alive, int *status_out,
 	*status_out = daemon_alive && db_ok ? 200 : 503;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}}", "status",
 	    *status_out == 200 ? "ok" : "unavailable", "daemon",
-	    daemon_alive ? "running" : "gone", "database",
-	    db_ok ? "ok" : e.msg, "breaker",
-	    s2p_breaker_state_name(breaker_state(app)), "queue", "pending",
-	    (json_int_t)c.pending, "running", (json_int_t)c.running, "dead",
-	    (json_int_t)c.dead);
+	    daemon_alive ? "running" : "gone", "database", db_ok ? "ok" : e.msg,
+	    "breaker", s2p_breaker_state_name(breaker_state(app)), "queue",
+	    "pending", (json_int_t)c.pending, "running", (json_int_t)c.running,
+	    "dead", (json_int_t)c.dead);
 	*body_out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 }
@@ -113,8 +112,7 @@ status_build(struct s2p_app *app, json_t **out, struct s2p_error *err)
 }
 
 int
-s2p_endpoint_status(struct s2p_app *app, char **body_out,
-    struct s2p_error *err)
+s2p_endpoint_status(struct s2p_app *app, char **body_out, struct s2p_error *err)
 {
 	json_t *doc = NULL;
 	int rc = status_build(app, &doc, err);
@@ -129,8 +127,7 @@ s2p_endpoint_status(struct s2p_app *app, char **body_out,
 
 /* One metric's HELP and TYPE lines. */
 static void
-head(struct s2p_buf *out, const char *name, const char *type,
-    const char *help)
+head(struct s2p_buf *out, const char *name, const char *type, const char *help)
 {
 	ADD("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -165,8 +162,7 @@ count_class(const struct s2p_dead_job *j, void *payload)
 
 /* Queue depth by state and dead letters by class. */
 static int
-queue_metrics(struct s2p_app *app, struct s2p_buf *out,
-    struct s2p_error *err)
+queue_metrics(struct s2p_app *app, struct s2p_buf *out, struct s2p_error *err)
 {
 	struct s2p_queue_counts c;
 	struct dead_classes d;
@@ -200,8 +196,7 @@ queue_metrics(struct s2p_app *app, struct s2p_buf *out,
 /* Jobs by outcome, the Plex latency histogram and probe failures: the
  * metric:* running totals. */
 static int
-total_metrics(struct s2p_app *app, struct s2p_buf *out,
-    struct s2p_error *err)
+total_metrics(struct s2p_app *app, struct s2p_buf *out, struct s2p_error *err)
 {
 	static const char *const outcomes[S2P_METRIC_OUTCOMES] = {"synced",
 	    "failed", "dead", "skipped"};
@@ -215,13 +210,14 @@ total_metrics(struct s2p_app *app, struct s2p_buf *out,
 	head(out, "stash2plex_jobs_total", "counter",
 	    "Jobs finished by outcome (failed: put back for a retry).");
 	for (i = 0; i < S2P_METRIC_OUTCOMES; i++)
-		ADD("stash2plex_jobs_total{outcome=\"%s\"} %lld\n",
-		    outcomes[i], (long long)t.outcomes[i]);
+		ADD("stash2plex_jobs_total{outcome=\"%s\"} %lld\n", outcomes[i],
+		    (long long)t.outcomes[i]);
 	head(out, "stash2plex_plex_request_duration_seconds", "histogram",
 	    "Duration of Plex requests that got an HTTP answer.");
 	for (i = 0; i < S2P_METRICS_PROM; i++) {
 		cum += t.prom[i];
-		ADD("stash2plex_plex_request_duration_seconds_bucket{le=\"%g\"} "
+		ADD("stash2plex_plex_request_duration_seconds_bucket{le=\"%g\"}"
+		    " "
 		    "%lld\n",
 		    s2p_metrics_prom_le[i], (long long)cum);
 	}
@@ -229,8 +225,7 @@ total_metrics(struct s2p_app *app, struct s2p_buf *out,
 	ADD("stash2plex_plex_request_duration_seconds_bucket{le=\"+Inf\"} "
 	    "%lld\n",
 	    (long long)cum);
-	ADD("stash2plex_plex_request_duration_seconds_sum %.6f\n",
-	    t.lat_sum_s);
+	ADD("stash2plex_plex_request_duration_seconds_sum %.6f\n", t.lat_sum_s);
 	ADD("stash2plex_plex_request_duration_seconds_count %lld\n",
 	    (long long)cum);
 	head(out, "stash2plex_plex_probe_failures_total", "counter",

@@ -16,8 +16,8 @@
  * else 503; *body_out (new string) is a JSON object with "status",
  * "daemon", "database", "breaker" and the queue counts. A Plex outage is
  * not our failure: it stays 200 with the breaker state in the body. */
-void s2p_endpoint_health(struct s2p_app *app, int daemon_alive,
-    int *status_out, char **body_out);
+void s2p_endpoint_health(struct s2p_app *app, int daemon_alive, int *status_out,
+    char **body_out);
 /* /status: the status document as JSON text (*body_out, new string). */
 int s2p_endpoint_status(struct s2p_app *app, char **body_out,
     struct s2p_error *err) S2P_NODISCARD;

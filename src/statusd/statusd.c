@@ -146,8 +146,8 @@ route(struct statusd *sd, const char *url, const char **type, char **body)
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url,
-    const char *method, const char *version, const char *data,
-    size_t *data_len, void **state)
+    const char *method, const char *version, const char *data, size_t *data_len,
+    void **state)
 {
 	struct statusd *sd = cls;
 	const char *type;

@@ -69,8 +69,8 @@ struct daemon {
 static void
 daemon_start(struct h_env *e, struct daemon *d)
 {
-	static const char *const argv[] = {"daemon", "--session-cookie",
-	    COOKIE, NULL};
+	static const char *const argv[] = {"daemon", "--session-cookie", COOKIE,
+	    NULL};
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->env[0], sizeof(d->env[0]), "STASH2PLEX_DATA_DIR=%s/data",
@@ -80,8 +80,7 @@ daemon_start(struct h_env *e, struct daemon *d)
 	snprintf(d->env[2], sizeof(d->env[2]), "STASH2PLEX_STATUSD=%s",
 	    STATUSD_BIN);
 	/* Only SIGHUP (or the settings file) makes it look at Stash again. */
-	snprintf(d->env[3], sizeof(d->env[3]),
-	    "STASH2PLEX_SETTINGS_POLL=3600");
+	snprintf(d->env[3], sizeof(d->env[3]), "STASH2PLEX_SETTINGS_POLL=3600");
 	for (int i = 0; i < 4; i++)
 		d->envp[i] = d->env[i];
 	d->envp[4] = NULL;
@@ -276,8 +275,7 @@ test_daemon__hook_enqueues_daemon_drains(void **state)
 	(void)state;
 	assert_int_equal(h_start(&e, 8, 3, NULL, NULL), 0);
 	daemon_start(&e, &d);
-	assert_int_equal(wait_daemon_log(&d, "started (pid", 20),
-	    0);
+	assert_int_equal(wait_daemon_log(&d, "started (pid", 20), 0);
 	/* Past its first run: idle and waiting on the doorbell. */
 	assert_int_equal(wait_daemon_log(&d, "waiting for work", 30), 0);
 	run_hook(&e, 3);
@@ -327,8 +325,8 @@ test_daemon__sigterm_releases_job_in_flight(void **state)
 	    secs);
 	assert_int_equal(st, 0);
 	assert_true(secs < 5.0);
-	assert_int_equal(h_db_long(&e,
-			     "SELECT count(*) FROM job WHERE state = 'running'"),
+	assert_int_equal(
+	    h_db_long(&e, "SELECT count(*) FROM job WHERE state = 'running'"),
 	    0);
 	assert_int_equal(h_db_long(&e,
 			     "SELECT count(*) FROM job WHERE scene_id = 4 AND "
@@ -380,13 +378,16 @@ check_outage_endpoint(struct h_env *e, int port)
 	st = http_get(port, "/metrics", &body);
 	assert_int_equal(st, 200);
 	printf("/metrics (first lines):\n%.1200s\n", body);
-	assert_non_null(strstr(body, "stash2plex_breaker_state{state=\"open\"} 1"));
-	assert_non_null(strstr(body, "stash2plex_jobs_total{outcome=\"failed\"}"));
+	assert_non_null(
+	    strstr(body, "stash2plex_breaker_state{state=\"open\"} 1"));
+	assert_non_null(
+	    strstr(body, "stash2plex_jobs_total{outcome=\"failed\"}"));
 	assert_non_null(
 	    strstr(body, "stash2plex_plex_request_duration_seconds_count"));
 	if (system("command -v promtool >/dev/null") != 0) {
-		fprintf(stderr, "SKIPPED: promtool is not installed (Debian "
-				"package prometheus; scripts/install-deps.sh)\n");
+		fprintf(stderr,
+		    "SKIPPED: promtool is not installed (Debian "
+		    "package prometheus; scripts/install-deps.sh)\n");
 		free(body);
 		skip();
 	}
@@ -481,12 +482,13 @@ test_daemon__scheduled_reconcile_on_time(void **state)
 	assert_int_equal(log_count(&d, "Automatic reconcile (hourly"), 1);
 	assert_int_equal(h_db_long(&e,
 			     "UPDATE kv SET value = CAST(strftime('%s', 'now') "
-			     "- 3595 AS TEXT) WHERE key = 'last_auto_reconcile' "
+			     "- 3595 AS TEXT) WHERE key = "
+			     "'last_auto_reconcile' "
 			     "RETURNING 1"),
 	    1);
 	end = h_mono() + 60;
-	while (log_count(&d, "Automatic reconcile (hourly") < 2 &&
-	    h_mono() < end)
+	while (
+	    log_count(&d, "Automatic reconcile (hourly") < 2 && h_mono() < end)
 		h_sleep(0.2);
 	assert_int_equal(log_count(&d, "Automatic reconcile (hourly"), 2);
 	assert_int_equal(wait_db(&e, "SELECT count(*) FROM job", 0, 60), 0);
@@ -505,8 +507,9 @@ main(void)
 	};
 
 	if (STATUSD_BIN[0] == '\0') {
-		fprintf(stderr, "SKIPPED: stash2plex-statusd was not built "
-				"(S2P_STATUSD=OFF)\n");
+		fprintf(stderr,
+		    "SKIPPED: stash2plex-statusd was not built "
+		    "(S2P_STATUSD=OFF)\n");
 		return 77;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
