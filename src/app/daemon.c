@@ -26,6 +26,7 @@
 #include "app/app.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/wake.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 
@@ -203,12 +204,14 @@ s2p_daemon_tick(struct s2p_app *app)
 }
 
 /* Take the worker lock, waiting while a worker started by a hook finishes
- * (it exits when idle, or at once on SIGTERM). Returns S2P_OK with *fd, or
- * S2P_EBUSY when stopped while waiting. */
+ * (it exits when idle). A resident worker (Stash as PID 1) never idles
+ * out: ring it to leave. Returns S2P_OK with *fd, or S2P_EBUSY when
+ * stopped while waiting. */
 static int
 take_lock(struct s2p_app *app, int *fd, struct s2p_error *err)
 {
 	char *path = s2p_ctx_path(&app->ctx, S2P_LOCK_FILE);
+	char *bell = s2p_ctx_path(&app->ctx, S2P_WAKE_FILE);
 	int rc, said = 0;
 
 	for (;;) {
@@ -220,9 +223,11 @@ take_lock(struct s2p_app *app, int *fd, struct s2p_error *err)
 				 "finish",
 			    path);
 		said = 1;
+		s2p_wake_ring_leave(bell);
 		s2p_ctx_sleep(&app->ctx, 1.0);
 	}
 	free(path);
+	free(bell);
 	return rc;
 }
 

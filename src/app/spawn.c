@@ -49,7 +49,7 @@
  * after a good one (a Process Queue task following it reads this). */
 #define FAILURE_KEY "resident_worker_failure"
 
-enum resident_wake { WAKE_WORK, WAKE_REPLACED, WAKE_STOP };
+enum resident_wake { WAKE_WORK, WAKE_REPLACED, WAKE_LEAVE, WAKE_STOP };
 
 int
 s2p_autodrain_enabled(void)
@@ -295,6 +295,9 @@ resident_wait(struct s2p_app *app, struct s2p_wake *bell,
 			return WAKE_WORK;
 		if (app->daemon != NULL && !after_error)
 			s2p_daemon_tick(app);
+		if (rung == 2 && app->daemon == NULL) {
+			return WAKE_LEAVE;
+		}
 		if (rung) {
 			s2p_debug("Woken by a hook");
 			return WAKE_WORK;
@@ -369,9 +372,12 @@ resident_after_run(struct s2p_app *app, struct resident *r, int *rc,
 		s2p_config_init(&ctx->cfg);
 		return 1;
 	}
-	if (wk == WAKE_REPLACED) {
-		s2p_info("Program file replaced (upgrade or uninstall): the "
-			 "resident worker exits");
+	if (wk == WAKE_REPLACED || wk == WAKE_LEAVE) {
+		s2p_info(wk == WAKE_REPLACED
+			? "Program file replaced (upgrade or uninstall): the "
+			  "resident worker exits"
+			: "`stash2plex daemon` asks for the worker lock: the "
+			  "resident worker hands over and exits");
 		r->on = 0;
 		*rc = S2P_OK;
 		s2p_wake_close(&r->bell);

@@ -101,10 +101,12 @@ parse_rings(const char *buf, size_t len, int *rung, char **cookie)
 			break;
 		n = (size_t)(nl - p);
 		if (n == 1 && p[0] == 'w') {
-			*rung = 1;
+			*rung = *rung ? *rung : 1;
+		} else if (n == 1 && p[0] == 'l') {
+			*rung = 2;
 		} else if (n > 2 && p[0] == 'c' && p[1] == ' ' &&
 		    cookie_ok(p + 2, n - 2)) {
-			*rung = 1;
+			*rung = *rung ? *rung : 1;
 			free(*cookie);
 			*cookie = s2p_xstrndup(p + 2, n - 2);
 		}
@@ -148,21 +150,36 @@ s2p_wake_wait(struct s2p_wake *w, double secs, int *rung, char **cookie)
 	free(buf);
 }
 
-void
-s2p_wake_ring(const char *path, const char *cookie)
+/* Write one ring line (at most PIPE_BUF bytes) without blocking. */
+static void
+ring(const char *path, const char *msg, size_t len)
 {
-	char msg[S2P_WAKE_COOKIE_MAX + 8];
-	int fd, len;
+	int fd;
 
-	if (cookie != NULL && cookie_ok(cookie, strlen(cookie)))
-		len = snprintf(msg, sizeof(msg), "c %s\n", cookie);
-	else
-		len = snprintf(msg, sizeof(msg), "w\n");
 	/* ENXIO: nobody listens (a worker that is not resident). */
 	fd = open_fifo(path, O_WRONLY);
 	if (fd < 0)
 		return;
 	/* A full pipe (EAGAIN) already holds rings enough. */
-	(void)!write(fd, msg, (size_t)len);
+	(void)!write(fd, msg, len);
 	close(fd);
+}
+
+void
+s2p_wake_ring_leave(const char *path)
+{
+	ring(path, "l\n", 2);
+}
+
+void
+s2p_wake_ring(const char *path, const char *cookie)
+{
+	char msg[S2P_WAKE_COOKIE_MAX + 8];
+	int len;
+
+	if (cookie != NULL && cookie_ok(cookie, strlen(cookie)))
+		len = snprintf(msg, sizeof(msg), "c %s\n", cookie);
+	else
+		len = snprintf(msg, sizeof(msg), "w\n");
+	ring(path, msg, (size_t)len);
 }

@@ -30,13 +30,17 @@ int s2p_wake_listen(struct s2p_wake *w, const char *path,
     struct s2p_error *err) S2P_NODISCARD;
 void s2p_wake_close(struct s2p_wake *w);
 /* Wait up to secs for a ring (returns early on a signal). Drains every
- * pending ring; *rung is set when there was one. When a ring carried a valid
- * cookie, the newest one goes to *cookie (caller frees; replaces an earlier
- * value). Without a listener it just sleeps. */
+ * pending ring; *rung is set when there was one: 1 for work, 2 when a ring
+ * asked the listener to leave (s2p_wake_ring_leave; wins over work). When a
+ * ring carried a valid cookie, the newest one goes to *cookie (caller frees;
+ * replaces an earlier value). Without a listener it just sleeps. */
 void s2p_wake_wait(struct s2p_wake *w, double secs, int *rung, char **cookie);
 /* Ring the bell at path without blocking; cookie may be NULL. Silent when
  * nobody listens or anything fails: the worker's own polling is the
  * fallback. */
 void s2p_wake_ring(const char *path, const char *cookie);
+/* Ask the listener to give up the worker lock and exit (`stash2plex
+ * daemon` taking over from a resident worker). Never blocks. */
+void s2p_wake_ring_leave(const char *path);
 
 #endif

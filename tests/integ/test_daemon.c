@@ -496,6 +496,35 @@ test_daemon__scheduled_reconcile_on_time(void **state)
 	h_stop(&e);
 }
 
+/* A resident worker (Stash as PID 1) never idles out: a daemon started
+ * after it rings it to leave and takes the lock. */
+static void
+test_daemon__takes_over_from_resident_worker(void **state)
+{
+	static const char *const resident[] = {"STASH2PLEX_RESIDENT=1", NULL};
+	struct h_env e;
+	struct daemon d;
+	struct h_run r;
+	char *args = hook_args(2);
+
+	(void)state;
+	assert_int_equal(h_start(&e, 4, 7, NULL, NULL), 0);
+	assert_int_equal(h_run_plugin(&e, args, resident, &r), 0);
+	assert_int_equal(r.status, 0);
+	h_run_free(&r);
+	free(args);
+	assert_int_equal(h_wait_log(&e, "Background worker is resident", 1, 20),
+	    0);
+	assert_int_equal(h_wait_log(&e, "waiting for work", 1, 30), 0);
+	daemon_start(&e, &d);
+	assert_int_equal(wait_daemon_log(&d, "started (pid", 30), 0);
+	assert_int_equal(h_wait_log(&e, "hands over and exits", 1, 5), 0);
+	run_hook(&e, 3);
+	assert_int_equal(wait_daemon_log(&d, "Synced scene 3", 30), 0);
+	assert_int_equal(daemon_signal_wait(&d, SIGTERM, NULL), 0);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -504,6 +533,7 @@ main(void)
 	    cmocka_unit_test(test_daemon__sigterm_releases_job_in_flight),
 	    cmocka_unit_test(test_daemon__sighup_endpoint_outage),
 	    cmocka_unit_test(test_daemon__scheduled_reconcile_on_time),
+	    cmocka_unit_test(test_daemon__takes_over_from_resident_worker),
 	};
 
 	if (STATUSD_BIN[0] == '\0') {
