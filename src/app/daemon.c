@@ -54,6 +54,7 @@ struct s2p_daemon {
 	pid_t statusd;         /* running child, 0 when none */
 	char *listen;          /* its address */
 	double statusd_retry;  /* when a dead child may be started again */
+	double restart_in;     /* its current restart delay */
 	char *cannot;          /* a listen address whose start failed: not
 				* tried again until the setting changes */
 };
@@ -157,15 +158,20 @@ statusd_sync(struct s2p_daemon *d)
 	if (want == NULL)
 		return; /* settings not loaded */
 	if (d->statusd > 0 && waitpid(d->statusd, &st, WNOHANG) == d->statusd) {
+		/* 10 s, doubling to 10 minutes while it keeps dying. */
+		d->restart_in = d->restart_in > 0 ? d->restart_in * 2
+						  : STATUSD_RESTART;
+		if (d->restart_in > 600)
+			d->restart_in = 600;
+		d->statusd_retry = now + d->restart_in;
 		s2p_warn("The status endpoint process exited (%s %d); "
 			 "restarting it in %.0fs",
 		    WIFSIGNALED(st) ? "signal" : "status",
 		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
-		    STATUSD_RESTART);
+		    d->restart_in);
 		d->statusd = 0;
 		free(d->listen);
 		d->listen = NULL;
-		d->statusd_retry = now + STATUSD_RESTART;
 	}
 	if (d->statusd > 0 && strcmp(d->listen, want) == 0)
 		return;

@@ -53,6 +53,7 @@ struct setting {
 static s2p_setting_check_fn check_url;
 static s2p_setting_check_fn check_token;
 static s2p_setting_check_fn check_header_safe;
+static s2p_setting_check_fn check_listen;
 
 static const char *const reconcile_intervals[] = {"never", "hourly", "daily",
     "weekly", NULL};
@@ -136,9 +137,10 @@ static const struct setting settings[] = {
     {"stash_api_key", T_STRING, OFF(stash_api_key), "", 0, 0, NULL, 1, 0,
 	check_header_safe, "Stash API key (only if Stash needs a login)"},
     INT(dlq_retention_days, "30", 1, 365, "Days dead-lettered jobs are kept"),
-    STRING(status_listen,
+    {"status_listen", T_STRING, OFF(status_listen), "", 0, 0, NULL, 0, 0,
+	check_listen,
 	"stash2plex daemon only: [host:]port of the /healthz /status "
-	"/metrics endpoint (a bare port listens on 127.0.0.1; empty: off)"),
+	"/metrics endpoint (a bare port listens on 127.0.0.1; empty: off)"},
 };
 
 #undef OFF
@@ -579,6 +581,26 @@ check_header_safe(const struct setting *s, char **val, struct s2p_error *err)
 			    "setting %s: invalid value (must not contain "
 			    "spaces or control characters)",
 			    s->key);
+	return S2P_OK;
+}
+
+/* status_listen: PORT, HOST:PORT or [IPv6]:PORT with a port of 1-65535
+ * and a host without blanks (stash2plex-statusd resolves nothing: the
+ * host must be a numeric address, which it checks when it binds). */
+static int
+check_listen(const struct setting *s, char **val, struct s2p_error *err)
+{
+	const char *v = *val, *colon = strrchr(v, ':');
+	const char *port = colon ? colon + 1 : v;
+	char *end;
+	long p = strtol(port, &end, 10);
+
+	if (*port == '\0' || *end != '\0' || p < 1 || p > 65535 ||
+	    (colon != NULL && colon == v) || strpbrk(v, " \t/") != NULL)
+		return s2p_error_set(err, S2P_EINVAL,
+		    "setting %s: invalid value (expected PORT, HOST:PORT or "
+		    "[IPv6]:PORT, e.g. 9787 or 0.0.0.0:9787)",
+		    s->key);
 	return S2P_OK;
 }
 

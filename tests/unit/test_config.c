@@ -660,6 +660,38 @@ test_config__to_json_round_trip(void **state)
 	s2p_config_free(&b);
 }
 
+/* status_listen: a port, host:port or [v6]:port; anything else refused
+ * with the setting's name. */
+static void
+test_config__status_listen(void **state)
+{
+	static const char *const good[] = {"9787", "127.0.0.1:9787",
+	    "0.0.0.0:1", "[::1]:65535", ""};
+	static const char *const bad[] = {"0", "65536", "x", ":9787",
+	    "host:", "1.2.3.4:80/metrics", "a b:80", "9787x"};
+	struct s2p_config c;
+	struct s2p_error e;
+	size_t i;
+
+	(void)state;
+	s2p_config_init(&c);
+	assert_string_equal(c.status_listen, "");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		s2p_error_clear(&e);
+		assert_int_equal(s2p_config_set(&c, "status_listen", good[i],
+				     &e),
+		    S2P_OK);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s2p_error_clear(&e);
+		assert_int_equal(s2p_config_set(&c, "status_listen", bad[i],
+				     &e),
+		    S2P_EINVAL);
+		assert_non_null(strstr(e.msg, "status_listen"));
+	}
+	s2p_config_free(&c);
+}
+
 static void
 test_config__table_and_help(void **state)
 {
@@ -739,6 +771,7 @@ main(void)
 	    cmocka_unit_test(test_config__validate),
 	    cmocka_unit_test(test_config__to_json_round_trip),
 	    cmocka_unit_test(test_config__table_and_help),
+	    cmocka_unit_test(test_config__status_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
