@@ -295,9 +295,8 @@ resident_wait(struct s2p_app *app, struct s2p_wake *bell,
 			return WAKE_WORK;
 		if (app->daemon != NULL && !after_error)
 			s2p_daemon_tick(app);
-		if (rung == 2 && app->daemon == NULL) {
-			return WAKE_LEAVE;
-		}
+		if (rung == 2 && app->daemon == NULL)
+			return WAKE_LEAVE; /* a daemon takes over */
 		if (rung) {
 			s2p_debug("Woken by a hook");
 			return WAKE_WORK;
