@@ -275,8 +275,10 @@ s2p_daemon_run(struct s2p_app *app, struct s2p_error *err)
 	free(d.cannot);
 	app->daemon = NULL;
 	s2p_http_set_abort(NULL);
-	if (rc != S2P_OK)
+	if (rc != S2P_OK && !s2p_ctx_stopping(&app->ctx))
 		return s2p_error_set(err, rc, "daemon stopped on an error");
+	/* Asked to stop: a failing last run (Stash down, settings not saved
+	 * yet) is no failure of the daemon's. */
 	if (!s2p_ctx_stopping(&app->ctx))
 		/* Only a replaced program file ends a resident run without a
 		 * stop signal: exit non-zero, so Restart=on-failure starts
