@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/status.h"
 #include "core/xalloc.h"
 #include "store/metrics.h"
 #include "store/queue.h"
@@ -84,38 +85,11 @@ s2p_endpoint_health(struct s2p_app *app, int daemon_alive, int *status_out,
 	json_decref(o);
 }
 
-/* The status document until app/status.c (s2p_status_build, same
- * signature) is available: swap the one call in s2p_endpoint_status. */
-static int
-status_build(struct s2p_app *app, json_t **out, struct s2p_error *err)
-{
-	struct s2p_queue_counts c;
-	int ongoing = 0, rc;
-	double secs;
-
-	*out = NULL;
-	rc = s2p_ctx_db(&app->ctx, err);
-	if (rc == S2P_OK)
-		rc = s2p_queue_counts(app->ctx.db,
-		    s2p_clock_now(app->ctx.clock), &c, err);
-	if (rc != S2P_OK)
-		return rc;
-	secs = outage_seconds(app, &ongoing);
-	*out = json_pack("{s:i, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:s}, "
-			 "s:{s:b, s:f}}",
-	    "schema", 0, "queue", "pending", (json_int_t)c.pending, "due",
-	    (json_int_t)c.due, "running", (json_int_t)c.running, "dead",
-	    (json_int_t)c.dead, "done", (json_int_t)c.done, "breaker", "state",
-	    s2p_breaker_state_name(breaker_state(app)), "outage", "ongoing",
-	    ongoing, "seconds", secs);
-	return S2P_OK;
-}
-
 int
 s2p_endpoint_status(struct s2p_app *app, char **body_out, struct s2p_error *err)
 {
 	json_t *doc = NULL;
-	int rc = status_build(app, &doc, err);
+	int rc = s2p_status_build(app, &doc, err);
 
 	*body_out = NULL;
 	if (rc != S2P_OK)

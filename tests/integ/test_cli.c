@@ -190,7 +190,7 @@ test_cli__status_usage_and_version(void **state)
 	cli(&e, &r, "reconcile", "--scope", "forever");
 	assert_int_equal(r.status, 2);
 	h_run_free(&r);
-	cli(&e, &r, "daemon");
+	cli(&e, &r, "daemon", "now");
 	assert_int_equal(r.status, 2);
 	h_run_free(&r);
 	/* Every command has --help (exit 0, usage on stdout). */

@@ -375,6 +375,13 @@ check_outage_endpoint(struct h_env *e, int port)
 	assert_int_equal(st, 200);
 	j = json_loads(body, 0, NULL);
 	assert_true(json_is_object(j));
+	/* The document of `status --json` (app/status.c, docs/cli.md). */
+	assert_int_equal(json_integer_value(json_object_get(j, "schema")), 1);
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(j, "breaker"),
+				    "state")),
+	    "open");
+	assert_true(json_is_object(json_object_get(j, "queue")));
 	json_decref(j);
 	free(body);
 	st = http_get(port, "/metrics", &body);
