@@ -21,6 +21,7 @@ struct s2p_app {
 	int resident;              /* a worker started now stays resident
 				    * (set by s2p_spawn_worker) */
 	struct s2p_daemon *daemon; /* set while `stash2plex daemon` runs */
+	int out_json; /* the output text is a JSON document (operations) */
 };
 
 /* Load settings (Stash, environment, CLI overrides) and validate them. */

@@ -37,14 +37,17 @@ s2p_app_settings(struct s2p_app *app, struct s2p_error *err)
 	return rc;
 }
 
-/* Print the protocol's one stdout object and flush it. */
+/* Print the protocol's one stdout object and flush it. With as_json, text
+ * is a JSON document that becomes the value (an operation's answer). */
 static void
-emit(const char *key, const char *text)
+emit(const char *key, const char *text, int as_json)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *v = NULL;
 	char *s, *clean = s2p_log_redact(text);
 
-	json_object_set_new(o, key, json_string(clean));
+	if (as_json)
+		v = json_loads(clean, 0, NULL);
+	json_object_set_new(o, key, v != NULL ? v : json_string(clean));
 	s = json_dumps(o, JSON_COMPACT);
 	fputs(s, stdout);
 	fflush(stdout);
@@ -93,7 +96,7 @@ plugin_main(struct s2p_app *app)
 	rc = s2p_input_read(&in, 0, &err);
 	if (rc != S2P_OK) {
 		s2p_errorf("%s", err.msg);
-		emit("error", err.msg);
+		emit("error", err.msg, 0);
 		return 1;
 	}
 	app->plugin_mode = 1;
@@ -116,9 +119,9 @@ plugin_main(struct s2p_app *app)
 	}
 	if (rc != S2P_OK) {
 		s2p_errorf("%s", err.msg);
-		emit("error", err.msg);
+		emit("error", err.msg, 0);
 	} else {
-		emit("output", msg.data ? msg.data : "ok");
+		emit("output", msg.data ? msg.data : "ok", app->out_json);
 	}
 	s2p_buf_free(&msg);
 	s2p_input_free(&in);

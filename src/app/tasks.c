@@ -531,8 +531,11 @@ s2p_task_run(struct s2p_app *app, const char *mode, struct s2p_buf *msg,
     struct s2p_error *err)
 {
 	size_t i;
-	int rc;
+	int rc, found = 0;
 
+	rc = s2p_op_run(app, mode, &found, msg, err);
+	if (found)
+		return rc;
 	app->ctx.repair_db = 1; /* tasks may replace a corrupt database */
 	for (i = 0; i < S2P_ARRAY_LEN(tasks); i++) {
 		if (strcmp(tasks[i].mode, mode) != 0)

@@ -42,4 +42,9 @@ int s2p_reconcile_missing_scan(struct s2p_app *app,
 int s2p_task_dry_run(struct s2p_app *app, struct s2p_buf *msg,
     struct s2p_error *err);
 
+/* Run the UI operation named mode (app/ops.c) when there is one: *found
+ * is then 1 and msg gets a JSON document (app->out_json set). */
+int s2p_op_run(struct s2p_app *app, const char *mode, int *found,
+    struct s2p_buf *msg, struct s2p_error *err);
+
 #endif

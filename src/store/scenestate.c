@@ -1,0 +1,153 @@
+/*
+ * scenestate.c - one scene's queue, dead-letter and sync rows read
+ * together (see scenestate.h).
+ */
+#include "scenestate.h"
+
+#include <string.h>
+
+/* The scene's job row, if any. */
+static int
+read_job(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT state, attempts, not_before, enqueued_at, reason,"
+	    " error_class, last_error FROM job WHERE scene_id = ?",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, scene_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		o->has_job = 1;
+		s2p_db_copy_col(st, 0, o->job_state, sizeof(o->job_state));
+		o->attempts = sqlite3_column_int(st, 1);
+		o->not_before = sqlite3_column_double(st, 2);
+		o->enqueued_at = sqlite3_column_double(st, 3);
+		s2p_db_copy_col(st, 4, o->reason, sizeof(o->reason));
+		s2p_db_copy_col(st, 5, o->job_class, sizeof(o->job_class));
+		s2p_db_copy_col(st, 6, o->job_error, sizeof(o->job_error));
+		rc = S2P_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = S2P_OK;
+	} else {
+		rc = s2p_db_error(db, rc, "read the scene's job", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The scene's newest dead letter, if any. */
+static int
+read_dead(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT id, failed_at, attempts, error_class, message"
+	    " FROM dead_letter WHERE scene_id = ?"
+	    " ORDER BY failed_at DESC, id DESC LIMIT 1",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, scene_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		o->has_dead = 1;
+		o->dead_id = sqlite3_column_int64(st, 0);
+		o->dead_at = sqlite3_column_double(st, 1);
+		o->dead_attempts = sqlite3_column_int(st, 2);
+		s2p_db_copy_col(st, 3, o->dead_class, sizeof(o->dead_class));
+		s2p_db_copy_col(st, 4, o->dead_error, sizeof(o->dead_error));
+		rc = S2P_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = S2P_OK;
+	} else {
+		rc = s2p_db_error(db, rc, "read the scene's dead letter", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* What was last written to Plex for the scene, if anything. */
+static int
+read_sync(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = s2p_db_prepare(db, &st,
+	    "SELECT rating_key, synced_at FROM sync_state WHERE scene_id = ?",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, scene_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		o->has_sync = 1;
+		s2p_db_copy_col(st, 0, o->rating_key, sizeof(o->rating_key));
+		o->synced_at = sqlite3_column_double(st, 1);
+		rc = S2P_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = S2P_OK;
+	} else {
+		rc = s2p_db_error(db, rc, "read the scene's sync state", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+s2p_scene_state_get(struct s2p_db *db, int64_t scene_id,
+    struct s2p_scene_state *out, struct s2p_error *err)
+{
+	int rc;
+
+	/* Three plain reads, no transaction: BEGIN IMMEDIATE would wait for a
+	 * busy worker's write lock, and the badge tolerates a job moving
+	 * between two of the reads. */
+	memset(out, 0, sizeof(*out));
+	rc = read_job(db, scene_id, out, err);
+	if (rc == S2P_OK)
+		rc = read_dead(db, scene_id, out, err);
+	if (rc == S2P_OK)
+		rc = read_sync(db, scene_id, out, err);
+	return rc;
+}
+
+int
+s2p_scene_sync_now(struct s2p_db *db, int64_t scene_id, const char *reason,
+    double now, struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = s2p_db_prepare(db, &st,
+	    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
+	    " enqueued_at, updated_at, reason)"
+	    " VALUES (?1, 'pending', 0, 0, ?2, ?2, ?2, ?3)"
+	    " ON CONFLICT (scene_id) DO UPDATE SET updated_at = ?2,"
+	    " not_before = MIN(not_before, ?2),"
+	    " dirty = CASE WHEN state = 'running' THEN 1 ELSE dirty END",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_bind_int64(st, 1, scene_id);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_double(st, 2, now);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	if (src != SQLITE_OK)
+		rc = s2p_db_error(db, src, "queue the scene", err);
+	else
+		rc = s2p_db_step_done(db, st, "queue the scene", err);
+	sqlite3_finalize(st);
+	return rc;
+}
