@@ -5,6 +5,7 @@
  *              [--scenes N] [--seed S] [--root DIR] [--verbose]
  *              [--require-auth] [--session-cookie VALUE] [--api-key KEY]
  *              [--settings-json FILE] [--plugin-id ID] [--fixed-clock EPOCH]
+ *              [--plugin-exec PROGRAM] [--plugin-dir DIR]
  *
  * Once both listeners are up it prints one line to stderr:
  *   fake-stash: listening on 127.0.0.1:<port> (control <port>)
@@ -31,7 +32,8 @@ usage(void)
 	    "                  [--require-auth] [--session-cookie VALUE] "
 	    "[--api-key KEY]\n"
 	    "                  [--settings-json FILE] [--plugin-id ID] "
-	    "[--fixed-clock EPOCH]\n");
+	    "[--fixed-clock EPOCH]\n"
+	    "                  [--plugin-exec PROGRAM] [--plugin-dir DIR]\n");
 }
 
 /* Load the plugin's saved settings object from path (caller decrefs). */
@@ -98,6 +100,12 @@ main(int argc, char **argv)
 			settings = load_settings(v);
 			if (settings == NULL)
 				goto out;
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "plugin-exec", &bad))) {
+			so.plugin_exec = v;
+		} else if (!bad &&
+		    (v = fake_opt_value(argc, argv, &i, "plugin-dir", &bad))) {
+			so.plugin_dir = v;
 		} else if (!bad &&
 		    (v = fake_opt_value(argc, argv, &i, "plugin-id", &bad))) {
 			so.plugin_id = v;

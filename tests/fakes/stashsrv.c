@@ -25,6 +25,7 @@
 #include "core/strv.h"
 #include "core/xalloc.h"
 #include "gqlmini.h"
+#include "stashplug.h"
 #include "synth.h"
 
 /* Append to an unlimited buffer (cannot fail). */
@@ -117,6 +118,9 @@ struct fake_stash {
 	double fixed_clock;  /* > 0: pinned now */
 	char *external_host; /* NULL: URLs on the request's Host */
 	unsigned long request_serial;
+	char *plugin_exec; /* NULL: runPluginOperation fails */
+	char *plugin_dir;
+	json_t *tasks; /* runPluginTask calls, oldest first */
 	/* the request being served */
 	const struct fake_req *req;
 	int req_dblocked;
@@ -406,6 +410,9 @@ fake_stash_new(struct fake_stash **out, const struct fake_stash_opts *o)
 		cookie_issue(st, s2p_xstrdup(o->session_cookie));
 	}
 	st->dblock_msg = s2p_xstrdup("database is locked");
+	st->plugin_exec = o->plugin_exec ? s2p_xstrdup(o->plugin_exec) : NULL;
+	st->plugin_dir = o->plugin_dir ? s2p_xstrdup(o->plugin_dir) : NULL;
+	st->tasks = json_array();
 	*out = st;
 }
 
@@ -431,6 +438,9 @@ fake_stash_free(struct fake_stash *st)
 	free(st->cookie_base);
 	free(st->dblock_msg);
 	free(st->external_host);
+	free(st->plugin_exec);
+	free(st->plugin_dir);
+	json_decref(st->tasks);
 	free(st);
 }
 
@@ -462,6 +472,9 @@ static const struct fake_gql_field query_fields[] = {
 static const struct fake_gql_field mutation_fields[] = {
     F("sceneUpdate", "Scene", "input:SceneUpdateInput!"),
     F("configurePlugin", "Map!", "plugin_id:ID!,input:Map!"),
+    F("runPluginOperation", "Any", "plugin_id:ID!,args:Map"),
+    F("runPluginTask", "ID!",
+	"plugin_id:ID!,task_name:String,description:String,args_map:Map"),
     END,
 };
 
@@ -740,6 +753,7 @@ static const struct fake_gql_type types[] = {
     {"Time", FAKE_GQL_SCALAR, NULL},
     {"Timestamp", FAKE_GQL_SCALAR, NULL},
     {"Map", FAKE_GQL_SCALAR, NULL},
+    {"Any", FAKE_GQL_SCALAR, NULL},
     {"PluginConfigMap", FAKE_GQL_SCALAR, NULL},
     {"Any", FAKE_GQL_SCALAR, NULL},
     {NULL, FAKE_GQL_SCALAR, NULL},
@@ -1708,6 +1722,84 @@ fail:
 	out->error = err;
 }
 
+/* The server_connection Stash hands a plugin: its own address (port from
+ * the request's Host), a session made for this run, the config and plugin
+ * folders. New reference. */
+static json_t *
+server_connection(struct fake_stash *st)
+{
+	const char *host = st->req ? fake_req_header(st->req, "Host") : NULL;
+	const char *colon = host ? strrchr(host, ':') : NULL;
+	char *v, *dir;
+	json_t *sc;
+
+	v = s2p_xasprintf("%s-p%ld",
+	    st->cookie_base ? st->cookie_base : "session", ++st->cookie_serial);
+	cookie_issue(st, v);
+	if (st->plugin_dir) {
+		dir = s2p_xstrdup(st->plugin_dir);
+	} else {
+		dir = s2p_xstrdup(st->plugin_exec);
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+	}
+	sc = json_pack("{s:s, s:s, s:i, s:{s:s, s:s, s:s, s:i}, s:s, s:s}",
+	    "Scheme", "http", "Host", "0.0.0.0", "Port",
+	    colon ? atoi(colon + 1) : 9999, "SessionCookie", "Name", "session",
+	    "Value", v, "Path", "", "MaxAge", 0, "Dir", dir, "PluginDir", dir);
+	free(dir);
+	return sc;
+}
+
+/* runPluginOperation(plugin_id, args): run the plugin now with args as
+ * its input's args and answer its output (its error as a GraphQL error),
+ * as Stash's resolver_mutation_plugin.go does. */
+static void
+run_operation(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
+{
+	const char *id = json_string_value(json_object_get(args, "plugin_id"));
+	json_t *a = json_object_get(args, "args"), *in;
+	char *text;
+
+	if (id == NULL || strcmp(id, st->plugin_id) != 0 ||
+	    st->plugin_exec == NULL) {
+		out->error = s2p_xasprintf("no plugin with ID %s",
+		    id ? id : "");
+		return;
+	}
+	in = json_pack("{s:o, s:O}", "server_connection",
+	    server_connection(st), "args", json_is_object(a) ? a : json_null());
+	if (!json_is_object(a))
+		json_object_set_new(in, "args", json_object());
+	text = json_dumps(in, JSON_COMPACT);
+	json_decref(in);
+	if (fake_plugin_run(st->plugin_exec, text, &out->value,
+		&out->error) != 0 &&
+	    out->error == NULL)
+		out->error = s2p_xstrdup("plugin failed");
+	free(text);
+}
+
+/* runPluginTask: Stash queues a job and answers its id; the fake records
+ * the call (GET /tasks on the control port) and runs nothing. */
+static void
+run_task(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
+{
+	const char *id = json_string_value(json_object_get(args, "plugin_id"));
+	json_t *t;
+
+	if (id == NULL || strcmp(id, st->plugin_id) != 0) {
+		out->error = s2p_xasprintf("plugin %s not found", id ? id : "");
+		return;
+	}
+	t = json_pack("{s:O?, s:O?, s:O?}", "task_name",
+	    json_object_get(args, "task_name"), "description",
+	    json_object_get(args, "description"), "args_map",
+	    json_object_get(args, "args_map"));
+	json_array_append_new(st->tasks, t);
+	out->value = json_sprintf("%zu", json_array_size(st->tasks));
+}
+
 /* Query and Mutation root fields; all fail while the
  * database is "locked". */
 static void
@@ -1721,6 +1813,10 @@ resolve_root(struct fake_stash *st, const char *type, const char *f,
 	if (strcmp(type, "Mutation") == 0) {
 		if (strcmp(f, "sceneUpdate") == 0) {
 			scene_update(st, json_object_get(args, "input"), out);
+		} else if (strcmp(f, "runPluginOperation") == 0) {
+			run_operation(st, args, out);
+		} else if (strcmp(f, "runPluginTask") == 0) {
+			run_task(st, args, out);
 		} else if (strcmp(f, "configurePlugin") == 0) {
 			const char *id = json_string_value(
 			    json_object_get(args, "plugin_id"));
@@ -2586,6 +2682,9 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 		} else {
 			ctl_error(resp, 405, "method not allowed");
 		}
+	} else if (strcmp(req->path, "/tasks") == 0 &&
+	    strcmp(req->method, "GET") == 0) {
+		fake_resp_json(resp, 200, json_deep_copy(st->tasks));
 	} else if (post && strcmp(req->path, "/session") == 0) {
 		/* What Stash does for every plugin run: a new session for the
 		 * user, valid for max_session_age from now. */

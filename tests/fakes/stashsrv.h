@@ -25,6 +25,9 @@ struct fake_stash_opts {
 	const char *session_cookie; /* a valid "session" value, or NULL */
 	const char *api_key;        /* the configured API key, or NULL */
 	double fixed_clock;         /* > 0: pin "now" (epoch seconds) */
+	const char *plugin_exec;    /* the plugin's program, run for
+				     * runPluginOperation; NULL: none */
+	const char *plugin_dir;     /* its PluginDir (NULL: exec's folder) */
 };
 
 struct fake_stash;
