@@ -148,6 +148,7 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	fake_stash_set_server(st, srv);
 	fprintf(stderr, "fake-stash: listening on 127.0.0.1:%d (control %d)\n",
 	    fake_server_port(srv), fake_server_control_port(srv));
 	fake_server_wait(srv);

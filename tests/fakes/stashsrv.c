@@ -121,6 +121,8 @@ struct fake_stash {
 	char *plugin_exec; /* NULL: runPluginOperation fails */
 	char *plugin_dir;
 	json_t *tasks; /* runPluginTask calls, oldest first */
+	struct fake_server *srv; /* to let go of the model mutex while the
+				  * plugin runs (it calls back) */
 	/* the request being served */
 	const struct fake_req *req;
 	int req_dblocked;
@@ -1759,7 +1761,9 @@ run_operation(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 {
 	const char *id = json_string_value(json_object_get(args, "plugin_id"));
 	json_t *a = json_object_get(args, "args"), *in;
+	const struct fake_req *req;
 	char *text;
+	int rc, locked;
 
 	if (id == NULL || strcmp(id, st->plugin_id) != 0 ||
 	    st->plugin_exec == NULL) {
@@ -1773,9 +1777,19 @@ run_operation(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 		json_object_set_new(in, "args", json_object());
 	text = json_dumps(in, JSON_COMPACT);
 	json_decref(in);
-	if (fake_plugin_run(st->plugin_exec, text, &out->value,
-		&out->error) != 0 &&
-	    out->error == NULL)
+	/* The plugin calls Stash's GraphQL back (settings, scenes): other
+	 * handlers must run meanwhile, as in Stash. The request being served
+	 * is put back afterwards. */
+	req = st->req;
+	locked = st->req_dblocked;
+	if (st->srv)
+		fake_server_unlock(st->srv);
+	rc = fake_plugin_run(st->plugin_exec, text, &out->value, &out->error);
+	if (st->srv)
+		fake_server_lock(st->srv);
+	st->req = req;
+	st->req_dblocked = locked;
+	if (rc != 0 && out->error == NULL)
 		out->error = s2p_xstrdup("plugin failed");
 	free(text);
 }
@@ -2760,6 +2774,12 @@ control(const struct fake_req *req, struct fake_resp *resp, void *payload)
 	}
 	json_decref(b);
 	return handled;
+}
+
+void
+fake_stash_set_server(struct fake_stash *st, struct fake_server *srv)
+{
+	st->srv = srv;
 }
 
 /* Wire st into a fakehttp server config (see header). */

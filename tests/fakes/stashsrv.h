@@ -43,6 +43,10 @@ void fake_stash_free(struct fake_stash *st);
 void fake_stash_server_config(struct fake_stash *st,
     struct fake_server_config *cfg);
 
+/* The server serving st (runPluginOperation lets go of its model mutex
+ * while the plugin runs). */
+void fake_stash_set_server(struct fake_stash *st, struct fake_server *srv);
+
 /* Format epoch as Stash stores timestamps here: RFC 3339 in UTC written
  * with a "+00:00" offset, like a server whose local zone is UTC. */
 void fake_stash_format_time(double epoch, char *buf, size_t n);
