@@ -14,7 +14,7 @@ endif
 CMAKE_FLAGS = -DS2P_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
               -DS2P_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
-.PHONY: all deps configure test demo bench install dist clean format fuzz static static-deps
+.PHONY: all deps configure test demo bench install dist clean format fuzz static static-deps ui
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -51,23 +51,31 @@ static: static-deps
 DIST_ARCHES = x86_64 aarch64 armv7
 HOST_ARCH := $(shell uname -m | sed 's/^amd64$$/x86_64/; s/^arm64$$/aarch64/; s/^armv[78].*/armv7/')
 
+# The Stash UI plugin: ui/src built by the pinned esbuild (ui/package-lock.json,
+# installed by `npm ci` through scripts/install-deps.sh) into
+# $(BUILD)/ui/stash2plex.js and stash2plex.css. React and the other
+# libraries come from Stash's window.PluginApi at run time.
+ui: deps
+	cd ui && node build.mjs --out $(CURDIR)/$(BUILD)/ui
+
 # A plugin source for Stash: dist/<version>/Stash2Plex.zip and
-# dist/index.yml, from the static binaries (built first when missing).
-dist: deps
+# dist/index.yml, from the static binaries (built first when missing) and
+# the UI plugin.
+dist: deps ui
 	@for a in $(DIST_ARCHES); do test -x build/static/$$a/stash2plex || { $(MAKE) static && break; }; done
-	scripts/dist.sh --static build/static --out dist
+	scripts/dist.sh --static build/static --ui $(BUILD)/ui --out dist
 
 # Copy the plugin into a Stash plugins folder, in the package's layout:
 #   make install PLUGIN_DIR=/root/.stash/plugins/Stash2Plex
 # Without a static build, the binary built here is installed for this
 # machine's CPU only (it needs this machine's shared libraries).
-install: all
+install: all ui
 	@test -n "$(PLUGIN_DIR)" || { echo "usage: make install PLUGIN_DIR=<stash plugins dir>/Stash2Plex"; exit 2; }
 	@if (for a in $(DIST_ARCHES); do test -x build/static/$$a/stash2plex || exit 1; done); then \
-	  scripts/dist.sh --static build/static --install "$(PLUGIN_DIR)"; \
+	  scripts/dist.sh --static build/static --ui $(BUILD)/ui --install "$(PLUGIN_DIR)"; \
 	else \
 	  echo "NOTICE: no static build (make static): installing $(BUILD)/stash2plex, dynamically linked, for $(HOST_ARCH) only"; \
-	  scripts/dist.sh --arches $(HOST_ARCH) --bin $(HOST_ARCH)=$(BUILD)/stash2plex --allow-dynamic --install "$(PLUGIN_DIR)"; \
+	  scripts/dist.sh --arches $(HOST_ARCH) --bin $(HOST_ARCH)=$(BUILD)/stash2plex --ui $(BUILD)/ui --allow-dynamic --install "$(PLUGIN_DIR)"; \
 	fi
 
 # Format every C file with .clang-format (clang-format 14); CI checks it

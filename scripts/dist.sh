@@ -6,16 +6,20 @@
 #   scripts/dist.sh --install PLUGIN_DIR the same files, copied into a
 #                                        Stash plugin folder (make install)
 # Options: --static DIR (where <arch>/stash2plex live, default build/static),
+# --ui DIR (the built UI plugin, stash2plex.js and stash2plex.css; default
+# build/ui, from `make ui`),
 # --arches "x86_64 aarch64 armv7" (all required), --bin ARCH=PATH (take this
 # binary for ARCH), --allow-dynamic (accept binaries that need a dynamic
 # loader: a development build), --version V and --date "YYYY-MM-DD HH:MM:SS"
 # (defaults: the manifest's version, the last commit's time in UTC).
 #
 # Layout (zip and folder alike): bin/stash2plex-<arch> (0755), stash2plex
-# (the launcher, scripts/launcher.sh, 0755), README.md, LICENSE, THIRD-PARTY,
-# LICENSES.txt (the full licence texts of what the static binaries contain,
-# written by `make static`; a development build with --allow-dynamic may go
-# without), Stash2Plex.yml (0644), and no other .yml file (Stash parses every .yml
+# (the launcher, scripts/launcher.sh, 0755), ui/stash2plex.js and
+# ui/stash2plex.css (0644, the manifest's `ui` section), README.md, LICENSE,
+# THIRD-PARTY, LICENSES.txt (the full licence texts of what the static
+# binaries contain, written by `make static`; a development build with
+# --allow-dynamic may go without), Stash2Plex.yml (0644), and no other .yml
+# file (Stash parses every .yml
 # under its plugins folder as a manifest). Stash unpacks the zip keeping each
 # entry's mode, so the modes are set here; file times are the commit time, so
 # the same commit gives the same zip, byte for byte.
@@ -23,6 +27,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=dist
 static=build/static
+ui=build/ui
 arches="x86_64 aarch64 armv7"
 install_dir=
 allow_dynamic=0
@@ -39,6 +44,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
 	--static) static=$2; shift 2 ;;
+	--ui) ui=$2; shift 2 ;;
 	--arches) arches=$2; shift 2 ;;
 	--install) install_dir=$2; shift 2 ;;
 	--bin) bins="$bins $2"; shift 2 ;;
@@ -106,6 +112,10 @@ if [ ! -f "$licenses" ]; then
 		die "no $licenses (run 'make static'): the package must carry the licence texts"
 	licenses=
 fi
+for f in stash2plex.js stash2plex.css; do
+	[ -s "$ui/$f" ] || die "no $ui/$f (run 'make ui')"
+	grep -q "ui/$f" "$yml" || die "Stash2Plex.yml does not declare ui/$f"
+done
 for a in $arches; do
 	case $a in x86_64 | aarch64 | armv7) ;; *) die "unknown arch $a" ;; esac
 	check_bin "$a" "$(bin_for "$a")"
@@ -122,6 +132,13 @@ for a in $arches; do
 done
 cp "$top/scripts/launcher.sh" "$stage/stash2plex"
 chmod 0755 "$stage/stash2plex"
+mkdir "$stage/ui"
+for f in stash2plex.js stash2plex.css; do
+	cp "$ui/$f" "$stage/ui/$f"
+	chmod 0644 "$stage/ui/$f"
+	files="$files ui/$f"
+done
+chmod 0755 "$stage/ui"
 for f in README.md LICENSE THIRD-PARTY; do
 	cp "$top/$f" "$stage/$f"
 	chmod 0644 "$stage/$f"
@@ -143,7 +160,7 @@ for f in $files; do
 done
 
 if [ -n "$install_dir" ]; then
-	mkdir -p "$install_dir/bin"
+	mkdir -p "$install_dir/bin" "$install_dir/ui"
 	for f in $files; do
 		# install(1) unlinks the old file first: a running worker keeps
 		# its own copy, and notices the new one.

@@ -292,15 +292,18 @@ arg_id(struct s2p_app *app, const char *key, int64_t *out,
 	return S2P_OK;
 }
 
-/* The badge's state from the rows: dead letter and a failing job first. */
+/* The badge's state from the rows: a queued job that failed before is
+ * retrying (due now or later), another queued job pending; then a dead
+ * letter newer than the last sync, the last sync, or nothing. */
 static json_t *
 scene_doc(int64_t id, const struct s2p_scene_state *s, double now)
 {
 	json_t *d = json_pack("{s:I}", "scene_id", (json_int_t)id);
 
-	if (s->has_job && s->attempts > 0 && s->not_before > now) {
+	if (s->has_job && s->attempts > 0 && s->job_class[0] != '\0') {
 		json_object_set_new(d, "state", json_string("retrying"));
 		json_object_set_new(d, "retry_at", iso(s->not_before));
+		json_object_set_new(d, "due", json_boolean(s->not_before <= now));
 		json_object_set_new(d, "attempts", json_integer(s->attempts));
 		json_object_set_new(d, "error", json_string(s->job_class));
 		json_object_set_new(d, "reason", json_string(s->job_error));

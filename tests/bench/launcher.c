@@ -137,10 +137,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	plugin_dir = s2p_xasprintf("%s/plugin", e.dir);
-	p = s2p_xasprintf("'%s/scripts/dist.sh' --arches x86_64 --bin "
-			  "x86_64='%s' --allow-dynamic --install '%s' "
-			  ">/dev/null",
-	    S2P_SOURCE_DIR, bin, plugin_dir);
+	p = s2p_xasprintf("mkdir -p '%s/ui' && echo >'%s/ui/stash2plex.js' && "
+			  "echo >'%s/ui/stash2plex.css' && "
+			  "'%s/scripts/dist.sh' --arches x86_64 --bin "
+			  "x86_64='%s' --allow-dynamic --ui '%s/ui' "
+			  "--install '%s' >/dev/null",
+	    e.dir, e.dir, e.dir, S2P_SOURCE_DIR, bin, e.dir, plugin_dir);
 	sh(p);
 	free(p);
 	snprintf(in_ign, sizeof(in_ign), "%s/ign.json", e.dir);

@@ -310,6 +310,8 @@ check_zip(struct entry *v, int n)
 	snprintf(want[nw++], 64, "README.md");
 	snprintf(want[nw++], 64, "LICENSE");
 	snprintf(want[nw++], 64, "THIRD-PARTY");
+	snprintf(want[nw++], 64, "ui/stash2plex.js");
+	snprintf(want[nw++], 64, "ui/stash2plex.css");
 	/* The full licence texts come with the static binaries that
 	 * `make static` built beside them. */
 	{
@@ -648,14 +650,21 @@ is_elf(const char *path)
 	return elf;
 }
 
-/* Build a package from build/static with scripts/dist.sh. */
+/* Build a package from build/static with scripts/dist.sh. The UI
+ * plugin's two files are stand-ins (the package's layout is what is
+ * tested here; ui/browser tests the real ones). */
 static void
 make_package(const char *out, const char *version, const char *date)
 {
-	char *cmd = s2p_xasprintf("'%s/scripts/dist.sh' --static '%s' "
+	char *cmd = s2p_xasprintf("mkdir -p '%s/ui-build' && "
+				  "echo '/* ui */' >'%s/ui-build/stash2plex.js' && "
+				  "echo '/* ui */' >'%s/ui-build/stash2plex.css' && "
+				  "'%s/scripts/dist.sh' --static '%s' "
 				  "--arches '%s' --allow-dynamic --out '%s' "
+				  "--ui '%s/ui-build' "
 				  "--version %s --date '%s' >/dev/null",
-	    S2P_SOURCE_DIR, S2P_STATIC_DIR, packaged, out, version, date);
+	    out, out, out, S2P_SOURCE_DIR, S2P_STATIC_DIR, packaged, out, out,
+	    version, date);
 
 	assert_int_equal(run_cmd(cmd), 0);
 	free(cmd);

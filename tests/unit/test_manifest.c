@@ -59,6 +59,8 @@ struct manifest {
 	size_t ntasks, nhooks;
 	struct msetting settings[MAX_SETTINGS];
 	size_t nsettings;
+	char ui_js[MAX_LIST][64], ui_css[MAX_LIST][64];
+	size_t nui_js, nui_css;
 };
 
 static const char *const top_keys[] = {
@@ -72,6 +74,16 @@ static const char *const top_keys[] = {
     "tasks",
     "hooks",
     "settings",
+    "ui",
+};
+
+/* UIConfig's keys (pkg/plugin/config.go); we use the two lists. */
+static const char *const ui_keys[] = {
+    "javascript",
+    "css",
+    "requires",
+    "assets",
+    "csp",
 };
 
 /* One significant line: indentation, "- " item marker, key and value. */
@@ -303,7 +315,8 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 			if (strcmp(section, "exec") == 0 ||
 			    strcmp(section, "tasks") == 0 ||
 			    strcmp(section, "hooks") == 0 ||
-			    strcmp(section, "settings") == 0) {
+			    strcmp(section, "settings") == 0 ||
+			    strcmp(section, "ui") == 0) {
 				if (l.val[0] != '\0') {
 					snprintf(reason, sizeof(reason),
 					    "%s must be a block", section);
@@ -340,6 +353,35 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 			snprintf(m->exec[m->nexec++], sizeof(m->exec[0]), "%s",
 			    l.val);
 			continue;
+		}
+
+		if (strcmp(section, "ui") == 0) {
+			if (l.indent == 2 && l.has_key && !l.item) {
+				if (!in_list(l.key, ui_keys,
+					S2P_ARRAY_LEN(ui_keys))) {
+					snprintf(reason, sizeof(reason),
+					    "unknown ui key %s", l.key);
+					goto bad;
+				}
+				sub = strcmp(l.key, "javascript") == 0 ? "js"
+				    : strcmp(l.key, "css") == 0	       ? "css"
+									: "";
+				continue;
+			}
+			if (l.item && !l.has_key && l.indent == 6 &&
+			    sub[0] != '\0') {
+				int js = sub[0] == 'j';
+				size_t *cnt = js ? &m->nui_js : &m->nui_css;
+
+				if (*cnt < MAX_LIST)
+					snprintf(js ? m->ui_js[(*cnt)++]
+						    : m->ui_css[(*cnt)++],
+					    sizeof(m->ui_js[0]), "%s", l.val);
+				continue;
+			}
+			snprintf(reason, sizeof(reason),
+			    "ui takes javascript/css lists");
+			goto bad;
 		}
 
 		if (strcmp(section, "tasks") == 0 ||
@@ -617,6 +659,11 @@ test_manifest__strict_keys(void **state)
 	assert_string_equal(m->errlog, "error");
 	assert_int_equal(m->nexec, 1);
 	assert_string_equal(m->exec[0], "stash2plex");
+	/* The UI plugin's files, as scripts/dist.sh ships them. */
+	assert_int_equal(m->nui_js, 1);
+	assert_string_equal(m->ui_js[0], "ui/stash2plex.js");
+	assert_int_equal(m->nui_css, 1);
+	assert_string_equal(m->ui_css[0], "ui/stash2plex.css");
 	assert_null(strchr(text, '\t'));
 	free(text);
 }
@@ -762,6 +809,10 @@ test_manifest__checker_rejects_mistakes(void **state)
 
 	bad = insert_after(text, "  plex_url:", "    default: x\n");
 	assert_non_null(strstr(rejected(bad), "unknown key default"));
+	free(bad);
+
+	bad = insert_after(text, "    - ui/stash2plex.css", "  scripts:\n");
+	assert_non_null(strstr(rejected(bad), "unknown ui key"));
 	free(bad);
 
 	bad = insert_after(text, "interface: raw", "requires: Other\n");

@@ -24,7 +24,8 @@ function hover(s) {
       return `Queued ${when(s.queued_at)} (${s.queued_by}); the worker will sync it` +
         (s.synced_at ? `. Last synced ${when(s.synced_at)}` : "");
     case "retrying":
-      return `Attempt ${s.attempts} failed: ${s.error}: ${s.reason}. Next try ${when(s.retry_at)}`;
+      return `Attempt ${s.attempts} failed: ${s.error}: ${s.reason}. Next try ` +
+        (s.due ? "as soon as the worker runs" : when(s.retry_at));
     case "failed":
       return `Dead letter since ${when(s.failed_at)}: ${s.error}: ${s.reason}`;
     default:

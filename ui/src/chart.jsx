@@ -6,9 +6,9 @@ import { hour } from "./format.js";
 
 const React = window.PluginApi.React;
 
-const W = 480;
+const W = 360;
 const H = 150;
-const PAD = { l: 34, r: 8, t: 10, b: 20 };
+const PAD = { l: 30, r: 6, t: 10, b: 22 };
 
 function niceMax(v) {
   if (!(v > 0)) return 1;
@@ -64,10 +64,8 @@ export function Chart({ title, series, lines, windows, unit, range }) {
           {max >= 1000 ? `${Math.round(max / 100) / 10}k` : max}
         </text>
         <text className="s2p-label" x={PAD.l - 4} y={PAD.t + ih} textAnchor="end">0</text>
-        <text className="s2p-label" x={PAD.l} y={H - 4}>{hour(from, withDay)}</text>
-        <text className="s2p-label" x={W - PAD.r} y={H - 4} textAnchor="end">
-          {withDay ? "now" : hour(to, false)}
-        </text>
+        <text className="s2p-label" x={PAD.l} y={H - 5}>{withDay ? "7 days ago" : "24 h ago"}</text>
+        <text className="s2p-label" x={W - PAD.r} y={H - 5} textAnchor="end">now</text>
         {barLines.map((l, li) =>
           pts.map((p) => {
             const v = l.value(p);

@@ -247,7 +247,7 @@ test("the scene badge shows each state; Sync now queues the scene", async () => 
   assert.match(b.title, /Dead letter since .*: .*HTTP 500/);
   b = await badge(page, retryScene);
   assert.equal(b.text, "Plex: retrying");
-  assert.match(b.title, /Attempt 1 failed: not_found: .*missing\.mp4.*Next try/);
+  assert.match(b.title, /Attempt \d+ failed: not_found: .*missing\.mp4.*Next try/);
   b = await badge(page, 999);
   assert.equal(b.text, "Plex: not in Plex");
   b = await badge(page, okScene);
@@ -263,9 +263,10 @@ test("a Plex outage shows on the page (breaker, shading, outage list)", async ()
   const now = Date.now() / 1000;
   const data = tmp;
   // What the worker leaves behind in an outage: the breaker OPEN and an
-  // open outage record (a real outage takes minutes: test_plex_outage).
+  // open outage record, reopened 20 s ago by a failed trial (a real
+  // outage takes minutes: test_plex_outage).
   writeFileSync(join(data, "data", "circuit_breaker.json"), JSON.stringify(
-    { state: "open", failure_count: 5, success_count: 0, opened_at: now - 1800, changed_at: now - 1800 }));
+    { state: "open", failure_count: 5, success_count: 0, opened_at: now - 20, changed_at: now - 20 }));
   writeFileSync(join(data, "data", "outage_history.json"), JSON.stringify([
     { started_at: now - 3 * 86400, ended_at: now - 3 * 86400 + 5400, duration: 5400, jobs_waited: 7 },
     { started_at: now - 1800, ended_at: null, duration: null, jobs_waited: 0 },
