@@ -19,4 +19,7 @@ out=bench/results/$(date -u +%Y-%m-%dT%H%M%SZ).json
 bin=$BUILD/stash2plex
 [ -x build/static/x86_64/stash2plex ] && bin=build/static/x86_64/stash2plex
 echo
-exec "$BUILD/s2p-bench-launcher" "$bin" "${BENCH_RUNS:-200}"
+"$BUILD/s2p-bench-launcher" "$bin" "${BENCH_RUNS:-200}"
+echo
+# The Stash UI's status operation on a 100k-scene database (budget 50 ms).
+exec "$BUILD/s2p-bench-uistatus" "${BENCH_UI_SCENES:-100000}" 30

@@ -21,4 +21,5 @@ fi
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT INT TERM
 "$dump" >"$tmp"
-node "$here/validate.mjs" "$schema" "$tmp"
+# The C client's documents and the Stash UI plugin's.
+node "$here/validate.mjs" "$schema" "$tmp" "$here/../../ui/src/queries.json"

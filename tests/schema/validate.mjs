@@ -1,17 +1,18 @@
 // validate.mjs - validate the Stash client's GraphQL documents against the
 // real Stash schema with graphql-js.
 //
-// usage: node validate.mjs <schema dir> <documents.json>
+// usage: node validate.mjs <schema dir> <documents.json>...
 // <schema dir> holds schema.graphql and types/*.graphql (Stash's layout);
-// <documents.json> is the output of dump-gql-docs: [{"name", "query"}].
+// <documents.json> is the output of dump-gql-docs: [{"name", "query"}]
+// (more files of that shape may follow: the UI plugin's ui/src/queries.json).
 // Prints "<name> OK" or "<name> FAIL: <reason>" per document and exits
 // non-zero when any document fails (or when there are none).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, parse, validate } from 'graphql';
 
-const [schemaDir, docsFile] = process.argv.slice(2);
-if (!schemaDir || !docsFile) {
+const [schemaDir, ...docsFiles] = process.argv.slice(2);
+if (!schemaDir || docsFiles.length === 0) {
   console.error('usage: node validate.mjs <schema dir> <documents.json>');
   process.exit(2);
 }
@@ -23,7 +24,7 @@ for (const f of readdirSync(typesDir).filter((f) => f.endsWith('.graphql')).sort
 }
 const schema = buildSchema(parts.join('\n'));
 
-const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
+const docs = docsFiles.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')));
 if (!Array.isArray(docs) || docs.length === 0) {
   console.error('no documents to validate');
   process.exit(1);
