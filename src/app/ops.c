@@ -92,8 +92,9 @@ add_queue(struct s2p_app *app, json_t *doc, double now, struct s2p_error *err)
 		(int)c.done, "next_due_at", iso(c.next_due)));
 	dl = json_pack("{s:i, s:{}, s:o}", "total", (int)c.dead, "by_error",
 	    "newest", items);
-	if (c.dead > 0 && s2p_dlq_summary(app->ctx.db, summary,
-			      sizeof(summary), NULL) == S2P_OK) {
+	if (c.dead > 0 &&
+	    s2p_dlq_summary(app->ctx.db, summary, sizeof(summary), NULL) ==
+		S2P_OK) {
 		/* "class=n, class=n" */
 		for (tok = strtok_r(summary, ", ", &save); tok != NULL;
 		     tok = strtok_r(NULL, ", ", &save)) {
@@ -303,7 +304,8 @@ scene_doc(int64_t id, const struct s2p_scene_state *s, double now)
 	if (s->has_job && s->attempts > 0 && s->job_class[0] != '\0') {
 		json_object_set_new(d, "state", json_string("retrying"));
 		json_object_set_new(d, "retry_at", iso(s->not_before));
-		json_object_set_new(d, "due", json_boolean(s->not_before <= now));
+		json_object_set_new(d, "due",
+		    json_boolean(s->not_before <= now));
 		json_object_set_new(d, "attempts", json_integer(s->attempts));
 		json_object_set_new(d, "error", json_string(s->job_class));
 		json_object_set_new(d, "reason", json_string(s->job_error));
@@ -334,8 +336,7 @@ scene_doc(int64_t id, const struct s2p_scene_state *s, double now)
 
 /* {"mode": "scene_status", "scene_id": N}. */
 static int
-op_scene_status(struct s2p_app *app, struct s2p_buf *msg,
-    struct s2p_error *err)
+op_scene_status(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
 	struct s2p_scene_state s;
 	int64_t id = 0;
@@ -429,8 +430,7 @@ op_dlq_drop(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 
 /* {"mode": "sync_scene", "scene_id": N}: queue it, due now, and drain. */
 static int
-op_sync_scene(struct s2p_app *app, struct s2p_buf *msg,
-    struct s2p_error *err)
+op_sync_scene(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
 	int64_t id = 0;
 	int rc;
@@ -445,8 +445,7 @@ op_sync_scene(struct s2p_app *app, struct s2p_buf *msg,
 		return rc;
 	kick_worker(app);
 	return answer(app,
-	    json_pack("{s:I, s:s}", "scene_id", (json_int_t)id, "queued",
-		"ok"),
+	    json_pack("{s:I, s:s}", "scene_id", (json_int_t)id, "queued", "ok"),
 	    msg);
 }
 

@@ -20,7 +20,7 @@
 int s2p_dlq_retry(struct s2p_db *db, const int64_t *ids, size_t n, double now,
     long *n_out, struct s2p_error *err) S2P_NODISCARD;
 /* Delete the dead letters of ids[0..n), all or nothing as above. */
-int s2p_dlq_drop(struct s2p_db *db, const int64_t *ids, size_t n,
-    long *n_out, struct s2p_error *err) S2P_NODISCARD;
+int s2p_dlq_drop(struct s2p_db *db, const int64_t *ids, size_t n, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 
 #endif

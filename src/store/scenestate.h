@@ -14,22 +14,22 @@
 #include "store/db.h"
 
 struct s2p_scene_state {
-	int has_job;          /* a row in the job table */
-	char job_state[16];   /* "pending" or "running" */
-	int attempts;         /* failed attempts of the job */
-	double not_before;    /* when the job may run (epoch seconds) */
-	double enqueued_at;   /* when it was queued */
-	char reason[32];      /* what queued it */
-	char job_class[24];   /* class of the job's last failure, "" if none */
-	char job_error[512];  /* its message */
-	int has_dead;         /* at least one dead letter for the scene */
-	int64_t dead_id;      /* the newest one */
-	double dead_at;       /* its failure time */
+	int has_job;         /* a row in the job table */
+	char job_state[16];  /* "pending" or "running" */
+	int attempts;        /* failed attempts of the job */
+	double not_before;   /* when the job may run (epoch seconds) */
+	double enqueued_at;  /* when it was queued */
+	char reason[32];     /* what queued it */
+	char job_class[24];  /* class of the job's last failure, "" if none */
+	char job_error[512]; /* its message */
+	int has_dead;        /* at least one dead letter for the scene */
+	int64_t dead_id;     /* the newest one */
+	double dead_at;      /* its failure time */
 	int dead_attempts;
 	char dead_class[24];
 	char dead_error[512];
-	int has_sync;         /* a sync_state row */
-	char rating_key[64];  /* the Plex item last written */
+	int has_sync;        /* a sync_state row */
+	char rating_key[64]; /* the Plex item last written */
 	double synced_at;
 };
 

@@ -57,7 +57,8 @@ fill(const char *path, long scenes, double now)
 	    "BEGIN;"
 	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
 	    " WHERE i < %ld) INSERT INTO sync_state (scene_id, rating_key,"
-	    " values_hash, synced_at) SELECT i, 100000 + i, printf('%%016x', i),"
+	    " values_hash, synced_at) SELECT i, 100000 + i, printf('%%016x', "
+	    "i),"
 	    " %f - i FROM n;"
 	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
 	    " WHERE i < %ld) INSERT INTO job (scene_id, state, attempts,"
@@ -74,7 +75,8 @@ fill(const char *path, long scenes, double now)
 	    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
 	    " WHERE i < 7 * 24 * 60 - 1) INSERT INTO metric_minute (minute,"
 	    " synced, failed, dead, skipped, requests, p50_ms, p95_ms,"
-	    " queue_depth, breaker) SELECT %ld - i, i %% 40, i %% 3, i %% 50 = 0,"
+	    " queue_depth, breaker) SELECT %ld - i, i %% 40, i %% 3, i %% 50 = "
+	    "0,"
 	    " 0, i %% 40 * 3, 12.5, 80.0, %ld / 10, 'closed' FROM n;"
 	    "COMMIT;",
 	    scenes, now, scenes / 10, now, now, now, now, (long)(now / 60),

@@ -96,8 +96,7 @@ fake_plugin_run(const char *exec, const char *input, json_t **output,
 		s2p_buf_free(&out);
 		return -1;
 	}
-	doc = json_loadb(out.data ? out.data : "", out.len,
-	    0, NULL);
+	doc = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
 	if (!json_is_object(doc)) {
 		/* Stash: the whole text is the output. */
 		json_decref(doc);
@@ -109,8 +108,7 @@ fake_plugin_run(const char *exec, const char *input, json_t **output,
 	if (json_is_string(err)) {
 		*error = s2p_xstrdup(json_string_value(err));
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		*error = s2p_xasprintf("exit status %d",
-		    WEXITSTATUS(status));
+		*error = s2p_xasprintf("exit status %d", WEXITSTATUS(status));
 	} else {
 		*output = json_incref(json_object_get(doc, "output"));
 		if (*output == NULL)

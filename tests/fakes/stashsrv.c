@@ -120,7 +120,7 @@ struct fake_stash {
 	unsigned long request_serial;
 	char *plugin_exec; /* NULL: runPluginOperation fails */
 	char *plugin_dir;
-	json_t *tasks; /* runPluginTask calls, oldest first */
+	json_t *tasks;           /* runPluginTask calls, oldest first */
 	struct fake_server *srv; /* to let go of the model mutex while the
 				  * plugin runs (it calls back) */
 	/* the request being served */
@@ -1771,8 +1771,8 @@ run_operation(struct fake_stash *st, json_t *args, struct fake_gql_result *out)
 		    id ? id : "");
 		return;
 	}
-	in = json_pack("{s:o, s:O}", "server_connection",
-	    server_connection(st), "args", json_is_object(a) ? a : json_null());
+	in = json_pack("{s:o, s:O}", "server_connection", server_connection(st),
+	    "args", json_is_object(a) ? a : json_null());
 	if (!json_is_object(a))
 		json_object_set_new(in, "args", json_object());
 	text = json_dumps(in, JSON_COMPACT);

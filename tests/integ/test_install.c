@@ -656,15 +656,16 @@ is_elf(const char *path)
 static void
 make_package(const char *out, const char *version, const char *date)
 {
-	char *cmd = s2p_xasprintf("mkdir -p '%s/ui-build' && "
-				  "echo '/* ui */' >'%s/ui-build/stash2plex.js' && "
-				  "echo '/* ui */' >'%s/ui-build/stash2plex.css' && "
-				  "'%s/scripts/dist.sh' --static '%s' "
-				  "--arches '%s' --allow-dynamic --out '%s' "
-				  "--ui '%s/ui-build' "
-				  "--version %s --date '%s' >/dev/null",
-	    out, out, out, S2P_SOURCE_DIR, S2P_STATIC_DIR, packaged, out, out,
-	    version, date);
+	char *cmd =
+	    s2p_xasprintf("mkdir -p '%s/ui-build' && "
+			  "echo '/* ui */' >'%s/ui-build/stash2plex.js' && "
+			  "echo '/* ui */' >'%s/ui-build/stash2plex.css' && "
+			  "'%s/scripts/dist.sh' --static '%s' "
+			  "--arches '%s' --allow-dynamic --out '%s' "
+			  "--ui '%s/ui-build' "
+			  "--version %s --date '%s' >/dev/null",
+		out, out, out, S2P_SOURCE_DIR, S2P_STATIC_DIR, packaged, out,
+		out, version, date);
 
 	assert_int_equal(run_cmd(cmd), 0);
 	free(cmd);

@@ -78,14 +78,16 @@ scene(struct h_env *e, long id)
 static size_t
 points(const json_t *doc, const char *which, long *synced)
 {
-	json_t *pts = json_object_get(
-	    json_object_get(json_object_get(doc, "series"), which), "points");
+	json_t *pts = json_object_get(json_object_get(json_object_get(doc,
+							  "series"),
+					  which),
+	    "points");
 	json_t *p;
 	size_t i;
 
 	*synced = 0;
-	json_array_foreach(pts, i, p)
-		*synced += (long)json_integer_value(json_object_get(p, "synced"));
+	json_array_foreach(pts, i, p) *synced += (long)json_integer_value(
+	    json_object_get(p, "synced"));
 	return json_array_size(pts);
 }
 
@@ -104,7 +106,8 @@ test_uiops__status_scene_and_dlq(void **state)
 	/* Scene 4's file is nowhere in Plex: it waits for a retry. Plex
 	 * fails the first edit (500): that scene is dead-lettered. */
 	assert_int_equal(h_post(e.stash_ctl, "/scene/4",
-			     "{\"files\": [\"/data/videos/gone/missing.mp4\"]}"),
+			     "{\"files\": "
+			     "[\"/data/videos/gone/missing.mp4\"]}"),
 	    200);
 	assert_int_equal(h_post(e.plex_ctl, "/fault",
 			     "{\"mode\": \"status\", \"status\": 500, "
@@ -120,11 +123,13 @@ test_uiops__status_scene_and_dlq(void **state)
 	h_run_free(&r);
 
 	doc = op(&e, "{\"mode\": \"status\"}");
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_object_get(doc, "queue"), "pending")),
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_object_get(doc, "queue"),
+				 "pending")),
 	    1);
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_object_get(doc, "dead_letters"), "total")),
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc,
+								"dead_letters"),
+			     "total")),
 	    1);
 	assert_string_equal(str(json_object_get(doc, "breaker"), "state"),
 	    "CLOSED");
@@ -161,7 +166,8 @@ test_uiops__status_scene_and_dlq(void **state)
 	s = scene(&e, dead);
 	assert_string_equal(str(s, "state"), "failed");
 	assert_true(strlen(str(s, "reason")) > 0);
-	dead_id = (long)json_integer_value(json_object_get(s, "dead_letter_id"));
+	dead_id = (long)json_integer_value(
+	    json_object_get(s, "dead_letter_id"));
 	assert_true(dead_id > 0);
 	json_decref(s);
 
@@ -206,8 +212,8 @@ test_uiops__status_scene_and_dlq(void **state)
 	    "{\"mode\": \"dlq_drop\", \"ids\": [%ld, 12345]}", dead_id);
 	op_fails(&e, args, "12345"); /* all or nothing */
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 1);
-	snprintf(args, sizeof(args),
-	    "{\"mode\": \"dlq_drop\", \"ids\": [%ld]}", dead_id);
+	snprintf(args, sizeof(args), "{\"mode\": \"dlq_drop\", \"ids\": [%ld]}",
+	    dead_id);
 	json_decref(op(&e, args));
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 0);
 	s = scene(&e, dead);

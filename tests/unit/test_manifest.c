@@ -364,8 +364,8 @@ check_manifest(const char *text, struct manifest *m, char *why, size_t wl)
 					goto bad;
 				}
 				sub = strcmp(l.key, "javascript") == 0 ? "js"
-				    : strcmp(l.key, "css") == 0	       ? "css"
-									: "";
+				    : strcmp(l.key, "css") == 0        ? "css"
+								       : "";
 				continue;
 			}
 			if (l.item && !l.has_key && l.indent == 6 &&
