@@ -56,14 +56,15 @@ function breakerClass(state) {
 }
 
 function Header({ doc }) {
-  const b = doc.breaker || {};
+  const b = { ...(doc.breaker || {}) };
+  b.state = b.state ? String(b.state).toUpperCase() : "unknown"; // "closed" or "CLOSED"
   const q = doc.queue || {};
   const dl = doc.dead_letters || {};
   return (
     <div className="s2p-header">
       <div className={`s2p-stat ${breakerClass(b.state)}`} data-stat="breaker">
         <div className="s2p-stat-label">Plex circuit breaker</div>
-        <div className="s2p-stat-value">{b.state || "unknown"}</div>
+        <div className="s2p-stat-value">{b.state}</div>
         <div className="s2p-stat-note">
           {b.state === "OPEN" && b.next_probe_at ? `next probe ${when(b.next_probe_at)}` :
             b.state === "CLOSED" ? "Plex reachable" : `${b.failures || 0} recent failure(s)`}
