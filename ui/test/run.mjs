@@ -145,7 +145,7 @@ before(async () => {
   server = serve();
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${server.address().port}`;
-  browser = await pw.chromium.launch({ executablePath: chromium, args: ["--no-sandbox"] });
+  browser = await pw.chromium.launch({ executablePath: chromium, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
 });
 
 after(async () => {
