@@ -1,6 +1,6 @@
 // harness.jsx - a stand-in for Stash's web UI for the browser tests: it
 // provides window.PluginApi as Stash does (React 17, ReactDOM, the
-// libraries of pluginApi.d.ts that the plugin uses, register.route,
+// libraries of pluginApi.d.ts at Stash v0.30.1's versions, register.route,
 // patch.before/instead/after on named components, components), then, once
 // the plugin's script has run, renders a navigation bar, the plugin routes
 // and a scene page whose tabs are the patchable "ScenePage.Tabs". GraphQL
@@ -10,6 +10,14 @@ import React from "react";
 import ReactDOM from "react-dom";
 import * as ReactRouterDOM from "react-router-dom";
 import * as Bootstrap from "react-bootstrap";
+import * as Apollo from "@apollo/client";
+import * as Intl from "react-intl";
+import * as FontAwesomeSolid from "@fortawesome/free-solid-svg-icons";
+import * as FontAwesomeRegular from "@fortawesome/free-regular-svg-icons";
+import * as FontAwesomeBrands from "@fortawesome/free-brands-svg-icons";
+import Mousetrap from "mousetrap";
+import MousetrapPause from "mousetrap/plugins/pause/mousetrap-pause";
+import * as ReactSelect from "react-select";
 
 const patches = { before: {}, instead: {}, after: {} };
 const add = (kind) => (name, fn) => {
@@ -40,7 +48,18 @@ window.PluginApi = {
   React,
   ReactDOM,
   GQL: {},
-  libraries: { ReactRouterDOM, Bootstrap },
+  libraries: {
+    ReactRouterDOM,
+    Bootstrap,
+    Apollo,
+    Intl,
+    FontAwesomeSolid,
+    FontAwesomeRegular,
+    FontAwesomeBrands,
+    Mousetrap,
+    MousetrapPause,
+    ReactSelect,
+  },
   register: {
     route: (path, component) => routes.push({ path, component }),
     component: (name, c) => { window.PluginApi.components[name] = c; },
