@@ -38,16 +38,23 @@ s2p_app_settings(struct s2p_app *app, struct s2p_error *err)
 }
 
 /* Print the protocol's one stdout object and flush it. With as_json, text
- * is a JSON document that becomes the value (an operation's answer). */
+ * is a compact JSON document (an operation's answer, built by jansson)
+ * that becomes the value as it is: masking a secret ("***") keeps it
+ * valid, and not parsing it again keeps the status operation fast. */
 static void
 emit(const char *key, const char *text, int as_json)
 {
-	json_t *o = json_object(), *v = NULL;
+	json_t *o = NULL;
 	char *s, *clean = s2p_log_redact(text);
 
-	if (as_json)
-		v = json_loads(clean, 0, NULL);
-	json_object_set_new(o, key, v != NULL ? v : json_string(clean));
+	if (as_json) {
+		fprintf(stdout, "{\"%s\":%s}", key, clean);
+		fflush(stdout);
+		free(clean);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, key, json_string(clean));
 	s = json_dumps(o, JSON_COMPACT);
 	fputs(s, stdout);
 	fflush(stdout);
