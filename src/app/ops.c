@@ -11,20 +11,18 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/app.h"
+#include "app/status.h"
 #include "app/tasks.h"
 #include "core/fsutil.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include "store/dlq_min.h"
 #include "store/metrics.h"
 #include "store/queue.h"
 #include "store/scenestate.h"
 #include "store/syncstate.h"
-#include "sync/breaker.h"
 #include "sync/outage.h"
 
 #define DAY (24 * 3600)
@@ -34,14 +32,7 @@
 static json_t *
 iso(double t)
 {
-	char buf[32];
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	if (!(t > 0) || gmtime_r(&s, &tm) == NULL)
-		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
+	return s2p_status_time(t);
 }
 
 /* Hand doc to the caller as the operation's output (compact JSON). */
@@ -60,151 +51,52 @@ answer(struct s2p_app *app, json_t *doc, struct s2p_buf *msg)
 static int
 dead_item(const struct s2p_dead_job *j, void *payload)
 {
-	json_array_append_new(payload,
-	    json_pack("{s:I, s:I, s:i, s:o, s:f, s:s, s:s}", "id",
-		(json_int_t)j->id, "scene_id", (json_int_t)j->scene_id,
-		"attempts", j->attempts, "last_failed_at", iso(j->failed_at),
-		"failed_at", j->failed_at, "error", j->error_class, "message",
-		j->message));
+	json_array_append_new(payload, s2p_status_dead_json(j));
 	return 0;
 }
 
-/* "queue" and "dead_letters" (counts by error, the newest as items). */
+/* The status document's dead letters with up to OPS_DEAD_ITEMS of the
+ * newest (the document has a few examples; the page lists more, each
+ * with its buttons). */
 static int
-add_queue(struct s2p_app *app, json_t *doc, double now, struct s2p_error *err)
+more_dead(struct s2p_app *app, json_t *doc, struct s2p_error *err)
 {
-	struct s2p_queue_counts c;
-	json_t *items = json_array(), *dl;
-	char summary[512], *tok, *save = NULL;
+	json_t *items = json_array();
 	int rc;
 
-	rc = s2p_queue_counts(app->ctx.db, now, &c, err);
-	if (rc == S2P_OK)
-		rc = s2p_dlq_list(app->ctx.db, OPS_DEAD_ITEMS, dead_item, items,
-		    err);
+	rc = s2p_dlq_list(app->ctx.db, OPS_DEAD_ITEMS, dead_item, items, err);
 	if (rc != S2P_OK) {
 		json_decref(items);
 		return rc;
 	}
-	json_object_set_new(doc, "queue",
-	    json_pack("{s:i, s:i, s:i, s:i, s:o}", "pending", (int)c.pending,
-		"due", (int)c.due, "running", (int)c.running, "done",
-		(int)c.done, "next_due_at", iso(c.next_due)));
-	dl = json_pack("{s:i, s:{}, s:o}", "total", (int)c.dead, "by_error",
-	    "newest", items);
-	if (c.dead > 0 &&
-	    s2p_dlq_summary(app->ctx.db, summary, sizeof(summary), NULL) ==
-		S2P_OK) {
-		/* "class=n, class=n" */
-		for (tok = strtok_r(summary, ", ", &save); tok != NULL;
-		     tok = strtok_r(NULL, ", ", &save)) {
-			char *eq = strchr(tok, '=');
-
-			if (eq == NULL)
-				continue;
-			*eq = '\0';
-			json_object_set_new(json_object_get(dl, "by_error"),
-			    tok, json_integer(atol(eq + 1)));
-		}
-	}
-	json_object_set_new(doc, "dead_letters", dl);
+	json_object_set_new(json_object_get(doc, "dead_letters"), "newest",
+	    items);
 	return S2P_OK;
 }
 
-/* "breaker": the state the next job would see, and the next probe. */
+/* "outage_windows": the [start, end] epoch pairs of the outages of the
+ * last 7 days (an ongoing one ends now), oldest first, for shading the
+ * charts. The outages themselves are in the status document. */
 static void
-add_breaker(struct s2p_app *app, json_t *doc, double now)
-{
-	char *path = s2p_ctx_path(&app->ctx, S2P_BREAKER_FILE);
-	struct s2p_breaker b;
-	double in;
-	int exists = 0, ok;
-
-	s2p_breaker_init(&b, path);
-	free(path);
-	ok = s2p_breaker_load(&b, &exists, NULL) == S2P_OK;
-	in = s2p_breaker_retry_in(&b, now);
-	json_object_set_new(doc, "breaker",
-	    json_pack("{s:s, s:i, s:o, s:o, s:b}", "state",
-		ok ? s2p_breaker_state_name(
-			 s2p_breaker_effective_state(&b, now))
-		   : "unknown",
-		"failures", b.failures, "opened_at", iso(b.opened_at),
-		"next_probe_at",
-		b.state == S2P_BREAKER_OPEN ? iso(now + in) : json_null(),
-		"state_file_ok", ok));
-	s2p_breaker_free(&b);
-}
-
-/* "outages" (summary and newest first) and "outage_windows": the
- * [start, end] epoch pairs of the last 7 days, for shading the charts. */
-static void
-add_outages(struct s2p_app *app, json_t *doc, double now)
+add_outage_windows(struct s2p_app *app, json_t *doc, double now)
 {
 	char *path = s2p_ctx_path(&app->ctx, S2P_OUTAGE_FILE);
 	struct s2p_outage_list l = {NULL, 0};
-	struct s2p_outage_stats s;
-	json_t *recent = json_array(), *win = json_array();
+	json_t *win = json_array();
 	size_t i;
 
 	(void)!s2p_outage_load(path, &l, NULL);
 	free(path);
-	s2p_outage_compute_stats(&l, &s);
-	for (i = l.n; i-- > 0;) {
+	for (i = 0; i < l.n; i++) {
 		const struct s2p_outage *o = &l.v[i];
 		double end = o->ongoing ? now : o->ended_at;
 
-		if (json_array_size(recent) < 10)
-			json_array_append_new(recent,
-			    json_pack("{s:o, s:o, s:f, s:I, s:b}", "started_at",
-				iso(o->started_at), "ended_at",
-				iso(o->ongoing ? 0 : o->ended_at),
-				"duration_seconds",
-				o->ongoing ? now - o->started_at : o->duration,
-				"jobs_waited", (json_int_t)o->jobs_waited,
-				"ongoing", o->ongoing));
 		if (end >= now - 7 * DAY)
-			json_array_insert_new(win, 0,
+			json_array_append_new(win,
 			    json_pack("[f, f]", o->started_at, end));
 	}
-	json_object_set_new(doc, "outages",
-	    json_pack("{s:i, s:b, s:o, s:f, s:o}", "count", (int)s.count,
-		"ongoing", s.ongoing, "mttr_seconds",
-		s.completed ? json_real(s.mttr) : json_null(),
-		"total_downtime_seconds", s.total_downtime, "recent", recent));
 	json_object_set_new(doc, "outage_windows", win);
 	s2p_outage_list_free(&l);
-}
-
-/* The status document without the series. A stand-in for the CLI's
- * s2p_status_build (same members) until it lands on main. */
-static int
-status_base(struct s2p_app *app, json_t **out, struct s2p_error *err)
-{
-	double now = s2p_clock_now(app->ctx.clock), last = 0;
-	json_t *doc;
-	char buf[64];
-	int rc;
-
-	*out = NULL;
-	rc = s2p_ctx_db(&app->ctx, err);
-	if (rc != S2P_OK)
-		return rc;
-	doc = json_pack("{s:i, s:s, s:o}", "schema", 1, "version", S2P_VERSION,
-	    "generated_at", iso(now));
-	rc = add_queue(app, doc, now, err);
-	if (rc != S2P_OK) {
-		json_decref(doc);
-		return rc;
-	}
-	add_breaker(app, doc, now);
-	if (s2p_kv_get(app->ctx.db, "last_auto_reconcile", buf, sizeof(buf),
-		NULL) == S2P_OK)
-		last = strtod(buf, NULL);
-	json_object_set_new(doc, "last_reconcile",
-	    json_pack("{s:o}", "at", iso(last)));
-	*out = doc;
-	return S2P_OK;
 }
 
 /* One series of n buckets of bucket_s seconds ending with the bucket that
@@ -212,7 +104,7 @@ status_base(struct s2p_app *app, json_t **out, struct s2p_error *err)
  * every chart has the same number of points. */
 static int
 series(struct s2p_app *app, double now, int bucket_s, int n, json_t **out,
-    double *last_synced, struct s2p_error *err)
+    struct s2p_error *err)
 {
 	struct s2p_metric_point *p = NULL;
 	double to = (floor(now / bucket_s) + 1) * bucket_s;
@@ -233,8 +125,6 @@ series(struct s2p_app *app, double now, int bucket_s, int n, json_t **out,
 
 		if (have)
 			q = &p[j++];
-		if (q->synced > 0 && q->start > *last_synced)
-			*last_synced = q->start;
 		json_array_append_new(pts,
 		    json_pack("{s:f, s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:f, "
 			      "s:f, s:b}",
@@ -255,24 +145,23 @@ series(struct s2p_app *app, double now, int bucket_s, int n, json_t **out,
 static int
 op_status(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 {
-	double now = s2p_clock_now(app->ctx.clock), last_synced = 0;
+	double now = s2p_clock_now(app->ctx.clock);
 	json_t *doc = NULL, *day = NULL, *week = NULL;
 	int rc;
 
-	rc = status_base(app, &doc, err);
+	rc = s2p_status_build(app, &doc, err);
 	if (rc == S2P_OK)
-		rc = series(app, now, 3600, 24, &day, &last_synced, err);
+		rc = more_dead(app, doc, err);
 	if (rc == S2P_OK)
-		rc = series(app, now, 6 * 3600, 28, &week, &last_synced, err);
+		rc = series(app, now, 3600, 24, &day, err);
+	if (rc == S2P_OK)
+		rc = series(app, now, 6 * 3600, 28, &week, err);
 	if (rc != S2P_OK) {
 		json_decref(doc);
 		json_decref(day);
 		return rc;
 	}
-	add_outages(app, doc, now);
-	if (json_object_get(doc, "last_sync") == NULL)
-		json_object_set_new(doc, "last_sync",
-		    json_pack("{s:o}", "at", iso(last_synced)));
+	add_outage_windows(app, doc, now);
 	json_object_set_new(doc, "now", json_real(now));
 	json_object_set_new(doc, "series",
 	    json_pack("{s:o, s:o}", "day", day, "week", week));
