@@ -17,6 +17,7 @@
 #include "core/fsutil.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/testpause.h"
 #include "core/xalloc.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -150,6 +151,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int code;
 
+	s2p_test_pause_init();
 	s2p_json_use_xalloc();
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));

@@ -19,9 +19,12 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/testpause.h"
 #include "core/xalloc.h"
 
 #define DB_BUSY_TIMEOUT_MS 10000
+/* SQLite's default automatic checkpoint threshold, in WAL pages. */
+#define WAL_AUTOCHECKPOINT 1000
 #define DB_FILE_MODE 0600
 
 struct s2p_db {
@@ -690,6 +693,21 @@ secure_side_files(const char *path)
 	}
 }
 
+/* TEST-ONLY (core/testpause.h): SQLite's own automatic checkpoint (what
+ * sqlite3_wal_autocheckpoint installs), with the "checkpoint" pause point
+ * in front of it. Installed only when that point is armed. */
+static int
+paused_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+	(void)arg;
+	if (pages >= WAL_AUTOCHECKPOINT) {
+		s2p_test_pause("checkpoint");
+		(void)sqlite3_wal_checkpoint_v2(h, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	return SQLITE_OK;
+}
+
 int
 s2p_db_open(struct s2p_db **out, const char *path, struct s2p_error *err)
 {
@@ -732,6 +750,8 @@ s2p_db_open_at(struct s2p_db **out, const char *path, int version,
 	rc = enable_wal(db, err);
 	if (rc != S2P_OK)
 		goto out;
+	if (s2p_test_pause_armed("checkpoint"))
+		sqlite3_wal_hook(db->h, paused_wal_hook, NULL);
 	rc = s2p_db_exec(db,
 	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
 	if (rc != S2P_OK)

@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/testpause.h"
 #include "core/xalloc.h"
 
 /* Longest stored message; s2p_dead_job.message holds it with room to spare. */
@@ -184,6 +185,7 @@ s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
 		created += one;
 	}
 	enq_finalize(&e);
+	s2p_test_pause("enqueue"); /* written, not committed */
 	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && created_out != NULL)
 		*created_out = created;
@@ -419,6 +421,7 @@ s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
 		    "delete job", err);
 	if (rc == S2P_OK)
 		rc = s2p_db_counter_add(db, "done", 1, err);
+	s2p_test_pause("ack"); /* written, not committed */
 out:
 	return s2p_db_tx_end(db, rc, err);
 }

@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "core/obfuscate.h"
+#include "core/testpause.h"
 #include "core/xalloc.h"
 #include "store/syncstate.h"
 #include "sync/fields.h"
@@ -84,6 +85,7 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want, const char *rk,
 	s2p_strv_push(&res->changed, "poster: new cover image");
 	if (!dry_run) {
 		res->plex_reached = 1;
+		s2p_test_pause("upload");
 		if (ctx->cfg.sync_poster)
 			rc = s2p_plex_upload_image(ctx->plex, rk, "posters",
 			    img.data, img.len, type, err);
@@ -317,6 +319,7 @@ write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
 	if (s2p_fields_diff(&j->ctx->cfg, &j->want, &j->item, j->st.collection,
 		&j->edit, &res->changed) > 0 &&
 	    !j->dry) {
+		s2p_test_pause("put");
 		rc = s2p_plex_apply_edit(j->ctx->plex,
 		    j->item.section_id ? j->item.section_id : j->mt.section_key,
 		    j->mt.type, rk, &j->edit, err);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/testpause.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 #include "store/metrics.h"
@@ -964,6 +965,7 @@ turn(struct run *r, struct lane *l, int *code, struct s2p_error *err)
 	}
 	r->idle_since = 0;
 	r->busy++;
+	s2p_test_pause("claim");
 	rc = one_job(r, l, &job, sc, have);
 	r->busy--;
 	pthread_cond_broadcast(&r->job_done);
