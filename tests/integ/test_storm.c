@@ -364,8 +364,8 @@ assert_storm_end(struct storm *s, long scenes)
 	assert_int_equal(h_db_long(&s->e, "SELECT count(*) FROM job"), 0);
 	assert_int_equal(h_db_long(&s->e, "SELECT count(*) FROM dead_letter"),
 	    0);
-	assert_true(h_db_long(&s->e, "SELECT count(*) FROM sync_state") >=
-		    scenes);
+	assert_true(
+	    h_db_long(&s->e, "SELECT count(*) FROM sync_state") >= scenes);
 	ic = h_db_text(&s->e, "PRAGMA integrity_check");
 	assert_non_null(ic);
 	assert_string_equal(ic, "ok");
