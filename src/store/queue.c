@@ -597,6 +597,20 @@ out:
 }
 
 int
+s2p_queue_unskew(struct s2p_db *db, double now, double ahead, long *n_out,
+    struct s2p_error *err)
+{
+	char sql[160];
+
+	/* ahead is ours, never input: printed into the statement. */
+	snprintf(sql, sizeof(sql),
+	    "UPDATE job SET not_before = ?1 WHERE state = 'pending'"
+	    " AND not_before > ?1 + %.0f",
+	    ahead);
+	return exec_count(db, sql, 1, now, n_out, "re-time jobs", err);
+}
+
+int
 s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,
     struct s2p_error *err)
 {

@@ -115,6 +115,11 @@ struct s2p_dead_detail {
 int s2p_queue_dead_letter_detail(struct s2p_db *db, int64_t job_id,
     const char *error_class, const char *msg, const struct s2p_dead_detail *d,
     double now, struct s2p_error *err) S2P_NODISCARD;
+/* The clock went back: make pending rows due more than `ahead` seconds
+ * after now due now (no retry delay is that long). *n_out (may be NULL)
+ * gets the count. */
+int s2p_queue_unskew(struct s2p_db *db, double now, double ahead, long *n_out,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Make every running row pending again (the caller holds the worker lock, so
  * they are orphans). *n_out (may be NULL) gets the count. */
 int s2p_queue_recover_orphans(struct s2p_db *db, double now, long *n_out,

@@ -31,6 +31,8 @@
 #include "sync/scenesync.h"
 
 #define DEFAULT_LEASE 300.0
+/* No retry is ever scheduled further ahead (Retry-After is capped). */
+#define CLOCK_SKEW_AHEAD (S2P_RETRY_AFTER_MAX + 60.0)
 #define IDLE_SLICE 0.5
 #define MAX_LANES 8 /* plex_concurrency's upper bound */
 
@@ -463,6 +465,13 @@ failed(struct run *r, const struct s2p_job *job, int rc,
 		bad_scene_data(r, job, rc, e);
 		return S2P_OK;
 	}
+	/* A Plex reply that does not parse (a proxy's error page, a cut or
+	 * garbled body) says nothing about the scene: retry it like a 5xx,
+	 * and let the breaker count it, instead of dead-lettering every
+	 * queued job at once. */
+	if (plex_side && rc == S2P_EPARSE)
+		rc = S2P_ETEMP;
+	cls = s2p_status_class(rc);
 	if (rc == S2P_EAUTH && !plex_side &&
 	    !(r->ctx->cfg.stash_api_key != NULL &&
 		r->ctx->cfg.stash_api_key[0])) {
@@ -718,6 +727,26 @@ count_waiting(struct run *r)
 		r->st->waiting = c.pending + c.running;
 }
 
+/* A pending job due further ahead than any retry delay means the clock
+ * went back (an NTP step, a VM restored): make it due now rather than
+ * leave it waiting for the clock to catch up. */
+static long
+unskew(struct run *r)
+{
+	struct s2p_error e;
+	long n = 0;
+
+	s2p_error_clear(&e);
+	if (s2p_queue_unskew(r->ctx->db, now_of(r), CLOCK_SKEW_AHEAD, &n, &e) !=
+	    S2P_OK)
+		s2p_errorf("queue: %s", e.msg);
+	else if (n > 0)
+		s2p_warn("The clock went back: %ld job(s) were due more than "
+			 "an hour from now; they are due now",
+		    n);
+	return n;
+}
+
 /* Nothing is due. Returns 1 when the run should end. */
 static int
 nothing_due(struct run *r)
@@ -739,6 +768,8 @@ nothing_due(struct run *r)
 		return 0;
 	}
 	r->idle_since = 0;
+	if (c.next_due > now + CLOCK_SKEW_AHEAD && unskew(r) > 0)
+		return 0;
 	if (r->opts->until_idle) {
 		r->st->waiting = c.pending + c.running;
 		return 1;

@@ -86,7 +86,7 @@ struct reqctx {
 };
 
 static const char *const fault_names[] = {"none", "down", "status", "slow",
-    "hang", "truncate", "reject_token"};
+    "hang", "truncate", "reject_token", "body", "oversize"};
 
 static volatile sig_atomic_t sig_fd = -1;
 
@@ -485,6 +485,21 @@ fake_fault_from_json(struct fake_fault *f, const char *text,
 		goto out;
 	}
 	f->mode = (enum fake_fault_mode)i;
+	if (f->mode == FAKE_FAULT_BODY)
+		f->status = 200;
+	snprintf(f->content_type, sizeof(f->content_type), "%s",
+	    "application/json");
+	f->size = 80L * 1024 * 1024;
+	v = json_object_get(j, "body");
+	if (json_is_string(v))
+		snprintf(f->body, sizeof(f->body), "%s", json_string_value(v));
+	v = json_object_get(j, "content_type");
+	if (json_is_string(v))
+		snprintf(f->content_type, sizeof(f->content_type), "%s",
+		    json_string_value(v));
+	v = json_object_get(j, "size");
+	if (json_is_integer(v) && json_integer_value(v) > 16)
+		f->size = (long)json_integer_value(v);
 	v = json_object_get(j, "status");
 	if (json_is_integer(v))
 		f->status = (int)json_integer_value(v);
@@ -545,6 +560,21 @@ fault_to_json(const struct fake_fault *f, double remaining)
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con);
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
     enum MHD_RequestTerminationCode toe);
+/* The "oversize" fault: 200 with {"pad":"xxx..."} of f->size bytes. */
+static void
+oversize_body(struct fake_resp *resp, const struct fake_fault *f)
+{
+	size_t n = (size_t)f->size;
+	char *b = s2p_xmalloc(n);
+
+	memset(b, 'x', n);
+	memcpy(b, "{\"pad\":\"", 8);
+	memcpy(b + n - 2, "\"}", 2);
+	fake_resp_set(resp, 200, f->content_type, NULL);
+	fake_resp_body(resp, b, n);
+	free(b);
+}
+
 static enum MHD_Result service_cb(void *cls, struct MHD_Connection *con,
     const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **con_cls);
@@ -1140,6 +1170,10 @@ service_cb(void *cls, struct MHD_Connection *con, const char *url,
 		resp.status = st;
 		if (f.mode == FAKE_FAULT_REJECT_TOKEN)
 			resp.token_ok = 0;
+	} else if (f.mode == FAKE_FAULT_BODY) {
+		fake_resp_set(&resp, f.status, f.content_type, f.body);
+	} else if (f.mode == FAKE_FAULT_OVERSIZE) {
+		oversize_body(&resp, &f);
 	} else {
 		s->cfg.handler(&req, &resp, s->cfg.payload);
 		truncate = f.mode == FAKE_FAULT_TRUNCATE;

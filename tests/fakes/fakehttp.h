@@ -123,6 +123,8 @@ enum fake_fault_mode {
 	FAKE_FAULT_HANG,
 	FAKE_FAULT_TRUNCATE,
 	FAKE_FAULT_REJECT_TOKEN,
+	FAKE_FAULT_BODY,     /* answer status with body/content_type */
+	FAKE_FAULT_OVERSIZE, /* answer 200 with a JSON body of size bytes */
 };
 
 struct fake_fault {
@@ -137,6 +139,10 @@ struct fake_fault {
 	char method[16];       /* "" = every method */
 	char query_key[64];    /* "" = every request; else only requests with a
 				* query argument whose decoded key starts so */
+	char body[4096];       /* "body": the reply's text */
+	char
+	    content_type[64]; /* "body"/"oversize" (default application/json) */
+	long size;            /* "oversize": body bytes (default 80 MiB) */
 };
 
 struct fake_server_config {

@@ -245,7 +245,8 @@ test_concurrency__500_hooks_one_worker(void **state)
 			cpu[i] = (double)(ru.ru_utime.tv_sec +
 				     ru.ru_stime.tv_sec) *
 				1000 +
-			    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) /
+			    (double)(ru.ru_utime.tv_usec +
+				ru.ru_stime.tv_usec) /
 				1000;
 			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 				fprintf(stderr, "hook %d: status %d\n", i, st);
@@ -304,8 +305,7 @@ test_concurrency__500_hooks_one_worker(void **state)
 
 /* Start a Process Queue task that drains slowly; wait until it works. */
 static void
-start_slow_drain(struct h_env *e, int scenes, const char *tag,
-    struct h_proc *p)
+start_slow_drain(struct h_env *e, int scenes, const char *tag, struct h_proc *p)
 {
 	struct h_run r;
 	double end = h_mono() + 60;

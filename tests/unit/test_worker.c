@@ -163,6 +163,44 @@ test_worker__permanent_failure_is_dead_lettered(void **state)
 	assert_int_equal(counts(f).pending, 0);
 }
 
+/* The clock jumps back a day after a failed run: the retries it scheduled
+ * are made due at once (not a day later), the breaker restarts its timeout,
+ * and everything drains; then a jump forward a year: nothing is lost. */
+static void
+test_worker__clock_jumps_lose_nothing(void **state)
+{
+	struct sync_fx *f = *state;
+	struct s2p_worker_stats st;
+
+	enqueue(f, 1, 6, S2P_REASON_ALL);
+	sync_fx_plex_status(f, 503);
+	st = run(f);
+	assert_int_equal(st.waiting, 6);
+	sync_fx_plex_status(f, 0);
+	f->clk.t -= 86400;
+	st = run(f); /* the breaker (opened "tomorrow") waits again */
+	assert_int_equal(st.dead, 0);
+	assert_int_equal(counts(f).pending, 6);
+	f->clk.t += 61;
+	st = run(f);
+	assert_int_equal(st.updated, 6);
+	assert_int_equal(counts(f).pending, 0);
+	assert_int_equal(counts(f).dead, 0);
+
+	/* Forward a year in the middle of a retry: due at once. */
+	sync_fx_forget(f);
+	enqueue(f, 1, 1, S2P_REASON_RECONCILE);
+	sync_fx_plex_status(f, 503);
+	st = run(f);
+	assert_int_equal(st.retried, 1);
+	sync_fx_plex_status(f, 0);
+	f->clk.t += 365 * 86400.0;
+	st = run(f);
+	assert_int_equal(st.unchanged + st.updated, 1);
+	assert_int_equal(counts(f).pending, 0);
+	assert_int_equal(counts(f).dead, 0);
+}
+
 int
 main(void)
 {
@@ -172,6 +210,7 @@ main(void)
 	    T(test_worker__reconcile_reads_plex),
 	    T(test_worker__plex_outage_keeps_jobs),
 	    T(test_worker__permanent_failure_is_dead_lettered),
+	    T(test_worker__clock_jumps_lose_nothing),
 	};
 #undef T
 
