@@ -121,8 +121,9 @@ fault_case(const struct fcase *c)
 	    h_db_long(&e, "SELECT count(*) FROM job"),
 	    h_db_long(&e, "SELECT count(*) FROM dead_letter"),
 	    h_db_long(&e, "SELECT coalesce(max(attempts), 0) FROM job"),
-	    h_db_long(&e, "SELECT coalesce((SELECT value FROM counter WHERE "
-			  "name = 'done'), 0)"));
+	    h_db_long(&e,
+		"SELECT coalesce((SELECT value FROM counter WHERE "
+		"name = 'done'), 0)"));
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 0);
 	assert_true(h_db_long(&e, "SELECT count(*) FROM job") > 0);
 	assert_int_equal(accounted(&e), SCENES);
@@ -132,16 +133,15 @@ fault_case(const struct fcase *c)
 				     "job"),
 		    0);
 	else
-		assert_true(h_db_long(&e, "SELECT max(attempts) FROM job") >
-			    0);
+		assert_true(h_db_long(&e, "SELECT max(attempts) FROM job") > 0);
 	/* Heal: the fault ends, retries are due now, everything syncs. */
 	assert_int_equal(h_post(port, "/fault", "{\"mode\": \"none\"}"), 200);
 	assert_int_equal(h_post(e.plex_ctl, "/fault", "{\"mode\": \"none\"}"),
 	    200);
 	if (c->heal_path != NULL)
 		assert_int_equal(h_post(port, c->heal_path, c->heal_body), 200);
-	assert_true(h_db_long(&e, "UPDATE job SET not_before = 0 RETURNING 0") ==
-		    0);
+	assert_true(
+	    h_db_long(&e, "UPDATE job SET not_before = 0 RETURNING 0") == 0);
 	(void)unlink(s2p_xasprintf("%s/data/circuit_breaker.json", e.dir));
 	run_mode(&e, "process_queue", &r);
 	if (r.status != 0)
@@ -158,7 +158,8 @@ static void
 test_faults__plex_refuses_connections(void **state)
 {
 	const struct fcase c = {.fault = "{\"mode\": \"down\"}",
-	    .line = "Circuit breaker OPEN after 5 consecutive Plex failures: GET http",
+	    .line = "Circuit breaker OPEN after 5 consecutive Plex failures: "
+		    "GET http",
 	    .waits = 1};
 
 	(void)state;
@@ -192,9 +193,10 @@ test_faults__plex_slower_than_timeout(void **state)
 static void
 test_faults__plex_500_storm(void **state)
 {
-	const struct fcase c = {
-	    .fault = "{\"mode\": \"status\", \"status\": 500}",
-	    .line = "Circuit breaker OPEN after 5 consecutive Plex failures: Plex GET /library/sections: HTTP 500",
+	const struct fcase c = {.fault =
+				    "{\"mode\": \"status\", \"status\": 500}",
+	    .line = "Circuit breaker OPEN after 5 consecutive Plex failures: "
+		    "Plex GET /library/sections: HTTP 500",
 	    .waits = 0};
 
 	(void)state;
@@ -204,9 +206,10 @@ test_faults__plex_500_storm(void **state)
 static void
 test_faults__plex_503_storm(void **state)
 {
-	const struct fcase c = {
-	    .fault = "{\"mode\": \"status\", \"status\": 503}",
-	    .line = "Circuit breaker OPEN after 5 consecutive Plex failures: Plex GET /library/sections: HTTP 503",
+	const struct fcase c = {.fault =
+				    "{\"mode\": \"status\", \"status\": 503}",
+	    .line = "Circuit breaker OPEN after 5 consecutive Plex failures: "
+		    "Plex GET /library/sections: HTTP 503",
 	    .waits = 0};
 
 	(void)state;
@@ -227,7 +230,8 @@ test_faults__plex_truncated_body(void **state)
 static void
 test_faults__plex_oversized_body(void **state)
 {
-	const struct fcase c = {.fault = "{\"mode\": \"oversize\", \"method\": \"GET\", \"count\": 2}",
+	const struct fcase c = {.fault = "{\"mode\": \"oversize\", \"method\": "
+					 "\"GET\", \"count\": 2}",
 	    .line = "response too large (over 67108864 bytes); retry 1",
 	    .waits = 0};
 
@@ -250,9 +254,10 @@ test_faults__plex_invalid_json(void **state)
 static void
 test_faults__plex_wrong_shape(void **state)
 {
-	const struct fcase c = {.fault = "{\"mode\": \"body\", \"method\": "
-					 "\"GET\", \"body\": "
-					 "\"{\\\"MediaContainer\\\": [1, 2]}\"}",
+	const struct fcase c = {.fault =
+				    "{\"mode\": \"body\", \"method\": "
+				    "\"GET\", \"body\": "
+				    "\"{\\\"MediaContainer\\\": [1, 2]}\"}",
 	    .line = "Plex /library/sections: reply has no MediaContainer",
 	    .waits = 0};
 
@@ -372,8 +377,8 @@ test_faults__corrupt_state_files(void **state)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		assert_int_equal(h_write_data(&e, files[i], garbage), 0);
 	run_mode(&e, "process_queue", &r);
-	printf("corrupt state files: exit %d\n  out: %s\n  err: %s\n",
-	    r.status, r.out, r.err);
+	printf("corrupt state files: exit %d\n  out: %s\n  err: %s\n", r.status,
+	    r.out, r.err);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.err, "circuit breaker state file is corrupt"));
 	assert_non_null(strstr(r.out, "processed 6"));
