@@ -14,7 +14,7 @@ endif
 CMAKE_FLAGS = -DS2P_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
               -DS2P_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF)
 
-.PHONY: all deps configure test demo bench install dist clean format fuzz static static-deps ui
+.PHONY: all deps configure test valgrind demo bench install dist clean format fuzz static static-deps ui
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -28,7 +28,11 @@ configure: deps
 test: all
 	@test -x build/static/x86_64/stash2plex || \
 	  echo "NOTICE: no static build (build/static/<arch>/stash2plex): the empty-root tests will be SKIPPED. Run 'make static' first (.ci/run does)."
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE valgrind
+
+# Unit tests and a few integration runs under valgrind's memcheck (slow).
+valgrind: all
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L valgrind
 
 demo: all
 	scripts/demo.sh $(BUILD)

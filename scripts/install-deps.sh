@@ -4,11 +4,12 @@
 set -eu
 PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libsqlite3-dev
 libjansson-dev libutf8proc-dev libmicrohttpd-dev libcmocka-dev curl ca-certificates openssl musl-tools
-clang-format zip zlib1g-dev
+clang-format zip zlib1g-dev valgrind
 prometheus chromium"
 # prometheus: only for promtool, which checks the daemon endpoint's
 # /metrics in tests/integ/test_daemon.c (the server is never started).
 # chromium: the Stash UI plugin's browser tests (ui/test/run.mjs).
+# valgrind: `make valgrind` (the ctest label).
 # `--fuzz`: only what `make fuzz` needs on top (clang and its libFuzzer
 # runtime); plain builds and `make test` never need them.
 if [ "${1:-}" = "--fuzz" ]; then

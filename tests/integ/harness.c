@@ -333,6 +333,31 @@ slurp(const char *path)
 }
 
 static const char *plugin_bin = S2P_BIN;
+
+/* S2P_VALGRIND=<dir>: every plugin run goes through valgrind's memcheck
+ * (the `valgrind` ctest label), its reports in <dir>/vg.<pid>.log (empty
+ * when clean; forked workers included); tests/valgrind.sh reads them.
+ * Fills av with the wrapper's arguments and returns how many. */
+static size_t
+valgrind_argv(const char **av)
+{
+	static char logopt[400];
+	const char *dir = getenv("S2P_VALGRIND");
+	size_t n = 0;
+
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	snprintf(logopt, sizeof(logopt), "--log-file=%s/vg.%%p.log", dir);
+	av[n++] = "valgrind";
+	av[n++] = "--quiet";
+	av[n++] = "--error-exitcode=99";
+	av[n++] = "--leak-check=full";
+	av[n++] = "--errors-for-leak-kinds=definite";
+	av[n++] = "--show-leak-kinds=definite";
+	av[n++] = logopt;
+	return n;
+}
+
 static const char *chroot_root;
 static const char *const *chroot_argv;
 static const char *chroot_plugin_dir;
@@ -397,16 +422,16 @@ spawn_doc(struct h_env *e, const char *doc, const char *const *argv,
 			execv(chroot_argv[0], (char *const *)chroot_argv);
 			_exit(127);
 		}
-		if (argv != NULL) {
-			const char *av[32];
+		{
+			const char *av[48];
+			size_t n = valgrind_argv(av);
 
-			av[0] = plugin_bin;
-			for (i = 0; argv[i] && i < 30; i++)
-				av[i + 1] = argv[i];
-			av[i + 1] = NULL;
-			execv(plugin_bin, (char *const *)av);
+			av[n++] = plugin_bin;
+			for (i = 0; argv != NULL && argv[i] && i < 30; i++)
+				av[n++] = argv[i];
+			av[n] = NULL;
+			execvp(av[0], (char *const *)av);
 		}
-		execl(plugin_bin, plugin_bin, (char *)NULL);
 		_exit(127);
 	}
 	return 0;

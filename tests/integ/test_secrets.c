@@ -238,11 +238,11 @@ test_secrets__full_sync_leaks_nothing(void **state)
 	task(&e, "health_check", &all);
 	assert_true(h_db_long(&e, "SELECT count(*) FROM dead_letter") > 0);
 	/* The failures did happen and were printed. */
-	assert_true(h_count_str((const char *)all.data, "debug logging on") >
-		    0);
+	assert_true(
+	    h_count_str((const char *)all.data, "debug logging on") > 0);
 	assert_true(h_count_str((const char *)all.data, "HTTP 401") > 0);
-	assert_true(h_count_str((const char *)all.data, "database is locked") >
-		    0);
+	assert_true(
+	    h_count_str((const char *)all.data, "database is locked") > 0);
 	assert_true(h_count_str((const char *)all.data, "dead-letter") > 0);
 
 	dump_db(&e, &all);
