@@ -19,12 +19,16 @@ enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	int created = 0, started = 0, rc;
+	double t0 = s2p_monotonic();
 
 	rc = s2p_ctx_db(ctx, err);
 	if (rc != S2P_OK)
 		return rc;
 	rc = s2p_queue_enqueue(ctx->db, id, reason, s2p_clock_now(ctx->clock),
 	    &created, err);
+	s2p_debug("database open and enqueue took %.1f ms (lock waits "
+		  "included)",
+	    (s2p_monotonic() - t0) * 1000);
 	/* The worker opens its own connection: never carry one over fork. */
 	s2p_ctx_close_handles(ctx);
 	if (rc != S2P_OK)
@@ -101,6 +105,7 @@ s2p_hook_run(struct s2p_app *app, const struct s2p_input *in,
 	/* A fresh session for a worker whose own one expired. */
 	s2p_ctx_save_cookie(&app->ctx);
 	s2p_ctx_load_cached_settings(&app->ctx);
+	s2p_log_debug_as_info(app->ctx.cfg.debug_logging);
 	if (!app->ctx.cfg.enabled) {
 		(void)!s2p_buf_adds(msg, "disabled");
 		return S2P_OK;
