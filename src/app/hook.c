@@ -12,6 +12,11 @@
 #include "store/queue.h"
 #include "store/syncstate.h"
 
+/* How long a hook keeps trying to get the database's write lock (each
+ * try waits up to the store's busy timeout) before it reports an error: a
+ * hook that gives up loses the update, so it waits rather than fail. */
+#define HOOK_LOCK_DEADLINE 60.0
+
 /* Queue one scene and make sure a worker drains it. */
 static int
 enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
@@ -21,11 +26,13 @@ enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
 	int created = 0, started = 0, rc;
 	double t0 = s2p_monotonic();
 
-	rc = s2p_ctx_db(ctx, err);
-	if (rc != S2P_OK)
-		return rc;
-	rc = s2p_queue_enqueue(ctx->db, id, reason, s2p_clock_now(ctx->clock),
-	    &created, err);
+	do {
+		s2p_ctx_close_handles(ctx);
+		rc = s2p_ctx_db(ctx, err);
+		if (rc == S2P_OK)
+			rc = s2p_queue_enqueue(ctx->db, id, reason,
+			    s2p_clock_now(ctx->clock), &created, err);
+	} while (rc == S2P_EBUSY && s2p_monotonic() - t0 < HOOK_LOCK_DEADLINE);
 	s2p_debug("database open and enqueue took %.1f ms (lock waits "
 		  "included)",
 	    (s2p_monotonic() - t0) * 1000);

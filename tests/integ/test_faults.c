@@ -142,7 +142,12 @@ fault_case(const struct fcase *c)
 		assert_int_equal(h_post(port, c->heal_path, c->heal_body), 200);
 	assert_true(
 	    h_db_long(&e, "UPDATE job SET not_before = 0 RETURNING 0") == 0);
-	(void)unlink(s2p_xasprintf("%s/data/circuit_breaker.json", e.dir));
+	{
+		char *bf = s2p_xasprintf("%s/data/circuit_breaker.json", e.dir);
+
+		(void)unlink(bf);
+		free(bf);
+	}
 	run_mode(&e, "process_queue", &r);
 	if (r.status != 0)
 		fprintf(stderr, "healed run: %s\n%s\n", r.out, r.err);
