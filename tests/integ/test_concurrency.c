@@ -32,6 +32,9 @@
 
 static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 static const char *const idle_exit[] = {"STASH2PLEX_IDLE_EXIT=1", NULL};
+/* A drainer that claims five jobs at a time, so most stay pending. */
+static const char *const small_batches[] = {"STASH2PLEX_AUTODRAIN=0",
+    "STASH2PLEX_BATCH=5", NULL};
 
 /* The parent pid in /proc/<pid>/stat, -1 when unreadable. */
 static long
@@ -380,7 +383,7 @@ start_slow_drain(struct h_env *e, int scenes, const char *tag, struct h_proc *p)
 	h_run_free(&r);
 	assert_int_equal(h_db_long(e, "SELECT count(*) FROM job"), scenes);
 	assert_int_equal(h_spawn_plugin(e, "{\"mode\": \"process_queue\"}",
-			     no_autodrain, tag, -1, p),
+			     small_batches, tag, -1, p),
 	    0);
 	while (h_count_requests(e, "PUT", "/library/") < 3) {
 		assert_true(h_mono() < end);

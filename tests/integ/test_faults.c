@@ -28,6 +28,9 @@
 #define SCENES 6
 
 static const char *const no_autodrain[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
+/* Mid-run faults: one scene per Stash read, so reads go on during the run. */
+static const char *const one_by_one[] = {"STASH2PLEX_AUTODRAIN=0",
+    "STASH2PLEX_BATCH=1", NULL};
 
 static void
 run_mode(struct h_env *e, const char *mode, struct h_run *r)
@@ -88,7 +91,7 @@ fault_case(const struct fcase *c)
 		    200);
 		assert_int_equal(h_spawn_plugin(&e,
 				     "{\"mode\": \"process_queue\"}",
-				     no_autodrain, "pq", -1, &p),
+				     one_by_one, "pq", -1, &p),
 		    0);
 		while (h_count_requests(&e, "PUT", "/library/") < c->mid) {
 			assert_true(h_mono() < end);
@@ -292,7 +295,7 @@ test_faults__stash_graphql_errors(void **state)
 	const struct fcase c = {.stash = 1,
 	    .ctl_path = "/dblocked",
 	    .ctl_body = "{\"count\": -1}",
-	    .line = "Stash FindScene: database is locked; retry 1",
+	    .line = "database is locked; retry 1",
 	    .waits = 0,
 	    .heal_path = "/dblocked",
 	    .heal_body = "{\"count\": 0}"};
