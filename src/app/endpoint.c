@@ -16,6 +16,7 @@
 #include "core/xalloc.h"
 #include "store/metrics.h"
 #include "store/queue.h"
+#include "store/syncstate.h"
 #include "sync/breaker.h"
 #include "sync/outage.h"
 
@@ -236,6 +237,25 @@ plex_metrics(struct s2p_app *app, struct s2p_buf *out)
 	ADD("stash2plex_plex_outage_ongoing %d\n", ongoing);
 }
 
+/* When a scene was last synced (sync_state), and how many have been. */
+static int
+sync_metrics(struct s2p_app *app, struct s2p_buf *out, struct s2p_error *err)
+{
+	double last = 0;
+	long n = 0;
+	int rc = s2p_syncstate_last(app->ctx.db, &last, &n, err);
+
+	if (rc != S2P_OK)
+		return rc;
+	head(out, "stash2plex_last_sync_timestamp_seconds", "gauge",
+	    "Unix time of the newest successful scene sync (0: never).");
+	ADD("stash2plex_last_sync_timestamp_seconds %.3f\n", last);
+	head(out, "stash2plex_synced_scenes", "gauge",
+	    "Scenes whose values were last written to a Plex item.");
+	ADD("stash2plex_synced_scenes %ld\n", n);
+	return S2P_OK;
+}
+
 int
 s2p_endpoint_metrics(struct s2p_app *app, struct s2p_buf *out,
     struct s2p_error *err)
@@ -248,5 +268,7 @@ s2p_endpoint_metrics(struct s2p_app *app, struct s2p_buf *out,
 		rc = total_metrics(app, out, err);
 	if (rc == S2P_OK)
 		plex_metrics(app, out);
+	if (rc == S2P_OK)
+		rc = sync_metrics(app, out, err);
 	return rc;
 }

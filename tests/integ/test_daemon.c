@@ -393,6 +393,8 @@ check_outage_endpoint(struct h_env *e, int port)
 	    strstr(body, "stash2plex_jobs_total{outcome=\"failed\"}"));
 	assert_non_null(
 	    strstr(body, "stash2plex_plex_request_duration_seconds_count"));
+	assert_non_null(
+	    strstr(body, "\nstash2plex_last_sync_timestamp_seconds "));
 	if (system("command -v promtool >/dev/null") != 0) {
 		fprintf(stderr,
 		    "SKIPPED: promtool is not installed (Debian "
