@@ -4,7 +4,10 @@
  */
 #include "scenestate.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "store/syncstate.h"
 
 /* The scene's job row, if any. */
 static int
@@ -80,28 +83,17 @@ static int
 read_sync(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
     struct s2p_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct s2p_sync_state ss;
+	int rc = s2p_syncstate_get(db, scene_id, &ss, err);
 
-	rc = s2p_db_prepare(db, &st,
-	    "SELECT rating_key, synced_at FROM sync_state WHERE scene_id = ?",
-	    err);
+	if (rc == S2P_ENOTFOUND)
+		return S2P_OK;
 	if (rc != S2P_OK)
 		return rc;
-	sqlite3_bind_int64(st, 1, scene_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		o->has_sync = 1;
-		s2p_db_copy_col(st, 0, o->rating_key, sizeof(o->rating_key));
-		o->synced_at = sqlite3_column_double(st, 1);
-		rc = S2P_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = S2P_OK;
-	} else {
-		rc = s2p_db_error(db, rc, "read the scene's sync state", err);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	o->has_sync = 1;
+	snprintf(o->rating_key, sizeof(o->rating_key), "%s", ss.rating_key);
+	o->synced_at = ss.synced_at;
+	return S2P_OK;
 }
 
 int
