@@ -15,13 +15,14 @@
 #include <cmocka.h>
 
 #include "core/xalloc.h"
+#include "resil_util.h"
 #include "store/db.h"
 #include "store/metrics.h"
 
 #define T0 1790000040.0 /* a minute boundary (divisible by 60) */
 
 struct fx {
-	char dir[64];
+	char *dir;
 	char *path;
 	struct s2p_db *db;
 };
@@ -31,8 +32,8 @@ setup(void **state)
 {
 	struct fx *f = s2p_xcalloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/s2p-test-metrics-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	f->dir = make_scratch();
+	if (f->dir == NULL) {
 		free(f);
 		return -1;
 	}
@@ -47,17 +48,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char *p;
 
 	s2p_db_close(f->db);
-	unlink(f->path);
-	p = s2p_xasprintf("%s-wal", f->path);
-	unlink(p);
-	free(p);
-	p = s2p_xasprintf("%s-shm", f->path);
-	unlink(p);
-	free(p);
-	rmdir(f->dir);
+	rm_scratch(f->dir);
+	free(f->dir);
 	free(f->path);
 	free(f);
 	return 0;
