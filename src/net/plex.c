@@ -848,44 +848,6 @@ out:
 }
 
 int
-s2p_plex_rate(struct s2p_plex *p, const char *rating_key, double rating,
-    struct s2p_error *err)
-{
-	struct preq r = {"PUT", NULL, {NULL}, NULL, 0, 0, 0};
-	struct s2p_http_resp resp;
-	char num[32];
-	char *rk = NULL, *path = NULL;
-	size_t n;
-	int rc;
-
-	memset(&resp, 0, sizeof(resp));
-	if (rating_key == NULL || rating_key[0] == '\0') {
-		rc = s2p_error_set(err, S2P_EINVAL, "empty Plex rating key");
-		goto out;
-	}
-	if (rating < 0) {
-		snprintf(num, sizeof(num), "-1");
-	} else {
-		snprintf(num, sizeof(num), "%.1f", rating);
-		n = strlen(num);
-		if (n > 2 && strcmp(num + n - 2, ".0") == 0)
-			num[n - 2] = '\0';
-	}
-	rk = s2p_url_escape(rating_key);
-	path =
-	    s2p_xasprintf("/:/rate?key=%s"
-			  "&identifier=com.plexapp.plugins.library&rating=%s",
-		rk, num);
-	r.path = path;
-	rc = plex_do(p, &r, &resp, err);
-out:
-	s2p_http_resp_free(&resp);
-	free(rk);
-	free(path);
-	return rc;
-}
-
-int
 s2p_plex_upload_image(struct s2p_plex *p, const char *rating_key,
     const char *kind, const void *data, size_t len, const char *content_type,
     struct s2p_error *err)

@@ -168,10 +168,6 @@ int s2p_plex_apply_edit(struct s2p_plex *p, const char *section_id, int type,
     const char *rating_key, const struct s2p_plex_edit *e,
     struct s2p_error *err) S2P_NODISCARD;
 
-/* PUT /:/rate?key=<rk>&identifier=com.plexapp.plugins.library&rating=<r>;
- * rating < 0 clears the rating (sent as -1). */
-int s2p_plex_rate(struct s2p_plex *p, const char *rating_key, double rating,
-    struct s2p_error *err) S2P_NODISCARD;
 /* POST raw image bytes to /library/metadata/{rk}/posters (kind "posters") or
  * /arts (kind "arts") with the given Content-Type (NULL: image/jpeg). Another
  * kind or an empty image gives S2P_EINVAL. */

@@ -239,6 +239,13 @@ s2p_stash_cookie(const struct s2p_stash *s)
 	return s->cookie;
 }
 
+void
+s2p_stash_set_io_hooks(struct s2p_stash *s, void (*leave)(void *),
+    void (*enter)(void *), void *arg)
+{
+	s2p_http_set_io_hooks(s->http, leave, enter, arg);
+}
+
 /* Perform one request with the authentication headers (plus ctype when not
  * NULL) and adopt a refreshed cookie. S2P_OK means some HTTP reply came. */
 static int

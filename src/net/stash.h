@@ -119,6 +119,10 @@ int s2p_stash_fetch(struct s2p_stash *s, const char *url, size_t max_bytes,
 void s2p_stash_set_cookie(struct s2p_stash *s, const char *value);
 /* The latest session cookie value (refreshed from Set-Cookie), borrowed. */
 const char *s2p_stash_cookie(const struct s2p_stash *s);
+/* See s2p_http_set_io_hooks: around every request of this client (a worker
+ * lane's own connection lets go of the run's lock while it waits). */
+void s2p_stash_set_io_hooks(struct s2p_stash *s, void (*leave)(void *),
+    void (*enter)(void *), void *arg);
 
 struct s2p_gql_doc {
 	const char *name;  /* operation name */

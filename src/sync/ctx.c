@@ -115,13 +115,12 @@ s2p_ctx_db_replace(struct s2p_ctx *ctx, struct s2p_error *err)
 	    aside);
 }
 
-int
-s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
+/* A Stash client from ctx's URL, session cookie and API key. */
+static int
+make_stash(struct s2p_ctx *ctx, struct s2p_stash **out, struct s2p_error *err)
 {
 	struct s2p_stash_opts o;
 
-	if (ctx->stash != NULL)
-		return S2P_OK;
 	if (ctx->stash_url == NULL)
 		return s2p_error_set(err, S2P_EINVAL,
 		    "no Stash connection (run from Stash, or pass "
@@ -131,7 +130,23 @@ s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
 	o.session_cookie = ctx->session_cookie;
 	o.api_key = ctx->cfg.stash_api_key;
 	o.timeout_ms = S2P_HTTP_TIMEOUT_MS;
-	return s2p_stash_new(&ctx->stash, &o, err);
+	return s2p_stash_new(out, &o, err);
+}
+
+int
+s2p_ctx_stash(struct s2p_ctx *ctx, struct s2p_error *err)
+{
+	if (ctx->stash != NULL)
+		return S2P_OK;
+	return make_stash(ctx, &ctx->stash, err);
+}
+
+int
+s2p_ctx_stash_another(struct s2p_ctx *ctx, struct s2p_stash **out,
+    struct s2p_error *err)
+{
+	*out = NULL;
+	return make_stash(ctx, out, err);
 }
 
 /* The persisted X-Plex-Client-Identifier, created on first use, so Plex sees

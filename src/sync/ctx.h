@@ -26,6 +26,11 @@ struct s2p_ctx {
 	struct s2p_db *db;
 	struct s2p_stash *stash;
 	struct s2p_plex *plex;
+	/* A worker lane's own Stash connection for cover images, so a lane
+	 * reads them without the run's lock; NULL elsewhere (covers then
+	 * come through stash). Set only in a lane's copy of the run's
+	 * context, never owned by a context: the lane frees it. */
+	struct s2p_stash *cover_stash;
 	const struct s2p_clock *clock;
 	struct s2p_rng rng;
 	volatile sig_atomic_t *stop; /* set by signal handlers; may be NULL */
@@ -53,6 +58,10 @@ int s2p_ctx_plex(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;
 /* One more Plex client with the same settings (a worker lane's own
  * connection); the caller frees *out. */
 int s2p_ctx_plex_another(struct s2p_ctx *ctx, struct s2p_plex **out,
+    struct s2p_error *err) S2P_NODISCARD;
+/* One more Stash client with the same URL and credentials (a worker
+ * lane's own connection for cover images); the caller frees *out. */
+int s2p_ctx_stash_another(struct s2p_ctx *ctx, struct s2p_stash **out,
     struct s2p_error *err) S2P_NODISCARD;
 /* All three: the database, the Stash client and the Plex client. */
 int s2p_ctx_connect(struct s2p_ctx *ctx, struct s2p_error *err) S2P_NODISCARD;

@@ -350,7 +350,7 @@ s2p_fields_digest(const struct s2p_desired *d, const struct s2p_scene *sc,
 }
 
 static const char *const part_names[S2P_FIELD_PARTS] = {"title", "summary",
-    "date", "studio", "genres", "actors", "collection"};
+    "date", "studio", "genres", "actors", "collection", "rating"};
 
 const char *
 s2p_fields_part_name(int part)
@@ -370,6 +370,34 @@ s2p_fields_not_for_episodes(const struct s2p_desired *d)
 	return (d->studio != NULL && *d->studio != '\0') ||
 	    (d->want_genres && d->genres.n > 0) ||
 	    (d->want_actors && d->actors.n > 0);
+}
+
+/* The user rating, in the same edit as the other fields
+ * (python-plexapi's editUserRating: userRating.value, 0-10; empty clears
+ * it): written, and locked, only when it differs. */
+static int
+user_rating(const struct s2p_desired *d, const struct s2p_plex_item *it,
+    struct s2p_plex_edit *e, struct s2p_strv *changed)
+{
+	char num[32];
+	size_t n;
+
+	if (!s2p_fields_rating_differs(d, it))
+		return 0;
+	num[0] = '\0';
+	if (d->rating >= 0) {
+		snprintf(num, sizeof(num), "%.1f", d->rating);
+		n = strlen(num);
+		if (n > 2 && strcmp(num + n - 2, ".0") == 0)
+			num[n - 2] = '\0';
+	}
+	s2p_plex_edit_field(e, "userRating", num, 1);
+	if (changed != NULL)
+		s2p_strv_push_take(changed,
+		    s2p_xasprintf("userRating: %.1f -> %.1f",
+			it->user_rating < 0 ? -1.0 : it->user_rating,
+			d->rating));
+	return 1;
 }
 
 int
@@ -415,6 +443,8 @@ s2p_fields_diff_part(const struct s2p_config *cfg, const struct s2p_desired *d,
 				      : 0;
 	case 6:
 		return collection(cfg, d, it, prev_collection, e, changed);
+	case 7:
+		return user_rating(d, it, e, changed);
 	}
 	return 0;
 }

@@ -45,10 +45,11 @@ int s2p_fields_diff(const struct s2p_config *cfg, const struct s2p_desired *d,
     const struct s2p_plex_item *item, const char *prev_collection,
     struct s2p_plex_edit *e, struct s2p_strv *changed);
 /* The edit in independent parts (title, summary, date with year, studio,
- * genres, actors, collection), so that a part Plex rejects can be told
- * from the others: s2p_fields_diff_part adds only part's fields (0 ..
- * S2P_FIELD_PARTS-1); s2p_fields_diff is all of them. */
-#define S2P_FIELD_PARTS 7
+ * genres, actors, collection, user rating), so that a part Plex rejects
+ * can be told from the others: s2p_fields_diff_part adds only part's
+ * fields (0 .. S2P_FIELD_PARTS-1); s2p_fields_diff is all of them. The
+ * rating is written (userRating.value, locked) only when it differs. */
+#define S2P_FIELD_PARTS 8
 int s2p_fields_diff_part(const struct s2p_config *cfg,
     const struct s2p_desired *d, const struct s2p_plex_item *item,
     const char *prev_collection, int part, struct s2p_plex_edit *e,

@@ -2,8 +2,8 @@
  * scenesync.c - one scene from Stash to Plex (see scenesync.h). Request
  * budget per scene: none when the digest of what we would write equals the
  * one stored after the last successful sync; otherwise one full item GET,
- * one edit PUT when a field differs, one rating PUT when the rating differs,
- * and an image upload only when the cover's bytes changed.
+ * one edit PUT when a field or the rating differs, and the image uploads
+ * only when the cover's bytes changed.
  */
 #include "scenesync.h"
 
@@ -47,6 +47,35 @@ image_type(const struct s2p_buf *b)
 	return NULL;
 }
 
+/* Read the cover from Stash. A worker lane reads it through its own
+ * connection (ctx->cover_stash), which lets go of the run's lock while it
+ * waits, so lanes overlap; it carries the session the run's client holds
+ * now, and a session Stash renewed goes back to the run's client. */
+static int
+read_cover(struct s2p_ctx *ctx, const char *url, struct s2p_buf *img,
+    struct s2p_error *err)
+{
+	struct s2p_stash *s = ctx->cover_stash;
+	const char *now;
+	char *sent;
+	int rc;
+
+	if (s == NULL)
+		return s2p_stash_fetch(ctx->stash, url, IMAGE_MAX, img, err);
+	now = s2p_stash_cookie(ctx->stash);
+	sent = now != NULL ? s2p_xstrdup(now) : NULL;
+	s2p_stash_set_cookie(s, sent);
+	rc = s2p_stash_fetch(s, url, IMAGE_MAX, img, err);
+	/* The run's lock is held again here. */
+	now = s2p_stash_cookie(s);
+	if (now != NULL && (sent == NULL || strcmp(now, sent) != 0) &&
+	    s2p_stash_cookie(ctx->stash) != NULL && sent != NULL &&
+	    strcmp(s2p_stash_cookie(ctx->stash), sent) == 0)
+		s2p_stash_set_cookie(ctx->stash, now);
+	free(sent);
+	return rc;
+}
+
 /* Upload the cover when its bytes differ from the last upload. */
 static int
 sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want, const char *rk,
@@ -61,7 +90,7 @@ sync_image(struct s2p_ctx *ctx, const struct s2p_desired *want, const char *rk,
 	if (want->image_url == NULL)
 		return S2P_OK;
 	s2p_buf_init(&img, IMAGE_MAX);
-	rc = s2p_stash_fetch(ctx->stash, want->image_url, IMAGE_MAX, &img, err);
+	rc = read_cover(ctx, want->image_url, &img, err);
 	if (rc != S2P_OK) {
 		/* A missing cover (not generated yet) is not worth failing
 		 * the metadata for. */
@@ -302,8 +331,8 @@ find_item(struct job *j, struct s2p_sync_result *res, int *done,
 	return rc;
 }
 
-/* Send the edit, the rating and the cover where they differ (a dry run
- * only lists them in res->changed). */
+/* Send the edit (the rating with the other fields) and the cover where
+ * they differ (a dry run only lists them in res->changed). */
 static int
 write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
 {
@@ -328,25 +357,6 @@ write_plex(struct job *j, struct s2p_sync_result *res, struct s2p_error *err)
 			    &j->mt, j->st.collection, err);
 		if (rc != S2P_OK)
 			return rc;
-	}
-	if (s2p_fields_rating_differs(&j->want, &j->item)) {
-		s2p_strv_push_take(&res->changed,
-		    s2p_xasprintf("userRating: %.1f -> %.1f",
-			j->item.user_rating, j->want.rating));
-		if (!j->dry) {
-			rc = s2p_plex_rate(j->ctx->plex, rk, j->want.rating,
-			    err);
-			if (rc == S2P_EPERM) {
-				/* The rating alone fails, not the scene. */
-				s2p_warn("Scene %lld: Plex rejected the rating "
-					 "(%s); the other fields are synced",
-				    (long long)j->id, err->msg);
-				s2p_error_clear(err);
-				rc = S2P_OK;
-			}
-			if (rc != S2P_OK)
-				return rc;
-		}
 	}
 	return sync_image(j->ctx, &j->want, rk, &j->st, j->dry, res, err);
 }

@@ -1074,43 +1074,61 @@ lane_count(const struct s2p_ctx *ctx)
 	return n > MAX_LANES ? MAX_LANES : n;
 }
 
+/* Give a lane its own connections: a Plex client for item reads and writes
+ * and a Stash client for covers, both letting go of the run's lock while
+ * they wait. 0 when the Plex client cannot be made (the lane is left out);
+ * without its own Stash client a lane reads covers through the run's. */
+static int
+lane_connect(struct run *r, struct lane *l)
+{
+	struct s2p_ctx *ctx = &l->ctx;
+
+	if (s2p_ctx_plex_another(r->ctx, &ctx->plex, NULL) != S2P_OK) {
+		ctx->plex = NULL;
+		return 0;
+	}
+	s2p_plex_set_io_hooks(ctx->plex, io_leave, io_enter, r);
+	s2p_plex_set_observer(ctx->plex, note_request, &r->metrics);
+	if (s2p_ctx_stash_another(r->ctx, &ctx->cover_stash, NULL) != S2P_OK)
+		ctx->cover_stash = NULL;
+	else
+		s2p_stash_set_io_hooks(ctx->cover_stash, io_leave, io_enter, r);
+	return 1;
+}
+
 /* Run the lanes: lane 0 in this thread, the others in their own, each with
- * its own Plex client (a lane whose client cannot be made is left out;
- * lane 0 then uses the run's client and keeps the lock while it waits). */
+ * its own connections (lane_connect), all made before any lane starts. A
+ * lane whose Plex client cannot be made is left out; lane 0 then uses the
+ * run's clients and keeps the lock while it waits. */
 static void
 run_lanes(struct run *r)
 {
 	struct lane lanes[MAX_LANES];
-	int n = lane_count(r->ctx), i, started[MAX_LANES];
+	int n = lane_count(r->ctx), i, ok[MAX_LANES], started[MAX_LANES];
 
 	for (i = 0; i < n; i++) {
 		lanes[i].r = r;
 		lanes[i].ctx = *r->ctx;
+		lanes[i].ctx.cover_stash = NULL;
+		/* One lane: the run's clients, no lock games. */
+		ok[i] = n > 1 && lane_connect(r, &lanes[i]);
 		started[i] = 0;
-		/* One lane: the run's client, no lock games. */
-		if (n == 1)
-			continue;
-		if (s2p_ctx_plex_another(r->ctx, &lanes[i].ctx.plex, NULL) !=
-		    S2P_OK) {
-			lanes[i].ctx.plex = NULL;
-			continue;
-		}
-		s2p_plex_set_io_hooks(lanes[i].ctx.plex, io_leave, io_enter, r);
-		s2p_plex_set_observer(lanes[i].ctx.plex, note_request,
-		    &r->metrics);
-		started[i] = i == 0 ||
+	}
+	for (i = 1; i < n; i++)
+		started[i] = ok[i] &&
 		    pthread_create(&lanes[i].thread, NULL, lane_main,
 			&lanes[i]) == 0;
-	}
-	if (n > 1 && lanes[0].ctx.plex == NULL)
+	if (n > 1 && !ok[0])
 		lanes[0].ctx.plex = r->ctx->plex;
 	lane_main(&lanes[0]);
 	for (i = 1; i < n; i++)
 		if (started[i])
 			pthread_join(lanes[i].thread, NULL);
-	for (i = 0; i < n && n > 1; i++)
+	for (i = 0; i < n && n > 1; i++) {
 		if (lanes[i].ctx.plex != r->ctx->plex)
 			s2p_plex_free(lanes[i].ctx.plex);
+		s2p_stash_free(lanes[i].ctx.cover_stash);
+	}
 }
 
 int

@@ -128,6 +128,7 @@ test_fields__nothing_when_equal_and_locked(void **state)
 	s2p_strv_push(&f->it.actors, "Ann One");
 	s2p_strv_free(&f->it.collections);
 	s2p_strv_push(&f->it.collections, "New Studio");
+	f->it.user_rating = 8.5; /* equal: no lock needed for the rating */
 	for (i = 0; i < sizeof(locks) / sizeof(*locks); i++)
 		s2p_strv_push(&f->it.locked, locks[i]);
 	q = diff(f, "New Studio", &n);
@@ -196,12 +197,21 @@ test_fields__rating_and_digest(void **state)
 {
 	struct fx *f = *state;
 	struct s2p_desired d;
-	char a[17], b[17];
+	char a[17], b[17], *q;
+	int n;
 
 	s2p_fields_desired(&f->cfg, &f->sc, &d);
 	assert_true(s2p_fields_rating_differs(&d, &f->it));
+	/* The rating goes in the edit itself (editUserRating), locked. */
+	q = diff(f, "", &n);
+	assert_non_null(strstr(q, "userRating.value=8.5"));
+	assert_non_null(strstr(q, "userRating.locked=1"));
+	free(q);
 	f->it.user_rating = 8.5;
 	assert_false(s2p_fields_rating_differs(&d, &f->it));
+	q = diff(f, "", &n);
+	assert_null(strstr(q, "userRating"));
+	free(q);
 	s2p_fields_digest(&d, &f->sc, a);
 	s2p_desired_free(&d);
 	s2p_strv_push(&f->sc.tags, "Extra");
@@ -213,6 +223,10 @@ test_fields__rating_and_digest(void **state)
 	s2p_fields_desired(&f->cfg, &f->sc, &d);
 	assert_true(s2p_fields_rating_differs(&d, &f->it)); /* clear it */
 	s2p_desired_free(&d);
+	q = diff(f, "", &n);
+	assert_non_null(strstr(q, "userRating.value=&"));
+	assert_non_null(strstr(q, "userRating.locked=1"));
+	free(q);
 }
 
 /* A TV episode takes title, summary, date and collection, never a studio,

@@ -606,31 +606,6 @@ test_plex__apply_edit_request(void **state)
 }
 
 static void
-test_plex__rate(void **state)
-{
-	struct fx *f = *state;
-	struct s2p_error err = {0};
-
-	fake_canned_push_simple(f->srv, 200, NULL);
-	fake_canned_push_simple(f->srv, 200, NULL);
-	fake_canned_push_simple(f->srv, 200, NULL);
-	assert_int_equal(s2p_plex_rate(f->p, "1234", 8.0, &err), S2P_OK);
-	assert_int_equal(s2p_plex_rate(f->p, "1234", 7.5, &err), S2P_OK);
-	assert_int_equal(s2p_plex_rate(f->p, "1234", -3, &err), S2P_OK);
-	assert_string_equal(fake_canned_request(f->srv, 0)->method, "PUT");
-	assert_string_equal(fake_canned_request(f->srv, 0)->uri,
-	    "/:/rate?key=1234&identifier=com.plexapp.plugins.library"
-	    "&rating=8");
-	assert_string_equal(fake_canned_request(f->srv, 1)->query,
-	    "key=1234&identifier=com.plexapp.plugins.library&rating=7.5");
-	assert_string_equal(fake_canned_request(f->srv, 2)->query,
-	    "key=1234&identifier=com.plexapp.plugins.library&rating=-1");
-	assert_string_equal(fake_canned_header(fake_canned_request(f->srv, 0),
-				"Content-Length"),
-	    "0");
-}
-
-static void
 test_plex__upload_image(void **state)
 {
 	struct fx *f = *state;
@@ -735,7 +710,6 @@ main(void)
 	    T(test_plex__status_classification),
 	    cmocka_unit_test(test_plex__edit_query_encoding),
 	    T(test_plex__apply_edit_request),
-	    T(test_plex__rate),
 	    T(test_plex__upload_image),
 	    T(test_plex__scan_path),
 	    cmocka_unit_test(test_plex__type_numbers),
