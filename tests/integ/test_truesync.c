@@ -95,9 +95,13 @@ test_truesync__fields_locks_removals_rating_collection(void **state)
 		"[\"Ann One\", \"Bob Two\"], \"studio\": \"Old Studio\","
 		" \"rating100\": 80}"),
 	    200);
+	h_delete(e.plex_ctl, "/requests");
 	hook(&e, 2);
 	task(&e, "process_queue");
+	/* The rating travels in the one edit PUT (userRating.value). */
+	assert_int_equal(h_count_requests(&e, "PUT", "/"), 1);
 	it = item_of(&e, 2);
+	assert_true(has(json_object_get(it, "locked"), "userRating"));
 	assert_true(has(json_object_get(it, "genres"), "DropMe"));
 	assert_true(has(json_object_get(it, "collections"), "Old Studio"));
 	assert_true(json_real_value(json_object_get(it, "userRating")) > 7.9 ||
