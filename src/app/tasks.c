@@ -74,6 +74,7 @@ s2p_task_enqueue(struct s2p_app *app, const char *since,
 		int64_t *ids = NULL;
 		size_t n = 0;
 
+		created = 0; /* an empty last page queues nothing */
 		rc = s2p_stash_scene_ids(ctx->stash, since, page, 1000, &ids,
 		    &n, &count, err);
 		if (rc != S2P_OK)

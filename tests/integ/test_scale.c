@@ -127,6 +127,26 @@ test_scale__resync_reads_stash_in_batches(void **state)
 	h_stop(&e);
 }
 
+/* A library of exactly one id page (1,000): the empty page after it
+ * queues nothing, so Sync All reports 1,000, not 2,000. */
+static void
+test_scale__sync_all_counts_a_full_last_page(void **state)
+{
+	struct h_env e;
+	struct h_run r;
+
+	(void)state;
+	assert_int_equal(h_start(&e, 1000, 11, "--log-max 0", "--log-max 0"),
+	    0);
+	assert_int_equal(h_run_plugin(&e, "{\"mode\": \"all\"}", batch_env, &r),
+	    0);
+	printf("%s\n", r.out);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "queued 1000 scene(s), 0 already"));
+	h_run_free(&r);
+	h_stop(&e);
+}
+
 int
 main(void)
 {
@@ -134,6 +154,7 @@ main(void)
 	    cmocka_unit_test(test_scale__concurrency_overlaps_plex_requests),
 	    cmocka_unit_test(test_scale__concurrency_one_is_sequential),
 	    cmocka_unit_test(test_scale__resync_reads_stash_in_batches),
+	    cmocka_unit_test(test_scale__sync_all_counts_a_full_last_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
