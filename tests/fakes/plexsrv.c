@@ -378,6 +378,19 @@ struct tagid {
 	long id;
 };
 
+/* One listing's sorted, filtered order, kept between the pages of a walk
+ * (route_list): valid while the model's generation is the one it was
+ * built at. Items are borrowed from the model. */
+struct list_memo {
+	char *key; /* section, type, sort and filters; NULL = empty slot */
+	unsigned long gen;
+	unsigned long used; /* for least-recently-used replacement */
+	struct item **v;
+	size_t n;
+};
+
+#define LIST_MEMOS 4
+
 struct fake_plex {
 	struct section *sec;
 	size_t nsec;
@@ -402,6 +415,13 @@ struct fake_plex {
 	char *latin1_rk; /* this item's files go out in Latin-1 */
 	char *root;      /* synthetic root (Stash's view) */
 	char *plex_root; /* NULL = same as root */
+
+	/* Bumped by every change to the model (items added, edited, removed,
+	 * re-keyed, re-scanned; any write request): listing memos built at an
+	 * older generation are rebuilt. */
+	unsigned long gen;
+	unsigned long memo_clock;
+	struct list_memo memo[LIST_MEMOS];
 };
 
 static const char *const secret_args[] = {"X-Plex-Token", NULL};
@@ -605,6 +625,7 @@ agent_reset(struct fake_plex *p, struct item *it)
 	struct s2p_strv none = {0};
 	size_t i;
 
+	p->gen++;
 	if (!is_locked(it, "title"))
 		set_text(it, F_TITLE, a->title);
 	if (!is_locked(it, "titleSort"))
@@ -697,6 +718,7 @@ item_create(struct fake_plex *p, size_t sec, const char *file,
 		free(u);
 	}
 	agent_reset(p, it);
+	p->gen++;
 	if (p->nitems == p->capitems) {
 		p->capitems = p->capitems ? p->capitems * 2 : 64;
 		p->items = s2p_xrealloc(p->items,
@@ -737,6 +759,7 @@ item_to_end(struct fake_plex *p, struct item *it)
 {
 	size_t i;
 
+	p->gen++;
 	for (i = 0; i < p->nitems; i++)
 		if (p->items[i] == it) {
 			memmove(&p->items[i], &p->items[i + 1],
@@ -751,6 +774,7 @@ item_delete(struct fake_plex *p, struct item *it)
 {
 	size_t i;
 
+	p->gen++;
 	for (i = 0; i < p->nitems; i++)
 		if (p->items[i] == it) {
 			memmove(&p->items[i], &p->items[i + 1],
@@ -1138,6 +1162,10 @@ fake_plex_free(struct fake_plex *p)
 	free(p->latin1_rk);
 	free(p->root);
 	free(p->plex_root);
+	for (i = 0; i < LIST_MEMOS; i++) {
+		free(p->memo[i].key);
+		free(p->memo[i].v);
+	}
 	free(p);
 }
 
@@ -1833,51 +1861,47 @@ paging(const struct fake_req *req, const char *name)
 	return x;
 }
 
-static void
-route_list(struct fake_plex *p, const struct fake_req *req,
-    struct fake_resp *resp, size_t si)
+/* 1 when query argument k is a title filter ("title", "title=", ...). */
+static int
+title_arg(const char *k)
 {
-	const struct section *s = &p->sec[si];
-	const char *type_s = fake_req_arg(req, "type");
-	const char *file = fake_req_arg(req, "file");
-	const char *sort = fake_req_arg(req, "sort");
-	const char *limit_s = fake_req_arg(req, "limit");
-	const char *guids = fake_req_arg(req, "includeGuids");
-	struct item **v = s2p_xcalloc(p->nitems + 1, sizeof(*v));
-	struct item **tmp;
-	struct sortspec sp = {{S_TITLESORT}, {0}, 1};
-	struct node *mc;
-	long type = -1, start, size, limit = -1;
-	size_t n = 0, i, a, total;
-	char buf[32];
+	return strncmp(k, "title", 5) == 0 &&
+	    (k[5] == '\0' || strchr("=!<>", k[5]));
+}
 
-	if (type_s) {
-		char *end;
+/* What a listing's order depends on besides the model: section, type,
+ * sort and every filter (new string). */
+static char *
+list_key(const struct fake_req *req, size_t si, long type,
+    const struct sortspec *sp, const char *file)
+{
+	struct s2p_buf b;
+	size_t a;
+	int i, rc;
 
-		type = strtol(type_s, &end, 10);
-		if (end == type_s || *end)
-			type = -2; /* matches nothing */
-	}
-	if (!type_s && file && p->strict) {
-		pms_error(resp, 500);
-		goto out;
-	}
-	if (sort && p->strict && strcmp(s->type, "show") == 0 &&
-	    !sort_level_ok(sort, type)) {
-		pms_error(resp, 400);
-		goto out;
-	}
-	if (sort && parse_sort(sort, &sp) != 0) {
-		if (p->strict) {
-			pms_error(resp, 400);
-			goto out;
-		}
-		sp.n = 1;
-		sp.k[0] = S_TITLESORT;
-		sp.desc[0] = 0;
-	}
-	if (limit_s)
-		limit = strtol(limit_s, NULL, 10);
+	s2p_buf_init(&b, 0);
+	rc = s2p_buf_addf(&b, "%zu\x1f%ld\x1f%s\x1f", si, type,
+	    file ? file : "\x1e");
+	for (i = 0; rc == S2P_OK && i < sp->n; i++)
+		rc = s2p_buf_addf(&b, "%d%c", (int)sp->k[i],
+		    sp->desc[i] ? 'd' : 'a');
+	for (a = 0; rc == S2P_OK && a < req->nargs; a++)
+		if (title_arg(req->args[a].key))
+			rc = s2p_buf_addf(&b, "\x1f%s\x1f%s",
+			    req->args[a].key, req->args[a].value);
+	s2p_assert(rc == S2P_OK);
+	return s2p_buf_take(&b);
+}
+
+/* The section's items that pass the request's filters, sorted (new array,
+ * items borrowed): O(n log n). */
+static struct item **
+list_build(struct fake_plex *p, const struct fake_req *req, size_t si,
+    long type, const char *file, const struct sortspec *sp, size_t *nout)
+{
+	struct item **v = s2p_xcalloc(p->nitems + 1, sizeof(*v)), **tmp;
+	size_t n = 0, i, a;
+
 	for (i = 0; i < p->nitems; i++) {
 		struct item *it = p->items[i];
 		int ok = it->section == si;
@@ -1889,21 +1913,104 @@ route_list(struct fake_plex *p, const struct fake_req *req,
 		for (a = 0; ok && a < req->nargs; a++) {
 			const char *k = req->args[a].key;
 
-			if (strncmp(k, "title", 5) == 0 &&
-			    (k[5] == '\0' || strchr("=!<>", k[5]))) {
-				int r = str_op(k + 5,
-				    it->text[F_TITLE] ? it->text[F_TITLE] : "",
-				    req->args[a].value);
-
-				ok = r > 0;
-			}
+			if (title_arg(k))
+				ok = str_op(k + 5,
+					 it->text[F_TITLE] ? it->text[F_TITLE]
+							   : "",
+					 req->args[a].value) > 0;
 		}
 		if (ok)
 			v[n++] = it;
 	}
 	tmp = s2p_xcalloc(n + 1, sizeof(*tmp));
-	msort(v, tmp, n, &sp);
+	msort(v, tmp, n, sp);
 	free(tmp);
+	*nout = n;
+	return v;
+}
+
+/* The sorted listing for this request, from the memo when the model has
+ * not changed since it was built (a walk through 200 pages sorts once):
+ * borrowed, valid until the model changes. */
+static struct item **
+list_order(struct fake_plex *p, const struct fake_req *req, size_t si,
+    long type, const char *file, const struct sortspec *sp, size_t *nout)
+{
+	char *key = list_key(req, si, type, sp, file);
+	struct list_memo *m, *slot = &p->memo[0];
+	size_t i;
+
+	for (i = 0; i < LIST_MEMOS; i++) {
+		m = &p->memo[i];
+		if (m->key && m->gen == p->gen && strcmp(m->key, key) == 0) {
+			free(key);
+			m->used = ++p->memo_clock;
+			*nout = m->n;
+			return m->v;
+		}
+		if (m->key == NULL || m->gen != p->gen ||
+		    (slot->key != NULL && slot->gen == p->gen &&
+			m->used < slot->used))
+			slot = m;
+	}
+	free(slot->key);
+	free(slot->v);
+	slot->key = key;
+	slot->gen = p->gen;
+	slot->used = ++p->memo_clock;
+	slot->v = list_build(p, req, si, type, file, sp, &slot->n);
+	*nout = slot->n;
+	return slot->v;
+}
+
+/* GET /library/sections/K/all: the section's items, filtered, sorted and
+ * paged. The order is built once per model generation (list_order), so a
+ * page costs its own size. */
+static void
+route_list(struct fake_plex *p, const struct fake_req *req,
+    struct fake_resp *resp, size_t si)
+{
+	const struct section *s = &p->sec[si];
+	const char *type_s = fake_req_arg(req, "type");
+	const char *file = fake_req_arg(req, "file");
+	const char *sort = fake_req_arg(req, "sort");
+	const char *limit_s = fake_req_arg(req, "limit");
+	const char *guids = fake_req_arg(req, "includeGuids");
+	struct item **v;
+	struct sortspec sp = {{S_TITLESORT}, {0}, 1};
+	struct node *mc;
+	long type = -1, start, size, limit = -1;
+	size_t n = 0, i, total;
+	char buf[32];
+
+	if (type_s) {
+		char *end;
+
+		type = strtol(type_s, &end, 10);
+		if (end == type_s || *end)
+			type = -2; /* matches nothing */
+	}
+	if (!type_s && file && p->strict) {
+		pms_error(resp, 500);
+		return;
+	}
+	if (sort && p->strict && strcmp(s->type, "show") == 0 &&
+	    !sort_level_ok(sort, type)) {
+		pms_error(resp, 400);
+		return;
+	}
+	if (sort && parse_sort(sort, &sp) != 0) {
+		if (p->strict) {
+			pms_error(resp, 400);
+			return;
+		}
+		sp.n = 1;
+		sp.k[0] = S_TITLESORT;
+		sp.desc[0] = 0;
+	}
+	if (limit_s)
+		limit = strtol(limit_s, NULL, 10);
+	v = list_order(p, req, si, type, file, &sp, &n);
 	if (limit >= 0 && (size_t)limit < n)
 		n = (size_t)limit;
 	total = n;
@@ -1938,8 +2045,6 @@ route_list(struct fake_plex *p, const struct fake_req *req,
 		snprintf(buf, sizeof(buf), "%zu", total);
 		fake_resp_header(resp, "X-Plex-Container-Total-Size", buf);
 	}
-out:
-	free(v);
 }
 
 /* Split a "rk,rk,..." path segment into items. Returns the number of
@@ -2801,6 +2906,8 @@ route_request(struct fake_plex *p, const struct fake_req *req,
 	long si;
 
 	process_scans(p);
+	if (!get)
+		p->gen++; /* every write may change what a listing shows */
 	n = split_path(req->path, buf, sizeof(buf), seg, 7);
 	if (n == 1 && strcmp(seg[0], "identity") == 0 && get) {
 		route_identity(p, req, resp);
@@ -3199,6 +3306,8 @@ control_cb(const struct fake_req *req, struct fake_resp *resp, void *payload)
 	int post = method_is(req, "POST");
 
 	process_scans(p);
+	if (!method_is(req, "GET") && !method_is(req, "HEAD"))
+		p->gen++; /* items created, edited, deleted; knobs changed */
 	if (post) {
 		j = json_loads(req->body_len ? req->body : "{}", 0, NULL);
 		if (!json_is_object(j)) {
