@@ -4,18 +4,27 @@
  * file; never asserted. Every figure is the median and spread (min..max)
  * of repeated runs, each on fresh fakes and a fresh data directory.
  *
- * usage: s2p-bench SIZES REPEATS HOOK_RUNS OUT.json [STATIC_BIN]
- *   SIZES "1000,10000,100000"; REPEATS for sizes up to 10,000 (larger
- *   sizes run BENCH_REPEATS_LARGE times, default 1); first sync at 5 ms
- *   latency only up to BENCH_LATENCY_MAX scenes (default 10000).
+ * usage: s2p-bench SIZES HOOK_ROUNDS OUT.json
+ *   SIZES "1000,10000,100000"; HOOK_ROUNDS per run up to 10,000 scenes.
+ *   The plan per size (runs, hook rounds, 5 ms first syncs) is plan_for's,
+ *   changed by BENCH_REPEATS (up to 1,000 scenes, default 5),
+ *   BENCH_REPEATS_MID (up to 10,000, default 2), BENCH_REPEATS_LARGE
+ *   (above, default 1), BENCH_HOOK_ROUNDS_LARGE (default 200),
+ *   BENCH_LATENCY_MAX (default 10000), BENCH_LATENCY_REPEATS (up to 1,000
+ *   scenes, default 3), BENCH_LATENCY_REPEATS_MID (default 1),
+ *   BENCH_CONCURRENCY (default 4); BENCH_ONLY=index runs only the path
+ *   index figures.
  *
  * Floors: a hook's is the start-up of an empty static C program; a
  * re-sync's (and a reconcile's Stash part) the time to page every scene out
  * of the fake Stash with nothing else done; a first sync's requests x
- * latency / concurrency. The fakes' own ceilings (requests/s, 4 clients)
- * are printed first, so the figures measure the plugin, not the fakes.
+ * latency / concurrency; a path index build's the time to page the
+ * listing out of the fake Plex, unparsed. The fakes' own ceilings
+ * (requests/s, 4 clients; listing items/s) are printed too, so the
+ * figures measure the plugin, not the fakes.
  */
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,8 +42,8 @@
 #include "sync/indexer.h"
 #include "sync/jobbatch.h"
 
-#define MAXREP 16
-#define MAXFIG 32
+#define MAXSAMP 512 /* samples per figure: runs, or hook rounds */
+#define MAXFIG 40
 
 static const char *const env[] = {"STASH2PLEX_AUTODRAIN=0", NULL};
 static int concurrency = 4; /* plex_concurrency (BENCH_CONCURRENCY) */
@@ -56,7 +65,7 @@ start(struct h_env *e, int scenes, const char *plex_args)
 struct fig {
 	char name[48];
 	char unit[12];
-	double v[MAXREP];
+	double v[MAXSAMP];
 	int n;
 	double floor;
 	char floor_what[64];
@@ -88,7 +97,7 @@ add(struct size_figs *s, const char *name, const char *unit, double v)
 {
 	struct fig *f = fig_get(s, name, unit);
 
-	if (f->n < MAXREP)
+	if (f->n < MAXSAMP)
 		f->v[f->n++] = v;
 }
 
@@ -154,37 +163,71 @@ run_ms(struct h_env *e, const char *args)
 	return ms;
 }
 
-/* Hook costs, whole process: median of runs, into name_enq / name_ign. */
-static void
-hooks(struct h_env *e, struct size_figs *s, int runs, const char *when)
+/* One hook run, whole process: an enqueueing hook (scene 1 + round % 50)
+ * or an ignored one; milliseconds. */
+static double
+hook_ms(struct h_env *e, int enqueue, int round)
 {
-	double *enq = calloc((size_t)runs, sizeof(double));
-	double *ign = calloc((size_t)runs, sizeof(double));
-	double *fl = calloc((size_t)runs, sizeof(double));
-	char args[512], name[64];
-	int i;
+	char args[512];
 
-	for (i = 0; i < runs; i++) {
-		snprintf(args, sizeof(args),
-		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, "
-		    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": "
-		    "\"%d\", \"title\": \"t\"}, \"inputFields\": [\"id\", "
-		    "\"title\"]}}",
-		    1 + i % 50, 1 + i % 50);
-		fl[i] = spawn_ms(S2P_EMPTY_BIN, NULL);
-		enq[i] = run_ms(e, args);
-		ign[i] = run_ms(e,
+	if (!enqueue)
+		return run_ms(e,
 		    "{\"mode\": \"hook\", \"hookContext\": {\"id\": 7, "
 		    "\"type\": \"Scene.Update.Post\", \"input\": null}}");
+	snprintf(args, sizeof(args),
+	    "{\"mode\": \"hook\", \"hookContext\": {\"id\": %d, "
+	    "\"type\": \"Scene.Update.Post\", \"input\": {\"id\": "
+	    "\"%d\", \"title\": \"t\"}, \"inputFields\": [\"id\", "
+	    "\"title\"]}}",
+	    1 + round % 50, 1 + round % 50);
+	return run_ms(e, args);
+}
+
+/* Hook costs with every scene queued (e) and with an empty queue (empty:
+ * same settings and database before the queue was filled), whole
+ * process, interleaved round by round with their floor (an empty static C
+ * program), so load drifts on a shared machine hit all of them alike; the
+ * order within a round alternates. Every round is a sample; the paired
+ * ratio queued / empty of each round is a figure too. */
+static void
+hook_rounds(struct h_env *e, struct h_env *empty, struct size_figs *s,
+    int rounds)
+{
+	static const char *const fig[2][2] = {
+	    {"hook_ignored_empty_queue", "hook_ignored_all_queued"},
+	    {"hook_enqueue_empty_queue", "hook_enqueue_all_queued"}};
+	double *fl = calloc((size_t)rounds, sizeof(double));
+	int i, k, q;
+
+	for (i = 0; i < rounds; i++) {
+		double ms[2][2];
+
+		fl[i] = spawn_ms(S2P_EMPTY_BIN, NULL);
+		add(s, "hook_floor_empty_program", "ms", fl[i]);
+		for (k = 1; k >= 0; k--)
+			for (q = 0; q < 2; q++) {
+				int queued = (q + i) % 2; /* alternate */
+
+				ms[k][queued] = hook_ms(queued ? e : empty, k,
+				    i);
+			}
+		for (k = 0; k < 2; k++) {
+			add(s, fig[k][0], "ms", ms[k][0]);
+			add(s, fig[k][1], "ms", ms[k][1]);
+		}
+		add(s, "hook_enqueue_queued_over_empty", "ratio",
+		    ms[1][1] / ms[1][0]);
+		add(s, "hook_ignored_queued_over_empty", "ratio",
+		    ms[0][1] / ms[0][0]);
 	}
-	snprintf(name, sizeof(name), "hook_enqueue_%s", when);
-	add(s, name, "ms", median(enq, runs));
-	set_floor(s, name, "ms", median(fl, runs), "empty static C program");
-	snprintf(name, sizeof(name), "hook_ignored_%s", when);
-	add(s, name, "ms", median(ign, runs));
-	set_floor(s, name, "ms", median(fl, runs), "empty static C program");
-	free(enq);
-	free(ign);
+	for (k = 0; k < 2; k++)
+		for (q = 0; q < 2; q++)
+			set_floor(s, fig[k][q], "ms", median(fl, rounds),
+			    "empty static C program, same rounds");
+	set_floor(s, "hook_enqueue_queued_over_empty", "ratio", 1,
+	    "target 0.90-1.10");
+	set_floor(s, "hook_ignored_queued_over_empty", "ratio", 1,
+	    "target 0.90-1.10");
 	free(fl);
 }
 
@@ -505,18 +548,50 @@ sync_all(struct h_env *e, const char *mode)
 	return task(e, mode) + task(e, "process_queue");
 }
 
-static void
-first_sync_figs(struct h_env *e, struct size_figs *s, int hook_runs)
+/* A second plugin directory on the same fakes with a copy of e's data
+ * directory as it is now (settings cache, empty queue). 0 on success. */
+static int
+twin(struct h_env *e, struct h_env *out)
 {
+	char tmpl[] = "/tmp/s2p-bench-twin-XXXXXX", cmd[700];
+
+	*out = *e;
+	out->dir[0] = '\0';
+	if (mkdtemp(tmpl) == NULL)
+		return -1;
+	snprintf(out->dir, sizeof(out->dir), "%s", tmpl);
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/data' '%s/'", e->dir, out->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+twin_free(struct h_env *t)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	if (t->dir[0] == '/' && system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", t->dir);
+}
+
+static void
+first_sync_figs(struct h_env *e, struct size_figs *s, int hook_rounds_n)
+{
+	struct h_env empty;
 	long req, get, put, peak;
 	double t;
-	int n = s->scenes;
+	int n = s->scenes, have_twin;
 
-	hooks(e, s, hook_runs, "empty_queue");
 	task(e, "clear_queue");
+	have_twin = twin(e, &empty) == 0;
 	h_delete(e->plex_ctl, "/requests");
 	t = task(e, "all");
-	hooks(e, s, hook_runs, "all_queued");
+	if (have_twin && hook_rounds_n > 0)
+		hook_rounds(e, &empty, s, hook_rounds_n);
+	else if (hook_rounds_n > 0)
+		fprintf(stderr, "bench: no twin data directory, no hooks\n");
+	if (have_twin)
+		twin_free(&empty);
 	t += task(e, "process_queue");
 	peak = peak_kib;
 	req = plex_requests(e, &get, &put);
@@ -611,7 +686,30 @@ one_rep(struct size_figs *s, int hook_runs, int rep, int with_latency)
 
 /* ---- output ----------------------------------------------------------- */
 
-/* One line per figure: median, spread and its floor. Sorts the samples. */
+/* Sample q (0..1) of sorted v[0..n): the nearest rank. */
+static double
+rank(const double *v, int n, double q)
+{
+	int i = (int)(q * (n - 1) + 0.5);
+
+	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+/* 95 % interval of the median of n samples (sorted): the order statistics
+ * n/2 -+ 0.98 sqrt(n), distribution-free. */
+static void
+median_ci(const double *v, int n, double *lo, double *hi)
+{
+	double h = 0.98 * sqrt((double)n);
+	int a = (int)floor(n / 2.0 - h), b = (int)ceil(n / 2.0 + h);
+
+	*lo = v[a < 0 ? 0 : a];
+	*hi = v[b > n - 1 ? n - 1 : b];
+}
+
+/* One line per figure: median, spread and its floor; with 10 samples or
+ * more the 10th and 90th percentiles, and for a ratio the 95 % interval
+ * of its median. Sorts the samples. */
 static void
 print_size(struct size_figs *s)
 {
@@ -620,10 +718,18 @@ print_size(struct size_figs *s)
 	printf("\n== %d scenes\n", s->scenes);
 	for (i = 0; i < s->nf; i++) {
 		struct fig *f = &s->f[i];
-		double med = median(f->v, f->n);
+		double med = median(f->v, f->n), lo, hi;
 
-		printf("%-36s %10.3f %-8s (min %.3f, max %.3f, n=%d)", f->name,
+		printf("%-36s %10.3f %-8s (min %.3f, max %.3f, n=%d", f->name,
 		    med, f->unit, f->v[0], f->v[f->n - 1], f->n);
+		if (f->n >= 10)
+			printf(", p10 %.3f, p90 %.3f", rank(f->v, f->n, 0.1),
+			    rank(f->v, f->n, 0.9));
+		if (strcmp(f->unit, "ratio") == 0 && f->n >= 10) {
+			median_ci(f->v, f->n, &lo, &hi);
+			printf(", median 95%% in [%.3f, %.3f]", lo, hi);
+		}
+		printf(")");
 		if (f->floor >= 0)
 			printf("   floor %.3f %s (%s)", f->floor, f->unit,
 			    f->floor_what);
@@ -644,8 +750,10 @@ json_size(struct size_figs *s, FILE *js, int last)
 
 		fprintf(js,
 		    "      \"%s\": {\"unit\": \"%s\", \"median\": %.6g, "
-		    "\"min\": %.6g, \"max\": %.6g, \"n\": %d",
-		    f->name, f->unit, med, f->v[0], f->v[f->n - 1], f->n);
+		    "\"min\": %.6g, \"max\": %.6g, \"p10\": %.6g, "
+		    "\"p90\": %.6g, \"n\": %d",
+		    f->name, f->unit, med, f->v[0], f->v[f->n - 1],
+		    rank(f->v, f->n, 0.1), rank(f->v, f->n, 0.9), f->n);
 		if (f->floor >= 0)
 			fprintf(js, ", \"floor\": %.6g, \"floor_what\": \"%s\"",
 			    f->floor, f->floor_what);
@@ -654,40 +762,86 @@ json_size(struct size_figs *s, FILE *js, int last)
 	fprintf(js, "    }}%s\n", last ? "" : ",");
 }
 
+/* An integer knob from the environment, def when unset. */
+static int
+knob(const char *name, int def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v ? atoi(v) : def;
+}
+
+/* The plan at one size: runs, hook rounds per run, 5 ms first syncs. */
+struct plan {
+	int reps, rounds, lat_reps;
+};
+
+/* Defaults: cheap sizes repeat more (5 runs up to 1,000 scenes, 2 up to
+ * 10,000, 1 above); hooks 20 rounds per run, 200 in the one run above
+ * 10,000 (the +-10 % comparison at 100,000); the 5 ms first sync 3 times
+ * up to 1,000 scenes, once up to BENCH_LATENCY_MAX (10,000), never above
+ * (at 100,000 its floor alone is 10 minutes). */
+static struct plan
+plan_for(int n, int hook_rounds)
+{
+	struct plan p;
+	int lat_max = knob("BENCH_LATENCY_MAX", 10000);
+
+	p.reps = n <= 1000 ? knob("BENCH_REPEATS", 5)
+	    : n <= 10000   ? knob("BENCH_REPEATS_MID", 2)
+			   : knob("BENCH_REPEATS_LARGE", 1);
+	p.rounds = n <= 10000 ? hook_rounds
+			      : knob("BENCH_HOOK_ROUNDS_LARGE", 200);
+	p.lat_reps = n > lat_max ? 0
+	    : n <= 1000          ? knob("BENCH_LATENCY_REPEATS", 3)
+				 : knob("BENCH_LATENCY_REPEATS_MID", 1);
+	if (p.reps > MAXSAMP)
+		p.reps = MAXSAMP;
+	if (p.rounds * p.reps > MAXSAMP)
+		p.rounds = MAXSAMP / (p.reps > 0 ? p.reps : 1);
+	return p;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *sizes = argc > 1 ? argv[1] : "1000,10000,100000";
-	int reps = argc > 2 ? atoi(argv[2]) : 3;
-	int hook_runs = argc > 3 ? atoi(argv[3]) : 40;
-	const char *out = argc > 4 ? argv[4] : "bench-results.json";
-	const char *lr = getenv("BENCH_REPEATS_LARGE");
-	const char *lm = getenv("BENCH_LATENCY_MAX");
-	const char *cc = getenv("BENCH_CONCURRENCY");
-	int reps_large = lr ? atoi(lr) : 1, lat_max = lm ? atoi(lm) : 10000;
+	int hook_rounds = argc > 2 ? atoi(argv[2]) : 20;
+	const char *out = argc > 3 ? argv[3] : "bench-results.json";
 	static struct size_figs all[8];
 	char *list = strdup(sizes), *tok, *save = NULL;
-	int ns = 0, i, r;
+	int ns = 0, i, r, cc = knob("BENCH_CONCURRENCY", 4);
+	double t_all = h_mono();
 	FILE *js;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
-	if (cc != NULL && atoi(cc) >= 1 && atoi(cc) <= 8)
-		concurrency = atoi(cc);
+	if (cc >= 1 && cc <= 8)
+		concurrency = cc;
 	printf("batch size %zu (STASH2PLEX_BATCH), plex_concurrency %d\n",
 	    s2p_jobbatch_size(), concurrency);
 	for (tok = strtok_r(list, ",", &save); tok && ns < 8;
 	     tok = strtok_r(NULL, ",", &save)) {
 		struct size_figs *s = &all[ns++];
-		int n = atoi(tok), k = n > 10000 ? reps_large : reps;
+		int n = atoi(tok);
+		struct plan p = plan_for(n, hook_rounds);
+		double t0 = h_mono();
 
 		s->scenes = n;
-		for (r = 0; r < k && r < MAXREP; r++) {
+		printf("\n%d scenes: %d run(s), %d hook round(s) per run, "
+		       "first sync at 5 ms in %d run(s)%s\n",
+		    n, p.reps, p.rounds, p.lat_reps < p.reps ? p.lat_reps : p.reps,
+		    p.lat_reps ? ""
+			       : " (none: above BENCH_LATENCY_MAX, its floor "
+				 "alone would take too long)");
+		fflush(stdout);
+		for (r = 0; r < p.reps; r++) {
 			fprintf(stderr, "bench: %d scenes, run %d of %d\n", n,
-			    r + 1, k);
-			one_rep(s, hook_runs, r, n <= lat_max);
+			    r + 1, p.reps);
+			one_rep(s, p.rounds, r, r < p.lat_reps);
 		}
 		print_size(s);
+		printf("(%d scenes: %.0f s)\n", n, h_mono() - t0);
 	}
 	js = fopen(out, "w");
 	if (js == NULL) {
@@ -702,7 +856,7 @@ main(int argc, char **argv)
 		json_size(&all[i], js, i + 1 == ns);
 	fprintf(js, "  ]\n}\n");
 	fclose(js);
-	printf("\nwritten: %s\n", out);
+	printf("\nwritten: %s (s2p-bench: %.0f s)\n", out, h_mono() - t_all);
 	free(list);
 	return 0;
 }
