@@ -145,6 +145,14 @@ casefold(const char *s)
 {
 	utf8proc_uint8_t *folded = NULL;
 
+	if (s2p_text_is_ascii(s)) { /* what utf8proc's fold does to ASCII */
+		char *out = s2p_xstrdup(s), *o;
+
+		for (o = out; *o; o++)
+			if (*o >= 'A' && *o <= 'Z')
+				*o = (char)(*o - 'A' + 'a');
+		return out;
+	}
 	if (utf8proc_map((const utf8proc_uint8_t *)s, 0, &folded,
 		UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
 		    UTF8PROC_CASEFOLD) < 0)

@@ -15,6 +15,15 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 
+int
+s2p_text_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
 char *
 s2p_text_nfc(const char *in)
 {
@@ -22,6 +31,8 @@ s2p_text_nfc(const char *in)
 
 	if (in == NULL)
 		return s2p_xstrdup("");
+	if (s2p_text_is_ascii(in))
+		return s2p_xstrdup(in); /* ASCII is its own NFC */
 	if (utf8proc_map((const utf8proc_uint8_t *)in, 0, &out,
 		UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE) < 0)
 		return s2p_xstrdup(in);

@@ -21,7 +21,10 @@ char *s2p_text_clean(const char *in, size_t max_chars, int multiline);
  * this way). New string, never NULL. */
 char *s2p_text_quote(const char *s);
 /* NFC form of a UTF-8 string (invalid input is returned unchanged); new
- * string. */
+ * string. ASCII, its own NFC, is copied without utf8proc (the path index
+ * keys every listed file: docs/performance.md). */
 char *s2p_text_nfc(const char *in);
+/* 1 when s holds no byte above 0x7F. */
+int s2p_text_is_ascii(const char *s);
 
 #endif

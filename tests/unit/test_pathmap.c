@@ -7,13 +7,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <utf8proc.h>
 
 #include "core/err.h"
 #include "sync/pathmap.h"
+#include "sync/text.h"
 
 /* Apply rules text to path and check the result. */
 static void
@@ -370,10 +373,64 @@ test_pathmap__basename_key(void **state)
 	free(k);
 }
 
+/* The ASCII shortcuts of the keys (no utf8proc) give what utf8proc gives:
+ * every ASCII character, in a Unix and a Windows path. */
+static void
+test_pathmap__ascii_keys_as_utf8proc(void **state)
+{
+	char path[160], win[200];
+	int c;
+
+	(void)state;
+	for (c = 1; c < 128; c++) {
+		utf8proc_uint8_t *nfc = NULL, *fold = NULL;
+		char *k, *b;
+
+		snprintf(path, sizeof(path), "/Media/A%cZ/File %c Name.MP4", c,
+		    c);
+		snprintf(win, sizeof(win), "C:\\Media\\A%cZ\\F%c.MKV", c, c);
+		assert_true(utf8proc_map((const utf8proc_uint8_t *)path, 0, &nfc,
+				UTF8PROC_NULLTERM | UTF8PROC_STABLE |
+				    UTF8PROC_COMPOSE) >= 0);
+		k = s2p_text_nfc(path);
+		assert_string_equal(k, (char *)nfc);
+		free(k);
+		k = s2p_path_key(path);
+		assert_string_equal(k, (char *)nfc);
+		free(k);
+		b = s2p_path_basename_key(path);
+		assert_true(utf8proc_map((const utf8proc_uint8_t *)strrchr(
+					     path, '/') + 1,
+				0, &fold,
+				UTF8PROC_NULLTERM | UTF8PROC_STABLE |
+				    UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) >= 0);
+		assert_string_equal(b, (char *)fold);
+		free(b);
+		free(fold);
+		fold = NULL;
+		k = s2p_path_key(win);
+		assert_true(utf8proc_map((const utf8proc_uint8_t *)k, 0, &fold,
+				UTF8PROC_NULLTERM | UTF8PROC_STABLE |
+				    UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) >= 0);
+		assert_string_equal(k, (char *)fold);
+		free(k);
+		free(fold);
+		free(nfc);
+	}
+	/* not ASCII: still utf8proc's (decomposed e-acute composes) */
+	{
+		char *k = s2p_path_key("/m/Caf\x65\xcc\x81.mp4");
+
+		assert_string_equal(k, "/m/Caf\xc3\xa9.mp4");
+		free(k);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pathmap__ascii_keys_as_utf8proc),
 	    cmocka_unit_test(test_pathmap__parse_trims_spaces_and_slashes),
 	    cmocka_unit_test(test_pathmap__parse_empty_text),
 	    cmocka_unit_test(test_pathmap__parse_missing_arrow_names_rule),
