@@ -6,14 +6,40 @@
 # The profile lands in bench/profile/callgrind.out.<phase>; the top
 # functions are printed with callgrind_annotate.
 #   usage: scripts/profile.sh [BUILD] [SCENES] [PHASE]
-#   PHASE: resync (default), first (the first sync itself) or all (the
-#   Sync All task that queues every scene)
+#   PHASE: resync (default), first (the first sync itself), all (the
+#   Sync All task that queues every scene) or index (a full path index
+#   build of N items: the client's s2p_indexer_full in
+#   callgrind.out.index.client, the fake Plex's route_request, what serves
+#   the pages, in callgrind.out.index.fake)
 set -eu
 BUILD=${1:-build}
 N=${2:-10000}
 PHASE=${3:-resync}
 OUT=$(pwd)/bench/profile
 mkdir -p "$OUT"
+if [ "$PHASE" = index ]; then
+	rm -f "$OUT"/callgrind.out.index.*
+	BENCH_ONLY=index BENCH_REPEATS=1 BENCH_REPEATS_MID=1 \
+	    BENCH_REPEATS_LARGE=1 valgrind --tool=callgrind \
+	    --trace-children=yes \
+	    --trace-children-skip='*fake-stash*,/bin/*,/usr/bin/*' \
+	    --toggle-collect=s2p_indexer_full --toggle-collect=route_request \
+	    --callgrind-out-file="$OUT/callgrind.out.index.%p" \
+	    "$BUILD/s2p-bench" "$N" 1 /dev/null >/dev/null 2>&1
+	for f in "$OUT"/callgrind.out.index.[0-9]*; do
+		if grep -q '^cmd:.*fake-plex' "$f"; then
+			mv "$f" "$OUT/callgrind.out.index.fake"
+		else
+			mv "$f" "$OUT/callgrind.out.index.client"
+		fi
+	done
+	for w in client fake; do
+		echo "== $w"
+		callgrind_annotate --inclusive=yes \
+		    "$OUT/callgrind.out.index.$w" 2>/dev/null | sed -n '20,45p'
+	done
+	exit 0
+fi
 dir=$(mktemp -d /tmp/s2p-profile-XXXXXX)
 token=profile-token
 "$BUILD/fake-plex" --port 0 --port-file "$dir/plex.port" \

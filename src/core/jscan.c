@@ -250,8 +250,9 @@ read_number(struct s2p_jscan *s, int want)
 	s->p = p;
 	if (!want)
 		return NULL;
-	text = (size_t)(p - b) < sizeof(small) ? small
-					       : s2p_xmalloc((size_t)(p - b) + 1);
+	text = (size_t)(p - b) < sizeof(small)
+	    ? small
+	    : s2p_xmalloc((size_t)(p - b) + 1);
 	memcpy(text, b, (size_t)(p - b));
 	text[p - b] = '\0';
 	errno = 0;
@@ -342,8 +343,9 @@ next_item(struct s2p_jscan *s, size_t *n, int close)
 	}
 	if (*n > 0) {
 		if (c != ',') {
-			fail(s, close == '}' ? "',' or '}' expected"
-					     : "',' or ']' expected");
+			fail(s,
+			    close == '}' ? "',' or '}' expected"
+					 : "',' or ']' expected");
 			return 0;
 		}
 		s->p++;

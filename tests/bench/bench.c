@@ -193,8 +193,8 @@ static void
 hook_rounds(struct h_env *e, struct h_env *empty, struct size_figs *s,
     int rounds)
 {
-	static const char *const fig[2][2] = {
-	    {"hook_ignored_empty_queue", "hook_ignored_all_queued"},
+	static const char *const fig[2][2] = {{"hook_ignored_empty_queue",
+						  "hook_ignored_all_queued"},
 	    {"hook_enqueue_empty_queue", "hook_enqueue_all_queued"}};
 	double *fl = calloc((size_t)rounds, sizeof(double));
 	int i, k, q;
@@ -451,8 +451,7 @@ index_figs(struct h_env *e, struct size_figs *s)
 	if (fl > 0) {
 		set_floor(s, "index_full", "s", fl,
 		    "page the listing from Plex, unparsed");
-		add(s, "fake_plex_listing_ceiling", "items/s",
-		    s->scenes / fl);
+		add(s, "fake_plex_listing_ceiling", "items/s", s->scenes / fl);
 	}
 	for (i = 0; i < 100; i++) {
 		snprintf(body, sizeof(body),
@@ -830,7 +829,8 @@ main(int argc, char **argv)
 		s->scenes = n;
 		printf("\n%d scenes: %d run(s), %d hook round(s) per run, "
 		       "first sync at 5 ms in %d run(s)%s\n",
-		    n, p.reps, p.rounds, p.lat_reps < p.reps ? p.lat_reps : p.reps,
+		    n, p.reps, p.rounds,
+		    p.lat_reps < p.reps ? p.lat_reps : p.reps,
 		    p.lat_reps ? ""
 			       : " (none: above BENCH_LATENCY_MAX, its floor "
 				 "alone would take too long)");

@@ -1887,8 +1887,8 @@ list_key(const struct fake_req *req, size_t si, long type,
 		    sp->desc[i] ? 'd' : 'a');
 	for (a = 0; rc == S2P_OK && a < req->nargs; a++)
 		if (title_arg(req->args[a].key))
-			rc = s2p_buf_addf(&b, "\x1f%s\x1f%s",
-			    req->args[a].key, req->args[a].value);
+			rc = s2p_buf_addf(&b, "\x1f%s\x1f%s", req->args[a].key,
+			    req->args[a].value);
 	s2p_assert(rc == S2P_OK);
 	return s2p_buf_take(&b);
 }

@@ -389,9 +389,10 @@ test_pathmap__ascii_keys_as_utf8proc(void **state)
 		snprintf(path, sizeof(path), "/Media/A%cZ/File %c Name.MP4", c,
 		    c);
 		snprintf(win, sizeof(win), "C:\\Media\\A%cZ\\F%c.MKV", c, c);
-		assert_true(utf8proc_map((const utf8proc_uint8_t *)path, 0, &nfc,
-				UTF8PROC_NULLTERM | UTF8PROC_STABLE |
-				    UTF8PROC_COMPOSE) >= 0);
+		assert_true(
+		    utf8proc_map((const utf8proc_uint8_t *)path, 0, &nfc,
+			UTF8PROC_NULLTERM | UTF8PROC_STABLE |
+			    UTF8PROC_COMPOSE) >= 0);
 		k = s2p_text_nfc(path);
 		assert_string_equal(k, (char *)nfc);
 		free(k);
@@ -399,11 +400,12 @@ test_pathmap__ascii_keys_as_utf8proc(void **state)
 		assert_string_equal(k, (char *)nfc);
 		free(k);
 		b = s2p_path_basename_key(path);
-		assert_true(utf8proc_map((const utf8proc_uint8_t *)strrchr(
-					     path, '/') + 1,
-				0, &fold,
-				UTF8PROC_NULLTERM | UTF8PROC_STABLE |
-				    UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD) >= 0);
+		assert_true(
+		    utf8proc_map((const utf8proc_uint8_t *)strrchr(path, '/') +
+			    1,
+			0, &fold,
+			UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+			    UTF8PROC_CASEFOLD) >= 0);
 		assert_string_equal(b, (char *)fold);
 		free(b);
 		free(fold);

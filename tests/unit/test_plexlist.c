@@ -178,7 +178,8 @@ test_plexlist__pages_read_alike(void **state)
 	    "{\"nofile\": 1}, 3]}, 7, {\"Part\": {\"file\": \"/x\"}}]}]}}",
 	    /* entries without a key, odd elements, a container-level mess */
 	    "{\"a\": [[], {}], \"MediaContainer\": {\"Metadata\": [{\"title\": "
-	    "\"no key\"}, 7, \"s\", [1, {\"ratingKey\": \"9\"}], {\"ratingKey\":"
+	    "\"no key\"}, 7, \"s\", [1, {\"ratingKey\": \"9\"}], "
+	    "{\"ratingKey\":"
 	    " {\"a\": 1}}, {\"ratingKey\": 1.5}, {\"ratingKey\": \"\"}]}}",
 	    /* duplicate keys: the last one counts */
 	    "{\"MediaContainer\": {\"totalSize\": 5, \"totalSize\": \"6\", "
@@ -234,8 +235,8 @@ test_plexlist__bytes_not_utf8_in_a_file(void **state)
 static void
 test_plexlist__malformed_json_fails_both(void **state)
 {
-	static const char *const bad[] = {"", " ", "5", "\"s\"", "null",
-	    "{", "{\"MediaContainer\": {}", "{\"MediaContainer\": {}}}",
+	static const char *const bad[] = {"", " ", "5", "\"s\"", "null", "{",
+	    "{\"MediaContainer\": {}", "{\"MediaContainer\": {}}}",
 	    "{\"MediaContainer\": {}} x", "{\"MediaContainer\": {},}",
 	    "{\"MediaContainer\": {\"a\": [1,]}}",
 	    "{\"MediaContainer\": {\"a\": [1 2]}}",
@@ -287,17 +288,21 @@ test_plexlist__large_page(void **state)
 
 	(void)state;
 	s2p_buf_init(&b, 0);
-	rc |= s2p_buf_addf(&b, "{\"MediaContainer\": {\"size\": 500, "
-			       "\"totalSize\": 100000, \"offset\": 1000, "
-			       "\"Metadata\": [");
+	rc |= s2p_buf_addf(&b,
+	    "{\"MediaContainer\": {\"size\": 500, "
+	    "\"totalSize\": 100000, \"offset\": 1000, "
+	    "\"Metadata\": [");
 	for (i = 0; i < 500; i++)
 		rc |= s2p_buf_addf(&b,
-		    "%s{\"ratingKey\": \"%d\", \"key\": \"/library/metadata/%d\","
+		    "%s{\"ratingKey\": \"%d\", \"key\": "
+		    "\"/library/metadata/%d\","
 		    " \"title\": \"Title %d\", \"summary\": \"Agent summary "
 		    "for %d.\", \"year\": 2001, \"addedAt\": %d, \"updatedAt\":"
 		    " %d, \"Media\": [{\"id\": %d, \"duration\": 1800000, "
-		    "\"Part\": [{\"id\": %d, \"key\": \"/library/parts/%d/f.mp4\","
-		    " \"file\": \"/data/videos/S/%d.mp4\", \"size\": 104857600}]}"
+		    "\"Part\": [{\"id\": %d, \"key\": "
+		    "\"/library/parts/%d/f.mp4\","
+		    " \"file\": \"/data/videos/S/%d.mp4\", \"size\": "
+		    "104857600}]}"
 		    "], \"Genre\": [{\"tag\": \"4K\"}], \"Role\": [{\"tag\": "
 		    "\"Mika Stone\"}]}",
 		    i ? ", " : "", 1001 + i, 1001 + i, i, i, 1700000000 + i,
