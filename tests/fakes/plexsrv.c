@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/strv.h"
+#include "core/utf8scrub.h"
 #include "core/xalloc.h"
 #include "sha1.h"
 #include "synth.h"
@@ -266,46 +267,134 @@ emit_xml(struct s2p_buf *b, const struct node *n, int depth)
 		abort();
 }
 
-/* JSON object for n: attributes, then one array per child key in order of
- * first appearance (children are arrays even when single). */
-static json_t *
-emit_json(const struct node *n)
+/* A JSON string as jansson writes it (compact): '"', '\\' and control
+ * characters escaped, the rest as is. */
+static void
+json_text_str(struct s2p_buf *b, const char *s)
 {
-	json_t *o = json_object();
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+	int rc = s2p_buf_add(b, "\"", 1);
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15],
+		    0};
+		const char *e = NULL;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		rc |= s2p_buf_add(b, run, (size_t)(s - run));
+		e = c == '"'    ? "\\\""
+		    : c == '\\' ? "\\\\"
+		    : c == '\n' ? "\\n"
+		    : c == '\r' ? "\\r"
+		    : c == '\t' ? "\\t"
+		    : c == '\b' ? "\\b"
+		    : c == '\f' ? "\\f"
+				: esc;
+		rc |= s2p_buf_adds(b, e);
+		run = s + 1;
+	}
+	rc |= s2p_buf_add(b, run, (size_t)(s - run));
+	rc |= s2p_buf_add(b, "\"", 1);
+	if (rc != S2P_OK)
+		abort();
+}
+
+/* 1 when s is valid UTF-8 (jansson's json_string refuses anything else,
+ * a string that is not is written as null). */
+static int
+utf8_ok(const char *s)
+{
+	size_t n = strlen(s), i = 0, k;
+
+	while (i < n) {
+		k = s2p_utf8_seq_len((const unsigned char *)s + i, n - i);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* A real as jansson writes it: %.17g, with ".0" when it looks like an
+ * integer. */
+static void
+json_text_real(struct s2p_buf *b, double d)
+{
+	char t[40];
+
+	snprintf(t, sizeof(t), "%.17g", d);
+	if (strpbrk(t, ".eEn") == NULL)
+		strcat(t, ".0");
+	if (s2p_buf_adds(b, t) != S2P_OK)
+		abort();
+}
+
+/* n as compact JSON text, as jansson would write the object it makes
+ * (written directly: building jansson's tree took most of a listing page's
+ * time, docs/performance.md): attributes in order (a repeated name
+ * keeps its first place and its last value), then one array per child key
+ * in order of first appearance, unless an attribute took the name. */
+static void
+emit_json_text(struct s2p_buf *b, const struct node *n)
+{
 	size_t i, j;
+	int rc = s2p_buf_add(b, "{", 1), first = 1;
 
 	for (i = 0; i < n->na; i++) {
 		const struct attr *a = &n->a[i];
-		json_t *v = NULL;
 
-		switch (a->kind) {
-		case A_STR:
-			v = json_string(a->s);
-			break;
-		case A_INT:
-			v = json_integer(a->i);
-			break;
-		case A_BOOL:
-			v = json_boolean(a->i);
-			break;
-		case A_REAL:
-			v = json_real(a->d);
-			break;
-		}
-		json_object_set_new(o, a->name, v ? v : json_null());
+		for (j = 0; j < i && strcmp(n->a[j].name, a->name) != 0; j++)
+			;
+		if (j < i)
+			continue;
+		for (j = n->na - 1; j > i; j--)
+			if (strcmp(n->a[j].name, a->name) == 0)
+				break;
+		a = &n->a[j];
+		rc |= s2p_buf_add(b, ",", first ? 0 : 1);
+		first = 0;
+		json_text_str(b, a->name);
+		rc |= s2p_buf_add(b, ":", 1);
+		if (a->kind == A_STR && utf8_ok(a->s))
+			json_text_str(b, a->s);
+		else if (a->kind == A_STR)
+			rc |= s2p_buf_adds(b, "null");
+		else if (a->kind == A_INT)
+			rc |= s2p_buf_addf(b, "%lld", a->i);
+		else if (a->kind == A_BOOL)
+			rc |= s2p_buf_adds(b, a->i ? "true" : "false");
+		else
+			json_text_real(b, a->d);
 	}
 	for (i = 0; i < n->nk; i++) {
-		json_t *arr;
+		const char *key = n->k[i]->jkey;
 
-		if (json_object_get(o, n->k[i]->jkey))
+		for (j = 0; j < n->na && strcmp(n->a[j].name, key) != 0; j++)
+			;
+		if (j < n->na)
 			continue;
-		arr = json_array();
+		for (j = 0; j < i && strcmp(n->k[j]->jkey, key) != 0; j++)
+			;
+		if (j < i)
+			continue;
+		rc |= s2p_buf_add(b, ",", first ? 0 : 1);
+		first = 0;
+		json_text_str(b, key);
+		rc |= s2p_buf_adds(b, ":[");
 		for (j = i; j < n->nk; j++)
-			if (strcmp(n->k[j]->jkey, n->k[i]->jkey) == 0)
-				json_array_append_new(arr, emit_json(n->k[j]));
-		json_object_set_new(o, n->k[i]->jkey, arr);
+			if (strcmp(n->k[j]->jkey, key) == 0) {
+				if (j > i)
+					rc |= s2p_buf_add(b, ",", 1);
+				emit_json_text(b, n->k[j]);
+			}
+		rc |= s2p_buf_add(b, "]", 1);
 	}
-	return o;
+	rc |= s2p_buf_add(b, "}", 1);
+	if (rc != S2P_OK)
+		abort();
 }
 
 /* --- model ---------------------------------------------------------- */
@@ -1267,9 +1356,17 @@ static void
 send_doc(const struct fake_req *req, struct fake_resp *resp, struct node *mc)
 {
 	if (wants_json(req)) {
-		json_t *j = json_pack("{s:o}", "MediaContainer", emit_json(mc));
+		struct s2p_buf b;
 
-		fake_resp_json(resp, 200, j);
+		s2p_buf_init(&b, 0);
+		if (s2p_buf_adds(&b, "{\"MediaContainer\":") != S2P_OK)
+			abort();
+		emit_json_text(&b, mc);
+		if (s2p_buf_add(&b, "}", 1) != S2P_OK)
+			abort();
+		fake_resp_set(resp, 200, "application/json", NULL);
+		fake_resp_body(resp, b.data, b.len);
+		s2p_buf_free(&b);
 	} else {
 		struct s2p_buf b;
 
