@@ -848,9 +848,10 @@ main(int argc, char **argv)
 		       "first sync at 5 ms in %d run(s)%s\n",
 		    n, p.reps, p.rounds,
 		    p.lat_reps < p.reps ? p.lat_reps : p.reps,
-		    p.lat_reps ? ""
-			       : " (none: above BENCH_LATENCY_MAX, its floor "
-				 "alone would take too long)");
+		    n > knob("BENCH_LATENCY_MAX", 10000)
+			? " (none: above BENCH_LATENCY_MAX, its floor alone "
+			  "would take too long)"
+			: "");
 		fflush(stdout);
 		for (r = 0; r < p.reps; r++) {
 			fprintf(stderr, "bench: %d scenes, run %d of %d\n", n,
