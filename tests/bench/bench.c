@@ -796,7 +796,7 @@ struct plan {
  * 10,000, 1 above); hooks 20 rounds per run, 200 in the one run above
  * 10,000 (the +-10 % comparison at 100,000); the 5 ms first sync 3 times
  * up to 1,000 scenes, once up to BENCH_LATENCY_MAX (10,000), never above
- * (at 100,000 its floor alone is 10 minutes). */
+ * (at 100,000 its floor alone is over 8 minutes). */
 static struct plan
 plan_for(int n, int hook_rounds)
 {
