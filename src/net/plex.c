@@ -509,6 +509,9 @@ s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
 	struct s2p_buf path;
 	char hstart[64], hsize[64];
 	char *e;
+	json_t *root = NULL, *mc;
+	const json_t *md, *it;
+	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -549,11 +552,32 @@ s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
 	rc = plex_do(p, &r, &resp, err);
 	if (rc != S2P_OK)
 		goto out;
-	rc = s2p_plex_parse_listing(resp.body.data, resp.body.len, start, out,
-	    err);
+	rc = load_container(&resp, "listing", &root, &mc, err);
+	if (rc != S2P_OK)
+		goto out;
+	out->offset = jlong(mc, "offset", start < 0 ? 0 : start);
+	out->total = jlong(mc, "totalSize", -1);
+	md = metadata(mc);
+	if (md == NULL)
+		goto out;
+	out->v = s2p_xcalloc(json_array_size(md) + 1, sizeof(*out->v));
+	json_array_foreach(md, i, it)
+	{
+		struct s2p_plex_entry *en = &out->v[out->n];
+
+		en->rating_key = s2p_json_text(it, "ratingKey");
+		if (en->rating_key == NULL)
+			continue;
+		en->title = s2p_json_text(it, "title");
+		en->added_at = jlong(it, "addedAt", -1);
+		en->updated_at = jlong(it, "updatedAt", -1);
+		collect_files(&en->files, it, &en->file_bad);
+		out->n++;
+	}
 out:
 	if (rc != S2P_OK)
 		s2p_plex_page_free(out);
+	json_decref(root);
 	s2p_http_resp_free(&resp);
 	s2p_buf_free(&path);
 	return rc;

@@ -100,11 +100,6 @@ struct s2p_plex_page {
 int s2p_plex_list(struct s2p_plex *p, const char *section_key, int type,
     const char *sort, const char *file_hint, long start, long size,
     struct s2p_plex_page *out, struct s2p_error *err) S2P_NODISCARD;
-/* Read one listing page from its JSON text (src/net/plexlist.c): what
- * s2p_plex_list returns, offset defaulting to start. S2P_EPARSE for text
- * that is not JSON or has no MediaContainer. The caller frees out. */
-int s2p_plex_parse_listing(const char *text, size_t len, long start,
-    struct s2p_plex_page *out, struct s2p_error *err) S2P_NODISCARD;
 void s2p_plex_page_free(struct s2p_plex_page *pg);
 
 /* A full item from GET /library/metadata/{rk}. Absent strings are NULL;
