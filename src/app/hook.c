@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "core/log.h"
+#include "store/db.h"
 #include "store/queue.h"
 #include "store/syncstate.h"
 
@@ -24,18 +25,20 @@ enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
 {
 	struct s2p_ctx *ctx = &app->ctx;
 	int created = 0, started = 0, rc;
-	double t0 = s2p_monotonic();
+	double t0 = s2p_monotonic(), lock_wait = 0;
 
 	do {
 		s2p_ctx_close_handles(ctx);
 		rc = s2p_ctx_db(ctx, err);
-		if (rc == S2P_OK)
+		if (rc == S2P_OK) {
 			rc = s2p_queue_enqueue(ctx->db, id, reason,
 			    s2p_clock_now(ctx->clock), &created, err);
+			lock_wait += s2p_db_lock_wait(ctx->db);
+		}
 	} while (rc == S2P_EBUSY && s2p_monotonic() - t0 < HOOK_LOCK_DEADLINE);
 	s2p_debug("database open and enqueue took %.1f ms (lock waits "
-		  "included)",
-	    (s2p_monotonic() - t0) * 1000);
+		  "included), lock wait %.1f ms",
+	    (s2p_monotonic() - t0) * 1000, lock_wait * 1000);
 	/* The worker opens its own connection: never carry one over fork. */
 	s2p_ctx_close_handles(ctx);
 	if (rc != S2P_OK)

@@ -1,6 +1,7 @@
 /*
  * db.c - the one SQLite database of the project: opening it safely (mode
- * 0600 for the file and its WAL/SHM side files, WAL journal, busy timeout),
+ * 0600 for the file and its WAL/SHM side files, WAL journal, a busy handler
+ * that measures lock waits),
  * nested transactions on top of BEGIN IMMEDIATE, error mapping, a summary
  * counter table, and the ordered list of schema migrations. It knows nothing
  * about what the tables mean; queue.c and the other store users do.
@@ -23,6 +24,8 @@
 #include "core/xalloc.h"
 
 #define DB_BUSY_TIMEOUT_MS 10000
+/* How long a waiter for a lock sleeps between tries (busy_wait). */
+#define DB_BUSY_SLEEP_NS 1000000L
 /* SQLite's default automatic checkpoint threshold, in WAL pages. */
 #define WAL_AUTOCHECKPOINT 1000
 #define DB_FILE_MODE 0600
@@ -30,6 +33,9 @@
 struct s2p_db {
 	sqlite3 *h;
 	int depth; /* open s2p_db_begin levels: 1 = BEGIN, >1 = SAVEPOINTs */
+	/* Lock waits (s2p_db_lock_wait): seconds of the finished ones, the
+	 * current one so far, and when the current one began. */
+	double waited, waiting, busy_since;
 };
 
 /*
@@ -633,6 +639,7 @@ enable_wal(struct s2p_db *db, struct s2p_error *err)
 			break;
 		s2p_clock_sleep(s2p_clock_system(), 0.01);
 		waited_ms += 10;
+		db->waited += 0.01;
 	}
 	if (src != SQLITE_OK) {
 		rc = s2p_db_error(db, src, "enable WAL journal", err);
@@ -693,6 +700,39 @@ secure_side_files(const char *path)
 	}
 }
 
+/* The busy handler: SQLite calls it each time a lock it needs is taken
+ * (count: how often for this one lock, from 0), and tries again when it
+ * returns 1. SQLite's own handler sleeps 1, 2, 5, 10, ... up to 100 ms
+ * between tries, so under many writers a waiter oversleeps long after the
+ * lock was freed, and a late comer with short sleeps overtakes it; this
+ * one tries again every millisecond, for the same total timeout, and
+ * measures the wait. */
+static int
+busy_wait(void *arg, int count)
+{
+	struct s2p_db *db = arg;
+	double now = s2p_monotonic();
+	struct timespec ts = {0, DB_BUSY_SLEEP_NS};
+
+	if (count == 0) {
+		db->waited += db->waiting;
+		db->waiting = 0;
+		db->busy_since = now;
+	}
+	if (now - db->busy_since >= DB_BUSY_TIMEOUT_MS / 1000.0)
+		return 0;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	db->waiting = s2p_monotonic() - db->busy_since;
+	return 1;
+}
+
+double
+s2p_db_lock_wait(const struct s2p_db *db)
+{
+	return db != NULL ? db->waited + db->waiting : 0;
+}
+
 /* TEST-ONLY (core/testpause.h): SQLite's own automatic checkpoint (what
  * sqlite3_wal_autocheckpoint installs), with the "checkpoint" pause point
  * in front of it. Installed only when that point is armed. */
@@ -742,9 +782,9 @@ s2p_db_open_at(struct s2p_db **out, const char *path, int version,
 	src = sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
 	    (int *)NULL);
 	if (src == SQLITE_OK)
-		src = sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+		src = sqlite3_busy_handler(db->h, busy_wait, db);
 	if (src != SQLITE_OK) {
-		rc = s2p_db_error(db, src, "set busy timeout", err);
+		rc = s2p_db_error(db, src, "set busy handler", err);
 		goto out;
 	}
 	rc = enable_wal(db, err);

@@ -80,6 +80,10 @@ int s2p_db_check(struct s2p_db *db, struct s2p_error *err) S2P_NODISCARD;
  * closed it. S2P_EIO when the rename fails. */
 int s2p_db_quarantine(const char *path, double now, char *aside, size_t len,
     struct s2p_error *err) S2P_NODISCARD;
+/* Seconds this connection has spent waiting for a lock another connection
+ * held (SQLite's write lock, mostly), from the first refusal until it got
+ * it or gave up, summed over its life. */
+double s2p_db_lock_wait(const struct s2p_db *db);
 /* Schema version this program migrates to (the number of migrations). */
 int s2p_db_schema_version(void);
 /* Add delta to the named summary counter (created at 0). */

@@ -86,7 +86,7 @@ changes(struct s2p_db *db)
 	return (long)sqlite3_changes(s2p_db_handle(db));
 }
 
-/* The two statements of an enqueue, prepared once per transaction. */
+/* The two statements of an enqueue, prepared once per enqueue. */
 struct enq {
 	sqlite3_stmt *ins;
 	sqlite3_stmt *upd;
@@ -176,10 +176,15 @@ s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
 		return S2P_OK;
 	if (ids == NULL)
 		return s2p_error_set(err, S2P_EINVAL, "enqueue: no scene ids");
-	rc = s2p_db_begin(db, err);
-	if (rc != S2P_OK)
-		return rc;
+	/* Prepared (and the schema read) before the write lock is taken:
+	 * the lock is held only for the writes themselves. */
 	rc = enq_prepare(db, &e, reason, now, err);
+	if (rc == S2P_OK)
+		rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK) {
+		enq_finalize(&e);
+		return rc;
+	}
 	for (i = 0; rc == S2P_OK && i < n; i++) {
 		rc = enq_one(db, &e, ids[i], &one, err);
 		created += one;

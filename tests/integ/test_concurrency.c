@@ -171,6 +171,17 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* How many of the n values are not zero. */
+static int
+nonzero(const double *v, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += v[i] > 0;
+	return k;
+}
+
 static void
 hook_doc(char *buf, size_t len, int id)
 {
@@ -217,7 +228,7 @@ static void
 test_concurrency__500_hooks_one_worker(void **state)
 {
 	static struct h_proc p[HOOKS];
-	static double ms[HOOKS], cpu[HOOKS], db_ms[HOOKS];
+	static double ms[HOOKS], cpu[HOOKS], db_ms[HOOKS], lock_ms[HOOKS];
 	const char *took;
 	static char marker[300], file_env[340];
 	const char *const paused_env[] = {"STASH2PLEX_IDLE_EXIT=1",
@@ -327,6 +338,10 @@ test_concurrency__500_hooks_one_worker(void **state)
 		if ((took = strstr(out, "enqueue took ")) != NULL)
 			db_ms[i] = strtod(took + 13, NULL);
 		assert_true(db_ms[i] >= 0);
+		lock_ms[i] = -1;
+		if ((took = strstr(out, "lock wait ")) != NULL)
+			lock_ms[i] = strtod(took + 10, NULL);
+		assert_true(lock_ms[i] >= 0);
 		free(out);
 	}
 	/* Keep sampling while the worker drains. */
@@ -347,6 +362,13 @@ test_concurrency__500_hooks_one_worker(void **state)
 	       "ms: p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
 	    db_ms[HOOKS / 2], db_ms[HOOKS * 9 / 10], db_ms[HOOKS * 99 / 100],
 	    db_ms[HOOKS - 1]);
+	qsort(lock_ms, HOOKS, sizeof(lock_ms[0]), cmp_double);
+	printf("  of that, waiting for a database lock another process held "
+	       "(first refusal to acquisition) ms: p50 %.1f p90 %.1f p99 %.1f "
+	       "max %.1f; %d of %d hooks waited at all\n",
+	    lock_ms[HOOKS / 2], lock_ms[HOOKS * 9 / 10],
+	    lock_ms[HOOKS * 99 / 100], lock_ms[HOOKS - 1], nonzero(lock_ms, HOOKS),
+	    HOOKS);
 	qsort(cpu, HOOKS, sizeof(cpu[0]), cmp_double);
 	printf("  each hook's own CPU time ms: p50 %.1f p90 %.1f p99 %.1f max "
 	       "%.1f (%ld CPUs; the rest of the wall time is waiting for a CPU "
