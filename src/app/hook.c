@@ -4,6 +4,7 @@
  * the scene in the local queue, makes sure a background worker is draining,
  * and returns in milliseconds. Hooks we have no use for return at once.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,10 @@ enqueue(struct s2p_app *app, int64_t id, enum s2p_job_reason reason,
 		s2p_ctx_close_handles(ctx);
 		rc = s2p_ctx_db(ctx, err);
 		if (rc == S2P_OK) {
+			/* Write on a fresh time slice: a hook descheduled
+			 * while it holds the write lock (hundreds of hooks
+			 * on two CPUs) makes every other writer wait. */
+			sched_yield();
 			rc = s2p_queue_enqueue(ctx->db, id, reason,
 			    s2p_clock_now(ctx->clock), &created, err);
 			lock_wait += s2p_db_lock_wait(ctx->db);

@@ -197,14 +197,50 @@ s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,
 	return rc;
 }
 
+/* 1 in *pending when scene_id's job will run (again) after now: pending,
+ * or running and dirty. A newer edit needs no write then, since the claim
+ * that runs it comes later and reads the scene afresh. A read, so it never
+ * waits for the write lock. */
+static int
+enq_is_pending(struct s2p_db *db, int64_t scene_id, int *pending,
+    struct s2p_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	*pending = 0;
+	rc = s2p_db_prepare_cached(db, &st,
+	    "SELECT 1 FROM job WHERE scene_id = ?1"
+	    " AND (state = 'pending' OR dirty = 1)",
+	    err);
+	if (rc != S2P_OK)
+		return rc;
+	src = sqlite3_bind_int64(st, 1, scene_id);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*pending = 1;
+	else if (src != SQLITE_DONE)
+		rc = s2p_db_error(db, src, "look up queued job", err);
+	s2p_db_finalize(st);
+	return rc;
+}
+
 int
 s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
     enum s2p_job_reason reason, double now, int *created_out,
     struct s2p_error *err)
 {
 	long created = 0;
-	int rc;
+	int rc, pending;
 
+	if (created_out != NULL)
+		*created_out = 0;
+	/* Most hooks of a burst find their scene queued to run: they write
+	 * nothing and never queue up for the write lock. */
+	rc = enq_is_pending(db, scene_id, &pending, err);
+	if (rc != S2P_OK || pending)
+		return rc;
 	rc = s2p_queue_enqueue_many(db, &scene_id, 1, reason, now, &created,
 	    err);
 	if (created_out != NULL)

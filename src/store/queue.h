@@ -59,8 +59,11 @@ struct s2p_queue_counts {
 	double next_due; /* earliest not_before among pending, 0 if none */
 };
 
-/* Queue scene_id. Coalesces as described above. *created_out (may be NULL) is
- * 1 when a new row was inserted, 0 when it merged into an existing one. */
+/* Queue scene_id. Coalesces as described above; a row that will run after
+ * now (pending, or running and dirty) is left as it is, without taking the
+ * write lock: that run reads the scene afresh.
+ * *created_out (may be NULL) is 1 when a new row was inserted, 0 when it
+ * merged into an existing one. */
 int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
     enum s2p_job_reason reason, double now, int *created_out,
     struct s2p_error *err) S2P_NODISCARD;

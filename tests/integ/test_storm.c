@@ -490,8 +490,17 @@ test_storm__hooks_killed_mid_enqueue(void **state)
 	armed[0] = s.pause_env;
 	armed[1] = s.file_env;
 	armed[2] = "STASH2PLEX_AUTODRAIN=0";
-	/* 21..40 are queued already (the hook coalesces), 41..80 are not. */
-	for (id = 21; id <= 80; id++) {
+	/* 21..40 are pending already: the hook leaves the row as it is and
+	 * never opens a transaction (no pause, no kill). */
+	for (id = 21; id <= 40; id++) {
+		struct h_proc p;
+
+		edit_start(&s, id, "armed", &p, armed);
+		edit_finish(&p);
+		assert_int_equal(marker_pid(&s, phase, sizeof(phase)), 0);
+	}
+	/* 41..100 are not queued: each hook is killed inside its enqueue. */
+	for (id = 41; id <= 100; id++) {
 		struct h_proc p;
 		pid_t pid;
 		double end = h_mono() + 30;
@@ -519,9 +528,9 @@ test_storm__hooks_killed_mid_enqueue(void **state)
 	assert_string_equal(ic, "ok");
 	free(ic);
 	/* Stash calls the hook again at the next save. */
-	for (id = 41; id <= 80; id++)
+	for (id = 41; id <= 100; id++)
 		edit_scene(&s, id);
-	assert_int_equal(h_db_long(&s.e, "SELECT count(*) FROM job"), 80);
+	assert_int_equal(h_db_long(&s.e, "SELECT count(*) FROM job"), 100);
 	printf("hooks killed inside their enqueue transaction: %d; queued "
 	       "jobs kept: %ld\n",
 	    killed, jobs);

@@ -297,6 +297,42 @@ test_queue__enqueue_coalesces(void **state)
 	claim_none(f->db, 300);
 }
 
+/* A hook for a row that will run after now (pending, or running and
+ * dirty) writes nothing, so it never waits for the write lock, even while
+ * another connection holds it; a running row that is not dirty yet is
+ * marked dirty. */
+static void
+test_queue__enqueue_to_waiting_row_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct s2p_db *other = NULL;
+	sqlite3 *h = s2p_db_handle(f->db);
+	struct s2p_job job;
+	int total;
+
+	enqueue(f->db, 7, 100, 1);
+	assert_int_equal(s2p_db_open(&other, f->path, NULL), S2P_OK);
+	assert_int_equal(s2p_db_begin(other, NULL), S2P_OK);
+	total = sqlite3_total_changes(h);
+	enqueue(f->db, 7, 200, 0);
+	assert_int_equal(sqlite3_total_changes(h), total);
+	assert_true(s2p_db_lock_wait(f->db) == 0);
+	s2p_db_rollback(other);
+	job = claim(f->db, 300, 7);
+	enqueue(f->db, 7, 310, 0);
+	assert_int_equal(q_int(f->db, "SELECT dirty FROM job", 0), 1);
+	total = sqlite3_total_changes(h);
+	assert_int_equal(s2p_db_begin(other, NULL), S2P_OK);
+	enqueue(f->db, 7, 320, 0);
+	assert_int_equal(sqlite3_total_changes(h), total);
+	s2p_db_rollback(other);
+	s2p_db_close(other);
+	/* The dirty row runs again after its ack. */
+	assert_int_equal(s2p_queue_ack(f->db, job.id, 330, NULL), S2P_OK);
+	assert_int_equal(counts(f->db, 330).pending, 1);
+	claim(f->db, 330, 7);
+}
+
 static void
 test_queue__coalesce_keeps_backoff(void **state)
 {
@@ -1248,6 +1284,7 @@ main(void)
 	    T(test_queue__claim_order),
 	    T(test_queue__claim_many),
 	    T(test_queue__enqueue_coalesces),
+	    T(test_queue__enqueue_to_waiting_row_writes_nothing),
 	    T(test_queue__coalesce_keeps_backoff),
 	    T(test_queue__dirty_runs_again_after_ack),
 	    T(test_queue__retry_waits_for_not_before),
