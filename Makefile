@@ -32,6 +32,7 @@ test: all
 
 # Unit tests and a few integration runs under valgrind's memcheck (slow).
 valgrind: all
+	@if [ "$(SANITIZE)" = 1 ]; then echo "make valgrind: not with SANITIZE=1 (ASan and valgrind do not mix)"; exit 2; fi
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L valgrind
 
 demo: all
