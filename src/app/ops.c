@@ -328,7 +328,7 @@ op_sync_scene(struct s2p_app *app, struct s2p_buf *msg, struct s2p_error *err)
 	if (rc == S2P_OK)
 		rc = s2p_ctx_db(&app->ctx, err);
 	if (rc == S2P_OK)
-		rc = s2p_scene_sync_now(app->ctx.db, id, "hook",
+		rc = s2p_queue_due_now(app->ctx.db, id, S2P_REASON_HOOK,
 		    s2p_clock_now(app->ctx.clock), err);
 	if (rc != S2P_OK)
 		return rc;

@@ -119,10 +119,10 @@ out:
 	return rc;
 }
 
-/* Prepare sql, bind id to ?1 and now (if not NULL) to ?2, step it. */
+/* Prepare sql, bind id to ?1, step it. */
 static int
-exec_id(struct s2p_db *db, const char *sql, int64_t id, const double *now,
-    const char *what, struct s2p_error *err)
+exec_id(struct s2p_db *db, const char *sql, int64_t id, const char *what,
+    struct s2p_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -131,8 +131,6 @@ exec_id(struct s2p_db *db, const char *sql, int64_t id, const double *now,
 	if (rc != S2P_OK)
 		return rc;
 	src = sqlite3_bind_int64(st, 1, id);
-	if (src == SQLITE_OK && now != NULL)
-		src = sqlite3_bind_double(st, 2, *now);
 	if (src != SQLITE_OK)
 		rc = s2p_db_error(db, src, what, err);
 	else
@@ -141,21 +139,11 @@ exec_id(struct s2p_db *db, const char *sql, int64_t id, const double *now,
 	return rc;
 }
 
-/* The entry back on the queue: a new pending job, or merged into the
- * scene's queued one (due now at the latest; a running one runs again). */
-static const char retry_sql[] =
-    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
-    " enqueued_at, updated_at, reason)"
-    " SELECT scene_id, 'pending', 0, 0, ?2, ?2, ?2, 'dlq'"
-    " FROM dead_letter WHERE id = ?1"
-    " ON CONFLICT (scene_id) DO UPDATE SET updated_at = ?2,"
-    " not_before = min(not_before, ?2),"
-    " dirty = CASE WHEN state = 'running' THEN 1 ELSE dirty END";
-
-/* Apply sql_job (may be NULL) then delete each entry of ids, in one
- * transaction; an id that is not a dead letter fails it all. */
+/* Delete each entry of ids, first putting its scene back on the queue (due
+ * now; s2p_queue_due_now) when requeue is set, in one transaction; an id
+ * that is not a dead letter fails it all. */
 static int
-each_id(struct s2p_db *db, const int64_t *ids, size_t n, const char *sql_job,
+each_id(struct s2p_db *db, const int64_t *ids, size_t n, int requeue,
     double now, long *n_out, const char *what, struct s2p_error *err)
 {
 	struct s2p_dead_job j;
@@ -169,12 +157,13 @@ each_id(struct s2p_db *db, const int64_t *ids, size_t n, const char *sql_job,
 		return rc;
 	for (i = 0; rc == S2P_OK && i < n; i++) {
 		rc = s2p_dlq_get(db, ids[i], &j, err);
-		if (rc == S2P_OK && sql_job != NULL)
-			rc = exec_id(db, sql_job, ids[i], &now, what, err);
+		if (rc == S2P_OK && requeue)
+			rc = s2p_queue_due_now(db, j.scene_id,
+			    S2P_REASON_RETRY, now, err);
 		if (rc == S2P_OK)
 			rc = exec_id(db,
 			    "DELETE FROM dead_letter WHERE id = ?1", ids[i],
-			    NULL, what, err);
+			    what, err);
 	}
 	rc = s2p_db_tx_end(db, rc, err);
 	if (rc == S2P_OK && n_out != NULL)
@@ -186,13 +175,12 @@ int
 s2p_dlq_retry(struct s2p_db *db, const int64_t *ids, size_t n, double now,
     long *n_out, struct s2p_error *err)
 {
-	return each_id(db, ids, n, retry_sql, now, n_out, "retry dead letter",
-	    err);
+	return each_id(db, ids, n, 1, now, n_out, "retry dead letter", err);
 }
 
 int
 s2p_dlq_drop(struct s2p_db *db, const int64_t *ids, size_t n, long *n_out,
     struct s2p_error *err)
 {
-	return each_id(db, ids, n, NULL, 0, n_out, "drop dead letter", err);
+	return each_id(db, ids, n, 0, 0, n_out, "drop dead letter", err);
 }

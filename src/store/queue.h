@@ -67,6 +67,12 @@ struct s2p_queue_counts {
 int s2p_queue_enqueue(struct s2p_db *db, int64_t scene_id,
     enum s2p_job_reason reason, double now, int *created_out,
     struct s2p_error *err) S2P_NODISCARD;
+/* Queue scene_id to run now: a new pending job due now, or merged into the
+ * scene's queued one, which becomes due now at the latest (a running one
+ * runs again). The Stash UI's "sync now" and a dead letter's retry. */
+int s2p_queue_due_now(struct s2p_db *db, int64_t scene_id,
+    enum s2p_job_reason reason, double now,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Queue every scene of ids[0..n) like s2p_queue_enqueue, in one transaction
  * (all or nothing). *created_out (may be NULL) gets how many rows were new. */
 int s2p_queue_enqueue_many(struct s2p_db *db, const int64_t *ids, size_t n,

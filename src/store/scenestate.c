@@ -113,33 +113,3 @@ s2p_scene_state_get(struct s2p_db *db, int64_t scene_id,
 		rc = read_sync(db, scene_id, out, err);
 	return rc;
 }
-
-int
-s2p_scene_sync_now(struct s2p_db *db, int64_t scene_id, const char *reason,
-    double now, struct s2p_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	rc = s2p_db_prepare(db, &st,
-	    "INSERT INTO job (scene_id, state, dirty, attempts, not_before,"
-	    " enqueued_at, updated_at, reason)"
-	    " VALUES (?1, 'pending', 0, 0, ?2, ?2, ?2, ?3)"
-	    " ON CONFLICT (scene_id) DO UPDATE SET updated_at = ?2,"
-	    " not_before = MIN(not_before, ?2),"
-	    " dirty = CASE WHEN state = 'running' THEN 1 ELSE dirty END",
-	    err);
-	if (rc != S2P_OK)
-		return rc;
-	src = sqlite3_bind_int64(st, 1, scene_id);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_double(st, 2, now);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	if (src != SQLITE_OK)
-		rc = s2p_db_error(db, src, "queue the scene", err);
-	else
-		rc = s2p_db_step_done(db, st, "queue the scene", err);
-	sqlite3_finalize(st);
-	return rc;
-}

@@ -38,9 +38,4 @@ struct s2p_scene_state {
 int s2p_scene_state_get(struct s2p_db *db, int64_t scene_id,
     struct s2p_scene_state *out, struct s2p_error *err) S2P_NODISCARD;
 
-/* Queue the scene to sync now: a new job due now, or the job already
- * queued made due now (a running one runs again). reason names what asked. */
-int s2p_scene_sync_now(struct s2p_db *db, int64_t scene_id, const char *reason,
-    double now, struct s2p_error *err) S2P_NODISCARD;
-
 #endif
