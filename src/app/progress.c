@@ -88,6 +88,8 @@ show(struct s2p_progress *p, double now)
 	}
 	fflush(p->f);
 	p->shown_at = now;
+	p->shown_done = p->done;
+	p->shown_total = p->total;
 }
 
 void
@@ -108,7 +110,10 @@ s2p_progress_end(struct s2p_progress *p, long done, long total)
 {
 	p->done = done;
 	p->total = total;
-	show(p, s2p_clock_now(p->clock));
+	/* A plain line already saying this is not printed again. */
+	if (p->tty || p->shown_at == 0 || done != p->shown_done ||
+	    total != p->shown_total)
+		show(p, s2p_clock_now(p->clock));
 	if (p->drawn)
 		fputc('\n', p->f);
 	fflush(p->f);

@@ -730,6 +730,19 @@ run_pty(const char *const *argv, int *status)
 	return buf;
 }
 
+/* How often needle occurs in hay. */
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
 static void
 test_cli__progress_tty_and_plain(void **state)
 {
@@ -765,9 +778,19 @@ test_cli__progress_tty_and_plain(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.err, "sync: "));
 	assert_non_null(strstr(r.err, "ETA"));
+	/* The final line once, not again after a line with the same count. */
+	assert_int_equal(count(r.err, "sync: 30/30 (100%)"), 1);
 	assert_null(strchr(r.err, '\033'));
 	assert_null(strchr(r.err, '\r'));
 	assert_null(strchr(r.out, '\033'));
+	h_run_free(&r);
+	/* One scene: its first line is already the final one. */
+	h_post(e.stash_ctl, "/scene/6", "{\"title\": \"Changed\"}");
+	cli(&e, &r, "sync", "--scene", "6");
+	assert_int_equal(r.status, 0);
+	if (count(r.err, "sync: 1/1 (100%)") != 1)
+		fprintf(stderr, "plain output: %s\n", r.err);
+	assert_int_equal(count(r.err, "sync: 1/1 (100%)"), 1);
 	h_run_free(&r);
 	h_stop(&e);
 }
