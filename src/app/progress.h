@@ -19,8 +19,9 @@ struct s2p_progress {
 	double t0;        /* start */
 	double shown_at;  /* last drawn/printed */
 	long done, total; /* last seen */
-	long shown_done, shown_total; /* last drawn/printed */
 	int drawn;        /* a bar is on screen (needs a newline at the end) */
+	/* done and total as last drawn/printed */
+	long shown_done, shown_total;
 };
 
 /* Start reporting to f (a terminal or not, found out here). */

@@ -158,8 +158,8 @@ each_id(struct s2p_db *db, const int64_t *ids, size_t n, int requeue,
 	for (i = 0; rc == S2P_OK && i < n; i++) {
 		rc = s2p_dlq_get(db, ids[i], &j, err);
 		if (rc == S2P_OK && requeue)
-			rc = s2p_queue_due_now(db, j.scene_id,
-			    S2P_REASON_RETRY, now, err);
+			rc = s2p_queue_due_now(db, j.scene_id, S2P_REASON_RETRY,
+			    now, err);
 		if (rc == S2P_OK)
 			rc = exec_id(db,
 			    "DELETE FROM dead_letter WHERE id = ?1", ids[i],

@@ -367,8 +367,8 @@ test_concurrency__500_hooks_one_worker(void **state)
 	       "(first refusal to acquisition) ms: p50 %.1f p90 %.1f p99 %.1f "
 	       "max %.1f; %d of %d hooks waited at all\n",
 	    lock_ms[HOOKS / 2], lock_ms[HOOKS * 9 / 10],
-	    lock_ms[HOOKS * 99 / 100], lock_ms[HOOKS - 1], nonzero(lock_ms, HOOKS),
-	    HOOKS);
+	    lock_ms[HOOKS * 99 / 100], lock_ms[HOOKS - 1],
+	    nonzero(lock_ms, HOOKS), HOOKS);
 	qsort(cpu, HOOKS, sizeof(cpu[0]), cmp_double);
 	printf("  each hook's own CPU time ms: p50 %.1f p90 %.1f p99 %.1f max "
 	       "%.1f (%ld CPUs; the rest of the wall time is waiting for a CPU "
