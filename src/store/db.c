@@ -24,8 +24,12 @@
 #include "core/xalloc.h"
 
 #define DB_BUSY_TIMEOUT_MS 10000
-/* How long a waiter for a lock sleeps between tries (busy_wait). */
+/* How long a waiter for a lock sleeps between tries (busy_wait): 1 ms for
+ * the first 50 ms (about a transaction's length), then 5 ms, so that many
+ * waiters for a long transaction (a big Sync All) do not spin. */
 #define DB_BUSY_SLEEP_NS 1000000L
+#define DB_BUSY_SLEEP_LONG_NS 5000000L
+#define DB_BUSY_SHORT_SECS 0.05
 /* SQLite's default automatic checkpoint threshold, in WAL pages. */
 #define WAL_AUTOCHECKPOINT 1000
 #define DB_FILE_MODE 0600
@@ -705,8 +709,8 @@ secure_side_files(const char *path)
  * returns 1. SQLite's own handler sleeps 1, 2, 5, 10, ... up to 100 ms
  * between tries, so under many writers a waiter oversleeps long after the
  * lock was freed, and a late comer with short sleeps overtakes it; this
- * one tries again every millisecond, for the same total timeout, and
- * measures the wait. */
+ * one tries again every millisecond (5 ms after the first 50), for the
+ * same total timeout, and measures the wait. */
 static int
 busy_wait(void *arg, int count)
 {
@@ -721,6 +725,8 @@ busy_wait(void *arg, int count)
 	}
 	if (now - db->busy_since >= DB_BUSY_TIMEOUT_MS / 1000.0)
 		return 0;
+	if (now - db->busy_since >= DB_BUSY_SHORT_SECS)
+		ts.tv_nsec = DB_BUSY_SLEEP_LONG_NS;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 	db->waiting = s2p_monotonic() - db->busy_since;
