@@ -73,6 +73,7 @@ fault_case(const struct fcase *c)
 	struct h_run r;
 	struct h_proc p;
 	int port;
+	long kept;
 	char *all;
 
 	assert_int_equal(h_start(&e, SCENES, 41, NULL, NULL), 0);
@@ -131,15 +132,15 @@ fault_case(const struct fcase *c)
 	/* Kept for its retry; only a run slower than the jittered retry
 	 * delay (under valgrind: a minute for two 64 MiB bodies) may have
 	 * retried and synced it already. */
-	assert_true(h_db_long(&e, "SELECT count(*) FROM job") > 0 ||
-	    getenv("S2P_VALGRIND") != NULL);
+	kept = h_db_long(&e, "SELECT count(*) FROM job");
+	assert_true(kept > 0 || getenv("S2P_VALGRIND") != NULL);
 	assert_int_equal(accounted(&e), SCENES);
 	if (c->waits)
 		assert_int_equal(h_db_long(&e,
 				     "SELECT coalesce(max(attempts), 0) FROM "
 				     "job"),
 		    0);
-	else
+	else if (kept > 0)
 		assert_true(h_db_long(&e, "SELECT max(attempts) FROM job") > 0);
 	/* Heal: the fault ends, retries are due now, everything syncs. */
 	assert_int_equal(h_post(port, "/fault", "{\"mode\": \"none\"}"), 200);
