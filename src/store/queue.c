@@ -221,7 +221,7 @@ enq_is_pending(struct s2p_db *db, int64_t scene_id, int *pending,
 	if (src == SQLITE_ROW)
 		*pending = 1;
 	else if (src != SQLITE_DONE)
-		rc = s2p_db_error(db, src, "look up queued job", err);
+		rc = s2p_db_error(db, src, "look up the scene's job", err);
 	s2p_db_finalize(st);
 	return rc;
 }
