@@ -129,11 +129,15 @@ fault_case(const struct fcase *c)
 		"SELECT coalesce((SELECT value FROM counter WHERE "
 		"name = 'done'), 0)"));
 	assert_int_equal(h_db_long(&e, "SELECT count(*) FROM dead_letter"), 0);
-	/* Kept for its retry; only a run slower than the jittered retry
-	 * delay (under valgrind: a minute for two 64 MiB bodies) may have
-	 * retried and synced it already. */
+	/* Kept for its retry; or, when the fault was short-lived (a count)
+	 * and the jittered retry delay shorter than the run (a slow run:
+	 * under valgrind, or a loaded machine), retried and synced already:
+	 * the retry line above shows the attempt was counted. */
 	kept = h_db_long(&e, "SELECT count(*) FROM job");
-	assert_true(kept > 0 || getenv("S2P_VALGRIND") != NULL);
+	assert_true(kept > 0 ||
+	    h_db_long(&e,
+		"SELECT coalesce((SELECT value FROM counter WHERE "
+		"name = 'done'), 0)") == SCENES);
 	assert_int_equal(accounted(&e), SCENES);
 	if (c->waits)
 		assert_int_equal(h_db_long(&e,
