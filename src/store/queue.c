@@ -470,19 +470,17 @@ static const char repend_sql[] =
     " updated_at = ?2, error_class = '', last_error = '',"
     " first_failed_at = 0 WHERE id = ?1";
 
-int
-s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
-    struct s2p_error *err)
+/* The writes of one ack inside the caller's transaction: delete the row,
+ * or re-pend it when it went dirty; a row pending again stays. */
+static int
+ack_one(struct s2p_db *db, int64_t job_id, double now, struct s2p_error *err)
 {
 	struct job_row row;
 	int rc;
 
-	rc = s2p_db_begin(db, err);
-	if (rc != S2P_OK)
-		return rc;
 	rc = read_job(db, job_id, &row, "acknowledge job", err);
 	if (rc != S2P_OK)
-		goto out;
+		return rc;
 	/* A row that is pending again was recovered as an orphan while we
 	 * worked; an update may have merged into it since, so it stays. */
 	if (row.running && row.dirty)
@@ -491,10 +489,50 @@ s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
 	else if (row.running)
 		rc = exec_job(db, "DELETE FROM job WHERE id = ?1", job_id, NULL,
 		    "delete job", err);
+	return rc;
+}
+
+int
+s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
+    struct s2p_error *err)
+{
+	int rc;
+
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	rc = ack_one(db, job_id, now, err);
 	if (rc == S2P_OK)
 		rc = s2p_db_counter_add(db, "done", 1, err);
 	s2p_test_pause("ack"); /* written, not committed */
-out:
+	return s2p_db_tx_end(db, rc, err);
+}
+
+int
+s2p_queue_ack_many(struct s2p_db *db, const int64_t *job_ids, size_t n,
+    double now, struct s2p_error *err)
+{
+	int64_t done = 0;
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return S2P_OK;
+	rc = s2p_db_begin(db, err);
+	if (rc != S2P_OK)
+		return rc;
+	for (i = 0; i < n && rc == S2P_OK; i++) {
+		rc = ack_one(db, job_ids[i], now, err);
+		if (rc == S2P_ENOTFOUND) { /* cleared or acked meanwhile */
+			s2p_error_clear(err);
+			rc = S2P_OK;
+			continue;
+		}
+		done += rc == S2P_OK;
+		s2p_test_pause("ack"); /* written, not committed */
+	}
+	if (rc == S2P_OK)
+		rc = s2p_db_counter_add(db, "done", done, err);
 	return s2p_db_tx_end(db, rc, err);
 }
 

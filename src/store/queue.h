@@ -95,6 +95,10 @@ int s2p_queue_claim_many(struct s2p_db *db, double now, double lease_secs,
  * pending again with attempts 0 and not_before now) and bump "done". */
 int s2p_queue_ack(struct s2p_db *db, int64_t job_id, double now,
     struct s2p_error *err) S2P_NODISCARD;
+/* s2p_queue_ack for n jobs in one transaction (all or none): rows no
+ * longer queued are skipped, "done" grows by the jobs acknowledged. */
+int s2p_queue_ack_many(struct s2p_db *db, const int64_t *job_ids, size_t n,
+    double now, struct s2p_error *err) S2P_NODISCARD;
 /* The job failed and should run again at not_before. count_attempt says
  * whether this failure uses up an attempt (server-down failures do not).
  * error_class/msg are stored for queue_status (msg is truncated to 500

@@ -36,6 +36,7 @@ s2p_jobbatch_free(struct s2p_jobbatch *b)
 	free(b->jobs);
 	free(b->sc);
 	free(b->st);
+	free(b->acks);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -86,6 +87,27 @@ read_scenes(struct s2p_jobbatch *b, struct s2p_db *db, struct s2p_stash *stash,
 	free(ids);
 }
 
+void
+s2p_jobbatch_done(struct s2p_jobbatch *b, int64_t job_id)
+{
+	if (b->nacks == b->ack_cap) {
+		b->ack_cap = b->ack_cap ? 2 * b->ack_cap : 64;
+		b->acks = s2p_xreallocarray(b->acks, b->ack_cap,
+		    sizeof(*b->acks));
+	}
+	b->acks[b->nacks++] = job_id;
+}
+
+int
+s2p_jobbatch_flush(struct s2p_jobbatch *b, struct s2p_db *db, double now,
+    struct s2p_error *err)
+{
+	size_t n = b->nacks;
+
+	b->nacks = 0;
+	return s2p_queue_ack_many(db, b->acks, n, now, err);
+}
+
 int
 s2p_jobbatch_fill(struct s2p_jobbatch *b, struct s2p_db *db,
     struct s2p_stash *stash, double now, double lease, size_t max,
@@ -95,6 +117,12 @@ s2p_jobbatch_fill(struct s2p_jobbatch *b, struct s2p_db *db,
 
 	s2p_assert(s2p_jobbatch_empty(b));
 	clear(b);
+	rc = s2p_jobbatch_flush(b, db, now, err);
+	if (rc == S2P_EDISK || rc == S2P_ECORRUPT)
+		return rc;
+	if (rc != S2P_OK) /* the rows come back as orphans */
+		s2p_errorf("queue: %s", err ? err->msg : "");
+	s2p_error_clear(err);
 	if (max > b->cap) {
 		b->jobs = s2p_xreallocarray(b->jobs, max, sizeof(*b->jobs));
 		b->sc = s2p_xreallocarray(b->sc, max, sizeof(*b->sc));
@@ -129,6 +157,8 @@ s2p_jobbatch_release(struct s2p_jobbatch *b, struct s2p_db *db, double now)
 	struct s2p_error e;
 
 	s2p_error_clear(&e);
+	if (s2p_jobbatch_flush(b, db, now, &e) != S2P_OK)
+		s2p_errorf("queue: %s", e.msg);
 	for (; b->at < b->n; b->at++)
 		if (s2p_queue_release(db, b->jobs[b->at].id, now, &e) != S2P_OK)
 			s2p_debug("queue: %s", e.msg);

@@ -203,6 +203,7 @@ struct job {
 	int dry;
 	struct s2p_scene sc; /* borrowed from the caller unless own_sc */
 	int own_sc;
+	int read; /* sc holds the scene (it exists in Stash) */
 	struct s2p_match mt;
 	struct s2p_plex_item item;
 	struct s2p_desired want;
@@ -243,13 +244,7 @@ read_scene(struct job *j, const struct s2p_scene *pre, int have_pre,
 		return rc;
 	for (i = 0; i < j->sc.files.n; i++)
 		s2p_obf_known_path(j->sc.files.v[i]);
-	/* First sight of a performer/studio/tag name: the baseline a later
-	 * save is compared with (worker.c, rename fan-out). */
-	if (!j->dry) {
-		rc = s2p_seen_names_note(j->ctx->db, &j->sc.refs, err);
-		if (rc != S2P_OK)
-			return rc;
-	}
+	j->read = 1;
 	snprintf(res->title, sizeof(res->title), "%s",
 	    j->sc.title && *j->sc.title ? j->sc.title : "(untitled)");
 	if (j->sc.files.n == 0) {
@@ -398,6 +393,13 @@ sync_scene(struct s2p_ctx *ctx, struct s2p_matcher *m, int64_t id,
 	rc = read_scene(&j, pre, have_pre, res, &done, err);
 	if (rc == S2P_OK && !done)
 		rc = check_state(&j, res, &done, err);
+	/* First sight of a performer/studio/tag name: the baseline a later
+	 * save is compared with (worker.c, rename fan-out). An unchanged
+	 * digest means the names were noted by the sync that stored it; a
+	 * name left unnoted only makes a later save of it fan out. */
+	if (rc == S2P_OK && j.read && !j.dry &&
+	    !(done && res->outcome == S2P_SYNC_UNCHANGED))
+		rc = s2p_seen_names_note(ctx->db, &j.sc.refs, err);
 	if (rc == S2P_OK && !done) {
 		res->plex_reached = 1;
 		rc = find_item(&j, res, &done, err);

@@ -188,13 +188,39 @@ grapheme_cut(const utf8proc_int32_t *cp, size_t n, size_t limit)
 	return last;
 }
 
+/* Printable ASCII (plus tab, and newline when multiline) fitting in
+ * max_chars is already NFC, XML-safe and has no line break to fold: the
+ * cleaned text is in trimmed of blanks and newlines. Returns NULL for any
+ * other text (the full path below). */
+static char *
+clean_ascii(const char *in, size_t max_chars, int multiline)
+{
+	size_t len = 0, start = 0;
+	unsigned char c;
+
+	for (; (c = (unsigned char)in[len]) != '\0'; len++)
+		if (!((c >= 0x20 && c < 0x7F) || c == '\t' ||
+			(c == '\n' && multiline)))
+			return NULL;
+	if (max_chars > 0 && len > max_chars)
+		return NULL;
+	while (start < len && strchr(" \t\n", in[start]) != NULL)
+		start++;
+	while (len > start && strchr(" \t\n", in[len - 1]) != NULL)
+		len--;
+	return s2p_xstrndup(in + start, len - start);
+}
+
 char *
 s2p_text_clean(const char *in, size_t max_chars, int multiline)
 {
 	utf8proc_int32_t *cp;
 	size_t n, start = 0, end, i;
 	struct s2p_buf b;
+	char *fast = clean_ascii(in ? in : "", max_chars, multiline);
 
+	if (fast != NULL)
+		return fast;
 	n = nfc_points(in ? in : "", &cp);
 	n = line_breaks(cp, n, multiline);
 	end = n;

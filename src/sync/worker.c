@@ -673,14 +673,12 @@ static int
 one_job(struct run *r, struct lane *l, const struct s2p_job *job,
     const struct s2p_scene *sc, int have)
 {
-	struct s2p_ctx *ctx = r->ctx;
 	struct s2p_sync_result res;
-	struct s2p_error e, qe;
+	struct s2p_error e;
 	enum s2p_sync_mode mode;
 	int rc;
 
 	s2p_error_clear(&e);
-	s2p_error_clear(&qe);
 	mode = job->reason == S2P_REASON_RECONCILE ? S2P_SYNC_VERIFY
 						   : S2P_SYNC_NORMAL;
 	rc = have ? s2p_sync_scene_with(&l->ctx, &r->matcher, job->scene_id, sc,
@@ -706,14 +704,9 @@ one_job(struct run *r, struct lane *l, const struct s2p_job *job,
 		breaker_record(r, 1, NULL);
 	log_outcome(r, job, &res);
 	s2p_sync_result_free(&res);
-	rc = s2p_queue_ack(ctx->db, job->id, now_of(r), &qe);
-	if (rc == S2P_EDISK || rc == S2P_ECORRUPT) {
-		/* Stop the run; the job stays (claimed) and runs again. */
-		snprintf(r->fatal, sizeof(r->fatal), "%s", qe.msg);
-		return rc;
-	}
-	if (rc != S2P_OK)
-		s2p_errorf("queue: %s", qe.msg);
+	/* Acknowledged with the batch's other jobs, in one transaction
+	 * (before the next claim, or when the batch goes back). */
+	s2p_jobbatch_done(&r->batch, job->id);
 	return S2P_OK;
 }
 
