@@ -309,13 +309,128 @@ fake_resp_header(struct fake_resp *r, const char *name, const char *value)
 	s2p_strv_push(&r->hdr_values, value);
 }
 
+/* A growing text for the JSON writer below. */
+struct jout {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+jout_add(struct jout *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->cap) {
+		while (o->len + n + 1 > o->cap)
+			o->cap = o->cap ? 2 * o->cap : 4096;
+		o->p = s2p_xrealloc(o->p, o->cap);
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+/* A JSON string: quote, backslash and control characters escaped, the
+ * rest (valid UTF-8: jansson checked it) as is, as json_dumps writes it. */
+static void
+jout_str(struct jout *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+
+	jout_add(o, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		const char *e = NULL;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jout_add(o, s + run, i - run);
+		run = i + 1;
+		e = c == '"'	 ? "\\\""
+		    : c == '\\' ? "\\\\"
+		    : c == '\n'	 ? "\\n"
+		    : c == '\r'	 ? "\\r"
+		    : c == '\t'	 ? "\\t"
+		    : c == '\b'	 ? "\\b"
+		    : c == '\f'	 ? "\\f"
+				 : NULL;
+		if (e != NULL)
+			jout_add(o, e, 2);
+		else
+			jout_add(o, esc, 6);
+	}
+	jout_add(o, s + run, n - run);
+	jout_add(o, "\"", 1);
+}
+
+/* Compact JSON of j, keys in insertion order: what json_dumps(j,
+ * JSON_COMPACT) writes, several times faster (a 100-scene findScenes reply
+ * is written per request; real numbers still go through jansson). */
+static void
+jout_value(struct jout *o, json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i, first = 1;
+	char num[32];
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		jout_add(o, "{", 1);
+		json_object_foreach (j, k, v) {
+			if (!first)
+				jout_add(o, ",", 1);
+			first = 0;
+			jout_str(o, k, strlen(k));
+			jout_add(o, ":", 1);
+			jout_value(o, v);
+		}
+		jout_add(o, "}", 1);
+		break;
+	case JSON_ARRAY:
+		jout_add(o, "[", 1);
+		json_array_foreach (j, i, v) {
+			if (i > 0)
+				jout_add(o, ",", 1);
+			jout_value(o, v);
+		}
+		jout_add(o, "]", 1);
+		break;
+	case JSON_STRING:
+		jout_str(o, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(j));
+		jout_add(o, num, strlen(num));
+		break;
+	case JSON_REAL: {
+		char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		jout_add(o, t ? t : "null", t ? strlen(t) : 4);
+		free(t);
+		break;
+	}
+	case JSON_TRUE:
+		jout_add(o, "true", 4);
+		break;
+	case JSON_FALSE:
+		jout_add(o, "false", 5);
+		break;
+	default:
+		jout_add(o, "null", 4);
+	}
+}
+
 void
 fake_resp_json(struct fake_resp *r, int status, json_t *j)
 {
-	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	struct jout o = {NULL, 0, 0};
 
-	fake_resp_set(r, status, "application/json", text ? text : "null");
-	free(text);
+	if (j != NULL)
+		jout_value(&o, j);
+	fake_resp_set(r, status, "application/json", o.p ? o.p : "null");
+	free(o.p);
 	json_decref(j);
 }
 

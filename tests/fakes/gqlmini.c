@@ -2227,15 +2227,34 @@ fake_gql_op_root_fields(const struct fake_gql_op *op)
 /* ------------------------------------------------------------------ */
 /* Execution                                                           */
 
+/* One step of the response path: a key, or a list index (key NULL). */
+struct pstep {
+	const char *key;
+	size_t idx;
+};
+
 struct xctx {
 	const struct fake_gql_schema *s;
 	const struct fake_gql_doc *d;
 	json_t *vars;
 	json_t *errors;
-	json_t *path; /* current response path */
+	struct pstep *path; /* current response path (JSON only in errors) */
+	size_t npath, path_cap;
 	fake_gql_resolver resolve;
 	void *ctx;
 };
+
+static void
+path_push(struct xctx *x, const char *key, size_t idx)
+{
+	if (x->npath == x->path_cap) {
+		x->path_cap = x->path_cap ? 2 * x->path_cap : 16;
+		x->path = s2p_xrealloc(x->path,
+		    x->path_cap * sizeof(*x->path));
+	}
+	x->path[x->npath].key = key;
+	x->path[x->npath++].idx = idx;
+}
 
 /* A list of selection sets whose fields merge (same response key). */
 struct setlist {
@@ -2250,16 +2269,29 @@ setlist_add(struct setlist *l, const struct selset *ss)
 	l->v[l->n++] = ss;
 }
 
+/* A field's declared type, taken apart once per group (the fields of a
+ * list's items share their groups). */
+struct tinfo {
+	char bt[TBUF]; /* without the outer "!" */
+	char nt[TBUF]; /* the named type */
+	char it[TBUF]; /* a list's item type */
+	const struct fake_gql_type *t; /* of nt */
+};
+
 /* Response key -> the fields collected for it. */
 struct group {
 	const char *key;
 	const struct sel *first;
 	struct setlist subs;
+	const struct fake_gql_field *f; /* set with ti on first use */
+	struct tinfo ti;
+	int ready;
 };
 
 struct groups {
 	struct group *v;
 	size_t n;
+	const struct fake_gql_type *t; /* the object type */
 };
 
 /* Should a selection be executed, given @skip/@include? */
@@ -2327,44 +2359,82 @@ collect(struct xctx *x, const struct selset *ss, struct groups *g, int depth)
 
 static json_t *exec_selsets(struct xctx *x, const char *type, void *obj,
     const struct setlist *sets);
+static json_t *exec_groups(struct xctx *x, const char *type, void *obj,
+    struct groups *g);
 
 static void
 xerror(struct xctx *x, const char *msg)
 {
+	json_t *path = json_array();
+	size_t i;
+
+	for (i = 0; i < x->npath; i++)
+		json_array_append_new(path,
+		    x->path[i].key ? json_string(x->path[i].key)
+				   : json_integer((json_int_t)x->path[i].idx));
 	json_array_append_new(x->errors,
-	    json_pack("{s:s,s:o}", "message", msg, "path",
-		json_deep_copy(x->path)));
+	    json_pack("{s:s,s:o}", "message", msg, "path", path));
+}
+
+/* The groups of the selection sets for an object of type. */
+static void
+groups_collect(struct xctx *x, const char *type, const struct setlist *sets,
+    struct groups *g)
+{
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	g->t = find_type(x->s, type);
+	for (i = 0; i < sets->n; i++)
+		collect(x, sets->v[i], g, 0);
+}
+
+static void
+groups_free(struct groups *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->v[i].subs.v);
+	free(g->v);
+}
+
+static void
+tinfo_set(struct xctx *x, const char *type, struct tinfo *ti)
+{
+	strip_nonnull(type, ti->bt, sizeof(ti->bt));
+	named_type(type, ti->nt, sizeof(ti->nt));
+	list_inner(ti->bt, ti->it, sizeof(ti->it));
+	ti->t = find_type(x->s, ti->nt);
 }
 
 /* Complete a resolved value against its declared type. NULL means "null
  * in a non-null position": the parent must become null. */
 static json_t *
-complete(struct xctx *x, const char *type, struct fake_gql_result *r,
-    const struct setlist *subs)
+complete(struct xctx *x, const char *type, const struct tinfo *ti,
+    struct fake_gql_result *r, const struct setlist *subs)
 {
-	char bt[TBUF], nt[TBUF], it[TBUF];
-	const struct fake_gql_type *t;
+	const char *bt = ti->bt, *nt = ti->nt;
+	const struct fake_gql_type *t = ti->t;
 	json_t *v = NULL;
 	size_t i;
 
-	strip_nonnull(type, bt, sizeof(bt));
-	named_type(type, nt, sizeof(nt));
-	t = find_type(x->s, nt);
 	if (r->error) {
 		xerror(x, r->error);
 	} else if (bt[0] == '[' && r->list) {
-		list_inner(bt, it, sizeof(it));
+		struct groups g;
+
+		/* Every item has the same fields: collect them once. */
+		groups_collect(x, nt, subs, &g);
 		v = json_array();
 		for (i = 0; i < r->nobjs; i++) {
 			json_t *o;
 
-			json_array_append_new(x->path,
-			    json_integer((json_int_t)i));
-			o = exec_selsets(x, nt, r->objs[i], subs);
-			json_array_remove(x->path,
-			    json_array_size(x->path) - 1);
+			path_push(x, NULL, i);
+			o = exec_groups(x, nt, r->objs[i], &g);
+			x->npath--;
 			if (o == NULL) {
-				if (is_nonnull(it)) {
+				if (is_nonnull(ti->it)) {
 					json_decref(v);
 					v = NULL;
 					break;
@@ -2373,6 +2443,7 @@ complete(struct xctx *x, const char *type, struct fake_gql_result *r,
 			}
 			json_array_append_new(v, o);
 		}
+		groups_free(&g);
 	} else if (t && t->kind == FAKE_GQL_OBJECT && bt[0] != '[') {
 		if (r->obj) {
 			v = exec_selsets(x, nt, r->obj, subs);
@@ -2434,37 +2505,39 @@ field_args(struct xctx *x, const struct sel *sl, const struct fake_gql_field *f)
 	return args;
 }
 
-/* ExecuteSelectionSet: an object, or NULL to propagate a null. */
+/* ExecuteSelectionSet over collected groups: an object, or NULL to
+ * propagate a null. A group's field and type are looked up on its first
+ * use (the groups of a list serve all its items). */
 static json_t *
-exec_selsets(struct xctx *x, const char *type, void *obj,
-    const struct setlist *sets)
+exec_groups(struct xctx *x, const char *type, void *obj, struct groups *g)
 {
-	const struct fake_gql_type *t = find_type(x->s, type);
-	struct groups g = {0};
 	json_t *out = json_object();
 	size_t i;
 
-	for (i = 0; i < sets->n; i++)
-		collect(x, sets->v[i], &g, 0);
-	for (i = 0; i < g.n; i++) {
-		const struct sel *sl = g.v[i].first;
-		const struct fake_gql_field *f;
+	for (i = 0; i < g->n; i++) {
+		struct group *gr = &g->v[i];
+		const struct sel *sl = gr->first;
 		struct fake_gql_result r;
 		json_t *args, *v;
 
 		if (strcmp(sl->name, "__typename") == 0) {
-			json_object_set_new(out, g.v[i].key, json_string(type));
+			json_object_set_new(out, gr->key, json_string(type));
 			continue;
 		}
-		f = find_field(t, sl->name);
-		if (f == NULL)
+		if (!gr->ready) {
+			gr->ready = 1;
+			gr->f = find_field(g->t, sl->name);
+			if (gr->f != NULL)
+				tinfo_set(x, gr->f->type, &gr->ti);
+		}
+		if (gr->f == NULL)
 			continue; /* validated: cannot happen */
 		memset(&r, 0, sizeof(r));
-		args = field_args(x, sl, f);
-		json_array_append_new(x->path, json_string(g.v[i].key));
+		args = field_args(x, sl, gr->f);
+		path_push(x, gr->key, 0);
 		x->resolve(x->ctx, type, obj, sl->name, args, &r);
-		v = complete(x, f->type, &r, &g.v[i].subs);
-		json_array_remove(x->path, json_array_size(x->path) - 1);
+		v = complete(x, gr->f->type, &gr->ti, &r, &gr->subs);
+		x->npath--;
 		result_release(&r);
 		json_decref(args);
 		if (v == NULL) {
@@ -2472,11 +2545,22 @@ exec_selsets(struct xctx *x, const char *type, void *obj,
 			out = NULL;
 			break;
 		}
-		json_object_set_new(out, g.v[i].key, v);
+		json_object_set_new(out, gr->key, v);
 	}
-	for (i = 0; i < g.n; i++)
-		free(g.v[i].subs.v);
-	free(g.v);
+	return out;
+}
+
+/* ExecuteSelectionSet: an object, or NULL to propagate a null. */
+static json_t *
+exec_selsets(struct xctx *x, const char *type, void *obj,
+    const struct setlist *sets)
+{
+	struct groups g;
+	json_t *out;
+
+	groups_collect(x, type, sets, &g);
+	out = exec_groups(x, type, obj, &g);
+	groups_free(&g);
 	return out;
 }
 
@@ -2495,7 +2579,6 @@ fake_gql_execute(const struct fake_gql_schema *s, const struct fake_gql_op *op,
 	x.d = op->doc;
 	x.vars = vars;
 	x.errors = json_array();
-	x.path = json_array();
 	x.resolve = resolve;
 	x.ctx = ctx;
 	setlist_add(&root, op->sel);
@@ -2507,6 +2590,6 @@ fake_gql_execute(const struct fake_gql_schema *s, const struct fake_gql_op *op,
 		json_object_set(resp, "errors", x.errors);
 	json_object_set_new(resp, "data", data ? data : json_null());
 	json_decref(x.errors);
-	json_decref(x.path);
+	free(x.path);
 	return resp;
 }
