@@ -485,13 +485,23 @@ static void
 collect_refs(struct s2p_strv *sv, const json_t *o, const char *kind)
 {
 	const json_t *id = json_object_get(o, "id");
-	char *name;
+	char *name, *ref;
+	size_t kl, il, nl;
 
 	if (!json_is_string(id) || !json_is_string(json_object_get(o, "name")))
 		return;
 	name = s2p_json_text(o, "name");
-	s2p_strv_push_take(sv,
-	    s2p_xasprintf("%s\t%s\t%s", kind, json_string_value(id), name));
+	/* "kind\tid\tname" (an id cut at a NUL, as %s would) */
+	kl = strlen(kind);
+	il = strlen(json_string_value(id));
+	nl = strlen(name);
+	ref = s2p_xmalloc(kl + il + nl + 3);
+	memcpy(ref, kind, kl);
+	ref[kl] = '\t';
+	memcpy(ref + kl + 1, json_string_value(id), il);
+	ref[kl + 1 + il] = '\t';
+	memcpy(ref + kl + il + 2, name, nl + 1);
+	s2p_strv_push_take(sv, ref);
 	free(name);
 }
 

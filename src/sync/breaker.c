@@ -266,6 +266,35 @@ update_fn(const json_t *doc, int read_rc, const char *why, void *arg)
 	return dirty ? to_doc(op->b) : NULL;
 }
 
+/* ALLOW without the lock, when it changes nothing (the worker asks before
+ * every job): the file is only ever replaced whole, so reading it unlocked
+ * sees one consistent state. Returns 1 with b and *tr set, or 0 when the
+ * event would write (a timeout step, a corrupt file): the caller then
+ * takes the locked path. */
+static int
+allow_unlocked(struct s2p_breaker *b, double now,
+    enum s2p_breaker_transition *tr)
+{
+	struct s2p_breaker snap = *b;
+	json_t *doc = NULL;
+	int rc = s2p_statefile_read(b->path, &doc, NULL), dirty = 0;
+
+	/* No file but a snapshot that is not the default: a save failed
+	 * (say, no directory); the locked path reports it. */
+	if (rc == S2P_ENOTFOUND &&
+	    (b->state != S2P_BREAKER_CLOSED || b->failures || b->successes))
+		return 0;
+	dirty = take_doc(&snap, doc, rc, NULL);
+	json_decref(doc);
+	if (dirty)
+		return 0;
+	*tr = s2p_breaker_apply(&snap, S2P_BREAKER_EV_ALLOW, now, &dirty);
+	if (dirty)
+		return 0;
+	*b = snap;
+	return 1;
+}
+
 /* Run ev through the file. When the lock fails, the event is applied to
  * the last snapshot anyway, so the caller can still decide. */
 static int
@@ -273,8 +302,14 @@ run_event(struct s2p_breaker *b, enum s2p_breaker_event ev, double now,
     enum s2p_breaker_transition *tr, struct s2p_error *err)
 {
 	struct op op = {b, ev, now, S2P_BREAKER_TR_NONE, 0};
-	int dirty = 0;
-	int rc = s2p_statefile_update(b->path, update_fn, &op, err);
+	int dirty = 0, rc;
+
+	if (ev == S2P_BREAKER_EV_ALLOW && allow_unlocked(b, now, &op.tr)) {
+		if (tr != NULL)
+			*tr = op.tr;
+		return S2P_OK;
+	}
+	rc = s2p_statefile_update(b->path, update_fn, &op, err);
 
 	if (!op.called)
 		op.tr = s2p_breaker_apply(b, ev, now, &dirty);
