@@ -157,8 +157,10 @@ s2p_jobbatch_release(struct s2p_jobbatch *b, struct s2p_db *db, double now)
 	struct s2p_error e;
 
 	s2p_error_clear(&e);
+	/* Quietly, as the releases below: a run that stops on a full disk
+	 * has said so once; the rows come back as orphans. */
 	if (s2p_jobbatch_flush(b, db, now, &e) != S2P_OK)
-		s2p_errorf("queue: %s", e.msg);
+		s2p_debug("queue: %s", e.msg);
 	for (; b->at < b->n; b->at++)
 		if (s2p_queue_release(db, b->jobs[b->at].id, now, &e) != S2P_OK)
 			s2p_debug("queue: %s", e.msg);

@@ -47,7 +47,7 @@ int s2p_jobbatch_fill(struct s2p_jobbatch *b, struct s2p_db *db,
 void s2p_jobbatch_next(struct s2p_jobbatch *b, struct s2p_job *job,
     const struct s2p_scene **sc, int *have);
 /* Give every job not handed out yet back to the queue, untouched (after
- * a flush of the jobs done; a failed flush is logged). */
+ * a flush of the jobs done; a failed flush is logged at debug level). */
 void s2p_jobbatch_release(struct s2p_jobbatch *b, struct s2p_db *db,
     double now);
 /* The job (handed out by this batch) succeeded: acknowledge it with the
