@@ -708,6 +708,39 @@ test_queue__ack_of_recovered_job_keeps_it(void **state)
 	assert_int_equal(counts(f->db, 103).done, 1);
 }
 
+/* A batch's acks in one transaction: clean rows go, a dirty one runs
+ * again, a row no longer queued is skipped; "done" counts the three that
+ * were queued. */
+static void
+test_queue__ack_many(void **state)
+{
+	struct fx *f = *state;
+	struct s2p_job a, b, c;
+	int64_t ids[4];
+	struct s2p_queue_counts n;
+
+	enqueue(f->db, 1, 100, 1);
+	enqueue(f->db, 2, 100, 1);
+	enqueue(f->db, 3, 100, 1);
+	a = claim(f->db, 100, 1);
+	b = claim(f->db, 100, 2);
+	enqueue(f->db, 2, 101, 0); /* b goes dirty */
+	c = claim(f->db, 100, 3);
+	ids[0] = a.id;
+	ids[1] = b.id;
+	ids[2] = 9999; /* not queued */
+	ids[3] = c.id;
+	assert_int_equal(s2p_queue_ack_many(f->db, ids, 4, 110, NULL), S2P_OK);
+	n = counts(f->db, 110);
+	assert_int_equal(rows(f->db), 1);
+	assert_int_equal(n.pending, 1);
+	assert_int_equal(n.running, 0);
+	assert_int_equal(n.done, 3);
+	assert_int_equal(claim(f->db, 110, 2).id, b.id);
+	assert_int_equal(s2p_queue_ack_many(f->db, ids, 0, 111, NULL), S2P_OK);
+	assert_int_equal(counts(f->db, 111).done, 3);
+}
+
 static void
 test_queue__counts(void **state)
 {
@@ -1297,6 +1330,7 @@ main(void)
 	    T(test_queue__dead_letter_keeps_dirty_update),
 	    T(test_queue__recover_orphans),
 	    T(test_queue__ack_of_recovered_job_keeps_it),
+	    T(test_queue__ack_many),
 	    T(test_queue__counts),
 	    T(test_queue__clear_leaves_running),
 	    T(test_queue__dlq_requeue_window_and_class),

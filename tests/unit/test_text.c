@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "sync/text.h"
 
 static void
@@ -116,6 +117,42 @@ test_text__length_limit_cuts_on_grapheme_boundary(void **state)
 	    "a\xf0\x9f\x87\xab\xf0\x9f\x87\xb7");
 }
 
+/* Printable ASCII takes a fast path; it must clean exactly as the full
+ * path does. A leading no-break space (trimmed, not ASCII) forces the full
+ * path for the same text. */
+static void
+test_text__ascii_fast_path_matches_full_path(void **state)
+{
+	static const char *const in[] = {"plain", "  padded\t ", "tab\tinside",
+	    "multi\nline\n\n", "\n\nlead", "", "a  b", "trailing ",
+	    " \t\n ", "x\ty \n z", "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./"};
+	size_t i;
+	int ml;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		for (ml = 0; ml <= 1; ml++) {
+			char *slow_in = s2p_xasprintf("\xc2\xa0%s", in[i]);
+			char *fast = s2p_text_clean(in[i], 0, ml);
+			char *slow = s2p_text_clean(slow_in, 0, ml);
+
+			assert_string_equal(fast, slow);
+			free(fast);
+			free(slow);
+			free(slow_in);
+		}
+	/* Exactly at the limit: kept whole; one past it: cut. */
+	{
+		char *a = s2p_text_clean("abcde", 5, 0);
+		char *b = s2p_text_clean("abcdef gh", 5, 0);
+
+		assert_string_equal(a, "abcde");
+		assert_string_equal(b, "abcde");
+		free(a);
+		free(b);
+	}
+}
+
 int
 main(void)
 {
@@ -124,6 +161,7 @@ main(void)
 	    cmocka_unit_test(test_text__only_what_xml_cannot_carry_is_removed),
 	    cmocka_unit_test(test_text__typography_kept_and_nfc),
 	    cmocka_unit_test(test_text__length_limit_cuts_on_grapheme_boundary),
+	    cmocka_unit_test(test_text__ascii_fast_path_matches_full_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
