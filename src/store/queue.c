@@ -478,6 +478,13 @@ ack_one(struct s2p_db *db, int64_t job_id, double now, struct s2p_error *err)
 	struct job_row row;
 	int rc;
 
+	/* The common case in one statement: a clean running row goes. */
+	rc = exec_job(db,
+	    "DELETE FROM job WHERE id = ?1 AND state = 'running' AND dirty = 0",
+	    job_id, NULL, "delete job", err);
+	if (rc != S2P_ENOTFOUND)
+		return rc;
+	s2p_error_clear(err);
 	rc = read_job(db, job_id, &row, "acknowledge job", err);
 	if (rc != S2P_OK)
 		return rc;
