@@ -152,6 +152,7 @@ main(int argc, char **argv)
 	int code;
 
 	s2p_test_pause_init();
+	s2p_alloc_tune();
 	s2p_json_use_xalloc();
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));

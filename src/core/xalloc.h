@@ -21,5 +21,10 @@ char *s2p_xstrdup(const char *s);
 char *s2p_xstrndup(const char *s, size_t n);
 /* Allocate a formatted string; the caller frees it. */
 char *s2p_xasprintf(const char *fmt, ...) S2P_PRINTF(1, 2);
+/* Keep up to 16 MiB of freed memory instead of handing it back after each
+ * large free (glibc only: its trimming madvises per batch of scenes, and
+ * with the worker's lanes each of those flushes every CPU's TLB; musl's
+ * allocator is left as it is). Call once at start. */
+void s2p_alloc_tune(void);
 
 #endif
