@@ -37,8 +37,9 @@ void s2p_jobbatch_free(struct s2p_jobbatch *b);
 int s2p_jobbatch_empty(const struct s2p_jobbatch *b);
 /* Claim up to max jobs (lease as s2p_queue_claim) and read their scenes.
  * The batch must be empty. Returns the claim's code (S2P_ENOTFOUND when
- * nothing is due) or the flush's (S2P_EDISK, S2P_ECORRUPT); a failed Stash read is not a failure here: the first job
- * is then read alone and the others go back to the queue. */
+ * nothing is due) or the flush's (S2P_EDISK, S2P_ECORRUPT); a failed Stash read
+ * is not a failure here: the first job is then read alone and the others go
+ * back to the queue. */
 int s2p_jobbatch_fill(struct s2p_jobbatch *b, struct s2p_db *db,
     struct s2p_stash *stash, double now, double lease, size_t max,
     struct s2p_error *err) S2P_NODISCARD;

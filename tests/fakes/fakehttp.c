@@ -346,14 +346,14 @@ jout_str(struct jout *o, const char *s, size_t n)
 			continue;
 		jout_add(o, s + run, i - run);
 		run = i + 1;
-		e = c == '"'	 ? "\\\""
+		e = c == '"'    ? "\\\""
 		    : c == '\\' ? "\\\\"
-		    : c == '\n'	 ? "\\n"
-		    : c == '\r'	 ? "\\r"
-		    : c == '\t'	 ? "\\t"
-		    : c == '\b'	 ? "\\b"
-		    : c == '\f'	 ? "\\f"
-				 : NULL;
+		    : c == '\n' ? "\\n"
+		    : c == '\r' ? "\\r"
+		    : c == '\t' ? "\\t"
+		    : c == '\b' ? "\\b"
+		    : c == '\f' ? "\\f"
+				: NULL;
 		if (e != NULL)
 			jout_add(o, e, 2);
 		else
@@ -377,7 +377,8 @@ jout_value(struct jout *o, json_t *j)
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		jout_add(o, "{", 1);
-		json_object_foreach (j, k, v) {
+		json_object_foreach(j, k, v)
+		{
 			if (!first)
 				jout_add(o, ",", 1);
 			first = 0;
@@ -389,7 +390,8 @@ jout_value(struct jout *o, json_t *j)
 		break;
 	case JSON_ARRAY:
 		jout_add(o, "[", 1);
-		json_array_foreach (j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			if (i > 0)
 				jout_add(o, ",", 1);
 			jout_value(o, v);

@@ -2249,8 +2249,7 @@ path_push(struct xctx *x, const char *key, size_t idx)
 {
 	if (x->npath == x->path_cap) {
 		x->path_cap = x->path_cap ? 2 * x->path_cap : 16;
-		x->path = s2p_xrealloc(x->path,
-		    x->path_cap * sizeof(*x->path));
+		x->path = s2p_xrealloc(x->path, x->path_cap * sizeof(*x->path));
 	}
 	x->path[x->npath].key = key;
 	x->path[x->npath++].idx = idx;
@@ -2272,9 +2271,9 @@ setlist_add(struct setlist *l, const struct selset *ss)
 /* A field's declared type, taken apart once per group (the fields of a
  * list's items share their groups). */
 struct tinfo {
-	char bt[TBUF]; /* without the outer "!" */
-	char nt[TBUF]; /* the named type */
-	char it[TBUF]; /* a list's item type */
+	char bt[TBUF];                 /* without the outer "!" */
+	char nt[TBUF];                 /* the named type */
+	char it[TBUF];                 /* a list's item type */
 	const struct fake_gql_type *t; /* of nt */
 };
 

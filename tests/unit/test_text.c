@@ -124,8 +124,8 @@ static void
 test_text__ascii_fast_path_matches_full_path(void **state)
 {
 	static const char *const in[] = {"plain", "  padded\t ", "tab\tinside",
-	    "multi\nline\n\n", "\n\nlead", "", "a  b", "trailing ",
-	    " \t\n ", "x\ty \n z", "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./"};
+	    "multi\nline\n\n", "\n\nlead", "", "a  b", "trailing ", " \t\n ",
+	    "x\ty \n z", "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./"};
 	size_t i;
 	int ml;
 
