@@ -710,12 +710,17 @@ one_job(struct run *r, struct lane *l, const struct s2p_job *job,
 	return S2P_OK;
 }
 
-/* Note how many jobs are left for the caller (a run that ends early). */
+/* Note how many jobs are left for the caller (a run that ends early);
+ * jobs done but not acknowledged yet are acknowledged first. */
 static void
 count_waiting(struct run *r)
 {
 	struct s2p_queue_counts c;
+	struct s2p_error e;
 
+	s2p_error_clear(&e);
+	if (s2p_jobbatch_flush(&r->batch, r->ctx->db, now_of(r), &e) != S2P_OK)
+		s2p_debug("queue: %s", e.msg);
 	if (s2p_queue_counts(r->ctx->db, now_of(r), &c, NULL) == S2P_OK)
 		r->st->waiting = c.pending + c.running;
 }
