@@ -822,6 +822,18 @@ out:
 }
 
 void
+s2p_db_truncate_wal(struct s2p_db *db)
+{
+	if (db == NULL)
+		return;
+	/* No busy handler: a reader or writer elsewhere makes it a no-op. */
+	(void)sqlite3_busy_handler(db->h, NULL, NULL);
+	(void)sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+	(void)sqlite3_busy_handler(db->h, busy_wait, db);
+}
+
+void
 s2p_db_close(struct s2p_db *db)
 {
 	if (db == NULL)

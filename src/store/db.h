@@ -26,6 +26,11 @@ int s2p_db_open(struct s2p_db **out, const char *path,
 int s2p_db_open_at(struct s2p_db **out, const char *path, int version,
     struct s2p_error *err) S2P_NODISCARD;
 void s2p_db_close(struct s2p_db *db);
+/* Fold the WAL into the database and truncate it, without waiting for
+ * other connections (busy: nothing is done). A process that wrote many
+ * rows calls it before closing: a hook that finds no other connection open
+ * rebuilds the WAL index by reading the whole WAL file. */
+void s2p_db_truncate_wal(struct s2p_db *db);
 /* The raw handle, borrowed, for modules that run their own statements. */
 sqlite3 *s2p_db_handle(struct s2p_db *db);
 /* Run SQL without results. Errors: S2P_EIO (S2P_EBUSY when locked). */

@@ -34,8 +34,9 @@ struct s2p_ctx {
 	const struct s2p_clock *clock;
 	struct s2p_rng rng;
 	volatile sig_atomic_t *stop; /* set by signal handlers; may be NULL */
-	int repair_db; /* a corrupt database is moved aside and replaced
-			* (tasks, the worker); hooks only report it */
+	int repair_db; /* tasks, the worker: a corrupt database is moved
+			* aside and replaced, and the WAL truncated at close;
+			* hooks only report corruption */
 	struct s2p_strv file_settings; /* "key=value" from the config file */
 };
 
