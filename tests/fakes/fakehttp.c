@@ -309,29 +309,17 @@ fake_resp_header(struct fake_resp *r, const char *name, const char *value)
 	s2p_strv_push(&r->hdr_values, value);
 }
 
-/* A growing text for the JSON writer below. */
-struct jout {
-	char *p;
-	size_t len, cap;
-};
-
+/* Append to the writer's text; out of memory aborts (a fake has no
+ * better answer). */
 static void
-jout_add(struct jout *o, const char *s, size_t n)
+jout_add(struct s2p_buf *o, const char *s, size_t n)
 {
-	if (o->len + n + 1 > o->cap) {
-		while (o->len + n + 1 > o->cap)
-			o->cap = o->cap ? 2 * o->cap : 4096;
-		o->p = s2p_xrealloc(o->p, o->cap);
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
+	if (s2p_buf_add(o, s, n) != S2P_OK)
+		abort();
 }
 
-/* A JSON string: quote, backslash and control characters escaped, the
- * rest (valid UTF-8: jansson checked it) as is, as json_dumps writes it. */
-static void
-jout_str(struct jout *o, const char *s, size_t n)
+void
+fake_json_str(struct s2p_buf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i, run = 0;
@@ -367,7 +355,7 @@ jout_str(struct jout *o, const char *s, size_t n)
  * JSON_COMPACT) writes, several times faster (a 100-scene findScenes reply
  * is written per request; real numbers still go through jansson). */
 static void
-jout_value(struct jout *o, json_t *j)
+jout_value(struct s2p_buf *o, json_t *j)
 {
 	const char *k;
 	json_t *v;
@@ -382,7 +370,7 @@ jout_value(struct jout *o, json_t *j)
 			if (!first)
 				jout_add(o, ",", 1);
 			first = 0;
-			jout_str(o, k, strlen(k));
+			fake_json_str(o, k, strlen(k));
 			jout_add(o, ":", 1);
 			jout_value(o, v);
 		}
@@ -399,7 +387,7 @@ jout_value(struct jout *o, json_t *j)
 		jout_add(o, "]", 1);
 		break;
 	case JSON_STRING:
-		jout_str(o, json_string_value(j), json_string_length(j));
+		fake_json_str(o, json_string_value(j), json_string_length(j));
 		break;
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
@@ -427,12 +415,13 @@ jout_value(struct jout *o, json_t *j)
 void
 fake_resp_json(struct fake_resp *r, int status, json_t *j)
 {
-	struct jout o = {NULL, 0, 0};
+	struct s2p_buf o;
 
+	s2p_buf_init(&o, 0);
 	if (j != NULL)
 		jout_value(&o, j);
-	fake_resp_set(r, status, "application/json", o.p ? o.p : "null");
-	free(o.p);
+	fake_resp_set(r, status, "application/json", o.len ? o.data : "null");
+	s2p_buf_free(&o);
 	json_decref(j);
 }
 

@@ -67,6 +67,10 @@ void fake_resp_body(struct fake_resp *r, const void *data, size_t len);
 void fake_resp_header(struct fake_resp *r, const char *name, const char *value);
 /* 200-style JSON reply; takes ownership of j (NULL gives "null"). */
 void fake_resp_json(struct fake_resp *r, int status, json_t *j);
+/* Append s (n bytes of valid UTF-8) to o as a JSON string, escaped as
+ * json_dumps escapes it: '"', '\\' and control characters. Aborts when
+ * out of memory. */
+void fake_json_str(struct s2p_buf *o, const char *s, size_t n);
 
 /* Service handler: fill resp from req. Called with the model mutex held. */
 typedef void (*fake_handler_fn)(const struct fake_req *req,

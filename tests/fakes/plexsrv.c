@@ -267,41 +267,6 @@ emit_xml(struct s2p_buf *b, const struct node *n, int depth)
 		abort();
 }
 
-/* A JSON string as jansson writes it (compact): '"', '\\' and control
- * characters escaped, the rest as is. */
-static void
-json_text_str(struct s2p_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const char *run = s;
-	int rc = s2p_buf_add(b, "\"", 1);
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15],
-		    0};
-		const char *e = NULL;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		rc |= s2p_buf_add(b, run, (size_t)(s - run));
-		e = c == '"'    ? "\\\""
-		    : c == '\\' ? "\\\\"
-		    : c == '\n' ? "\\n"
-		    : c == '\r' ? "\\r"
-		    : c == '\t' ? "\\t"
-		    : c == '\b' ? "\\b"
-		    : c == '\f' ? "\\f"
-				: esc;
-		rc |= s2p_buf_adds(b, e);
-		run = s + 1;
-	}
-	rc |= s2p_buf_add(b, run, (size_t)(s - run));
-	rc |= s2p_buf_add(b, "\"", 1);
-	if (rc != S2P_OK)
-		abort();
-}
-
 /* 1 when s is valid UTF-8 (jansson's json_string refuses anything else,
  * a string that is not is written as null). */
 static int
@@ -356,10 +321,10 @@ emit_json_text(struct s2p_buf *b, const struct node *n)
 		a = &n->a[j];
 		rc |= s2p_buf_add(b, ",", first ? 0 : 1);
 		first = 0;
-		json_text_str(b, a->name);
+		fake_json_str(b, a->name, strlen(a->name));
 		rc |= s2p_buf_add(b, ":", 1);
 		if (a->kind == A_STR && utf8_ok(a->s))
-			json_text_str(b, a->s);
+			fake_json_str(b, a->s, strlen(a->s));
 		else if (a->kind == A_STR)
 			rc |= s2p_buf_adds(b, "null");
 		else if (a->kind == A_INT)
@@ -382,7 +347,7 @@ emit_json_text(struct s2p_buf *b, const struct node *n)
 			continue;
 		rc |= s2p_buf_add(b, ",", first ? 0 : 1);
 		first = 0;
-		json_text_str(b, key);
+		fake_json_str(b, key, strlen(key));
 		rc |= s2p_buf_adds(b, ":[");
 		for (j = i; j < n->nk; j++)
 			if (strcmp(n->k[j]->jkey, key) == 0) {
