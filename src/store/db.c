@@ -388,6 +388,19 @@ s2p_db_step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
 	return S2P_OK;
 }
 
+int
+s2p_db_step_row(struct s2p_db *db, sqlite3_stmt *st, const char *what,
+    struct s2p_error *err)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return S2P_OK;
+	if (src == SQLITE_DONE)
+		return S2P_ENOTFOUND;
+	return s2p_db_error(db, src, what, err);
+}
+
 void
 s2p_db_copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
 {

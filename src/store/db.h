@@ -70,6 +70,11 @@ int s2p_db_error(struct s2p_db *db, int rc, const char *what,
  * the error mapped as s2p_db_error, naming the operation what. */
 int s2p_db_step_done(struct s2p_db *db, sqlite3_stmt *st, const char *what,
     struct s2p_error *err) S2P_NODISCARD;
+/* Step st to its first row: S2P_OK with the row ready to read, S2P_ENOTFOUND
+ * (err untouched) when there is none, else the error mapped as
+ * s2p_db_error, naming the operation what. */
+int s2p_db_step_row(struct s2p_db *db, sqlite3_stmt *st, const char *what,
+    struct s2p_error *err) S2P_NODISCARD;
 /* Finish a transaction opened with s2p_db_begin: commit when rc is S2P_OK,
  * else (or when the commit fails) roll back. Returns the final status. */
 int s2p_db_tx_end(struct s2p_db *db, int rc,

@@ -216,12 +216,13 @@ enq_is_pending(struct s2p_db *db, int64_t scene_id, int *pending,
 	if (rc != S2P_OK)
 		return rc;
 	src = sqlite3_bind_int64(st, 1, scene_id);
-	if (src == SQLITE_OK)
-		src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		*pending = 1;
-	else if (src != SQLITE_DONE)
+	if (src != SQLITE_OK)
 		rc = s2p_db_error(db, src, "look up the scene's job", err);
+	else
+		rc = s2p_db_step_row(db, st, "look up the scene's job", err);
+	*pending = rc == S2P_OK;
+	if (rc == S2P_ENOTFOUND)
+		rc = S2P_OK;
 	s2p_db_finalize(st);
 	return rc;
 }

@@ -24,8 +24,8 @@ read_job(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, scene_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = s2p_db_step_row(db, st, "read the scene's job", err);
+	if (rc == S2P_OK) {
 		o->has_job = 1;
 		s2p_db_copy_col(st, 0, o->job_state, sizeof(o->job_state));
 		o->attempts = sqlite3_column_int(st, 1);
@@ -34,11 +34,8 @@ read_job(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
 		s2p_db_copy_col(st, 4, o->reason, sizeof(o->reason));
 		s2p_db_copy_col(st, 5, o->job_class, sizeof(o->job_class));
 		s2p_db_copy_col(st, 6, o->job_error, sizeof(o->job_error));
+	} else if (rc == S2P_ENOTFOUND) {
 		rc = S2P_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = S2P_OK;
-	} else {
-		rc = s2p_db_error(db, rc, "read the scene's job", err);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -60,19 +57,16 @@ read_dead(struct s2p_db *db, int64_t scene_id, struct s2p_scene_state *o,
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, scene_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = s2p_db_step_row(db, st, "read the scene's dead letter", err);
+	if (rc == S2P_OK) {
 		o->has_dead = 1;
 		o->dead_id = sqlite3_column_int64(st, 0);
 		o->dead_at = sqlite3_column_double(st, 1);
 		o->dead_attempts = sqlite3_column_int(st, 2);
 		s2p_db_copy_col(st, 3, o->dead_class, sizeof(o->dead_class));
 		s2p_db_copy_col(st, 4, o->dead_error, sizeof(o->dead_error));
+	} else if (rc == S2P_ENOTFOUND) {
 		rc = S2P_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = S2P_OK;
-	} else {
-		rc = s2p_db_error(db, rc, "read the scene's dead letter", err);
 	}
 	sqlite3_finalize(st);
 	return rc;

@@ -25,8 +25,8 @@ s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, scene_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = s2p_db_step_row(db, st, "read sync state", err);
+	if (rc == S2P_OK) {
 		s2p_db_copy_col(st, 0, out->rating_key,
 		    sizeof(out->rating_key));
 		s2p_db_copy_col(st, 1, out->values_hash,
@@ -37,11 +37,6 @@ s2p_syncstate_get(struct s2p_db *db, int64_t scene_id,
 		s2p_db_copy_col(st, 4, out->collection,
 		    sizeof(out->collection));
 		out->synced_at = sqlite3_column_double(st, 5);
-		rc = S2P_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = S2P_ENOTFOUND;
-	} else {
-		rc = s2p_db_error(db, rc, "read sync state", err);
 	}
 	s2p_db_finalize(st);
 	return rc;
@@ -164,15 +159,10 @@ s2p_fanout_take(struct s2p_db *db, char *kind, size_t kind_len, char *object_id,
 
 	if (rc != S2P_OK)
 		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = s2p_db_step_row(db, st, "take rename", err);
+	if (rc == S2P_OK) {
 		s2p_db_copy_col(st, 0, kind, kind_len);
 		s2p_db_copy_col(st, 1, object_id, id_len);
-		rc = S2P_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = S2P_ENOTFOUND;
-	} else {
-		rc = s2p_db_error(db, rc, "take rename", err);
 	}
 	s2p_db_finalize(st);
 	return rc;
@@ -204,14 +194,9 @@ s2p_kv_get(struct s2p_db *db, const char *key, char *out, size_t len,
 	if (rc != S2P_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = s2p_db_step_row(db, st, "read kv", err);
+	if (rc == S2P_OK)
 		s2p_db_copy_col(st, 0, out, len);
-		rc = S2P_OK;
-	} else {
-		rc = rc == SQLITE_DONE ? S2P_ENOTFOUND
-				       : s2p_db_error(db, rc, "read kv", err);
-	}
 	s2p_db_finalize(st);
 	return rc;
 }
@@ -248,15 +233,9 @@ s2p_seen_name_get(struct s2p_db *db, const char *kind, const char *object_id,
 		return rc;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, object_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = s2p_db_step_row(db, st, "read seen name", err);
+	if (rc == S2P_OK)
 		*name = s2p_xstrdup((const char *)sqlite3_column_text(st, 0));
-		rc = S2P_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = S2P_ENOTFOUND;
-	} else {
-		rc = s2p_db_error(db, rc, "read seen name", err);
-	}
 	s2p_db_finalize(st);
 	return rc;
 }
